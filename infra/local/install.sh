@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# install.sh: installs the pinned local tools into <repo>/.tools (what `make tools` runs).
+#   .tools/bin/local-kms, .tools/bin/aws-lambda-rie   go install of pinned pseudo-versions
+#   .tools/node/node_modules                          npm ci of infra/node/package{,-lock}.json
+# Idempotent: each step is skipped when its stamp says the same version is already installed.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+TOOLS="$ROOT/.tools"
+BIN="$TOOLS/bin"
+NODE_DIR="$TOOLS/node"
+
+GO_TOOLS=(
+	"local-kms github.com/nsmithuk/local-kms@v0.0.0-20260228092603-2a5e92d09ab6"
+	"aws-lambda-rie github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
+)
+
+say() { printf 'install: %s\n' "$*"; }
+die() { printf 'install: FAILED: %s\n' "$*" >&2; exit 1; }
+
+need() {
+	command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH: $2"
+}
+
+need go "install Go (see go.mod for the version)"
+need java "install a Java 17+ runtime (DynamoDB Local runs on it)"
+need npm "install Node.js 20 with npm"
+java -version >/dev/null 2>&1 || die "'java -version' does not run: fix the Java installation"
+
+mkdir -p "$BIN" "$NODE_DIR"
+
+# Go tools: a stamp file next to each binary records the module@version it was built from.
+for entry in "${GO_TOOLS[@]}"; do
+	name="${entry%% *}"
+	module="${entry#* }"
+	stamp="$BIN/.$name.version"
+	if [[ -x "$BIN/$name" && -f "$stamp" && "$(cat "$stamp")" == "$module" ]]; then
+		say "$name up to date ($module)"
+		continue
+	fi
+	say "go install $module"
+	if ! (cd "$ROOT" && GOBIN="$BIN" go install "$module"); then
+		die "go install $module (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))"
+	fi
+	[[ -x "$BIN/$name" ]] || die "go install $module did not produce $BIN/$name"
+	printf '%s\n' "$module" >"$stamp"
+done
+
+# npm packages: reinstall only when package.json or package-lock.json changed since the last install.
+hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
+src_json="$ROOT/infra/node/package.json"
+src_lock="$ROOT/infra/node/package-lock.json"
+[[ -f "$src_json" && -f "$src_lock" ]] || die "missing $src_json or $src_lock"
+want="$(hash_of "$src_json" "$src_lock")"
+stamp="$NODE_DIR/.install-stamp"
+jar="$NODE_DIR/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar"
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -f "$jar" ]]; then
+	say "node packages up to date (lockfile ${want:0:12})"
+else
+	say "npm ci in $NODE_DIR (lockfile ${want:0:12})"
+	cp "$src_json" "$src_lock" "$NODE_DIR/"
+	rm -f "$stamp"
+	if ! (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error); then
+		die "npm ci in $NODE_DIR (is the npm registry reachable?)"
+	fi
+	[[ -f "$jar" ]] || die "npm ci did not install $jar"
+	printf '%s\n' "$want" >"$stamp"
+fi
+
+say "done: tools in $TOOLS"
