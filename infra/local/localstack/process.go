@@ -53,6 +53,8 @@ func startProcess(name string, cmd *exec.Cmd) (*process, error) {
 	cmd.Stdout = p.output
 	cmd.Stderr = p.output
 	cmd.SysProcAttr = sysProcAttr()
+	// A grandchild holding the output pipe open must not keep Wait (and so Stop) blocked after the tool ended.
+	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}

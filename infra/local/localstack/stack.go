@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -257,21 +256,16 @@ func (s *Stack) Stop() {
 
 // AWSConfig is an SDK configuration for this stack: dummy static credentials, the region, and the DynamoDB and
 // KMS endpoints as service-specific configured endpoints (what AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_KMS
-// would give), taking precedence over the process environment. Other services keep their normal endpoints.
+// would give), taking precedence over the process environment (unless AWS_ENDPOINT_URL is set without the
+// service-specific variable: the SDK then uses that one). Other services keep their normal endpoints.
 func (s *Stack) AWSConfig(ctx context.Context) (aws.Config, error) {
-	cfg, err := config.LoadDefaultConfig(ctx,
-		config.WithRegion(s.Region),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(dummyAccessKeyID, dummySecretAccessKey, "")),
-		// No shared config files: a developer's ~/.aws profile must not leak into the local stack.
-		config.WithSharedConfigFiles([]string{}),
-		config.WithSharedCredentialsFiles([]string{}),
-	)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("local stack AWS config: %w", err)
-	}
-	endpoints := serviceEndpoints{"DYNAMODB": s.DynamoDBEndpoint, "KMS": s.KMSEndpoint}
-	cfg.ConfigSources = append([]any{endpoints}, cfg.ConfigSources...)
-	return cfg, nil
+	// Built by hand rather than with config.LoadDefaultConfig: a developer's AWS_PROFILE or ~/.aws files must
+	// neither leak into nor break the local stack. Service clients fill in the remaining defaults.
+	cfg := aws.NewConfig()
+	cfg.Region = s.Region
+	cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(dummyAccessKeyID, dummySecretAccessKey, ""))
+	cfg.ConfigSources = []any{serviceEndpoints{"DYNAMODB": s.DynamoDBEndpoint, "KMS": s.KMSEndpoint}}
+	return *cfg, ctx.Err()
 }
 
 // serviceEndpoints is a configuration source of service-specific endpoints, keyed by the SDK id in the form of
