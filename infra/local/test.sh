@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# test.sh (`make test`): installs the tools, vets, then runs every test and briefly every fuzz target against one
+# local stack. FUZZTIME_BRIEF (default 3s) is the time per fuzz target; TEST_TIMEOUT (default 30m) bounds go test.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+SCRIPT_NAME=test
+source infra/local/lib.sh
+
+if [[ "${1:-}" != "--in-stack" ]]; then
+	bash infra/local/install.sh
+	say "go vet ./..."
+	go vet ./... || die "go vet"
+	with_stack bash infra/local/test.sh --in-stack
+	exit
+fi
+
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+rc=0
+say "go test -count=1 -p 2 ./..."
+go test -count=1 -p 2 -timeout "${TEST_TIMEOUT:-30m}" ./... 2>&1 | tee "$log" || rc=$?
+ok=$(grep -cE '^ok ' "$log" || true)
+failed=$(grep -cE '^FAIL[[:space:]]' "$log" || true)
+none=$(grep -cE '^\?' "$log" || true)
+say "go test: $ok packages ok, $failed failed, $none without tests"
+
+fuzz_rc=0
+run_fuzz "${FUZZTIME_BRIEF:-3s}" || fuzz_rc=$?
+
+if [[ "$rc" -ne 0 ]]; then
+	die "go test exited $rc"
+fi
+if [[ "$fuzz_rc" -ne 0 ]]; then
+	die "fuzzing found failures (inputs saved under the package's testdata/fuzz)"
+fi
+say "all passed"
