@@ -1,0 +1,534 @@
+package sdjwt
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/lestrrat-go/jwx/v2/jws"
+)
+
+// Signer is the issuer's signing key as sdjwt needs it. shared/keys implements it for AWS KMS and
+// for a local P-256 key.
+type Signer interface {
+	KeyID() string                                  // RFC 7638 JWK thumbprint of the public key
+	CryptoSigner(ctx context.Context) crypto.Signer // signs a SHA-256 digest; bound to ctx (KMS calls)
+}
+
+// Format is the SD-JWT VC media type carried in the JWS typ header.
+type Format string
+
+const (
+	// FormatDCSDJWT is the current SD-JWT VC type (OID4VCI 1.0).
+	FormatDCSDJWT Format = "dc+sd-jwt"
+	// FormatVCSDJWT is the type of SD-JWT VC drafts before 06, as OID4VCI draft 13 wallets expect.
+	FormatVCSDJWT Format = "vc+sd-jwt"
+)
+
+// StatusReference points at the credential's entry in a Token Status List.
+type StatusReference struct {
+	// Index is the credential's index in the list (idx).
+	Index int64
+	// URI is the status list token's URI (uri).
+	URI string
+}
+
+// VC is an SD-JWT VC to issue.
+type VC struct {
+	// Issuer is the iss claim, the credential issuer identifier.
+	Issuer string
+	// Type is the vct claim.
+	Type string
+	// IssuedAt is iat; required.
+	IssuedAt time.Time
+	// NotBefore is nbf; zero omits it.
+	NotBefore time.Time
+	// Expiry is exp; zero omits it.
+	Expiry time.Time
+	// HolderKey is the holder's public key placed in cnf.jwk; nil omits cnf.
+	HolderKey jwk.Key
+	// Status is the status list reference; nil omits status.
+	Status *StatusReference
+	// Claims are the credential subject's claims, as decoded from JSON.
+	Claims map[string]any
+	// Policy says which claims are selectively disclosable; nil issues every claim in the clear.
+	Policy *Policy
+}
+
+// Issued is an issued SD-JWT VC.
+type Issued struct {
+	// SDJWT is the compact serialization JWT~D1~...~Dn~.
+	SDJWT string
+	// JWT is the issuer-signed JWT alone.
+	JWT string
+	// Disclosures are the credential's disclosures in the order of SDJWT.
+	Disclosures []Disclosure
+}
+
+// SaltSource supplies disclosure salts, for reproducible test vectors. The issuer asks for salts
+// in the order it creates disclosures: depth first, object members in sorted name order, array
+// elements in index order, a disclosable value's own nested disclosures before the value itself.
+type SaltSource interface {
+	NextSalt() (string, error)
+}
+
+// Option configures IssueVC.
+type Option func(*issueConfig)
+
+type issueConfig struct {
+	format     Format
+	rand       io.Reader
+	salts      SaltSource
+	decoysMin  int
+	decoysMax  int
+	spacedJSON bool
+}
+
+// Default number of decoy digests per _sd array: drawn uniformly from [DefaultMinDecoys,
+// DefaultMaxDecoys] with crypto/rand, so the array length does not reveal the claim count.
+const (
+	DefaultMinDecoys = 1
+	DefaultMaxDecoys = 3
+	maxDecoys        = 64
+)
+
+// WithFormat sets the typ header (FormatDCSDJWT by default).
+func WithFormat(f Format) Option { return func(c *issueConfig) { c.format = f } }
+
+// WithRand replaces crypto/rand as the source of salts and decoys (tests and vectors only).
+func WithRand(r io.Reader) Option { return func(c *issueConfig) { c.rand = r } }
+
+// WithSaltSource takes salts from s instead of the random source (test vectors only).
+func WithSaltSource(s SaltSource) Option { return func(c *issueConfig) { c.salts = s } }
+
+// WithDecoys adds exactly n decoy digests to every _sd array (0 disables decoys).
+func WithDecoys(n int) Option {
+	return func(c *issueConfig) { c.decoysMin, c.decoysMax = n, n }
+}
+
+// WithDecoyRange adds between lo and hi decoy digests (uniformly random) to every _sd array.
+func WithDecoyRange(lo, hi int) Option {
+	return func(c *issueConfig) { c.decoysMin, c.decoysMax = lo, hi }
+}
+
+// WithSpacedJSON encodes disclosures with ", " and ": " separators, as the RFC 9901 examples do,
+// so that their disclosures can be reproduced byte for byte.
+func WithSpacedJSON() Option { return func(c *issueConfig) { c.spacedJSON = true } }
+
+// IssueVC builds, signs and serialises an SD-JWT VC.
+func IssueVC(ctx context.Context, s Signer, vc VC, opts ...Option) (*Issued, error) {
+	cfg := issueConfig{format: FormatDCSDJWT, rand: rand.Reader, decoysMin: DefaultMinDecoys, decoysMax: DefaultMaxDecoys}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.format != FormatDCSDJWT && cfg.format != FormatVCSDJWT {
+		return nil, fmt.Errorf("issue credential: %w: unsupported format %q", ErrInvalidClaims, cfg.format)
+	}
+	if cfg.decoysMin < 0 || cfg.decoysMax < cfg.decoysMin || cfg.decoysMax > maxDecoys {
+		return nil, fmt.Errorf("issue credential: %w: decoy range [%d, %d]", ErrInvalidClaims, cfg.decoysMin, cfg.decoysMax)
+	}
+	if s == nil {
+		return nil, fmt.Errorf("issue credential: %w: no signer", ErrSignature)
+	}
+	payload, disclosures, err := buildPayload(vc, &cfg)
+	if err != nil {
+		return nil, fmt.Errorf("issue credential: %w", err)
+	}
+	jwt, err := signJWT(ctx, s, string(cfg.format), payload)
+	if err != nil {
+		return nil, fmt.Errorf("issue credential: %w", err)
+	}
+	return &Issued{SDJWT: serialize(jwt, disclosures), JWT: jwt, Disclosures: disclosures}, nil
+}
+
+// signJWT signs payload as a compact JWS with ES256, kid and typ headers.
+func signJWT(ctx context.Context, s Signer, typ string, payload []byte) (string, error) {
+	cs := s.CryptoSigner(ctx)
+	if cs == nil {
+		return "", fmt.Errorf("sign credential: %w: signer has no key", ErrSignature)
+	}
+	hdr := jws.NewHeaders()
+	if err := hdr.Set(jws.TypeKey, typ); err != nil {
+		return "", fmt.Errorf("sign credential: set typ: %w", err)
+	}
+	if kid := s.KeyID(); kid != "" {
+		if err := hdr.Set(jws.KeyIDKey, kid); err != nil {
+			return "", fmt.Errorf("sign credential: set kid: %w", err)
+		}
+	}
+	out, err := jws.Sign(payload, jws.WithKey(jwa.ES256, cs, jws.WithProtectedHeaders(hdr)))
+	if err != nil {
+		return "", fmt.Errorf("sign credential: %w", err)
+	}
+	return string(out), nil
+}
+
+// serialize joins the issuer-signed JWT and disclosures as JWT~D1~...~Dn~.
+func serialize(jwt string, ds []Disclosure) string {
+	n := len(jwt) + 1
+	for _, d := range ds {
+		n += len(d.Encoded) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, jwt...)
+	b = append(b, '~')
+	for _, d := range ds {
+		b = append(b, d.Encoded...)
+		b = append(b, '~')
+	}
+	return string(b)
+}
+
+// buildPayload validates vc and returns the JWT payload JSON and the disclosures.
+func buildPayload(vc VC, cfg *issueConfig) ([]byte, []Disclosure, error) {
+	if vc.Issuer == "" {
+		return nil, nil, fmt.Errorf("%w: iss is empty", ErrInvalidClaims)
+	}
+	if vc.Type == "" {
+		return nil, nil, fmt.Errorf("%w: vct is empty", ErrInvalidClaims)
+	}
+	if vc.IssuedAt.IsZero() {
+		return nil, nil, fmt.Errorf("%w: iat is not set", ErrInvalidClaims)
+	}
+	if !vc.Expiry.IsZero() && !vc.Expiry.After(vc.IssuedAt) {
+		return nil, nil, fmt.Errorf("%w: exp is not after iat", ErrInvalidClaims)
+	}
+	for name := range vc.Claims {
+		if IsReservedClaim(name) {
+			return nil, nil, fmt.Errorf("%w: claim %q is set by the issuer and cannot be a subject claim", ErrInvalidClaims, name)
+		}
+	}
+
+	// The registered claims are written by hand (fixed order, no reflection); the subject
+	// claims follow through the policy-driven encoder, which appends _sd and _sd_alg last.
+	b := &builder{enc: jsonEncoder{spaced: cfg.spacedJSON}, salts: cfg.salts, cfg: cfg}
+	root := vc.Policy.rootNode()
+	if err := b.prepareRandom(vc.Claims, root); err != nil {
+		return nil, nil, err
+	}
+	dst := make([]byte, 0, 512)
+	dst = append(dst, `{"iss":`...)
+	dst = appendString(dst, vc.Issuer)
+	dst = append(dst, `,"vct":`...)
+	dst = appendString(dst, vc.Type)
+	dst = append(dst, `,"iat":`...)
+	dst = strconv.AppendInt(dst, vc.IssuedAt.Unix(), 10)
+	if !vc.NotBefore.IsZero() {
+		dst = append(dst, `,"nbf":`...)
+		dst = strconv.AppendInt(dst, vc.NotBefore.Unix(), 10)
+	}
+	if !vc.Expiry.IsZero() {
+		dst = append(dst, `,"exp":`...)
+		dst = strconv.AppendInt(dst, vc.Expiry.Unix(), 10)
+	}
+	if vc.HolderKey != nil {
+		pub, err := vc.HolderKey.PublicKey()
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: holder key: %w", ErrInvalidClaims, err)
+		}
+		raw, err := json.Marshal(pub)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: holder key: %w", ErrInvalidClaims, err)
+		}
+		dst = append(dst, `,"cnf":{"jwk":`...)
+		dst = append(dst, raw...)
+		dst = append(dst, '}')
+	}
+	if vc.Status != nil {
+		if vc.Status.Index < 0 || vc.Status.URI == "" {
+			return nil, nil, fmt.Errorf("%w: status reference needs a non-negative index and a uri", ErrInvalidClaims)
+		}
+		dst = append(dst, `,"status":{"status_list":{"idx":`...)
+		dst = strconv.AppendInt(dst, vc.Status.Index, 10)
+		dst = append(dst, `,"uri":`...)
+		dst = appendString(dst, vc.Status.URI)
+		dst = append(dst, `}}`...)
+	}
+	dst, err := b.appendObjectBody(dst, vc.Claims, root, true, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(dst, '}'), b.disclosures, nil
+}
+
+// builder encodes a claim tree, turning the positions the policy marks into disclosures.
+type builder struct {
+	enc         jsonEncoder
+	cfg         *issueConfig
+	salts       SaltSource
+	random      []byte // entropy read once up front, consumed front to back
+	disclosures []Disclosure
+}
+
+// prepareRandom counts what the claim tree needs and reads all entropy in one call: 16 bytes per
+// salt (unless a SaltSource is set) and, per _sd array, one byte to pick the decoy count plus
+// 16 bytes per decoy.
+func (b *builder) prepareRandom(claims map[string]any, root *node) error {
+	salts, sdArrays := countObject(claims, root, 0)
+	need := 0
+	if b.salts == nil {
+		need += salts * saltBytes
+	}
+	if b.cfg.decoysMax > 0 {
+		need += sdArrays * (1 + b.cfg.decoysMax*saltBytes)
+	}
+	if need == 0 {
+		return nil
+	}
+	b.random = make([]byte, need)
+	if _, err := io.ReadFull(b.cfg.rand, b.random); err != nil {
+		return fmt.Errorf("read random: %w", err)
+	}
+	return nil
+}
+
+// countObject returns the number of disclosures and of _sd arrays the object will produce.
+func countObject(obj map[string]any, n *node, depth int) (salts, sdArrays int) {
+	if n == nil || depth > maxJSONDepth {
+		return 0, 0
+	}
+	hasSD := false
+	for name, child := range n.members {
+		v, ok := obj[name]
+		if !ok {
+			continue
+		}
+		s, a := countValue(v, child, depth+1)
+		salts, sdArrays = salts+s, sdArrays+a
+		if child.sd {
+			salts++
+			hasSD = true
+		}
+	}
+	if hasSD {
+		sdArrays++
+	}
+	return salts, sdArrays
+}
+
+func countValue(v any, n *node, depth int) (salts, sdArrays int) {
+	if n == nil {
+		return 0, 0
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		return countObject(x, n, depth)
+	case []any:
+		if depth > maxJSONDepth {
+			return 0, 0
+		}
+		for i, el := range x {
+			en := n.element(i)
+			if en == nil {
+				continue
+			}
+			s, a := countValue(el, en, depth+1)
+			salts, sdArrays = salts+s, sdArrays+a
+			if en.sd {
+				salts++
+			}
+		}
+	}
+	return salts, sdArrays
+}
+
+func (b *builder) take(n int) ([]byte, error) {
+	if len(b.random) < n {
+		return nil, fmt.Errorf("%w: random source exhausted", ErrInvalidClaims)
+	}
+	out := b.random[:n]
+	b.random = b.random[n:]
+	return out, nil
+}
+
+func (b *builder) nextSalt() (string, error) {
+	if b.salts != nil {
+		s, err := b.salts.NextSalt()
+		if err != nil {
+			return "", fmt.Errorf("salt source: %w", err)
+		}
+		return s, nil
+	}
+	raw, err := b.take(saltBytes)
+	if err != nil {
+		return "", err
+	}
+	return b64.EncodeToString(raw), nil
+}
+
+// appendObjectBody writes the members of obj (without the braces when top is true, after the
+// registered claims; with braces otherwise).
+func (b *builder) appendObjectBody(dst []byte, obj map[string]any, n *node, top bool, depth int) ([]byte, error) {
+	if depth > maxJSONDepth {
+		return dst, fmt.Errorf("%w: nesting deeper than %d", ErrInvalidClaims, maxJSONDepth)
+	}
+	first := !top
+	if !top {
+		dst = append(dst, '{')
+	}
+	var digests []string
+	for _, name := range sortedKeys(obj) {
+		v := obj[name]
+		child := n.member(name)
+		if child != nil && child.sd {
+			d, err := b.disclose(name, false, v, child, depth)
+			if err != nil {
+				return dst, err
+			}
+			digests = append(digests, d)
+			continue
+		}
+		if !first {
+			dst = b.enc.comma(dst)
+		}
+		first = false
+		dst = b.enc.colon(appendString(dst, name))
+		var err error
+		if dst, err = b.appendValue(dst, v, child, depth+1); err != nil {
+			return dst, err
+		}
+	}
+	if len(digests) > 0 {
+		var err error
+		if digests, err = b.addDecoys(digests); err != nil {
+			return dst, err
+		}
+		slices.Sort(digests) // sorted, so the _sd order reveals nothing of the claim order
+		if !first {
+			dst = b.enc.comma(dst)
+		}
+		first = false
+		dst = b.enc.colon(append(dst, `"_sd"`...))
+		dst = append(dst, '[')
+		for i, d := range digests {
+			if i > 0 {
+				dst = b.enc.comma(dst)
+			}
+			dst = append(dst, '"')
+			dst = append(dst, d...)
+			dst = append(dst, '"')
+		}
+		dst = append(dst, ']')
+	}
+	if top {
+		return append(dst, `,"_sd_alg":"sha-256"`...), nil
+	}
+	return append(dst, '}'), nil
+}
+
+// appendValue writes v, applying rule n to its members or elements.
+func (b *builder) appendValue(dst []byte, v any, n *node, depth int) ([]byte, error) {
+	if n == nil || (n.members == nil && n.all == nil && n.elements == nil) {
+		return b.enc.appendValue(dst, v, depth)
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		if n.all != nil || n.elements != nil {
+			return dst, fmt.Errorf("%w: policy expects an array where the claims hold an object", ErrInvalidClaims)
+		}
+		return b.appendObjectBody(dst, x, n, false, depth)
+	case []any:
+		if n.members != nil {
+			return dst, fmt.Errorf("%w: policy expects an object where the claims hold an array", ErrInvalidClaims)
+		}
+		if depth > maxJSONDepth {
+			return dst, fmt.Errorf("%w: nesting deeper than %d", ErrInvalidClaims, maxJSONDepth)
+		}
+		dst = append(dst, '[')
+		for i, el := range x {
+			if i > 0 {
+				dst = b.enc.comma(dst)
+			}
+			en := n.element(i)
+			if en != nil && en.sd {
+				d, err := b.disclose("", true, el, en, depth)
+				if err != nil {
+					return dst, err
+				}
+				dst = append(dst, '{')
+				dst = b.enc.colon(append(dst, `"..."`...))
+				dst = append(dst, '"')
+				dst = append(dst, d...)
+				dst = append(dst, '"', '}')
+				continue
+			}
+			var err error
+			if dst, err = b.appendValue(dst, el, en, depth+1); err != nil {
+				return dst, err
+			}
+		}
+		return append(dst, ']'), nil
+	default:
+		return dst, fmt.Errorf("%w: policy names members of a claim that is neither object nor array", ErrInvalidClaims)
+	}
+}
+
+// disclose creates the disclosure of v (its nested disclosures first) and returns its digest.
+func (b *builder) disclose(name string, element bool, v any, n *node, depth int) (string, error) {
+	// The value is encoded before the salt is drawn, so nested disclosures get their salts first.
+	value, err := b.appendValue(make([]byte, 0, 64), v, n, depth+1)
+	if err != nil {
+		return "", err
+	}
+	salt, err := b.nextSalt()
+	if err != nil {
+		return "", err
+	}
+	raw := make([]byte, 0, len(value)+len(salt)+len(name)+16)
+	raw = append(raw, '[')
+	raw = appendString(raw, salt)
+	if !element {
+		raw = appendString(b.enc.comma(raw), name)
+	}
+	raw = b.enc.comma(raw)
+	valueAt := len(raw)
+	raw = append(raw, value...)
+	raw = append(raw, ']')
+
+	enc := make([]byte, 0, b64.EncodedLen(len(raw))+1+b64.EncodedLen(digestSize))
+	enc = b64.AppendEncode(enc, raw)
+	encoded := string(enc)
+	digest := string(appendDigest(enc[len(enc):], enc))
+	b.disclosures = append(b.disclosures, Disclosure{
+		Encoded:      encoded,
+		Digest:       digest,
+		Salt:         salt,
+		Name:         name,
+		ArrayElement: element,
+		Value:        raw[valueAt : len(raw)-1 : len(raw)-1],
+	})
+	return digest, nil
+}
+
+// addDecoys appends decoy digests: SHA-256 over fresh random salts, indistinguishable from real
+// digests.
+func (b *builder) addDecoys(digests []string) ([]string, error) {
+	if b.cfg.decoysMax == 0 {
+		return digests, nil
+	}
+	pick, err := b.take(1)
+	if err != nil {
+		return nil, err
+	}
+	n := b.cfg.decoysMin + int(pick[0])%(b.cfg.decoysMax-b.cfg.decoysMin+1)
+	for range n {
+		raw, err := b.take(saltBytes)
+		if err != nil {
+			return nil, err
+		}
+		var salt [24]byte
+		s := b64.AppendEncode(salt[:0], raw)
+		sum := sha256.Sum256(s)
+		digests = append(digests, b64.EncodeToString(sum[:]))
+	}
+	return digests, nil
+}

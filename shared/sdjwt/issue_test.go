@@ -1,0 +1,239 @@
+package sdjwt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestIssueReferenceRoundTrip(t *testing.T) {
+	iss, signer, pub, _ := issueReference(t)
+	if len(iss.Disclosures) != ReferenceDisclosures {
+		t.Fatalf("disclosures = %d, want %d", len(iss.Disclosures), ReferenceDisclosures)
+	}
+	if !strings.HasPrefix(iss.SDJWT, iss.JWT+"~") || !strings.HasSuffix(iss.SDJWT, "~") {
+		t.Fatalf("serialization is not JWT~D1~...~Dn~")
+	}
+	v, err := Verify(iss.SDJWT, WithIssuerKey(pub), clockAt(referenceTime))
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if v.Header["typ"] != "dc+sd-jwt" || v.Header["kid"] != signer.kid || v.Header["alg"] != "ES256" {
+		t.Errorf("header = %v", v.Header)
+	}
+	ref, _ := ReferenceCredential()
+	for name, want := range ref.Claims {
+		if got := canonical(t, v.Claims[name]); got != canonical(t, want) {
+			t.Errorf("claim %s = %s, want %s", name, got, canonical(t, want))
+		}
+	}
+	for _, name := range []string{"iss", "vct", "iat", "exp", "cnf", "status"} {
+		if _, ok := v.Claims[name]; !ok {
+			t.Errorf("claim %s missing", name)
+		}
+	}
+	if _, ok := v.Claims["_sd_alg"]; ok {
+		t.Error("_sd_alg left in reconstructed claims")
+	}
+	p, err := Parse(iss.SDJWT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Payload["_sd_alg"] != "sha-256" {
+		t.Errorf("_sd_alg = %v", p.Payload["_sd_alg"])
+	}
+	for _, name := range []string{"given_name", "address", "email"} {
+		if _, ok := p.Payload[name]; ok {
+			t.Errorf("disclosable claim %s is in the clear", name)
+		}
+	}
+	if p.Payload["issuing_country"] != "DE" {
+		t.Error("clear claim issuing_country missing from payload")
+	}
+}
+
+// canonical encodes v deterministically, so float64 and json.Number compare equal.
+func canonical(t testing.TB, v any) string {
+	t.Helper()
+	b, err := (jsonEncoder{}).appendValue(nil, v, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestIssuePayloadStructure(t *testing.T) {
+	iss, _, _, _ := issueReference(t, WithDecoys(2))
+	p, err := Parse(iss.SDJWT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd := p.Payload["_sd"].([]any)
+	// 7 top-level disclosures (given_name, family_name, birthdate, email, phone_number, address,
+	// is_over_18) + 2 decoys.
+	if len(sd) != 9 {
+		t.Errorf("top-level _sd has %d digests, want 9", len(sd))
+	}
+	for i := 1; i < len(sd); i++ {
+		if sd[i-1].(string) >= sd[i].(string) {
+			t.Fatalf("_sd not sorted")
+		}
+	}
+	nats := p.Payload["nationalities"].([]any)
+	if len(nats) != 2 {
+		t.Fatalf("nationalities has %d elements", len(nats))
+	}
+	for _, el := range nats {
+		m, ok := el.(map[string]any)
+		if !ok || len(m) != 1 || m["..."] == nil {
+			t.Errorf("array element %v is not {\"...\": digest}", el)
+		}
+	}
+	var addr *Disclosure
+	for i := range iss.Disclosures {
+		if iss.Disclosures[i].Name == "address" {
+			addr = &iss.Disclosures[i]
+		}
+	}
+	if addr == nil {
+		t.Fatal("no address disclosure")
+	}
+	var av map[string]any
+	if err := json.Unmarshal(addr.Value, &av); err != nil {
+		t.Fatal(err)
+	}
+	if av["country"] != "DE" || len(av["_sd"].([]any)) != 5 { // 3 members + 2 decoys
+		t.Errorf("address disclosure value = %s", addr.Value)
+	}
+	seen := map[string]bool{}
+	for _, d := range iss.Disclosures {
+		if len(d.Salt) != 22 {
+			t.Errorf("salt length %d, want 22 (128 bits)", len(d.Salt))
+		}
+		if seen[d.Digest] {
+			t.Error("duplicate digest")
+		}
+		seen[d.Digest] = true
+		if Digest(d.Encoded) != d.Digest {
+			t.Error("digest mismatch")
+		}
+	}
+}
+
+func TestIssueOptionsAndHeader(t *testing.T) {
+	signer, pub := newLocalSigner(t)
+	vc, _ := ReferenceCredential()
+	tests := []struct {
+		name    string
+		opts    []Option
+		typ     string
+		wantErr error
+	}{
+		{"default dc+sd-jwt", nil, "dc+sd-jwt", nil},
+		{"draft 13 vc+sd-jwt", []Option{WithFormat(FormatVCSDJWT)}, "vc+sd-jwt", nil},
+		{"unknown format", []Option{WithFormat("jwt")}, "", ErrInvalidClaims},
+		{"bad decoy range", []Option{WithDecoyRange(3, 1)}, "", ErrInvalidClaims},
+		{"no decoys", []Option{WithDecoys(0)}, "dc+sd-jwt", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			iss, err := IssueVC(context.Background(), signer, vc, tc.opts...)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			v, err := Verify(iss.SDJWT, WithIssuerKey(pub), clockAt(referenceTime))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Header["typ"] != tc.typ {
+				t.Errorf("typ = %v, want %s", v.Header["typ"], tc.typ)
+			}
+		})
+	}
+}
+
+func TestIssueRejectsBadInput(t *testing.T) {
+	signer, _ := newLocalSigner(t)
+	base := func() VC { vc, _ := ReferenceCredential(); return vc }
+	tests := []struct {
+		name   string
+		mutate func(*VC)
+	}{
+		{"empty issuer", func(v *VC) { v.Issuer = "" }},
+		{"empty vct", func(v *VC) { v.Type = "" }},
+		{"no iat", func(v *VC) { v.IssuedAt = time.Time{} }},
+		{"exp before iat", func(v *VC) { v.Expiry = v.IssuedAt.Add(-time.Hour) }},
+		{"subject claim iss", func(v *VC) { v.Claims["iss"] = "x" }},
+		{"subject claim cnf", func(v *VC) { v.Claims["cnf"] = map[string]any{} }},
+		{"subject claim _sd", func(v *VC) { v.Claims["_sd"] = []any{} }},
+		{"negative status index", func(v *VC) { v.Status = &StatusReference{Index: -1, URI: "u"} }},
+		{"policy expects object", func(v *VC) { v.Claims["address"] = "a string" }},
+		{"policy expects array", func(v *VC) { v.Claims["nationalities"] = map[string]any{"a": 1} }},
+		{"non-finite number", func(v *VC) { v.Claims["n"] = inf() }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			vc := base()
+			tc.mutate(&vc)
+			_, err := IssueVC(context.Background(), signer, vc)
+			if !errors.Is(err, ErrInvalidClaims) {
+				t.Fatalf("err = %v, want ErrInvalidClaims", err)
+			}
+			if err != nil && strings.Contains(err.Error(), "Erika") {
+				t.Error("error message leaks a claim value")
+			}
+		})
+	}
+}
+
+func inf() float64 { z := 0.0; return 1 / z }
+
+func TestIssueWithoutPolicyOrHolder(t *testing.T) {
+	signer, pub := newLocalSigner(t)
+	vc := VC{Issuer: "https://i.example", Type: "T", IssuedAt: time.Unix(1700000000, 0),
+		Claims: map[string]any{"a": 1.5, "b": []any{"x", nil, true}, "c": map[string]any{"d": "e"}}}
+	iss, err := IssueVC(context.Background(), signer, vc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(iss.Disclosures) != 0 {
+		t.Fatalf("disclosures = %d, want 0", len(iss.Disclosures))
+	}
+	v, err := Verify(iss.SDJWT, WithIssuerKey(pub), clockAt(time.Unix(1700000100, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if canonical(t, v.Claims["b"]) != canonical(t, vc.Claims["b"]) || canonical(t, v.Claims["c"]) != `{"d":"e"}` {
+		t.Errorf("claims = %v", v.Claims)
+	}
+	if _, ok := v.Claims["cnf"]; ok {
+		t.Error("cnf present without holder key")
+	}
+}
+
+func TestAllTopLevelPolicy(t *testing.T) {
+	signer, pub := newLocalSigner(t)
+	claims := map[string]any{"given_name": "A", "family_name": "B", "address": map[string]any{"x": "y"}}
+	vc := VC{Issuer: "https://i.example", Type: "T", IssuedAt: time.Unix(1700000000, 0), Claims: claims, Policy: AllTopLevel(claims)}
+	iss, err := IssueVC(context.Background(), signer, vc, WithDecoys(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(iss.Disclosures) != 3 {
+		t.Fatalf("disclosures = %d, want 3", len(iss.Disclosures))
+	}
+	v, err := Verify(iss.SDJWT, WithIssuerKey(pub), clockAt(time.Unix(1700000100, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(v.Claims["address"], map[string]any{"x": "y"}) {
+		t.Errorf("address = %v", v.Claims["address"])
+	}
+}
