@@ -239,4 +239,3 @@ func signKeyBinding(presentation string, kb *KeyBindingInput) (string, error) {
 	}
 	return string(out), nil
 }
-
