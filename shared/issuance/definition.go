@@ -1,0 +1,297 @@
+package issuance
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Credential formats. dc+sd-jwt is the SD-JWT VC media type of OID4VCI 1.0; vc+sd-jwt is the name draft-13
+// wallets and older definitions use for the same credential, accepted so such definitions keep working.
+const (
+	FormatSDJWT       = "dc+sd-jwt"
+	FormatSDJWTLegacy = "vc+sd-jwt"
+)
+
+// Limits of a credential definition.
+const (
+	MaxExpirationInDays = 3650
+	MaxClaims           = 200
+	MaxPathElements     = 16
+	MaxDisplays         = 20
+	maxLabelLen         = 256
+	maxVCTLen           = 2048
+	maxNameLen          = 256
+	maxLocaleLen        = 35
+	maxClaimNameLen     = 256
+	maxIndexElement     = 1 << 20
+)
+
+// ReservedClaims are the SD-JWT VC claims the issuer sets itself: they are never selectively disclosable and a
+// credentialSubject may not carry them.
+var reservedClaims = map[string]bool{"iss": true, "vct": true, "iat": true, "nbf": true, "exp": true, "cnf": true,
+	"status": true, "vct#integrity": true, "_sd": true, "_sd_alg": true, "...": true}
+
+// IsReservedClaim reports whether a top-level claim name is one the issuer sets itself.
+func IsReservedClaim(name string) bool { return reservedClaims[name] }
+
+// Display is how a wallet shows a credential or a claim in one locale.
+type Display struct {
+	Name            string `json:"name"`
+	Locale          string `json:"locale,omitempty"`
+	Description     string `json:"description,omitempty"`
+	BackgroundColor string `json:"backgroundColor,omitempty"`
+	TextColor       string `json:"textColor,omitempty"`
+	Logo            *Logo  `json:"logo,omitempty"`
+}
+
+// Logo is a display image referenced by URI.
+type Logo struct {
+	URI     string `json:"uri"`
+	AltText string `json:"altText,omitempty"`
+}
+
+// Claim is one claim path of a definition: a path into the credential subject (strings name object members,
+// null means every element of an array, a non-negative integer one element), whether it is selectively
+// disclosable, and how wallets show it.
+type Claim struct {
+	Path            []any     `json:"path"`
+	Mandatory       bool      `json:"mandatory,omitempty"`
+	LimitDisclosure bool      `json:"limitDisclosure"`
+	Display         []Display `json:"display,omitempty"`
+}
+
+// DefinitionSpec is what an organisation sends to create or replace a credential definition.
+type DefinitionSpec struct {
+	Label             string    `json:"label"`
+	CredentialFormat  string    `json:"credentialFormat"`
+	VCT               string    `json:"vct"`
+	ExpirationInDays  int       `json:"expirationInDays"`
+	SupportRevocation bool      `json:"supportRevocation"`
+	Claims            []Claim   `json:"claims"`
+	Display           []Display `json:"display"`
+}
+
+// CredentialDefinition is a stored definition: one credential configuration of the issuer metadata.
+type CredentialDefinition struct {
+	ID string `json:"credentialDefinitionId"`
+	DefinitionSpec
+	CreatedAt int64 `json:"createdAt"`
+	UpdatedAt int64 `json:"updatedAt"`
+	// Version increments on every write; the store's conditional writes compare it.
+	Version int64 `json:"-"`
+}
+
+// ConfigurationID is the credential_configuration_id of the definition in the issuer metadata and in offers.
+func (d *CredentialDefinition) ConfigurationID() string { return d.ID }
+
+// Normalize validates the spec and brings it into its canonical form: default format, path elements as string,
+// nil or int, empty lists instead of nil. The error is a *ValidationError naming the field.
+func (s *DefinitionSpec) Normalize() error {
+	s.Label = strings.TrimSpace(s.Label)
+	switch {
+	case s.Label == "":
+		return invalid("label", "is required: a human-readable name of the definition")
+	case utf8.RuneCountInString(s.Label) > maxLabelLen:
+		return invalid("label", "is longer than %d characters", maxLabelLen)
+	case !printable(s.Label):
+		return invalid("label", "must not contain control characters")
+	}
+	switch s.CredentialFormat {
+	case "":
+		s.CredentialFormat = FormatSDJWT
+	case FormatSDJWT, FormatSDJWTLegacy:
+	default:
+		return invalid("credentialFormat", "%q is not supported; use %q", s.CredentialFormat, FormatSDJWT)
+	}
+	if err := ValidateVCT(s.VCT); err != nil {
+		return invalid("vct", "%s", err.Error())
+	}
+	if s.ExpirationInDays <= 0 || s.ExpirationInDays > MaxExpirationInDays {
+		return invalid("expirationInDays", "must be a whole number of days from 1 to %d", MaxExpirationInDays)
+	}
+	claims, err := NormalizeClaims(s.Claims)
+	if err != nil {
+		return err
+	}
+	s.Claims = claims
+	if err := validateDisplays("display", s.Display); err != nil {
+		return err
+	}
+	if s.Display == nil {
+		s.Display = []Display{}
+	}
+	return nil
+}
+
+// ValidateVCT checks that a vct is a usable credential type: non-empty, no whitespace or control characters,
+// bounded, and a well-formed absolute URI when it contains a colon (SD-JWT VC: StringOrURI).
+func ValidateVCT(vct string) error {
+	if vct == "" {
+		return fmt.Errorf("is required: the SD-JWT VC type, e.g. \"PortableDocumentA1\" or an https URI")
+	}
+	if len(vct) > maxVCTLen {
+		return fmt.Errorf("is longer than %d characters", maxVCTLen)
+	}
+	if !utf8.ValidString(vct) {
+		return fmt.Errorf("is not valid UTF-8")
+	}
+	for _, r := range vct {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return fmt.Errorf("must not contain whitespace or control characters")
+		}
+	}
+	if strings.Contains(vct, ":") {
+		u, err := url.Parse(vct)
+		if err != nil || u.Scheme == "" {
+			return fmt.Errorf("contains a colon, so it must be an absolute URI (StringOrURI)")
+		}
+	}
+	return nil
+}
+
+// NormalizeClaims validates claim paths and returns them with every element as string, nil or int. Errors are
+// *ValidationError naming e.g. "claims[2].path[1]".
+func NormalizeClaims(claims []Claim) ([]Claim, error) {
+	if len(claims) > MaxClaims {
+		return nil, invalid("claims", "has more than %d entries", MaxClaims)
+	}
+	out := make([]Claim, 0, len(claims))
+	seen := make(map[string]bool, len(claims))
+	for i, c := range claims {
+		field := fmt.Sprintf("claims[%d]", i)
+		path, err := NormalizePath(field+".path", c.Path)
+		if err != nil {
+			return nil, err
+		}
+		key := pathKey(path)
+		if seen[key] {
+			return nil, invalid(field+".path", "names the same claim as an earlier entry")
+		}
+		seen[key] = true
+		if err := validateDisplays(field+".display", c.Display); err != nil {
+			return nil, err
+		}
+		c.Path = path
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// NormalizePath validates one claim path (field names it in errors).
+func NormalizePath(field string, path []any) ([]any, error) {
+	if len(path) == 0 {
+		return nil, invalid(field, "must be a non-empty array, e.g. [\"given_name\"]")
+	}
+	if len(path) > MaxPathElements {
+		return nil, invalid(field, "has more than %d elements", MaxPathElements)
+	}
+	out := make([]any, len(path))
+	for j, el := range path {
+		elField := fmt.Sprintf("%s[%d]", field, j)
+		switch v := el.(type) {
+		case string:
+			switch {
+			case v == "":
+				return nil, invalid(elField, "must not be an empty string")
+			case len(v) > maxClaimNameLen:
+				return nil, invalid(elField, "is longer than %d bytes", maxClaimNameLen)
+			case v == "_sd" || v == "_sd_alg" || v == "...":
+				return nil, invalid(elField, "%q is reserved by SD-JWT", v)
+			case j == 0 && IsReservedClaim(v):
+				return nil, invalid(elField, "%q is set by the issuer and is never a credential subject claim", v)
+			}
+			out[j] = v
+		case nil:
+			if j == 0 {
+				return nil, invalid(elField, "the first element must be a claim name (a string)")
+			}
+			out[j] = nil
+		default:
+			n, ok := pathIndex(v)
+			if !ok {
+				return nil, invalid(elField, "must be a string (claim name), null (every array element) or a non-negative integer (array index)")
+			}
+			if j == 0 {
+				return nil, invalid(elField, "the first element must be a claim name (a string)")
+			}
+			out[j] = n
+		}
+	}
+	return out, nil
+}
+
+// pathIndex accepts the numeric forms JSON decoding and DynamoDB produce.
+func pathIndex(v any) (int, bool) {
+	var f float64
+	switch n := v.(type) {
+	case int:
+		f = float64(n)
+	case int64:
+		f = float64(n)
+	case float64:
+		f = n
+	case json.Number:
+		x, err := n.Float64()
+		if err != nil {
+			return 0, false
+		}
+		f = x
+	default:
+		return 0, false
+	}
+	if f < 0 || f > maxIndexElement || f != math.Trunc(f) {
+		return 0, false
+	}
+	return int(f), true
+}
+
+func pathKey(path []any) string {
+	b, _ := json.Marshal(path)
+	return string(b)
+}
+
+func validateDisplays(field string, ds []Display) error {
+	if len(ds) > MaxDisplays {
+		return invalid(field, "has more than %d entries", MaxDisplays)
+	}
+	for i, d := range ds {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		switch {
+		case strings.TrimSpace(d.Name) == "":
+			return invalid(f+".name", "is required")
+		case utf8.RuneCountInString(d.Name) > maxNameLen:
+			return invalid(f+".name", "is longer than %d characters", maxNameLen)
+		case len(d.Locale) > maxLocaleLen || !localeLike(d.Locale):
+			return invalid(f+".locale", "must be a BCP 47 language tag such as \"en-GB\"")
+		}
+		if d.Logo != nil {
+			if u, err := url.Parse(d.Logo.URI); err != nil || (u.Scheme != "https" && u.Scheme != "data") {
+				return invalid(f+".logo.uri", "must be an https or data URI")
+			}
+		}
+	}
+	return nil
+}
+
+func localeLike(s string) bool {
+	for _, r := range s {
+		if !(r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func printable(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
+}

@@ -1,0 +1,164 @@
+package issuance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// ValidateOfferEndpoint checks a wallet's credential offer endpoint: an absolute https URL (http only for
+// loopback hosts, for local wallets), without credentials or fragment.
+func ValidateOfferEndpoint(field, endpoint string) error {
+	if len(endpoint) > maxEndpointLen {
+		return invalid(field, "is longer than %d characters", maxEndpointLen)
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" || !u.IsAbs() {
+		return invalid(field, "must be an absolute https URL, e.g. \"https://wallet.example/credential_offer\"")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return invalid(field, "must use https (http is accepted only for localhost)")
+		}
+	default:
+		return invalid(field, "must use https")
+	}
+	if u.User != nil {
+		return invalid(field, "must not carry user credentials")
+	}
+	if u.Fragment != "" {
+		return invalid(field, "must not have a fragment")
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// deliveryEndpoint resolves where the offer goes: credentialOfferEndpoint, or the endpoint registered for
+// individualId, or nowhere.
+func (s *Service) deliveryEndpoint(ctx context.Context, req IssueRequest) (string, error) {
+	if req.CredentialOfferEndpoint != "" && req.IndividualID != "" {
+		return "", invalid("individualId", "give credentialOfferEndpoint or individualId, not both")
+	}
+	if req.CredentialOfferEndpoint != "" {
+		if err := ValidateOfferEndpoint("credentialOfferEndpoint", req.CredentialOfferEndpoint); err != nil {
+			return "", err
+		}
+		return req.CredentialOfferEndpoint, nil
+	}
+	if req.IndividualID == "" {
+		return "", nil
+	}
+	if err := validateID("individualId", req.IndividualID); err != nil {
+		return "", err
+	}
+	ind, err := s.store.GetIndividual(ctx, req.IndividualID)
+	if errors.Is(err, ErrNotFound) {
+		return "", invalid("individualId", "no credential offer endpoint is registered for this individual; "+
+			"register one with PUT /individual/{individualId}")
+	}
+	if err != nil {
+		return "", wrap("issue credential", err)
+	}
+	return ind.CredentialOfferEndpoint, nil
+}
+
+// deliverOffer sends `GET <endpoint>?credential_offer_uri=...` with the delivery timeout and reports the
+// outcome. It never fails: a failure is an outcome.
+func (s *Service) deliverOffer(ctx context.Context, endpoint, offerURL string) OfferDelivery {
+	out := OfferDelivery{Endpoint: endpoint, Outcome: DeliveryFailed, AttemptedAt: s.unix()}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		out.Error = "endpoint does not parse"
+		return out
+	}
+	q := u.Query()
+	q.Set("credential_offer_uri", offerURL)
+	u.RawQuery = q.Encode()
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.DeliveryTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		out.Error = "request could not be built"
+		return out
+	}
+	resp, err := s.http.Do(req)
+	if err != nil {
+		out.Error = deliveryError(ctx, err)
+		return out
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	out.HTTPStatus = resp.StatusCode
+	if resp.StatusCode/100 == 2 {
+		out.Outcome = DeliveryDelivered
+		return out
+	}
+	out.Error = fmt.Sprintf("wallet endpoint answered HTTP %d", resp.StatusCode)
+	return out
+}
+
+// deliveryError describes a transport failure without the URL (which carries the offer id).
+func deliveryError(ctx context.Context, err error) string {
+	var netErr net.Error
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
+		return "timed out"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	default:
+		var opErr *net.OpError
+		if errors.As(err, &opErr) {
+			return "connection failed: " + opErr.Op
+		}
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) {
+			return "host not found"
+		}
+		return "request failed"
+	}
+}
+
+// recordDelivery delivers the offer and stores the outcome on the record (retrying once if the wallet moved the
+// record on meanwhile). The returned record is the latest one known.
+func (s *Service) recordDelivery(ctx context.Context, rec ExchangeRecord, endpoint string) ExchangeRecord {
+	_, q, _ := strings.Cut(rec.CredentialOffer, "?")
+	v, _ := url.ParseQuery(q)
+	d := s.deliverOffer(ctx, endpoint, v.Get("credential_offer_uri"))
+	for attempt := 0; attempt < 3; attempt++ {
+		next := rec.Clone()
+		next.OfferDelivery = &d
+		next.UpdatedAt = s.unix()
+		next.Internal.Version = rec.Internal.Version + 1
+		err := s.store.UpdateExchange(ctx, next, Expect{Version: rec.Internal.Version, Status: rec.Status})
+		if err == nil {
+			return next
+		}
+		if !errors.Is(err, ErrConflict) {
+			break
+		}
+		latest, gerr := s.store.GetExchange(ctx, rec.CredentialExchangeID)
+		if gerr != nil {
+			break
+		}
+		latest.UserPin = ""
+		rec = latest
+	}
+	s.log.WarnContext(ctx, "could not record offer delivery outcome",
+		"credential_exchange_id", rec.CredentialExchangeID, "outcome", d.Outcome)
+	rec.OfferDelivery = &d
+	return rec
+}

@@ -1,0 +1,75 @@
+package issuance
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+)
+
+// DisclosureMapping renders the record's disclosureMapping: the claim tree of the subject and the definition's
+// claim paths, each claim name mapped to {"limitedDisclosure": bool} plus its nested claims. Only names appear,
+// never values. Array elements (null or index path elements) are folded into their array's entry.
+func DisclosureMapping(claims []Claim, subject map[string]any) map[string]any {
+	root := map[string]any{}
+	var walk func(dst map[string]any, prefix []any, obj map[string]any)
+	walk = func(dst map[string]any, prefix []any, obj map[string]any) {
+		keys := make([]string, 0, len(obj))
+		for k := range obj {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			path := append(append([]any(nil), prefix...), k)
+			node := mappingNode(dst, k)
+			node["limitedDisclosure"] = limited(claims, path)
+			if child, ok := obj[k].(map[string]any); ok {
+				walk(node, path, child)
+			}
+		}
+	}
+	walk(root, nil, subject)
+	for _, c := range claims {
+		dst := root
+		var prefix []any
+		for _, el := range c.Path {
+			name, ok := el.(string)
+			if !ok {
+				break
+			}
+			prefix = append(prefix, name)
+			node := mappingNode(dst, name)
+			if _, set := node["limitedDisclosure"]; !set {
+				node["limitedDisclosure"] = limited(claims, prefix)
+			}
+			dst = node
+		}
+	}
+	return root
+}
+
+func mappingNode(dst map[string]any, name string) map[string]any {
+	if n, ok := dst[name].(map[string]any); ok {
+		return n
+	}
+	n := map[string]any{}
+	dst[name] = n
+	return n
+}
+
+// limited reports whether the definition makes the claim at path selectively disclosable.
+func limited(claims []Claim, path []any) bool {
+	key := pathKey(path)
+	for _, c := range claims {
+		if pathKey(c.Path) == key {
+			return c.LimitDisclosure
+		}
+	}
+	return false
+}
+
+// decodeNumbers decodes JSON keeping numbers as json.Number, so claim values round-trip exactly.
+func decodeNumbers(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
