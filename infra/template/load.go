@@ -107,16 +107,19 @@ func open(path string) (*cloudformation.Template, error) {
 	return t, nil
 }
 
-// openRaw parses the SAM template at path into plain maps and slices, intrinsic functions in their long form
-// ({"Ref": "X"}, {"Fn::GetAtt": ["X", "Arn"]}), for properties goformation does not model (e.g. a function's
-// LoggingConfig).
-func openRaw(path string) (map[string]interface{}, error) {
+// openRaw parses the SAM template at path into plain maps and slices, for properties goformation does not model
+// and for checks that must see a list exactly as written. With nil options intrinsic functions stay in their long
+// form ({"Ref": "X"}, {"Fn::GetAtt": ["X", "Arn"]}); with symbolicIntrinsics() they read as in open.
+func openRaw(path string, options *intrinsics.ProcessorOptions) (map[string]interface{}, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read template: %w", err)
 	}
+	if options == nil {
+		options = &intrinsics.ProcessorOptions{NoProcess: true}
+	}
 	goformationMu.Lock()
-	processed, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
+	processed, err := intrinsics.ProcessYAML(data, options)
 	goformationMu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("parse template %s: %w", path, err)

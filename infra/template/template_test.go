@@ -1,0 +1,737 @@
+package template
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/sdjwt-issuer/issuer/shared/store"
+)
+
+// check is one property of the template; it returns what is wrong, nothing when the template is right.
+type check struct {
+	name string
+	run  func(f *fixture) []string
+}
+
+var checks = []check{
+	{"routes equal docs/design.md", checkRoutes},
+	{"functions build from their Makefile targets", checkFunctions},
+	{"one REST API", checkAPI},
+	{"environment", checkEnvironment},
+	{"table equals store.TableDefinition", checkTable},
+	{"IAM least privilege", checkFunctionPolicies},
+	{"only signing functions use the key", checkSigning},
+	{"KMS key", checkKey},
+	{"log groups with retention", checkLogGroups},
+	{"deferred completion event rule", checkEventRule},
+	{"parameters and outputs", checkParametersOutputs},
+}
+
+func TestTemplate(t *testing.T) {
+	f := loadFixture(t, templateFile)
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			for _, p := range c.run(f) {
+				t.Error(p)
+			}
+		})
+	}
+}
+
+func checkRoutes(f *fixture) []string {
+	var problems []string
+	want := map[Route]bool{}
+	for _, r := range f.design.routes {
+		want[r] = true
+	}
+	got := map[Route]bool{}
+	for _, r := range f.routes {
+		got[r] = true
+		if !want[r] {
+			problems = append(problems, fmt.Sprintf("template route %s %s -> %s is not in docs/design.md", r.Method, r.Path, r.FunctionLogicalID))
+		}
+	}
+	for _, r := range f.design.routes {
+		if !got[r] {
+			problems = append(problems, fmt.Sprintf("docs/design.md route %s %s -> %s is not in the template", r.Method, r.Path, r.FunctionLogicalID))
+		}
+	}
+	return problems
+}
+
+func checkFunctions(f *fixture) []string {
+	var problems []string
+	g, err := f.tpl.GetServerlessGlobalFunction()
+	if err != nil {
+		g = nil
+	}
+	ids := f.functionIDs()
+	var designIDs []string
+	for id := range f.design.dirs {
+		designIDs = append(designIDs, id)
+	}
+	if !sameSet(ids, designIDs) {
+		sort.Strings(designIDs)
+		problems = append(problems, fmt.Sprintf("functions %v, docs/design.md names %v", ids, designIDs))
+	}
+	for _, id := range ids {
+		fn, _ := f.tpl.GetServerlessFunctionWithName(id)
+		runtime, handler, codeURI := fn.Runtime, fn.Handler, ""
+		arch := fn.Architectures
+		if g != nil {
+			if runtime == nil {
+				runtime = g.Runtime
+			}
+			if handler == nil {
+				handler = g.Handler
+			}
+			if arch == nil && g.Architectures != nil {
+				arch = *g.Architectures
+			}
+			if fn.CodeUri == nil && g.CodeUri != nil && g.CodeUri.String != nil {
+				codeURI = *g.CodeUri.String
+			}
+		}
+		if fn.CodeUri != nil {
+			codeURI = aws.ToString(fn.CodeUri.String)
+		}
+		if aws.ToString(runtime) != "provided.al2023" {
+			problems = append(problems, fmt.Sprintf("%s: runtime %q, want provided.al2023", id, aws.ToString(runtime)))
+		}
+		if !reflect.DeepEqual(arch, []string{"arm64"}) {
+			problems = append(problems, fmt.Sprintf("%s: architectures %v, want [arm64]", id, arch))
+		}
+		if aws.ToString(handler) != "bootstrap" {
+			problems = append(problems, fmt.Sprintf("%s: handler %q, want bootstrap", id, aws.ToString(handler)))
+		}
+		if codeURI != "." {
+			problems = append(problems, fmt.Sprintf("%s: CodeUri %q, want . (the Makefile is at the root)", id, codeURI))
+		}
+		if fn.Role != nil {
+			problems = append(problems, fmt.Sprintf("%s: has its own Role, so its Policies are not what it gets", id))
+		}
+		if bm := fn.AWSCloudFormationMetadata["BuildMethod"]; bm != "makefile" {
+			problems = append(problems, fmt.Sprintf("%s: Metadata.BuildMethod %v, want makefile", id, bm))
+		}
+		dir, ok := f.targets[id]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("%s: the Makefile has no build-%s target", id, id))
+			continue
+		}
+		if want := f.design.dirs[id]; want != "" && want != dir {
+			problems = append(problems, fmt.Sprintf("%s: build-%s builds ./functions/%s, docs/design.md says functions/%s", id, id, dir, want))
+		}
+		if st, err := os.Stat(f.functionDir(id)); err != nil || !st.IsDir() {
+			problems = append(problems, fmt.Sprintf("%s: build-%s builds ./functions/%s, which is not a directory", id, id, dir))
+		}
+	}
+	return problems
+}
+
+func checkAPI(f *fixture) []string {
+	var problems []string
+	apis := f.tpl.GetAllServerlessApiResources()
+	if len(apis) != 1 {
+		return []string{fmt.Sprintf("%d AWS::Serverless::Api resources, want 1", len(apis))}
+	}
+	var apiID string
+	for id, api := range apis {
+		apiID = id
+		if api.StageName != "${Stage}" {
+			problems = append(problems, fmt.Sprintf("%s: StageName %q, want the Stage parameter", id, api.StageName))
+		}
+	}
+	if n := len(f.tpl.GetAllServerlessHttpApiResources()); n != 0 {
+		problems = append(problems, fmt.Sprintf("%d HTTP APIs: handlers expect REST API proxy events v1", n))
+	}
+	for _, id := range f.functionIDs() {
+		fn, _ := f.tpl.GetServerlessFunctionWithName(id)
+		for name, ev := range fn.Events {
+			switch ev.Type {
+			case "Api":
+				if ev.Properties == nil || ev.Properties.ApiEvent == nil || aws.ToString(ev.Properties.ApiEvent.RestApiId) != "${"+apiID+"}" {
+					problems = append(problems, fmt.Sprintf("%s event %s: not on RestApiId %s", id, name, apiID))
+				}
+			case "EventBridgeRule":
+			default:
+				problems = append(problems, fmt.Sprintf("%s event %s: type %s, want Api or EventBridgeRule", id, name, ev.Type))
+			}
+		}
+	}
+	return problems
+}
+
+func checkEnvironment(f *fixture) []string {
+	g, err := f.tpl.GetServerlessGlobalFunction()
+	if err != nil || g.Environment == nil {
+		return []string{"Globals.Function.Environment is missing"}
+	}
+	want := map[string][]string{
+		"ISSUER_URL":           {"${IssuerUrl}"},
+		"TABLE_NAME":           {"${IssuerTable}"},
+		"KMS_KEY_ID":           {"${SigningKey}", "${SigningKey.Arn}", "${SigningKeyAlias}"},
+		"EVENT_BUS_NAME":       {"${EventBus}"},
+		"EVENT_SOURCE":         {"${EventSource}"},
+		"ADMIN_API_KEY_HASHES": {"${AdminApiKeyHashes}"},
+		"RETENTION_DAYS":       {"${RetentionDays}"},
+		"LOG_LEVEL":            nil,
+	}
+	var problems []string
+	vars := g.Environment.Variables
+	for name, allowed := range want {
+		v, ok := vars[name]
+		switch {
+		case !ok || v == "":
+			problems = append(problems, fmt.Sprintf("Globals environment: %s is missing", name))
+		case allowed != nil && !contains(allowed, v):
+			problems = append(problems, fmt.Sprintf("Globals environment: %s = %q, want one of %v", name, v, allowed))
+		}
+	}
+	for _, id := range f.functionIDs() {
+		fn, _ := f.tpl.GetServerlessFunctionWithName(id)
+		if fn.Environment == nil {
+			continue
+		}
+		for name := range want {
+			if v, ok := fn.Environment.Variables[name]; ok && v != vars[name] {
+				problems = append(problems, fmt.Sprintf("%s: overrides %s", id, name))
+			}
+		}
+	}
+	return problems
+}
+
+func checkTable(f *fixture) []string {
+	tables := f.tpl.GetAllDynamoDBTableResources()
+	if len(tables) != 1 {
+		return []string{fmt.Sprintf("%d DynamoDB tables, want 1", len(tables))}
+	}
+	want := store.TableDefinition("x")
+	var problems []string
+	for id, tb := range tables {
+		if id != "IssuerTable" {
+			problems = append(problems, fmt.Sprintf("table %s: the environment and policies name IssuerTable", id))
+		}
+		if aws.ToString(tb.BillingMode) != string(want.BillingMode) {
+			problems = append(problems, fmt.Sprintf("table: BillingMode %q, want %q", aws.ToString(tb.BillingMode), want.BillingMode))
+		}
+		if tb.TimeToLiveSpecification == nil || !tb.TimeToLiveSpecification.Enabled || aws.ToString(tb.TimeToLiveSpecification.AttributeName) != store.AttrTTL {
+			problems = append(problems, fmt.Sprintf("table: TTL must be enabled on %q", store.AttrTTL))
+		}
+		if tb.PointInTimeRecoverySpecification == nil || !aws.ToBool(tb.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled) {
+			problems = append(problems, "table: point-in-time recovery must be enabled")
+		}
+		if tb.SSESpecification == nil || !tb.SSESpecification.SSEEnabled {
+			problems = append(problems, "table: SSE must be enabled")
+		}
+		if len(tb.LocalSecondaryIndexes) != 0 {
+			problems = append(problems, "table: local secondary indexes are not in store.TableDefinition")
+		}
+		var gotAttrs, wantAttrs []string
+		for _, a := range tb.AttributeDefinitions {
+			gotAttrs = append(gotAttrs, a.AttributeName+":"+a.AttributeType)
+		}
+		for _, a := range want.AttributeDefinitions {
+			wantAttrs = append(wantAttrs, aws.ToString(a.AttributeName)+":"+string(a.AttributeType))
+		}
+		if !sameSet(gotAttrs, wantAttrs) {
+			problems = append(problems, fmt.Sprintf("table: attributes %v, want %v", gotAttrs, wantAttrs))
+		}
+		var gotKeys, wantKeys []string
+		for _, k := range tb.KeySchema {
+			gotKeys = append(gotKeys, k.AttributeName+":"+k.KeyType)
+		}
+		for _, k := range want.KeySchema {
+			wantKeys = append(wantKeys, aws.ToString(k.AttributeName)+":"+string(k.KeyType))
+		}
+		if !reflect.DeepEqual(gotKeys, wantKeys) {
+			problems = append(problems, fmt.Sprintf("table: key schema %v, want %v", gotKeys, wantKeys))
+		}
+		var gotGSI, wantGSI []string
+		for _, g := range tb.GlobalSecondaryIndexes {
+			s := g.IndexName
+			for _, k := range g.KeySchema {
+				s += " " + k.AttributeName + ":" + k.KeyType
+			}
+			if g.Projection != nil {
+				s += " " + aws.ToString(g.Projection.ProjectionType) + strings.Join(g.Projection.NonKeyAttributes, ",")
+			}
+			gotGSI = append(gotGSI, s)
+		}
+		for _, g := range want.GlobalSecondaryIndexes {
+			s := aws.ToString(g.IndexName)
+			for _, k := range g.KeySchema {
+				s += " " + aws.ToString(k.AttributeName) + ":" + string(k.KeyType)
+			}
+			if g.Projection != nil {
+				s += " " + string(g.Projection.ProjectionType) + strings.Join(g.Projection.NonKeyAttributes, ",")
+			}
+			wantGSI = append(wantGSI, s)
+		}
+		if !sameSet(gotGSI, wantGSI) {
+			problems = append(problems, fmt.Sprintf("table: GSIs %v, want %v", gotGSI, wantGSI))
+		}
+	}
+	return problems
+}
+
+// tableAccess is, per function, exactly the DynamoDB actions it is granted and whether it publishes events.
+// Widening a function's access is a deliberate change of this table.
+var tableAccess = map[string]struct {
+	actions []string
+	events  bool
+}{
+	"DefinitionsFunction":        {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, false},
+	"IssueFunction":              {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"}, true},
+	"StatusFunction":             {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query"}, true},
+	"DeferredIssueFunction":      {[]string{"GetItem", "PutItem", "UpdateItem", "ConditionCheckItem"}, true},
+	"MetadataFunction":           {[]string{"GetItem", "PutItem", "UpdateItem", "Query"}, true},
+	"TokenFunction":              {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"}, true},
+	"CredentialFunction":         {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"}, true},
+	"DeferredCredentialFunction": {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"}, true},
+	"NotificationFunction":       {[]string{"GetItem", "UpdateItem", "ConditionCheckItem"}, true},
+}
+
+const (
+	tableArn = "${IssuerTable.Arn}"
+	indexArn = "${IssuerTable.Arn}/index/*"
+	busArn   = "${EventBus.Arn}"
+	keyArn   = "${SigningKey.Arn}"
+)
+
+// guardedPrefixes are the services whose actions must name their resources.
+var guardedPrefixes = []string{"dynamodb:", "kms:", "events:"}
+
+func guarded(action string) bool {
+	if strings.Contains(action, "*") && !strings.Contains(action, ":") {
+		return true // "*" alone
+	}
+	for _, p := range guardedPrefixes {
+		if strings.HasPrefix(strings.ToLower(action), p) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkStatementScope reports wildcard actions or resources in statements about guarded services.
+func checkStatementScope(st statement) []string {
+	var problems []string
+	touches := false
+	for _, a := range st.actions {
+		if !guarded(a) {
+			continue
+		}
+		touches = true
+		if strings.ContainsAny(a, "*?") {
+			problems = append(problems, fmt.Sprintf("%s: wildcard action %q", st.where, a))
+		}
+	}
+	if !touches {
+		return problems
+	}
+	if len(st.resources) == 0 {
+		problems = append(problems, fmt.Sprintf("%s: no Resource", st.where))
+	}
+	for _, r := range st.resources {
+		if strings.ContainsAny(r, "*?") && r != indexArn {
+			problems = append(problems, fmt.Sprintf("%s: resource %q is a wildcard", st.where, r))
+		}
+	}
+	return problems
+}
+
+func checkFunctionPolicies(f *fixture) []string {
+	var problems []string
+	for _, id := range f.functionIDs() {
+		props := f.properties(f.resolved, id)
+		var docs []interface{}
+		switch p := props["Policies"].(type) {
+		case nil:
+		case []interface{}:
+			docs = p
+		default:
+			docs = []interface{}{p}
+		}
+		var dynamo, evts []string
+		var dynamoRes, evtRes []string
+		for i, doc := range docs {
+			sts, ps := statements(fmt.Sprintf("%s policy %d", id, i), doc)
+			problems = append(problems, ps...)
+			for _, st := range sts {
+				problems = append(problems, checkStatementScope(st)...)
+				if st.effect != "Allow" {
+					continue
+				}
+				for _, a := range st.actions {
+					switch {
+					case strings.HasPrefix(a, "dynamodb:"):
+						dynamo = append(dynamo, strings.TrimPrefix(a, "dynamodb:"))
+						dynamoRes = append(dynamoRes, st.resources...)
+					case strings.HasPrefix(a, "events:"):
+						evts = append(evts, a)
+						evtRes = append(evtRes, st.resources...)
+					case strings.HasPrefix(a, "kms:"):
+						problems = append(problems, fmt.Sprintf("%s: grants %s in its Policies; signing is granted by the key's own policy resource", st.where, a))
+					default:
+						problems = append(problems, fmt.Sprintf("%s: action %s is none of DynamoDB, EventBridge", st.where, a))
+					}
+				}
+			}
+		}
+		want, ok := tableAccess[id]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("%s: no expected access in tableAccess", id))
+			continue
+		}
+		if !sameSet(uniq(dynamo), want.actions) {
+			problems = append(problems, fmt.Sprintf("%s: DynamoDB actions %v, want exactly %v", id, uniq(dynamo), want.actions))
+		}
+		wantRes := []string{tableArn}
+		if contains(want.actions, "Query") {
+			wantRes = append(wantRes, indexArn)
+		}
+		if !sameSet(uniq(dynamoRes), wantRes) {
+			problems = append(problems, fmt.Sprintf("%s: DynamoDB resources %v, want exactly %v", id, uniq(dynamoRes), wantRes))
+		}
+		switch {
+		case want.events && (!sameSet(uniq(evts), []string{"events:PutEvents"}) || !sameSet(uniq(evtRes), []string{busArn})):
+			problems = append(problems, fmt.Sprintf("%s: events actions %v on %v, want events:PutEvents on %s", id, evts, evtRes, busArn))
+		case !want.events && len(evts) != 0:
+			problems = append(problems, fmt.Sprintf("%s: publishes events (%v) but should not", id, evts))
+		}
+	}
+	return problems
+}
+
+// signingRoles are the roles of the functions that sign (credentials, status list tokens) or publish the JWKS.
+var signingRoles = []string{"StatusFunctionRole", "MetadataFunctionRole", "CredentialFunctionRole", "DeferredCredentialFunctionRole"}
+
+func checkSigning(f *fixture) []string {
+	var problems []string
+	var wantRoles []string
+	for _, r := range signingRoles {
+		wantRoles = append(wantRoles, "${"+r+"}")
+	}
+	granted := false
+	for id := range f.tpl.GetAllIAMPolicyResources() {
+		props := f.properties(f.resolved, id)
+		sts, ps := statements(id, props["PolicyDocument"])
+		problems = append(problems, ps...)
+		roles := strs(props["Roles"])
+		if len(strs(props["Users"])) != 0 || len(strs(props["Groups"])) != 0 {
+			problems = append(problems, fmt.Sprintf("%s: attached to users or groups", id))
+		}
+		for _, st := range sts {
+			problems = append(problems, checkStatementScope(st)...)
+			var kmsActions []string
+			for _, a := range st.actions {
+				if strings.HasPrefix(strings.ToLower(a), "kms:") {
+					kmsActions = append(kmsActions, a)
+				}
+			}
+			if len(kmsActions) == 0 {
+				continue
+			}
+			granted = true
+			if !sameSet(kmsActions, []string{"kms:Sign", "kms:GetPublicKey"}) {
+				problems = append(problems, fmt.Sprintf("%s: KMS actions %v, want exactly kms:Sign and kms:GetPublicKey", st.where, kmsActions))
+			}
+			if !sameSet(st.resources, []string{keyArn}) {
+				problems = append(problems, fmt.Sprintf("%s: KMS resources %v, want exactly %s", st.where, st.resources, keyArn))
+			}
+			if !sameSet(roles, wantRoles) {
+				problems = append(problems, fmt.Sprintf("%s: KMS granted to %v, want exactly %v", id, roles, wantRoles))
+			}
+		}
+	}
+	if !granted {
+		problems = append(problems, "no AWS::IAM::Policy grants the signing functions kms:Sign")
+	}
+	return problems
+}
+
+func checkKey(f *fixture) []string {
+	keys := f.tpl.GetAllKMSKeyResources()
+	if len(keys) != 1 {
+		return []string{fmt.Sprintf("%d KMS keys, want 1", len(keys))}
+	}
+	var problems []string
+	var wantPrincipals []string
+	for _, r := range signingRoles {
+		wantPrincipals = append(wantPrincipals, "${"+r+".Arn}")
+	}
+	for id, k := range keys {
+		if id != "SigningKey" {
+			problems = append(problems, fmt.Sprintf("key %s: the environment and policies name SigningKey", id))
+		}
+		if aws.ToString(k.KeySpec) != "ECC_NIST_P256" {
+			problems = append(problems, fmt.Sprintf("%s: KeySpec %q, want ECC_NIST_P256", id, aws.ToString(k.KeySpec)))
+		}
+		if aws.ToString(k.KeyUsage) != "SIGN_VERIFY" {
+			problems = append(problems, fmt.Sprintf("%s: KeyUsage %q, want SIGN_VERIFY", id, aws.ToString(k.KeyUsage)))
+		}
+		sts, ps := statements(id+" key policy", f.properties(f.resolved, id)["KeyPolicy"])
+		problems = append(problems, ps...)
+		signers := false
+		for _, st := range sts {
+			if p, ok := st.raw["Principal"]; ok && (p == "*" || contains(strs(principalAWS(p)), "*")) {
+				problems = append(problems, fmt.Sprintf("%s: principal *", st.where))
+			}
+			if st.effect != "Allow" {
+				continue
+			}
+			for _, a := range st.actions {
+				if !actionMatches(a, "kms:Sign") {
+					continue
+				}
+				got := strs(conditionValue(st.raw, "ArnEquals", "aws:PrincipalArn"))
+				if !sameSet(got, wantPrincipals) {
+					problems = append(problems, fmt.Sprintf("%s: allows %s to %v, want only the signing roles %v", st.where, a, got, wantPrincipals))
+				} else {
+					signers = true
+				}
+			}
+		}
+		if !signers {
+			problems = append(problems, fmt.Sprintf("%s: no key policy statement lets the signing roles sign", id))
+		}
+	}
+	aliases := f.tpl.GetAllKMSAliasResources()
+	if len(aliases) != 1 {
+		problems = append(problems, fmt.Sprintf("%d KMS aliases, want 1", len(aliases)))
+	}
+	for id, a := range aliases {
+		if a.TargetKeyId != "${SigningKey}" {
+			problems = append(problems, fmt.Sprintf("%s: targets %q, want the signing key", id, a.TargetKeyId))
+		}
+	}
+	return problems
+}
+
+func principalAWS(p interface{}) interface{} {
+	if m, ok := p.(map[string]interface{}); ok {
+		return m["AWS"]
+	}
+	return p
+}
+
+func conditionValue(st map[string]interface{}, operator, key string) interface{} {
+	c, _ := st["Condition"].(map[string]interface{})
+	op, _ := c[operator].(map[string]interface{})
+	return op[key]
+}
+
+func checkLogGroups(f *fixture) []string {
+	var problems []string
+	groups := f.tpl.GetAllLogsLogGroupResources()
+	for _, id := range f.functionIDs() {
+		fn, _ := f.tpl.GetServerlessFunctionWithName(id)
+		if fn.FunctionName == nil {
+			problems = append(problems, fmt.Sprintf("%s: no FunctionName, so its log group cannot be declared before it", id))
+			continue
+		}
+		wantName := "/aws/lambda/" + *fn.FunctionName
+		found := false
+		for _, dep := range fn.AWSCloudFormationDependsOn {
+			lg, ok := groups[dep]
+			if !ok || aws.ToString(lg.LogGroupName) != wantName {
+				continue
+			}
+			found = true
+			if lg.RetentionInDays == nil {
+				problems = append(problems, fmt.Sprintf("%s: log group %s has no retention", id, dep))
+			}
+			if r := f.properties(f.written, dep)["RetentionInDays"]; !reflect.DeepEqual(r, map[string]interface{}{"Ref": "LogRetentionDays"}) {
+				problems = append(problems, fmt.Sprintf("%s: log group %s retention %v, want the LogRetentionDays parameter", id, dep, r))
+			}
+		}
+		if !found {
+			problems = append(problems, fmt.Sprintf("%s: does not depend on a log group named %s", id, wantName))
+		}
+	}
+	return problems
+}
+
+func checkEventRule(f *fixture) []string {
+	var problems []string
+	for _, id := range f.functionIDs() {
+		fn, _ := f.tpl.GetServerlessFunctionWithName(id)
+		var got []string
+		for name, ev := range fn.Events {
+			if ev.Type != "EventBridgeRule" {
+				continue
+			}
+			if ev.Properties == nil || ev.Properties.EventBridgeRuleEvent == nil {
+				problems = append(problems, fmt.Sprintf("%s event %s: not a valid EventBridgeRule event", id, name))
+				continue
+			}
+			rule := ev.Properties.EventBridgeRuleEvent
+			if aws.ToString(rule.EventBusName) != "${EventBus}" {
+				problems = append(problems, fmt.Sprintf("%s event %s: on bus %q, want the stack's EventBus", id, name, aws.ToString(rule.EventBusName)))
+			}
+			pattern, _ := rule.Pattern.(map[string]interface{})
+			dt := strs(pattern["detail-type"])
+			if len(dt) == 0 {
+				problems = append(problems, fmt.Sprintf("%s event %s: pattern without detail-type matches every event on the bus", id, name))
+			}
+			got = append(got, dt...)
+		}
+		if want := f.design.detailTypes[id]; !sameSet(got, want) {
+			problems = append(problems, fmt.Sprintf("%s: rules receive detail-types %v, docs/design.md says %v", id, got, want))
+		}
+	}
+	return problems
+}
+
+func checkParametersOutputs(f *fixture) []string {
+	var problems []string
+	for name, typ := range map[string]string{
+		"IssuerUrl": "String", "Stage": "String", "RetentionDays": "Number", "AdminApiKeyHashes": "String",
+		"LogRetentionDays": "Number", "EventSource": "String",
+	} {
+		p, ok := f.tpl.Parameters[name]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("parameter %s is missing", name))
+			continue
+		}
+		if p.Type != typ {
+			problems = append(problems, fmt.Sprintf("parameter %s: type %s, want %s", name, p.Type, typ))
+		}
+	}
+	if p, ok := f.tpl.Parameters["AdminApiKeyHashes"]; ok && !aws.ToBool(p.NoEcho) {
+		problems = append(problems, "parameter AdminApiKeyHashes must be NoEcho")
+	}
+	for name, ref := range map[string]string{
+		"ApiUrl": "${IssuerApi}", "TableName": "${IssuerTable}", "KeyId": "${SigningKey}", "EventBusName": "${EventBus}",
+	} {
+		o, ok := f.tpl.Outputs[name]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("output %s is missing", name))
+			continue
+		}
+		if v, _ := o.Value.(string); !strings.Contains(v, ref) {
+			problems = append(problems, fmt.Sprintf("output %s = %v, want it to reference %s", name, o.Value, ref))
+		}
+	}
+	return problems
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func uniq(list []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range list {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// TestChecksCatchBreakage breaks the real template one way at a time and expects the named check to object,
+// so that a check that cannot fail does not pass unnoticed.
+func TestChecksCatchBreakage(t *testing.T) {
+	original, err := os.ReadFile(templateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]check{}
+	for _, c := range checks {
+		byName[c.name] = c
+	}
+	tests := []struct {
+		name     string
+		old, new string
+		check    string
+	}{
+		{"route path changed", "Path: /nonce\n", "Path: /nonces\n", "routes equal docs/design.md"},
+		{"route method changed", "Path: /token\n            Method: POST", "Path: /token\n            Method: PUT", "routes equal docs/design.md"},
+		{"runtime", "Runtime: provided.al2023", "Runtime: provided.al2", "functions build from their Makefile targets"},
+		{"architecture", "Architectures: [arm64]", "Architectures: [x86_64]", "functions build from their Makefile targets"},
+		{"handler", "Handler: bootstrap", "Handler: main", "functions build from their Makefile targets"},
+		{"build method", "BuildMethod: makefile", "BuildMethod: go1.x", "functions build from their Makefile targets"},
+		{"logical id without a Makefile target", "  TokenFunction:\n", "  TokensFunction:\n", "functions build from their Makefile targets"},
+		{"stage not from parameter", "StageName: !Ref Stage", "StageName: prod", "one REST API"},
+		{"table name not from the table", "TABLE_NAME: !Ref IssuerTable", "TABLE_NAME: issuer", "environment"},
+		{"missing env var", "        LOG_LEVEL: info\n", "", "environment"},
+		{"billing", "BillingMode: PAY_PER_REQUEST", "BillingMode: PROVISIONED", "table equals store.TableDefinition"},
+		{"ttl attribute", "AttributeName: ttl", "AttributeName: expiresAt", "table equals store.TableDefinition"},
+		{"pitr", "PointInTimeRecoveryEnabled: true", "PointInTimeRecoveryEnabled: false", "table equals store.TableDefinition"},
+		{"sse", "SSEEnabled: true", "SSEEnabled: false", "table equals store.TableDefinition"},
+		{"gsi renamed", "IndexName: gsi3", "IndexName: gsi4", "table equals store.TableDefinition"},
+		{"gsi projection", "ProjectionType: ALL", "ProjectionType: KEYS_ONLY", "table equals store.TableDefinition"},
+		{"key schema", "- {AttributeName: sk, KeyType: RANGE}", "- {AttributeName: gsi1sk, KeyType: RANGE}", "table equals store.TableDefinition"},
+		{"table resource star",
+			"Action: [dynamodb:GetItem, dynamodb:UpdateItem, dynamodb:ConditionCheckItem]\n              Resource:\n                - !GetAtt IssuerTable.Arn",
+			"Action: [dynamodb:GetItem, dynamodb:UpdateItem, dynamodb:ConditionCheckItem]\n              Resource:\n                - \"*\"",
+			"IAM least privilege"},
+		{"extra action", "Action: [dynamodb:GetItem, dynamodb:UpdateItem, dynamodb:ConditionCheckItem]", "Action: [dynamodb:GetItem, dynamodb:UpdateItem, dynamodb:ConditionCheckItem, dynamodb:Scan]", "IAM least privilege"},
+		{"wildcard action", "Action: [dynamodb:GetItem, dynamodb:UpdateItem, dynamodb:ConditionCheckItem]", "Action: [\"dynamodb:*\"]", "IAM least privilege"},
+		{"events resource star", "- !GetAtt EventBus.Arn", "- \"*\"", "IAM least privilege"},
+		{"managed policy", "      Policies:\n        - Statement:", "      Policies:\n        - AmazonDynamoDBFullAccess\n        - Statement:", "IAM least privilege"},
+		{"kms in function policy",
+			"              Action: [events:PutEvents]\n",
+			"              Action: [events:PutEvents, kms:Sign]\n",
+			"IAM least privilege"},
+		{"non-signing role may sign", "        - !Ref DeferredCredentialFunctionRole\n", "        - !Ref DeferredCredentialFunctionRole\n        - !Ref TokenFunctionRole\n", "only signing functions use the key"},
+		{"signing on every key", "            Resource:\n              - !GetAtt SigningKey.Arn", "            Resource:\n              - \"*\"", "only signing functions use the key"},
+		{"account may sign", "              - kms:CancelKeyDeletion\n", "              - kms:CancelKeyDeletion\n              - kms:Sign\n", "KMS key"},
+		{"key spec", "KeySpec: ECC_NIST_P256", "KeySpec: RSA_2048", "KMS key"},
+		{"key usage", "KeyUsage: SIGN_VERIFY", "KeyUsage: ENCRYPT_DECRYPT", "KMS key"},
+		{"log retention removed", "      RetentionInDays: !Ref LogRetentionDays\n", "", "log groups with retention"},
+		{"log group not a dependency", "DependsOn: TokenFunctionLogGroup", "DependsOn: IssuerTable", "log groups with retention"},
+		{"event rule detail-type", "- DeferredCredentialDenied", "- DeferredCredentialRejected", "deferred completion event rule"},
+		{"event rule on default bus", "EventBusName: !Ref EventBus", "EventBusName: default", "deferred completion event rule"},
+		{"admin hashes echoed", "NoEcho: true", "NoEcho: false", "parameters and outputs"},
+		{"output missing", "  KeyId:\n", "  SigningKeyId:\n", "parameters and outputs"},
+	}
+	// Problems of the unbroken template (e.g. a functions/<dir> not written yet) do not count as caught.
+	base := loadFixture(t, templateFile)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, ok := byName[tt.check]
+			if !ok {
+				t.Fatalf("no check %q", tt.check)
+			}
+			known := map[string]bool{}
+			for _, p := range c.run(base) {
+				known[p] = true
+			}
+			if !strings.Contains(string(original), tt.old) {
+				t.Fatalf("template does not contain %q: update this mutation", tt.old)
+			}
+			broken := strings.Replace(string(original), tt.old, tt.new, 1)
+			path := filepath.Join(t.TempDir(), "template.yaml")
+			if err := os.WriteFile(path, []byte(broken), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			f := loadFixture(t, path)
+			var caught []string
+			for _, p := range c.run(f) {
+				if !known[p] {
+					caught = append(caught, p)
+				}
+			}
+			if len(caught) == 0 {
+				t.Errorf("check %q accepted a template with %s", tt.check, tt.name)
+			}
+		})
+	}
+}
