@@ -1,0 +1,287 @@
+package oid4vci
+
+import (
+	"encoding/json"
+)
+
+// MaxCredentialRequestBytes bounds a credential, deferred credential or notification request body.
+const MaxCredentialRequestBytes = 256 << 10
+
+// ProofShape is how the wallet sent its key proofs, which decides how the credentials are answered.
+type ProofShape int
+
+const (
+	// ProofsArray is proofs: {jwt: [...]} (1.0, and draft 13 batches), answered with credentials[].
+	ProofsArray ProofShape = iota
+	// ProofSingle is proof: {proof_type, jwt} (drafts 12 and 13), answered with credential.
+	ProofSingle
+)
+
+// String names the shape for stored records.
+func (s ProofShape) String() string {
+	if s == ProofSingle {
+		return "proof"
+	}
+	return "proofs"
+}
+
+// ParseProofShape is the inverse of String.
+func ParseProofShape(s string) (ProofShape, bool) {
+	switch s {
+	case "proof":
+		return ProofSingle, true
+	case "proofs":
+		return ProofsArray, true
+	}
+	return ProofsArray, false
+}
+
+// CredentialRequest is a credential request of any supported dialect, normalized: exactly one of
+// CredentialConfigurationID, CredentialIdentifier or (Format and VCT) identifies what is requested, and ProofJWTs
+// holds every jwt key proof, still unvalidated (see ValidateProofs).
+type CredentialRequest struct {
+	// Dialect is the version the wallet spoke; answer with BuildCredentialResponse in the same dialect.
+	Dialect Dialect
+	// CredentialConfigurationID is set by 1.0 wallets that got no credential_identifiers.
+	CredentialConfigurationID string
+	// CredentialIdentifier is set by wallets that got credential_identifiers in the token response.
+	CredentialIdentifier string
+	// Format (dc+sd-jwt or vc+sd-jwt) and VCT identify the credential in draft requests.
+	Format string
+	VCT    string
+	// ProofJWTs are the key proofs, in order.
+	ProofJWTs []string
+	// ProofShape records proof versus proofs.
+	ProofShape ProofShape
+}
+
+// ParseCredentialRequest parses and normalizes a credential request (application/json) of OpenID4VCI 1.0, draft 13
+// or draft 12. maxProofs is the batch size (1 when batch issuance is not offered). Failures are *Error with
+// invalid_credential_request, invalid_proof, invalid_encryption_parameters or, for draft requests naming another
+// format, unsupported_credential_format.
+func ParseCredentialRequest(body []byte, contentType string, maxProofs int) (*CredentialRequest, error) {
+	obj, err := requestObject(body, contentType, ErrInvalidCredentialRequest)
+	if err != nil {
+		return nil, err
+	}
+	if obj.present("credential_response_encryption") {
+		return nil, Errorf(ErrInvalidEncryptionParameters, "credential response encryption is not supported by this issuer (the metadata does not advertise credential_response_encryption); send the request without it")
+	}
+	req := &CredentialRequest{}
+	if err := identify(obj, req); err != nil {
+		return nil, err
+	}
+	if err := readProofs(obj, req, maxProofs); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// requestObject checks the media type and size of a JSON request body and decodes its top-level object; code is the
+// error code of the endpoint for a malformed body.
+func requestObject(body []byte, contentType, code string) (jsonObject, error) {
+	if !mediaTypeIs(contentType, "application/json") {
+		if mediaTypeIs(contentType, "application/jwt") {
+			return nil, Errorf(code, "encrypted requests are not supported; send the request as application/json")
+		}
+		return nil, Errorf(code, "the request must be sent as application/json")
+	}
+	if len(body) > MaxCredentialRequestBytes {
+		return nil, Errorf(code, "the request is larger than %d bytes", MaxCredentialRequestBytes)
+	}
+	obj, err := decodeObject(body)
+	if err != nil {
+		return nil, &Error{Code: code, Description: describeBodyError(err)}
+	}
+	return obj, nil
+}
+
+// identify reads what the request asks for and decides the dialect.
+func identify(obj jsonObject, req *CredentialRequest) error {
+	var err error
+	fields := []struct {
+		name string
+		dst  *string
+	}{
+		{"credential_configuration_id", &req.CredentialConfigurationID},
+		{"credential_identifier", &req.CredentialIdentifier},
+		{"format", &req.Format},
+	}
+	for _, f := range fields {
+		v, ok, e := obj.str(f.name)
+		if e != nil || (ok && v == "") {
+			return Errorf(ErrInvalidCredentialRequest, "%s must be a non-empty string", f.name)
+		}
+		*f.dst = v
+	}
+	n := 0
+	for _, v := range []string{req.CredentialConfigurationID, req.CredentialIdentifier, req.Format} {
+		if v != "" {
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return Errorf(ErrInvalidCredentialRequest, "name the credential with credential_configuration_id (or credential_identifier when the token response listed credential_identifiers)")
+	case n > 1:
+		return Errorf(ErrInvalidCredentialRequest, "send exactly one of credential_configuration_id, credential_identifier and format")
+	case req.CredentialConfigurationID != "":
+		req.Dialect = DialectV1
+		if obj.present("proof") {
+			return Errorf(ErrInvalidProof, "proof (singular) is not part of OpenID4VCI 1.0; send proofs with a jwt array")
+		}
+	case req.CredentialIdentifier != "":
+		req.Dialect = DialectV1
+		if obj.present("proof") {
+			req.Dialect = DialectDraft13
+		}
+	default:
+		err = identifyByFormat(obj, req)
+	}
+	return err
+}
+
+// identifyByFormat reads the draft shapes {format, vct} (draft 13) and {format, credential_definition: {vct}}
+// (draft 12).
+func identifyByFormat(obj jsonObject, req *CredentialRequest) error {
+	if req.Format != FormatSDJWTVC && req.Format != FormatLegacySDJWTVC {
+		return Errorf(ErrUnsupportedCredentialFormat, "this issuer issues SD-JWT VC only: use format %s (or %s)", FormatSDJWTVC, FormatLegacySDJWTVC)
+	}
+	vct, hasVCT, err := obj.str("vct")
+	if err != nil {
+		return Errorf(ErrInvalidCredentialRequest, "vct must be a string")
+	}
+	req.Dialect = DialectDraft13
+	def, hasDef, err := obj.object("credential_definition")
+	if err != nil {
+		return Errorf(ErrInvalidCredentialRequest, "credential_definition must be a JSON object")
+	}
+	if hasDef {
+		req.Dialect = DialectDraft12
+		defVCT, ok, err := def.str("vct")
+		if err != nil {
+			return Errorf(ErrInvalidCredentialRequest, "credential_definition.vct must be a string")
+		}
+		if ok {
+			if hasVCT && defVCT != vct {
+				return Errorf(ErrInvalidCredentialRequest, "vct and credential_definition.vct differ; send one vct")
+			}
+			vct, hasVCT = defVCT, true
+		}
+	}
+	if !hasVCT || vct == "" {
+		return Errorf(ErrInvalidCredentialRequest, "vct is required with format: the vct of the offered credential configuration")
+	}
+	req.VCT = vct
+	return nil
+}
+
+// readProofs reads proof or proofs into req.
+func readProofs(obj jsonObject, req *CredentialRequest, maxProofs int) error {
+	if maxProofs < 1 {
+		maxProofs = 1
+	}
+	hasProof, hasProofs := obj.present("proof"), obj.present("proofs")
+	switch {
+	case hasProof && hasProofs:
+		return Errorf(ErrInvalidCredentialRequest, "send either proof or proofs, not both")
+	case hasProof:
+		req.ProofShape = ProofSingle
+		jwt, err := singleProof(obj)
+		if err != nil {
+			return err
+		}
+		req.ProofJWTs = []string{jwt}
+		return nil
+	case hasProofs:
+		req.ProofShape = ProofsArray
+		jwts, err := proofArray(obj, maxProofs)
+		if err != nil {
+			return err
+		}
+		req.ProofJWTs = jwts
+		return nil
+	default:
+		if req.Dialect.Legacy() {
+			return Errorf(ErrInvalidProof, "a key proof is required: send proof with proof_type jwt")
+		}
+		return Errorf(ErrInvalidProof, "key proofs are required: send proofs with a jwt array")
+	}
+}
+
+func singleProof(obj jsonObject) (string, error) {
+	p, _, err := obj.object("proof")
+	if err != nil {
+		return "", Errorf(ErrInvalidProof, "proof must be a JSON object with proof_type and jwt")
+	}
+	typ, _, err := p.str("proof_type")
+	if err != nil || typ == "" {
+		return "", Errorf(ErrInvalidProof, "proof.proof_type is required and must be jwt")
+	}
+	if typ != ProofTypeJWT {
+		return "", Errorf(ErrInvalidProof, "only the jwt proof type is supported")
+	}
+	jwt, ok, err := p.str("jwt")
+	if err != nil || !ok || jwt == "" {
+		return "", Errorf(ErrInvalidProof, "proof.jwt is required: the key proof JWT")
+	}
+	if len(jwt) > MaxProofJWTLength {
+		return "", Errorf(ErrInvalidProof, "the proof JWT is longer than %d bytes", MaxProofJWTLength)
+	}
+	return jwt, nil
+}
+
+func proofArray(obj jsonObject, maxProofs int) ([]string, error) {
+	proofs, _, err := obj.object("proofs")
+	if err != nil {
+		return nil, Errorf(ErrInvalidProof, "proofs must be a JSON object with one member, jwt, holding an array of key proof JWTs")
+	}
+	if len(proofs) != 1 {
+		return nil, Errorf(ErrInvalidProof, "proofs must hold exactly one proof type; this issuer supports jwt")
+	}
+	if !proofs.present(ProofTypeJWT) {
+		return nil, Errorf(ErrInvalidProof, "only the jwt proof type is supported; send proofs with a jwt array")
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(proofs[ProofTypeJWT], &items); err != nil || len(items) == 0 {
+		return nil, Errorf(ErrInvalidProof, "proofs.jwt must be a non-empty array of key proof JWTs")
+	}
+	if len(items) > maxProofs {
+		return nil, Errorf(ErrInvalidProof, "at most %d proofs are accepted in one request (batch_size)", maxProofs)
+	}
+	out := make([]string, len(items))
+	for i, item := range items {
+		var s string
+		if err := json.Unmarshal(item, &s); err != nil || s == "" {
+			return nil, Errorf(ErrInvalidProof, "proofs.jwt entry %d must be a JWT string", i+1)
+		}
+		if len(s) > MaxProofJWTLength {
+			return nil, Errorf(ErrInvalidProof, "proofs.jwt entry %d is longer than %d bytes", i+1, MaxProofJWTLength)
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// DeferredCredentialRequest is a parsed deferred credential request.
+type DeferredCredentialRequest struct {
+	// TransactionID is the id from the deferred credential response. Secret: never log it.
+	TransactionID string
+}
+
+// ParseDeferredCredentialRequest parses {transaction_id} (application/json). A missing transaction_id is
+// invalid_credential_request; whether the id is known (invalid_transaction_id) is the caller's lookup.
+func ParseDeferredCredentialRequest(body []byte, contentType string) (*DeferredCredentialRequest, error) {
+	obj, err := requestObject(body, contentType, ErrInvalidCredentialRequest)
+	if err != nil {
+		return nil, err
+	}
+	if obj.present("credential_response_encryption") {
+		return nil, Errorf(ErrInvalidEncryptionParameters, "credential response encryption is not supported by this issuer; send the request without credential_response_encryption")
+	}
+	id, ok, err := obj.str("transaction_id")
+	if err != nil || !ok || id == "" {
+		return nil, Errorf(ErrInvalidCredentialRequest, "transaction_id is required: the value from the deferred credential response")
+	}
+	return &DeferredCredentialRequest{TransactionID: id}, nil
+}

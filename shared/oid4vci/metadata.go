@@ -1,0 +1,405 @@
+package oid4vci
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+)
+
+// Protocol identifiers.
+const (
+	// FormatSDJWTVC is the SD-JWT VC credential format identifier of OpenID4VCI 1.0.
+	FormatSDJWTVC = "dc+sd-jwt"
+	// FormatLegacySDJWTVC is the SD-JWT VC format identifier of drafts 12 and 13 (and SD-JWT VC before 2025).
+	FormatLegacySDJWTVC = "vc+sd-jwt"
+	// GrantTypePreAuthorizedCode is the pre-authorized code grant type.
+	GrantTypePreAuthorizedCode = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+	// ProofTypeJWT is the jwt key proof type, the only one this issuer accepts.
+	ProofTypeJWT = "jwt"
+	// ProofJWTType is the typ header every key proof JWT carries.
+	ProofJWTType = "openid4vci-proof+jwt"
+	// BindingMethodJWK is the cryptographic binding method: the holder key travels as a JWK.
+	BindingMethodJWK = "jwk"
+	// LegacyConfigurationSuffix is appended to a configuration id to name its vc+sd-jwt twin for draft-13 wallets.
+	LegacyConfigurationSuffix = "_vc_sd_jwt"
+)
+
+// Well-known document names, inserted into the issuer identifier by WellKnownURL.
+const (
+	// WellKnownCredentialIssuer is the OpenID4VCI issuer metadata document.
+	WellKnownCredentialIssuer = "openid-credential-issuer"
+	// WellKnownAuthorizationServer is the RFC 8414 authorization server metadata document.
+	WellKnownAuthorizationServer = "oauth-authorization-server"
+	// WellKnownJWTVCIssuer is the SD-JWT VC issuer key document.
+	WellKnownJWTVCIssuer = "jwt-vc-issuer"
+)
+
+// Endpoints are the absolute URLs of the issuer's OAuth and OpenID4VCI endpoints. Empty optional endpoints are left
+// out of the metadata.
+type Endpoints struct {
+	Token        string
+	Credential   string
+	Nonce        string
+	Deferred     string
+	Notification string
+}
+
+// DefaultEndpoints are the endpoints at the paths this project serves them (docs/design.md), under issuerURL.
+func DefaultEndpoints(issuerURL string) Endpoints {
+	base := strings.TrimRight(issuerURL, "/")
+	return Endpoints{
+		Token:        base + "/token",
+		Credential:   base + "/credential",
+		Nonce:        base + "/nonce",
+		Deferred:     base + "/deferred-credential",
+		Notification: base + "/notification",
+	}
+}
+
+// Image is a logo or background image.
+type Image struct {
+	URI     string `json:"uri"`
+	AltText string `json:"alt_text,omitempty"`
+}
+
+// IssuerDisplay is how the issuer is shown for one locale.
+type IssuerDisplay struct {
+	Name   string `json:"name,omitempty"`
+	Locale string `json:"locale,omitempty"`
+	Logo   *Image `json:"logo,omitempty"`
+}
+
+// CredentialDisplay is how a credential is shown for one locale; Name is required.
+type CredentialDisplay struct {
+	Name            string `json:"name"`
+	Locale          string `json:"locale,omitempty"`
+	Logo            *Image `json:"logo,omitempty"`
+	Description     string `json:"description,omitempty"`
+	BackgroundColor string `json:"background_color,omitempty"`
+	BackgroundImage *Image `json:"background_image,omitempty"`
+	TextColor       string `json:"text_color,omitempty"`
+}
+
+// ProofTypeMetadata lists the algorithms accepted for one key proof type.
+type ProofTypeMetadata struct {
+	ProofSigningAlgValuesSupported []string `json:"proof_signing_alg_values_supported"`
+}
+
+// CredentialMetadata is the 1.0 home of a configuration's display and claims.
+type CredentialMetadata struct {
+	Display []CredentialDisplay `json:"display,omitempty"`
+	Claims  []ClaimDescription  `json:"claims,omitempty"`
+}
+
+// CredentialConfiguration is one entry of credential_configurations_supported.
+//
+// One document serves 1.0 and draft wallets: besides the 1.0 members (credential_metadata), every configuration
+// also carries display at its top level, where drafts 13 to 15 read it. Claims at the top level take the shape of
+// the draft that introduced the configuration's format: the claims-description array of draft 15 for dc+sd-jwt,
+// the nested claims object (with order) of draft 13 for the vc+sd-jwt twin. Wallets ignore members they do not
+// know (1.0 section 12.2.4), so neither audience trips over the other's members.
+type CredentialConfiguration struct {
+	Format                               string                       `json:"format"`
+	Scope                                string                       `json:"scope,omitempty"`
+	VCT                                  string                       `json:"vct"`
+	CryptographicBindingMethodsSupported []string                     `json:"cryptographic_binding_methods_supported"`
+	CredentialSigningAlgValuesSupported  []string                     `json:"credential_signing_alg_values_supported"`
+	ProofTypesSupported                  map[string]ProofTypeMetadata `json:"proof_types_supported"`
+	CredentialMetadata                   *CredentialMetadata          `json:"credential_metadata,omitempty"`
+	// Display repeats credential_metadata.display for drafts 13 to 15.
+	Display []CredentialDisplay `json:"display,omitempty"`
+	// Claims is []ClaimDescription (draft 15, on dc+sd-jwt) or the draft-13 nested object (on vc+sd-jwt).
+	Claims any `json:"claims,omitempty"`
+	// Order is the draft-13 display order of the top-level claims (vc+sd-jwt only).
+	Order []string `json:"order,omitempty"`
+}
+
+// BatchCredentialIssuance advertises how many proofs (and so credentials) one credential request may carry.
+type BatchCredentialIssuance struct {
+	BatchSize int `json:"batch_size"`
+}
+
+// CredentialIssuerMetadata is the document served at /.well-known/openid-credential-issuer (OpenID4VCI 1.0 section
+// 12.2). The issuer is its own authorization server, so authorization_servers is absent.
+type CredentialIssuerMetadata struct {
+	CredentialIssuer                  string                             `json:"credential_issuer"`
+	CredentialEndpoint                string                             `json:"credential_endpoint"`
+	NonceEndpoint                     string                             `json:"nonce_endpoint,omitempty"`
+	DeferredCredentialEndpoint        string                             `json:"deferred_credential_endpoint,omitempty"`
+	NotificationEndpoint              string                             `json:"notification_endpoint,omitempty"`
+	BatchCredentialIssuance           *BatchCredentialIssuance           `json:"batch_credential_issuance,omitempty"`
+	Display                           []IssuerDisplay                    `json:"display,omitempty"`
+	CredentialConfigurationsSupported map[string]CredentialConfiguration `json:"credential_configurations_supported"`
+}
+
+// ConfigInput is what BuildMetadata needs to know about one credential definition.
+type ConfigInput struct {
+	// ID is the credential configuration id (the definition id); the vc+sd-jwt twin is ID+LegacyConfigurationSuffix.
+	ID string
+	// VCT is the SD-JWT VC type.
+	VCT string
+	// Scope defaults to ID.
+	Scope   string
+	Display []CredentialDisplay
+	Claims  []ClaimDescription
+	// SigningAlgs are the issuer's credential signing algorithms; default ES256.
+	SigningAlgs []string
+	// ProofSigningAlgs are the algorithms accepted for key proofs; default ES256.
+	ProofSigningAlgs []string
+}
+
+// DefaultAlgs is the algorithm list used when a ConfigInput names none: ES256, the HAIP baseline and the only
+// algorithm of the issuer's KMS key.
+func DefaultAlgs() []string { return []string{"ES256"} }
+
+// MetadataOption adjusts BuildMetadata.
+type MetadataOption func(*metadataOptions)
+
+type metadataOptions struct {
+	batchSize int
+	display   []IssuerDisplay
+}
+
+// WithBatchSize advertises batch issuance of up to n credentials per request (n >= 2); 0 or 1 advertises none.
+func WithBatchSize(n int) MetadataOption { return func(o *metadataOptions) { o.batchSize = n } }
+
+// WithIssuerDisplay sets the issuer's display entries.
+func WithIssuerDisplay(d []IssuerDisplay) MetadataOption {
+	return func(o *metadataOptions) { o.display = d }
+}
+
+// BuildMetadata builds the credential issuer metadata. Each input yields two configurations: ID with format
+// dc+sd-jwt for 1.0 wallets, and ID+LegacyConfigurationSuffix with format vc+sd-jwt for draft-13 wallets that only
+// know the older identifier (see CredentialConfiguration for how their members differ). The error names the first
+// invalid input.
+func BuildMetadata(issuerURL string, endpoints Endpoints, configs []ConfigInput, opts ...MetadataOption) (*CredentialIssuerMetadata, error) {
+	var o metadataOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := validateIssuerURL(issuerURL); err != nil {
+		return nil, err
+	}
+	if endpoints.Credential == "" {
+		return nil, fmt.Errorf("build metadata: the credential endpoint is required")
+	}
+	if o.batchSize < 0 {
+		return nil, fmt.Errorf("build metadata: batch size %d is negative", o.batchSize)
+	}
+	md := &CredentialIssuerMetadata{
+		CredentialIssuer:                  issuerURL,
+		CredentialEndpoint:                endpoints.Credential,
+		NonceEndpoint:                     endpoints.Nonce,
+		DeferredCredentialEndpoint:        endpoints.Deferred,
+		NotificationEndpoint:              endpoints.Notification,
+		Display:                           o.display,
+		CredentialConfigurationsSupported: make(map[string]CredentialConfiguration, 2*len(configs)),
+	}
+	if o.batchSize >= 2 {
+		md.BatchCredentialIssuance = &BatchCredentialIssuance{BatchSize: o.batchSize}
+	}
+	for i, in := range configs {
+		current, legacy, err := buildConfigurations(in)
+		if err != nil {
+			return nil, fmt.Errorf("build metadata: configuration %d: %w", i, err)
+		}
+		for id, cfg := range map[string]CredentialConfiguration{in.ID: current, in.ID + LegacyConfigurationSuffix: legacy} {
+			if _, dup := md.CredentialConfigurationsSupported[id]; dup {
+				return nil, fmt.Errorf("build metadata: configuration %d: id %q is used twice", i, id)
+			}
+			md.CredentialConfigurationsSupported[id] = cfg
+		}
+	}
+	return md, nil
+}
+
+func buildConfigurations(in ConfigInput) (current, legacy CredentialConfiguration, err error) {
+	if in.ID == "" {
+		return current, legacy, fmt.Errorf("id is required")
+	}
+	if in.VCT == "" {
+		return current, legacy, fmt.Errorf("vct is required")
+	}
+	for i, d := range in.Display {
+		if d.Name == "" {
+			return current, legacy, fmt.Errorf("display %d: name is required", i)
+		}
+	}
+	claims, err := ValidateClaims(in.Claims)
+	if err != nil {
+		return current, legacy, err
+	}
+	signing, err := checkAlgs("credential signing", in.SigningAlgs)
+	if err != nil {
+		return current, legacy, err
+	}
+	proofAlgs, err := checkAlgs("proof signing", in.ProofSigningAlgs)
+	if err != nil {
+		return current, legacy, err
+	}
+	scope := in.Scope
+	if scope == "" {
+		scope = in.ID
+	}
+	base := CredentialConfiguration{
+		Scope:                                scope,
+		VCT:                                  in.VCT,
+		CryptographicBindingMethodsSupported: []string{BindingMethodJWK},
+		CredentialSigningAlgValuesSupported:  signing,
+		ProofTypesSupported:                  map[string]ProofTypeMetadata{ProofTypeJWT: {ProofSigningAlgValuesSupported: proofAlgs}},
+		Display:                              in.Display,
+	}
+	if len(in.Display) > 0 || len(claims) > 0 {
+		base.CredentialMetadata = &CredentialMetadata{Display: in.Display, Claims: claims}
+	}
+	current = base
+	current.Format = FormatSDJWTVC
+	if len(claims) > 0 {
+		current.Claims = claims
+	}
+	legacy = base
+	legacy.Format = FormatLegacySDJWTVC
+	if len(claims) > 0 {
+		legacy.Claims, legacy.Order = draft13Claims(claims)
+	}
+	return current, legacy, nil
+}
+
+// checkAlgs defaults an empty list to ES256 and refuses none and symmetric (MAC) algorithms.
+func checkAlgs(what string, algs []string) ([]string, error) {
+	if len(algs) == 0 {
+		return DefaultAlgs(), nil
+	}
+	out := make([]string, 0, len(algs))
+	for _, a := range algs {
+		if !asymmetricAlg(a) {
+			return nil, fmt.Errorf("%s algorithm %q is not an asymmetric JWS algorithm", what, a)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// validateIssuerURL checks the credential issuer identifier: an absolute http(s) URL with a host and neither query
+// nor fragment. OpenID4VCI requires https; http is accepted for local development.
+func validateIssuerURL(issuerURL string) error {
+	u, err := url.Parse(issuerURL)
+	if err != nil {
+		return fmt.Errorf("issuer URL: %w", err)
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return fmt.Errorf("issuer URL must use https (or http for local development)")
+	}
+	if u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("issuer URL must have a host and no query, fragment or user info")
+	}
+	return nil
+}
+
+// WellKnownURL inserts /.well-known/<name> between the host and the path of the issuer identifier, as OpenID4VCI
+// 1.0 section 12.2.2, RFC 8414 section 3 and SD-JWT VC require: https://example.com/tenant becomes
+// https://example.com/.well-known/<name>/tenant.
+func WellKnownURL(issuerURL, name string) (string, error) {
+	if err := validateIssuerURL(issuerURL); err != nil {
+		return "", err
+	}
+	u, err := url.Parse(issuerURL)
+	if err != nil {
+		return "", fmt.Errorf("issuer URL: %w", err)
+	}
+	path := strings.TrimRight(u.EscapedPath(), "/")
+	return u.Scheme + "://" + u.Host + "/.well-known/" + name + path, nil
+}
+
+// AuthorizationServerMetadata is the RFC 8414 document the issuer serves as its own authorization server.
+//
+// Only the pre-authorized code grant is offered, so response_types_supported is an empty list: RFC 8414 requires
+// the member, OpenID4VCI 1.0 section 12.2.4 lets such servers omit it, and listing "code" would advertise an
+// authorization endpoint that does not exist.
+type AuthorizationServerMetadata struct {
+	Issuer                                     string   `json:"issuer"`
+	TokenEndpoint                              string   `json:"token_endpoint"`
+	GrantTypesSupported                        []string `json:"grant_types_supported"`
+	PreAuthorizedGrantAnonymousAccessSupported bool     `json:"pre-authorized_grant_anonymous_access_supported"`
+	ResponseTypesSupported                     []string `json:"response_types_supported"`
+	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported"`
+}
+
+// BuildAuthorizationServerMetadata builds the authorization server metadata: pre-authorized code grant only,
+// anonymous (no client_id) token requests accepted, no client authentication.
+func BuildAuthorizationServerMetadata(issuerURL string, endpoints Endpoints) (*AuthorizationServerMetadata, error) {
+	if err := validateIssuerURL(issuerURL); err != nil {
+		return nil, err
+	}
+	if endpoints.Token == "" {
+		return nil, fmt.Errorf("build authorization server metadata: the token endpoint is required")
+	}
+	return &AuthorizationServerMetadata{
+		Issuer:              issuerURL,
+		TokenEndpoint:       endpoints.Token,
+		GrantTypesSupported: []string{GrantTypePreAuthorizedCode},
+		PreAuthorizedGrantAnonymousAccessSupported: true,
+		ResponseTypesSupported:                     []string{},
+		TokenEndpointAuthMethodsSupported:          []string{"none"},
+	}, nil
+}
+
+// JWKS is a JSON Web Key Set.
+type JWKS struct {
+	Keys []map[string]any `json:"keys"`
+}
+
+// JWTVCIssuerMetadata is the SD-JWT VC issuer metadata document served at /.well-known/jwt-vc-issuer.
+type JWTVCIssuerMetadata struct {
+	Issuer string `json:"issuer"`
+	JWKS   JWKS   `json:"jwks"`
+}
+
+// BuildJWTVCIssuerMetadata builds the jwt-vc-issuer document from the issuer's signing keys. Only the public part of
+// each key is published; every key needs a kid, since verifiers find the key by the kid in the credential header.
+func BuildJWTVCIssuerMetadata(issuerURL string, keys ...jwk.Key) (*JWTVCIssuerMetadata, error) {
+	if err := validateIssuerURL(issuerURL); err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("build jwt-vc-issuer metadata: at least one key is required")
+	}
+	out := &JWTVCIssuerMetadata{Issuer: issuerURL, JWKS: JWKS{Keys: make([]map[string]any, 0, len(keys))}}
+	for i, k := range keys {
+		if k == nil {
+			return nil, fmt.Errorf("build jwt-vc-issuer metadata: key %d is nil", i)
+		}
+		if k.KeyID() == "" {
+			return nil, fmt.Errorf("build jwt-vc-issuer metadata: key %d has no kid", i)
+		}
+		pub, err := jwk.PublicKeyOf(k)
+		if err != nil {
+			return nil, fmt.Errorf("build jwt-vc-issuer metadata: public part of key %d: %w", i, err)
+		}
+		m, err := keyMap(pub)
+		if err != nil {
+			return nil, fmt.Errorf("build jwt-vc-issuer metadata: key %d: %w", i, err)
+		}
+		if hasPrivateMember(m) {
+			return nil, fmt.Errorf("build jwt-vc-issuer metadata: key %d is symmetric and cannot be published", i)
+		}
+		out.JWKS.Keys = append(out.JWKS.Keys, m)
+	}
+	return out, nil
+}
+
+// keyMap renders a JWK as its JSON members.
+func keyMap(k jwk.Key) (map[string]any, error) {
+	b, err := json.Marshal(k)
+	if err != nil {
+		return nil, fmt.Errorf("marshal jwk: %w", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("unmarshal jwk: %w", err)
+	}
+	return m, nil
+}
