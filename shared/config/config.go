@@ -1,0 +1,202 @@
+// Package config turns the environment of a function into typed, validated configuration at cold start. Every
+// error names the variable and says how to fix it; values that could be secret are never echoed.
+package config
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults of the optional variables.
+const (
+	DefaultRetentionDays = 30
+	DefaultEventSource   = "sdjwt-issuer"
+	// MaxRetentionDays bounds RETENTION_DAYS so that TTL arithmetic stays far from overflow.
+	MaxRetentionDays = 3650
+)
+
+// Environment variable names.
+const (
+	EnvIssuerURL         = "ISSUER_URL"
+	EnvTableName         = "TABLE_NAME"
+	EnvKMSKeyID          = "KMS_KEY_ID"
+	EnvEventBusName      = "EVENT_BUS_NAME"
+	EnvEventSource       = "EVENT_SOURCE"
+	EnvAdminAPIKeyHashes = "ADMIN_API_KEY_HASHES"
+	EnvRetentionDays     = "RETENTION_DAYS"
+	EnvLogLevel          = "LOG_LEVEL"
+)
+
+// Config is the configuration every function reads from its environment (docs/design.md).
+type Config struct {
+	// IssuerURL is the credential issuer identifier, byte for byte as configured (no trailing slash).
+	IssuerURL string
+	// TableName is the DynamoDB table.
+	TableName string
+	// KMSKeyID is the signing key's id, ARN or alias.
+	KMSKeyID string
+	// EventBusName is the EventBridge bus; empty means events are only logged.
+	EventBusName string
+	// EventSource is the `source` of published events.
+	EventSource string
+	// AdminAPIKeyHashes are the lower-case hex SHA-256 hashes of the accepted admin API keys; empty accepts none.
+	AdminAPIKeyHashes []string
+	// RetentionDays is how long exchange records live (DynamoDB TTL).
+	RetentionDays int
+	// LogLevel is the minimum level logged.
+	LogLevel slog.Level
+}
+
+// Retention is RetentionDays as a duration.
+func (c Config) Retention() time.Duration {
+	return time.Duration(c.RetentionDays) * 24 * time.Hour
+}
+
+// FromEnv reads the configuration from the process environment.
+func FromEnv() (Config, error) {
+	return Load(os.Getenv)
+}
+
+// Load reads the configuration through getenv and reports every invalid or missing variable at once.
+func Load(getenv func(string) string) (Config, error) {
+	c := Config{
+		IssuerURL:    getenv(EnvIssuerURL),
+		TableName:    strings.TrimSpace(getenv(EnvTableName)),
+		KMSKeyID:     strings.TrimSpace(getenv(EnvKMSKeyID)),
+		EventBusName: strings.TrimSpace(getenv(EnvEventBusName)),
+		EventSource:  strings.TrimSpace(getenv(EnvEventSource)),
+	}
+	var errs []error
+	fail := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	fail(checkIssuerURL(c.IssuerURL))
+	fail(required(EnvTableName, c.TableName, "the DynamoDB table name"))
+	fail(required(EnvKMSKeyID, c.KMSKeyID, "the signing key's ARN or alias (alias/NAME)"))
+	if c.EventSource == "" {
+		c.EventSource = DefaultEventSource
+	} else if strings.HasPrefix(c.EventSource, "aws.") || len(c.EventSource) > 256 {
+		fail(fmt.Errorf("%s must not start with \"aws.\" and must be at most 256 characters: set it to e.g. %q",
+			EnvEventSource, DefaultEventSource))
+	}
+	var err error
+	c.AdminAPIKeyHashes, err = parseHashes(getenv(EnvAdminAPIKeyHashes))
+	fail(err)
+	c.RetentionDays, err = parseRetention(getenv(EnvRetentionDays))
+	fail(err)
+	c.LogLevel, err = parseLevel(getenv(EnvLogLevel))
+	fail(err)
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+func required(name, value, what string) error {
+	if value == "" {
+		return fmt.Errorf("%s is not set: set it to %s", name, what)
+	}
+	return nil
+}
+
+// checkIssuerURL accepts an absolute https URL without query, fragment or trailing slash (OID4VCI's credential
+// issuer identifier, compared byte for byte by wallets), and http only on loopback hosts for local runs.
+func checkIssuerURL(raw string) error {
+	const fix = "set it to the issuer's public base URL, e.g. https://issuer.example.com or https://example.com/tenant"
+	if raw == "" {
+		return fmt.Errorf("%s is not set: %s", EnvIssuerURL, fix)
+	}
+	if strings.TrimSpace(raw) != raw {
+		return fmt.Errorf("%s has leading or trailing spaces: remove them", EnvIssuerURL)
+	}
+	if strings.HasSuffix(raw, "/") {
+		return fmt.Errorf("%s %q ends in \"/\": remove the trailing slash (wallets compare the identifier byte for byte)", EnvIssuerURL, raw)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%s is not a URL: %s", EnvIssuerURL, fix)
+	}
+	if u.User != nil {
+		// Not echoed: user information may hold a password.
+		return fmt.Errorf("%s holds user information (user:password@): remove it", EnvIssuerURL)
+	}
+	if u.Host == "" || u.Opaque != "" {
+		return fmt.Errorf("%s %q is not an absolute URL with a host: %s", EnvIssuerURL, raw, fix)
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#") {
+		return fmt.Errorf("%s %q has a query or fragment: remove it", EnvIssuerURL, raw)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return fmt.Errorf("%s %q uses http: use https (http is accepted only for localhost)", EnvIssuerURL, raw)
+		}
+	default:
+		return fmt.Errorf("%s %q must use https: %s", EnvIssuerURL, raw, fix)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// parseHashes splits ADMIN_API_KEY_HASHES on commas; entries must be 64 hex characters. Entries are named by
+// position, never echoed.
+func parseHashes(raw string) ([]string, error) {
+	if strings.TrimSpace(raw) == "" {
+		return nil, nil
+	}
+	parts := strings.Split(raw, ",")
+	hashes := make([]string, 0, len(parts))
+	for i, p := range parts {
+		p = strings.ToLower(strings.TrimSpace(p))
+		b, err := hex.DecodeString(p)
+		if err != nil || len(b) != 32 {
+			return nil, fmt.Errorf("%s entry %d of %d is not a hex SHA-256 (64 hex characters): "+
+				"set it to comma-separated `printf %%s KEY | sha256sum` values", EnvAdminAPIKeyHashes, i+1, len(parts))
+		}
+		hashes = append(hashes, p)
+	}
+	return hashes, nil
+}
+
+func parseRetention(raw string) (int, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return DefaultRetentionDays, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n <= 0 || n > MaxRetentionDays {
+		return 0, fmt.Errorf("%s %q is not a whole number of days from 1 to %d: set it, or unset it for %d",
+			EnvRetentionDays, raw, MaxRetentionDays, DefaultRetentionDays)
+	}
+	return n, nil
+}
+
+func parseLevel(raw string) (slog.Level, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return slog.LevelInfo, nil
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(raw)); err != nil {
+		return 0, fmt.Errorf("%s %q is not a level: set it to debug, info, warn or error", EnvLogLevel, raw)
+	}
+	return l, nil
+}

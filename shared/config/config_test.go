@@ -1,0 +1,141 @@
+package config
+
+import (
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	hashA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+	hashB = "60303AE22B998861BCE3B28F33EEC1BE758A213C86C93C076DBE9F558C11C752"
+)
+
+func env(overrides map[string]string) func(string) string {
+	base := map[string]string{
+		EnvIssuerURL: "https://issuer.example.com",
+		EnvTableName: "issuer-table",
+		EnvKMSKeyID:  "alias/sdjwt-issuer",
+	}
+	for k, v := range overrides {
+		base[k] = v
+	}
+	return func(k string) string { return base[k] }
+}
+
+func TestLoadValid(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want Config
+	}{
+		{"defaults", nil, Config{
+			IssuerURL: "https://issuer.example.com", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
+			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, LogLevel: slog.LevelInfo,
+		}},
+		{"everything set", map[string]string{
+			EnvIssuerURL:         "https://example.com/tenant/a",
+			EnvKMSKeyID:          "arn:aws:kms:eu-west-1:111122223333:key/abc",
+			EnvEventBusName:      "bus",
+			EnvEventSource:       "my.issuer",
+			EnvAdminAPIKeyHashes: hashA + ", " + hashB,
+			EnvRetentionDays:     "7",
+			EnvLogLevel:          "debug",
+		}, Config{
+			IssuerURL: "https://example.com/tenant/a", TableName: "issuer-table",
+			KMSKeyID: "arn:aws:kms:eu-west-1:111122223333:key/abc", EventBusName: "bus", EventSource: "my.issuer",
+			AdminAPIKeyHashes: []string{hashA, strings.ToLower(hashB)}, RetentionDays: 7, LogLevel: slog.LevelDebug,
+		}},
+		{"local http issuer", map[string]string{EnvIssuerURL: "http://127.0.0.1:3000", EnvLogLevel: "WARN"}, Config{
+			IssuerURL: "http://127.0.0.1:3000", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
+			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, LogLevel: slog.LevelWarn,
+		}},
+		{"localhost issuer with path", map[string]string{EnvIssuerURL: "http://localhost:3000/x"}, Config{
+			IssuerURL: "http://localhost:3000/x", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
+			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, LogLevel: slog.LevelInfo,
+		}},
+		{"issuer kept byte for byte", map[string]string{EnvIssuerURL: "https://Issuer.Example.com:443/A%2fB"}, Config{
+			IssuerURL: "https://Issuer.Example.com:443/A%2fB", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
+			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, LogLevel: slog.LevelInfo,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Load(env(tt.env))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Load =\n%+v\nwant\n%+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadInvalid(t *testing.T) {
+	secretish := "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeZ"
+	tests := []struct {
+		name     string
+		env      map[string]string
+		mentions []string
+	}{
+		{"no issuer", map[string]string{EnvIssuerURL: ""}, []string{EnvIssuerURL, "not set"}},
+		{"trailing slash", map[string]string{EnvIssuerURL: "https://issuer.example.com/"}, []string{EnvIssuerURL, "trailing slash"}},
+		{"path with trailing slash", map[string]string{EnvIssuerURL: "https://example.com/t/"}, []string{EnvIssuerURL, "trailing slash"}},
+		{"http elsewhere", map[string]string{EnvIssuerURL: "http://issuer.example.com"}, []string{EnvIssuerURL, "https"}},
+		{"other scheme", map[string]string{EnvIssuerURL: "ftp://issuer.example.com"}, []string{EnvIssuerURL, "https"}},
+		{"relative", map[string]string{EnvIssuerURL: "issuer.example.com"}, []string{EnvIssuerURL, "absolute"}},
+		{"query", map[string]string{EnvIssuerURL: "https://issuer.example.com?x=1"}, []string{EnvIssuerURL, "query"}},
+		{"empty query", map[string]string{EnvIssuerURL: "https://issuer.example.com?"}, []string{EnvIssuerURL, "query"}},
+		{"fragment", map[string]string{EnvIssuerURL: "https://issuer.example.com#f"}, []string{EnvIssuerURL, "fragment"}},
+		{"user info", map[string]string{EnvIssuerURL: "https://u:" + secretish + "@issuer.example.com"}, []string{EnvIssuerURL, "user information"}},
+		{"spaces", map[string]string{EnvIssuerURL: " https://issuer.example.com"}, []string{EnvIssuerURL, "spaces"}},
+		{"no table", map[string]string{EnvTableName: ""}, []string{EnvTableName, "not set"}},
+		{"no key", map[string]string{EnvKMSKeyID: "  "}, []string{EnvKMSKeyID, "not set"}},
+		{"reserved source", map[string]string{EnvEventSource: "aws.kms"}, []string{EnvEventSource}},
+		{"short hash", map[string]string{EnvAdminAPIKeyHashes: "abcd"}, []string{EnvAdminAPIKeyHashes, "entry 1 of 1"}},
+		{"non-hex hash", map[string]string{EnvAdminAPIKeyHashes: hashA + "," + secretish}, []string{EnvAdminAPIKeyHashes, "entry 2 of 2"}},
+		{"empty entry", map[string]string{EnvAdminAPIKeyHashes: hashA + ","}, []string{EnvAdminAPIKeyHashes, "entry 2 of 2"}},
+		{"retention zero", map[string]string{EnvRetentionDays: "0"}, []string{EnvRetentionDays}},
+		{"retention negative", map[string]string{EnvRetentionDays: "-3"}, []string{EnvRetentionDays}},
+		{"retention words", map[string]string{EnvRetentionDays: "thirty"}, []string{EnvRetentionDays}},
+		{"retention huge", map[string]string{EnvRetentionDays: "99999999999999999999"}, []string{EnvRetentionDays}},
+		{"bad level", map[string]string{EnvLogLevel: "loud"}, []string{EnvLogLevel}},
+		{"several at once", map[string]string{EnvTableName: "", EnvKMSKeyID: ""}, []string{EnvTableName, EnvKMSKeyID}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(env(tt.env))
+			if err == nil {
+				t.Fatal("Load succeeded")
+			}
+			for _, m := range tt.mentions {
+				if !strings.Contains(err.Error(), m) {
+					t.Errorf("error %q does not mention %q", err, m)
+				}
+			}
+			if strings.Contains(err.Error(), secretish) || strings.Contains(err.Error(), hashA) {
+				t.Errorf("error echoes an API key hash: %q", err)
+			}
+		})
+	}
+}
+
+func TestRetention(t *testing.T) {
+	if got := (Config{RetentionDays: 30}).Retention(); got != 30*24*time.Hour {
+		t.Errorf("Retention = %v", got)
+	}
+}
+
+func TestFromEnv(t *testing.T) {
+	t.Setenv(EnvIssuerURL, "https://issuer.example.com")
+	t.Setenv(EnvTableName, "t")
+	t.Setenv(EnvKMSKeyID, "k")
+	t.Setenv(EnvRetentionDays, "")
+	c, err := FromEnv()
+	if err != nil || c.TableName != "t" || c.RetentionDays != DefaultRetentionDays {
+		t.Errorf("FromEnv = %+v, %v", c, err)
+	}
+}
