@@ -1,6 +1,7 @@
 package oid4vci
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/subtle"
 	"encoding/base64"
@@ -412,8 +413,12 @@ func numericDate(c jsonObject, name string) (time.Time, bool, error) {
 	if !c.present(name) {
 		return time.Time{}, false, nil
 	}
+	raw := bytes.TrimSpace(c[name])
 	var n json.Number
-	if err := json.Unmarshal(c[name], &n); err != nil {
+	if len(raw) == 0 || raw[0] == '"' { // json.Number would accept a quoted number
+		return time.Time{}, false, fmt.Errorf("%s is not a number", name)
+	}
+	if err := json.Unmarshal(raw, &n); err != nil {
 		return time.Time{}, false, fmt.Errorf("%s is not a number", name)
 	}
 	f, err := n.Float64()
