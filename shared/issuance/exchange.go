@@ -56,6 +56,8 @@ type ExchangeInternal struct {
 	Version int64 `json:"version"`
 	// ExpiresAt is the retention deadline (unix seconds), the item's DynamoDB TTL.
 	ExpiresAt int64 `json:"expiresAt"`
+	// CreatedNanos orders records created within the same second in the history list.
+	CreatedNanos int64 `json:"createdNanos"`
 	// Definition is the snapshot of the definition the exchange issues (kept when the definition changes or goes).
 	Definition CredentialDefinition `json:"definition"`
 	// ConfigurationID is the credential_configuration_id offered.

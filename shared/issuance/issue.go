@@ -81,6 +81,7 @@ func (s *Service) IssueCredential(ctx context.Context, req IssueRequest) (Exchan
 		Internal: ExchangeInternal{
 			Version:         1,
 			ExpiresAt:       now.Add(s.cfg.Retention).Unix(),
+			CreatedNanos:    now.UnixNano(),
 			Definition:      plan.definition,
 			ConfigurationID: plan.configurationID,
 			Dynamic:         plan.dynamic,

@@ -1,0 +1,313 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/sdjwt-issuer/issuer/shared/issuance"
+)
+
+// exchangeItem is the item of a record: keys for the three GSIs (GSI3 only with a definition), status, version
+// and ttl as top-level attributes for conditions, and the record itself as JSON.
+func exchangeItem(rec *issuance.ExchangeRecord) (map[string]types.AttributeValue, error) {
+	data, err := rec.MarshalStored()
+	if err != nil {
+		return nil, err
+	}
+	nanos := rec.Internal.CreatedNanos
+	if nanos == 0 {
+		nanos = rec.CreatedAt * 1e9
+	}
+	order := sortKey(nanos, rec.CredentialExchangeID)
+	item := map[string]types.AttributeValue{
+		AttrPK: s(prefixExchange + rec.CredentialExchangeID), AttrSK: s(skExchange),
+		AttrTTL:    n(rec.Internal.ExpiresAt),
+		AttrGSI1PK: s(kindExchange), AttrGSI1SK: s(order),
+		AttrGSI2PK: s(statusPartition + string(rec.Status)), AttrGSI2SK: s(order),
+		attrStatus: s(string(rec.Status)), attrVersion: n(rec.Internal.Version),
+		attrData: s(string(data)),
+	}
+	if rec.CredentialDefinitionID != "" {
+		item[AttrGSI3PK] = s(defPartition + rec.CredentialDefinitionID)
+		item[AttrGSI3SK] = s(order)
+	}
+	return item, nil
+}
+
+func exchangeFrom(item map[string]types.AttributeValue) (issuance.ExchangeRecord, error) {
+	rec, err := issuance.UnmarshalStored([]byte(str(item, attrData)))
+	if err != nil {
+		return rec, err
+	}
+	rec.Internal.Version = num(item, attrVersion)
+	return rec, nil
+}
+
+func pointerItem(p issuance.Pointer) map[string]types.AttributeValue {
+	item := map[string]types.AttributeValue{AttrPK: s(p.Key), AttrSK: s(skPointer), AttrTTL: n(p.ExpiresAt),
+		attrExchangeID: s(p.ExchangeID)}
+	if len(p.Attributes) > 0 {
+		m := make(map[string]types.AttributeValue, len(p.Attributes))
+		for k, v := range p.Attributes {
+			m[k] = s(v)
+		}
+		item[attrAttributes] = &types.AttributeValueMemberM{Value: m}
+	}
+	return item
+}
+
+func (st *Store) putNew(item map[string]types.AttributeValue) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(st.table), Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": AttrPK}}}
+}
+
+// CreateExchange implements issuance.ExchangeStore: the record and its pointers in one transaction, none of
+// which may exist yet.
+func (st *Store) CreateExchange(ctx context.Context, rec issuance.ExchangeRecord, pointers []issuance.Pointer) error {
+	if len(pointers)+1 > maxTransactItems {
+		return fmt.Errorf("create exchange: %d pointers exceed one transaction", len(pointers))
+	}
+	item, err := exchangeItem(&rec)
+	if err != nil {
+		return err
+	}
+	ops := []types.TransactWriteItem{st.putNew(item)}
+	for _, p := range pointers {
+		ops = append(ops, st.putNew(pointerItem(p)))
+	}
+	_, err = st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
+	if failed, ok := cancelled(err); ok {
+		if len(failed) > 0 {
+			return issuance.ErrAlreadyExists
+		}
+		return issuance.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("create exchange: %w", err)
+	}
+	return nil
+}
+
+// cancelled reports a cancelled transaction and the indexes of the items whose condition failed.
+func cancelled(err error) ([]int, bool) {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return nil, false
+	}
+	var failed []int
+	for i, r := range tce.CancellationReasons {
+		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+			failed = append(failed, i)
+		}
+	}
+	return failed, true
+}
+
+// GetExchange implements issuance.ExchangeStore.
+func (st *Store) GetExchange(ctx context.Context, id string) (issuance.ExchangeRecord, error) {
+	item, err := st.get(ctx, prefixExchange+id, skExchange)
+	if err != nil {
+		return issuance.ExchangeRecord{}, err
+	}
+	return exchangeFrom(item)
+}
+
+// UpdateExchange implements issuance.ExchangeStore. The status machine is in the condition itself: the stored
+// status must be one of issuance.AllowedFrom(rec.Status) (or rec.Status when it does not change), the stored
+// version must be expect.Version and the record must not have expired. Pointer ops join the same transaction.
+func (st *Store) UpdateExchange(ctx context.Context, rec issuance.ExchangeRecord, expect issuance.Expect, ops ...issuance.PointerOp) error {
+	from := []issuance.Status{rec.Status}
+	if rec.Status != expect.Status {
+		if !issuance.CanTransition(expect.Status, rec.Status) {
+			return &issuance.TransitionError{From: expect.Status, To: rec.Status}
+		}
+		from = issuance.AllowedFrom(rec.Status)
+	}
+	rec.Internal.Version = expect.Version + 1
+	for _, op := range ops {
+		if op.Put != nil {
+			rec.Internal.Pointers = append(rec.Internal.Pointers, op.Put.Key)
+		}
+	}
+	item, err := exchangeItem(&rec)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{"#pk": AttrPK, "#version": attrVersion, "#status": attrStatus, "#ttl": AttrTTL}
+	values := map[string]types.AttributeValue{":v": n(expect.Version), ":now": n(st.now().Unix())}
+	in := ""
+	for i, f := range from {
+		name := ":s" + strconv.Itoa(i)
+		values[name] = s(string(f))
+		if i > 0 {
+			in += ", "
+		}
+		in += name
+	}
+	cond := "attribute_exists(#pk) AND #version = :v AND #status IN (" + in + ") AND " + notExpired
+	put := &types.Put{TableName: aws.String(st.table), Item: item, ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values}
+	if len(ops) == 0 {
+		_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
+			ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: put.ExpressionAttributeNames,
+			ExpressionAttributeValues: put.ExpressionAttributeValues})
+		if isConditionFailed(err) {
+			return st.whyRefused(ctx, rec.CredentialExchangeID, expect, rec.Status)
+		}
+		if err != nil {
+			return fmt.Errorf("update exchange: %w", err)
+		}
+		return nil
+	}
+	if len(ops)+1 > maxTransactItems {
+		return fmt.Errorf("update exchange: %d pointer changes exceed one transaction", len(ops))
+	}
+	writes := []types.TransactWriteItem{{Put: put}}
+	for _, op := range ops {
+		switch {
+		case op.Put != nil:
+			writes = append(writes, st.putNew(pointerItem(*op.Put)))
+		case op.Consume != "":
+			writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(st.table),
+				Key: key(op.Consume, skPointer), ConditionExpression: aws.String("attribute_exists(#pk) AND #ttl > :now"),
+				ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#ttl": AttrTTL},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(st.now().Unix())}}})
+		default:
+			return errors.New("update exchange: empty pointer op")
+		}
+	}
+	_, err = st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	if failed, ok := cancelled(err); ok {
+		if len(failed) > 0 && failed[0] == 0 {
+			return st.whyRefused(ctx, rec.CredentialExchangeID, expect, rec.Status)
+		}
+		return issuance.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("update exchange: %w", err)
+	}
+	return nil
+}
+
+// whyRefused tells apart the reasons a conditional record write failed: gone, moved to a status the machine
+// does not allow to move on from, or a concurrent change.
+func (st *Store) whyRefused(ctx context.Context, id string, expect issuance.Expect, to issuance.Status) error {
+	cur, err := st.GetExchange(ctx, id)
+	switch {
+	case errors.Is(err, issuance.ErrNotFound):
+		return issuance.ErrNotFound
+	case err != nil:
+		return fmt.Errorf("update exchange: %w", err)
+	case cur.Status != to && cur.Status != expect.Status && !issuance.CanTransition(cur.Status, to):
+		return fmt.Errorf("%w: %w", issuance.ErrConflict, &issuance.TransitionError{From: cur.Status, To: to})
+	default:
+		return issuance.ErrConflict
+	}
+}
+
+// DeleteExchange implements issuance.ExchangeStore: the record (conditional on the version read, so a pointer
+// added meanwhile is not missed) and every pointer item in one transaction; pointers beyond one transaction's
+// size are deleted in batches after it.
+func (st *Store) DeleteExchange(ctx context.Context, id string) error {
+	for attempt := 0; attempt < 3; attempt++ {
+		out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table),
+			Key: key(prefixExchange+id, skExchange), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return fmt.Errorf("delete exchange: %w", err)
+		}
+		if out.Item == nil {
+			return issuance.ErrNotFound
+		}
+		expired := !st.live(out.Item)
+		rec, err := exchangeFrom(out.Item)
+		if err != nil {
+			return err
+		}
+		writes := []types.TransactWriteItem{{Delete: &types.Delete{TableName: aws.String(st.table),
+			Key: key(prefixExchange+id, skExchange), ConditionExpression: aws.String("#version = :v"),
+			ExpressionAttributeNames:  map[string]string{"#version": attrVersion},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(rec.Internal.Version)}}}}
+		ptrs := rec.Internal.Pointers
+		for len(writes) < maxTransactItems && len(ptrs) > 0 {
+			writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(st.table),
+				Key: key(ptrs[0], skPointer)}})
+			ptrs = ptrs[1:]
+		}
+		_, err = st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+		if _, ok := cancelled(err); ok {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("delete exchange: %w", err)
+		}
+		if err := st.batchDelete(ctx, ptrs); err != nil {
+			return err
+		}
+		if expired {
+			// The record was past its retention: it is gone now, but for the caller it never existed.
+			return issuance.ErrNotFound
+		}
+		return nil
+	}
+	return issuance.ErrConflict
+}
+
+func (st *Store) batchDelete(ctx context.Context, keys []string) error {
+	for len(keys) > 0 {
+		size := min(25, len(keys))
+		reqs := make([]types.WriteRequest, 0, size)
+		for _, k := range keys[:size] {
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(k, skPointer)}})
+		}
+		keys = keys[size:]
+		pending := map[string][]types.WriteRequest{st.table: reqs}
+		for try := 0; len(pending) > 0; try++ {
+			if try == 5 {
+				return errors.New("delete exchange pointers: unprocessed items remain")
+			}
+			out, err := st.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			if err != nil {
+				return fmt.Errorf("delete exchange pointers: %w", err)
+			}
+			pending = out.UnprocessedItems
+		}
+	}
+	return nil
+}
+
+// ListExchanges implements issuance.ExchangeStore: GSI3 when filtering by definition (status as a filter),
+// else GSI2 when filtering by status, else GSI1; newest first, never a Scan.
+func (st *Store) ListExchanges(ctx context.Context, f issuance.ExchangeFilter, page issuance.PageRequest) (issuance.Page[issuance.ExchangeRecord], error) {
+	var out issuance.Page[issuance.ExchangeRecord]
+	q := listQuery{index: IndexByKind, gpkAttr: AttrGSI1PK, gskAttr: AttrGSI1SK, gpk: kindExchange,
+		pkPrefix: prefixExchange, sk: skExchange}
+	switch {
+	case f.CredentialDefinitionID != "":
+		q.index, q.gpkAttr, q.gskAttr, q.gpk = IndexByDefinition, AttrGSI3PK, AttrGSI3SK, defPartition+f.CredentialDefinitionID
+		if f.Status != "" {
+			q.filterAttr, q.filterValue = attrStatus, string(f.Status)
+		}
+	case f.Status != "":
+		q.index, q.gpkAttr, q.gskAttr, q.gpk = IndexByStatus, AttrGSI2PK, AttrGSI2SK, statusPartition+string(f.Status)
+	}
+	items, next, err := st.list(ctx, q, page)
+	if err != nil {
+		return out, err
+	}
+	out.NextCursor = next
+	out.Items = make([]issuance.ExchangeRecord, 0, len(items))
+	for _, it := range items {
+		rec, err := exchangeFrom(it)
+		if err != nil {
+			return out, err
+		}
+		out.Items = append(out.Items, rec)
+	}
+	return out, nil
+}

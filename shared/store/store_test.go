@@ -1,0 +1,546 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
+	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/store"
+)
+
+// clock is a settable test clock.
+type clock struct{ t atomic.Int64 }
+
+func newClock(t time.Time) *clock { c := &clock{}; c.t.Store(t.UnixNano()); return c }
+func (c *clock) now() time.Time   { return time.Unix(0, c.t.Load()) }
+func (c *clock) add(d time.Duration) {
+	c.t.Add(int64(d))
+}
+
+type fixture struct {
+	st    *store.Store
+	db    *dynamodb.Client
+	table string
+	clock *clock
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	stack := localstack.ForTest(t)
+	ctx := context.Background()
+	table := stack.NewTable(ctx, t)
+	cfg, err := stack.AWSConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	c := newClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
+	st, err := store.New(db, table, store.WithClock(c.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{st: st, db: db, table: table, clock: c}
+}
+
+func (f *fixture) rawItem(t *testing.T, pk, sk string) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := f.db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(f.table),
+		Key: map[string]types.AttributeValue{store.AttrPK: &types.AttributeValueMemberS{Value: pk},
+			store.AttrSK: &types.AttributeValueMemberS{Value: sk}}, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Item
+}
+
+// record builds an exchange record created at the fixture's clock plus offset.
+func (f *fixture) record(id string, status issuance.Status, defID string, offset time.Duration) issuance.ExchangeRecord {
+	at := f.clock.now().Add(offset)
+	rec := issuance.ExchangeRecord{
+		CredentialExchangeID: id, IssuanceMode: issuance.ModeInTime, IsPreAuthorised: true,
+		CredentialOffer: "openid-credential-offer://?credential_offer_uri=x", Status: status,
+		CreatedAt: at.Unix(), UpdatedAt: at.Unix(), CredentialDefinitionID: defID, CredentialFormat: "dc+sd-jwt",
+		Internal: issuance.ExchangeInternal{Version: 1, ExpiresAt: at.Add(30 * 24 * time.Hour).Unix(),
+			CreatedNanos: at.UnixNano()},
+	}
+	rec.SetCredentials([]issuance.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika"}}})
+	return rec
+}
+
+// render prints an item deterministically, for comparing items.
+func render(item map[string]types.AttributeValue) string {
+	var m map[string]any
+	if err := attributevalue.UnmarshalMap(item, &m); err != nil {
+		return "undecodable: " + err.Error()
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+func pointers(id string, exp int64, secrets ...string) []issuance.Pointer {
+	var out []issuance.Pointer
+	for _, s := range secrets {
+		out = append(out, issuance.Pointer{Key: issuance.PointerKey(issuance.PointerCode, s), ExchangeID: id, ExpiresAt: exp})
+	}
+	return out
+}
+
+func TestExchangeCreateGetDelete(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	rec := f.record("ex-1", issuance.StatusOfferSent, "def-1", 0)
+	ptrs := pointers("ex-1", rec.Internal.ExpiresAt, "code-a", "code-b")
+	for _, p := range ptrs {
+		rec.Internal.Pointers = append(rec.Internal.Pointers, p.Key)
+	}
+	if err := f.st.CreateExchange(ctx, rec, ptrs); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if err := f.st.CreateExchange(ctx, rec, nil); !errors.Is(err, issuance.ErrAlreadyExists) {
+		t.Fatalf("second create: got %v, want ErrAlreadyExists", err)
+	}
+	got, err := f.st.GetExchange(ctx, "ex-1")
+	if err != nil {
+		t.Fatalf("get: %v", err)
+	}
+	if got.Status != issuance.StatusOfferSent || got.Internal.Version != 1 || got.CredentialDefinitionID != "def-1" ||
+		len(got.Internal.Credentials) != 1 || fmt.Sprint(got.Internal.Credentials[0].CredentialSubject["given_name"]) != "Erika" {
+		t.Fatalf("get returned %+v", got)
+	}
+	for _, p := range ptrs {
+		if f.rawItem(t, p.Key, "PTR") == nil {
+			t.Fatalf("pointer %s not stored", p.Key)
+		}
+	}
+	if err := f.st.DeleteExchange(ctx, "ex-1"); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if _, err := f.st.GetExchange(ctx, "ex-1"); !errors.Is(err, issuance.ErrNotFound) {
+		t.Fatalf("get after delete: %v", err)
+	}
+	for _, p := range ptrs {
+		if f.rawItem(t, p.Key, "PTR") != nil {
+			t.Fatalf("pointer %s survived the delete", p.Key)
+		}
+	}
+	if err := f.st.DeleteExchange(ctx, "ex-1"); !errors.Is(err, issuance.ErrNotFound) {
+		t.Fatalf("second delete: got %v, want ErrNotFound", err)
+	}
+}
+
+func TestUpdateExchangeStatusMachine(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	tests := []struct {
+		from, to issuance.Status
+		allowed  bool
+	}{
+		{issuance.StatusOfferSent, issuance.StatusOfferReceived, true},
+		{issuance.StatusOfferSent, issuance.StatusIssuanceDenied, true},
+		{issuance.StatusOfferReceived, issuance.StatusCredentialIssued, true},
+		{issuance.StatusCredentialIssued, issuance.StatusCredentialAccepted, true},
+		{issuance.StatusOfferReceived, issuance.StatusCredentialAcked, true},
+		{issuance.StatusCredentialAcked, issuance.StatusCredentialDeleted, true},
+		{issuance.StatusOfferReceived, issuance.StatusOfferSent, false},
+		{issuance.StatusCredentialIssued, issuance.StatusIssuanceDenied, false},
+		{issuance.StatusCredentialAccepted, issuance.StatusCredentialIssued, false},
+		{issuance.StatusIssuanceDenied, issuance.StatusOfferReceived, false},
+		{issuance.StatusCredentialDeleted, issuance.StatusCredentialAccepted, false},
+	}
+	for i, tt := range tests {
+		t.Run(fmt.Sprintf("%s->%s", tt.from, tt.to), func(t *testing.T) {
+			id := fmt.Sprintf("sm-%d", i)
+			rec := f.record(id, tt.from, "", 0)
+			if err := f.st.CreateExchange(ctx, rec, nil); err != nil {
+				t.Fatal(err)
+			}
+			before := f.rawItem(t, "EXCHANGE#"+id, "EXCHANGE")
+			next := rec.Clone()
+			next.Status = tt.to
+			next.IssuanceDeniedReason = "changed"
+			err := f.st.UpdateExchange(ctx, next, issuance.Expect{Version: 1, Status: tt.from})
+			if tt.allowed != (err == nil) {
+				t.Fatalf("update: err=%v, want allowed=%v", err, tt.allowed)
+			}
+			got, gerr := f.st.GetExchange(ctx, id)
+			if gerr != nil {
+				t.Fatal(gerr)
+			}
+			if !tt.allowed {
+				if !errors.Is(err, issuance.ErrTransitionRefused) {
+					t.Fatalf("refusal is %v, want ErrTransitionRefused", err)
+				}
+				after := f.rawItem(t, "EXCHANGE#"+id, "EXCHANGE")
+				if render(after) != render(before) || got.Status != tt.from || got.Internal.Version != 1 {
+					t.Fatalf("refused transition changed the item")
+				}
+				return
+			}
+			if got.Status != tt.to || got.Internal.Version != 2 || got.IssuanceDeniedReason != "changed" {
+				t.Fatalf("after transition: status %s version %d", got.Status, got.Internal.Version)
+			}
+			if s := f.rawItem(t, "EXCHANGE#"+id, "EXCHANGE")[store.AttrGSI2PK].(*types.AttributeValueMemberS).Value; s != "EXCHANGE#STATUS#"+string(tt.to) {
+				t.Fatalf("gsi2pk %s not moved with the status", s)
+			}
+		})
+	}
+}
+
+func TestUpdateExchangeStaleVersionRefused(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	rec := f.record("stale", issuance.StatusOfferSent, "", 0)
+	if err := f.st.CreateExchange(ctx, rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	next := rec.Clone()
+	next.Status = issuance.StatusOfferReceived
+	if err := f.st.UpdateExchange(ctx, next, issuance.Expect{Version: 1, Status: issuance.StatusOfferSent}); err != nil {
+		t.Fatal(err)
+	}
+	// A writer that read version 1 and tries to deny loses, although offer_received -> issuance_denied is allowed.
+	deny := rec.Clone()
+	deny.Status = issuance.StatusIssuanceDenied
+	err := f.st.UpdateExchange(ctx, deny, issuance.Expect{Version: 1, Status: issuance.StatusOfferSent})
+	if !errors.Is(err, issuance.ErrConflict) {
+		t.Fatalf("stale update: got %v, want ErrConflict", err)
+	}
+	got, _ := f.st.GetExchange(ctx, "stale")
+	if got.Status != issuance.StatusOfferReceived || got.Internal.Version != 2 {
+		t.Fatalf("stale update changed the record: %s v%d", got.Status, got.Internal.Version)
+	}
+	if err := f.st.UpdateExchange(ctx, next, issuance.Expect{Version: 7, Status: issuance.StatusOfferSent}); !errors.Is(err, issuance.ErrConflict) {
+		t.Fatalf("wrong version: got %v", err)
+	}
+	missing := f.record("missing", issuance.StatusOfferReceived, "", 0)
+	if err := f.st.UpdateExchange(ctx, missing, issuance.Expect{Version: 1, Status: issuance.StatusOfferSent}); !errors.Is(err, issuance.ErrNotFound) {
+		t.Fatalf("missing record: got %v, want ErrNotFound", err)
+	}
+}
+
+func TestConcurrentTransitionsExactlyOneWins(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	rec := f.record("race", issuance.StatusOfferSent, "", 0)
+	if err := f.st.CreateExchange(ctx, rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	targets := []issuance.Status{issuance.StatusOfferReceived, issuance.StatusIssuanceDenied,
+		issuance.StatusCredentialIssued, issuance.StatusOfferReceived, issuance.StatusIssuanceDenied,
+		issuance.StatusCredentialIssued, issuance.StatusOfferReceived, issuance.StatusIssuanceDenied}
+	var wins atomic.Int32
+	var winner atomic.Value
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for _, to := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			next := rec.Clone()
+			next.Status = to
+			<-start
+			err := f.st.UpdateExchange(ctx, next, issuance.Expect{Version: 1, Status: issuance.StatusOfferSent})
+			switch {
+			case err == nil:
+				wins.Add(1)
+				winner.Store(to)
+			case !errors.Is(err, issuance.ErrConflict):
+				t.Errorf("loser got %v, want ErrConflict", err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d writers won, want exactly 1", wins.Load())
+	}
+	got, _ := f.st.GetExchange(ctx, "race")
+	if got.Status != winner.Load().(issuance.Status) || got.Internal.Version != 2 {
+		t.Fatalf("stored %s v%d, winner %v", got.Status, got.Internal.Version, winner.Load())
+	}
+}
+
+func TestPointerOpsSingleUse(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	rec := f.record("ptr", issuance.StatusOfferSent, "", 0)
+	code := pointers("ptr", rec.Internal.ExpiresAt, "the-code")[0]
+	rec.Internal.Pointers = []string{code.Key}
+	if err := f.st.CreateExchange(ctx, rec, []issuance.Pointer{code}); err != nil {
+		t.Fatal(err)
+	}
+	token := issuance.Pointer{Key: issuance.PointerKey(issuance.PointerAccessToken, "tok"), ExchangeID: "ptr",
+		ExpiresAt: rec.Internal.ExpiresAt}
+	next := rec.Clone()
+	next.Status = issuance.StatusOfferReceived
+	if err := f.st.UpdateExchange(ctx, next, issuance.Expect{Version: 1, Status: issuance.StatusOfferSent},
+		issuance.PointerOp{Consume: code.Key}, issuance.PointerOp{Put: &token}); err != nil {
+		t.Fatalf("redeem: %v", err)
+	}
+	if f.rawItem(t, code.Key, "PTR") != nil {
+		t.Fatal("consumed code pointer still there")
+	}
+	got, _ := f.st.GetExchange(ctx, "ptr")
+	if len(got.Internal.Pointers) != 2 || got.Internal.Pointers[1] != token.Key {
+		t.Fatalf("record pointers %v, want the code and the token", got.Internal.Pointers)
+	}
+	// Redeeming again (with a fresh read) fails: the code is gone; nothing changes.
+	again := got.Clone()
+	again.IssuanceDeniedReason = "x"
+	err := f.st.UpdateExchange(ctx, again, issuance.Expect{Version: 2, Status: issuance.StatusOfferReceived},
+		issuance.PointerOp{Consume: code.Key})
+	if !errors.Is(err, issuance.ErrConflict) {
+		t.Fatalf("second redeem: got %v, want ErrConflict", err)
+	}
+	if g, _ := f.st.GetExchange(ctx, "ptr"); g.Internal.Version != 2 || g.IssuanceDeniedReason != "" {
+		t.Fatal("failed transaction changed the record")
+	}
+	if err := f.st.DeleteExchange(ctx, "ptr"); err != nil {
+		t.Fatal(err)
+	}
+	if f.rawItem(t, token.Key, "PTR") != nil {
+		t.Fatal("token pointer survived the exchange's delete")
+	}
+}
+
+func TestExpiredItemsAreAbsent(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	rec := f.record("old", issuance.StatusOfferSent, "def-x", 0)
+	code := pointers("old", f.clock.now().Add(time.Hour).Unix(), "c")[0]
+	rec.Internal.Pointers = []string{code.Key}
+	if err := f.st.CreateExchange(ctx, rec, []issuance.Pointer{code}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.add(2 * time.Hour)
+	// The code pointer has expired (DynamoDB has not deleted it): consuming it fails.
+	next := rec.Clone()
+	next.Status = issuance.StatusOfferReceived
+	if err := f.st.UpdateExchange(ctx, next, issuance.Expect{Version: 1, Status: issuance.StatusOfferSent},
+		issuance.PointerOp{Consume: code.Key}); !errors.Is(err, issuance.ErrConflict) {
+		t.Fatalf("consume expired code: got %v, want ErrConflict", err)
+	}
+	f.clock.add(31 * 24 * time.Hour)
+	if _, err := f.st.GetExchange(ctx, "old"); !errors.Is(err, issuance.ErrNotFound) {
+		t.Fatalf("get expired: got %v, want ErrNotFound", err)
+	}
+	for _, filter := range []issuance.ExchangeFilter{{}, {Status: issuance.StatusOfferSent}, {CredentialDefinitionID: "def-x"}} {
+		p, err := f.st.ListExchanges(ctx, filter, issuance.PageRequest{Limit: 10})
+		if err != nil || len(p.Items) != 0 {
+			t.Fatalf("list %+v: %d items, err %v; want none", filter, len(p.Items), err)
+		}
+	}
+	if err := f.st.UpdateExchange(ctx, next, issuance.Expect{Version: 1, Status: issuance.StatusOfferSent}); !errors.Is(err, issuance.ErrNotFound) {
+		t.Fatalf("update expired: got %v, want ErrNotFound", err)
+	}
+	if err := f.st.DeleteExchange(ctx, "old"); !errors.Is(err, issuance.ErrNotFound) {
+		t.Fatalf("delete expired: got %v, want ErrNotFound", err)
+	}
+	if f.rawItem(t, code.Key, "PTR") != nil {
+		t.Fatal("deleting an expired record left its pointer")
+	}
+}
+
+func TestListExchangesPaginationAndFilters(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	statuses := []issuance.Status{issuance.StatusOfferSent, issuance.StatusOfferReceived, issuance.StatusCredentialIssued}
+	var all []string
+	for i := 0; i < 25; i++ {
+		id := fmt.Sprintf("rec-%02d", i)
+		def := "def-a"
+		if i%2 == 1 {
+			def = "def-b"
+		}
+		rec := f.record(id, statuses[i%3], def, time.Duration(i)*time.Millisecond)
+		if err := f.st.CreateExchange(ctx, rec, nil); err != nil {
+			t.Fatal(err)
+		}
+		all = append([]string{id}, all...) // newest first
+	}
+	collect := func(filter issuance.ExchangeFilter, limit int) []string {
+		var ids []string
+		cursor := ""
+		for pages := 0; ; pages++ {
+			if pages > 30 {
+				t.Fatal("pagination does not end")
+			}
+			p, err := f.st.ListExchanges(ctx, filter, issuance.PageRequest{Limit: limit, Cursor: cursor})
+			if err != nil {
+				t.Fatalf("list %+v: %v", filter, err)
+			}
+			if len(p.Items) > limit {
+				t.Fatalf("page of %d items, limit %d", len(p.Items), limit)
+			}
+			for _, r := range p.Items {
+				ids = append(ids, r.CredentialExchangeID)
+			}
+			if p.NextCursor == "" {
+				return ids
+			}
+			cursor = p.NextCursor
+		}
+	}
+	want := func(keep func(i int) bool) []string {
+		var out []string
+		for i := 24; i >= 0; i-- {
+			if keep(i) {
+				out = append(out, fmt.Sprintf("rec-%02d", i))
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		filter issuance.ExchangeFilter
+		limit  int
+		want   []string
+	}{
+		{"all by 7", issuance.ExchangeFilter{}, 7, all},
+		{"all by 25", issuance.ExchangeFilter{}, 25, all},
+		{"all by 100", issuance.ExchangeFilter{}, 100, all},
+		{"status", issuance.ExchangeFilter{Status: issuance.StatusOfferReceived}, 3, want(func(i int) bool { return i%3 == 1 })},
+		{"definition", issuance.ExchangeFilter{CredentialDefinitionID: "def-b"}, 4, want(func(i int) bool { return i%2 == 1 })},
+		{"definition and status", issuance.ExchangeFilter{CredentialDefinitionID: "def-a", Status: issuance.StatusOfferSent}, 2,
+			want(func(i int) bool { return i%2 == 0 && i%3 == 0 })},
+		{"unknown definition", issuance.ExchangeFilter{CredentialDefinitionID: "nope"}, 5, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := collect(tt.filter, tt.limit)
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Fatalf("got %v\nwant %v", got, tt.want)
+			}
+		})
+	}
+	first, err := f.st.ListExchanges(ctx, issuance.ExchangeFilter{}, issuance.PageRequest{Limit: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	badCursors := []string{"!!!", "e30", first.NextCursor + "x", "eyJwIjoiREVGI3giLCJzIjoiREVGIiwiZ3AiOiJERUYiLCJncyI6IjEifQ"}
+	for _, c := range badCursors {
+		if _, err := f.st.ListExchanges(ctx, issuance.ExchangeFilter{}, issuance.PageRequest{Limit: 5, Cursor: c}); !errors.Is(err, issuance.ErrInvalidCursor) {
+			t.Errorf("cursor %q: got %v, want ErrInvalidCursor", c, err)
+		}
+	}
+	// A cursor of one list is refused by another.
+	if _, err := f.st.ListExchanges(ctx, issuance.ExchangeFilter{Status: issuance.StatusOfferSent},
+		issuance.PageRequest{Limit: 5, Cursor: first.NextCursor}); !errors.Is(err, issuance.ErrInvalidCursor) {
+		t.Errorf("cursor of another list: got %v", err)
+	}
+}
+
+func TestDefinitionsCRUDAndList(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	spec := issuance.DefinitionSpec{Label: "PDA1", CredentialFormat: "dc+sd-jwt", VCT: "PortableDocumentA1",
+		ExpirationInDays: 365, Claims: []issuance.Claim{{Path: []any{"nationalities", nil}, LimitDisclosure: true},
+			{Path: []any{"address", "street_address"}, LimitDisclosure: true}, {Path: []any{"list", 2}}}}
+	for i := 0; i < 5; i++ {
+		d := issuance.CredentialDefinition{ID: fmt.Sprintf("def-%d", i), DefinitionSpec: spec,
+			CreatedAt: f.clock.now().Unix() + int64(i), UpdatedAt: f.clock.now().Unix(), Version: 1}
+		if err := f.st.CreateDefinition(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := f.st.GetDefinition(ctx, "def-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.VCT != "PortableDocumentA1" || d.Version != 1 || len(d.Claims) != 3 || d.Claims[0].Path[1] != nil ||
+		fmt.Sprint(d.Claims[2].Path[1]) != "2" {
+		t.Fatalf("definition round trip: %+v", d)
+	}
+	if err := f.st.CreateDefinition(ctx, d); !errors.Is(err, issuance.ErrAlreadyExists) {
+		t.Fatalf("duplicate: %v", err)
+	}
+	d.Label = "changed"
+	d.Version = 2
+	if err := f.st.ReplaceDefinition(ctx, d, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.ReplaceDefinition(ctx, d, 1); !errors.Is(err, issuance.ErrConflict) {
+		t.Fatalf("stale replace: %v", err)
+	}
+	d.ID = "missing"
+	if err := f.st.ReplaceDefinition(ctx, d, 1); !errors.Is(err, issuance.ErrNotFound) {
+		t.Fatalf("replace missing: %v", err)
+	}
+	var ids []string
+	cursor := ""
+	for {
+		p, err := f.st.ListDefinitions(ctx, issuance.PageRequest{Limit: 2, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range p.Items {
+			ids = append(ids, d.ID)
+		}
+		if cursor = p.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if fmt.Sprint(ids) != "[def-4 def-3 def-2 def-1 def-0]" {
+		t.Fatalf("list: %v", ids)
+	}
+	if err := f.st.DeleteDefinition(ctx, "def-2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.DeleteDefinition(ctx, "def-2"); !errors.Is(err, issuance.ErrNotFound) {
+		t.Fatalf("second delete: %v", err)
+	}
+	if _, err := f.st.GetDefinition(ctx, "def-2"); !errors.Is(err, issuance.ErrNotFound) {
+		t.Fatalf("get deleted: %v", err)
+	}
+}
+
+func TestIndividualsAndDynamicConfigurations(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ind := issuance.Individual{IndividualID: "ind-1", CredentialOfferEndpoint: "https://w.example/o", CreatedAt: 1, UpdatedAt: 2}
+	if err := f.st.PutIndividual(ctx, ind); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.st.GetIndividual(ctx, "ind-1"); err != nil || got != ind {
+		t.Fatalf("get individual: %+v %v", got, err)
+	}
+	if err := f.st.DeleteIndividual(ctx, "ind-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.GetIndividual(ctx, "ind-1"); !errors.Is(err, issuance.ErrNotFound) {
+		t.Fatalf("deleted individual: %v", err)
+	}
+	if err := f.st.DeleteIndividual(ctx, "ind-1"); !errors.Is(err, issuance.ErrNotFound) {
+		t.Fatalf("delete missing individual: %v", err)
+	}
+	now := f.clock.now().Unix()
+	for _, c := range []issuance.DynamicConfiguration{
+		{ConfigurationID: "A", VCT: "A", Claims: []string{"x"}, ExpiresAt: now + 100},
+		{ConfigurationID: "A", VCT: "A", Claims: []string{"old"}, ExpiresAt: now + 50}, // does not shorten
+		{ConfigurationID: "B", VCT: "B", ExpiresAt: now + 10},
+	} {
+		if err := f.st.PutDynamicConfiguration(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.clock.add(20 * time.Second)
+	got, err := f.st.ListDynamicConfigurations(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ConfigurationID != "A" || fmt.Sprint(got[0].Claims) != "[x]" {
+		t.Fatalf("dynamic configurations: %+v", got)
+	}
+}
