@@ -95,3 +95,5 @@ func issueReference(tb testing.TB, opts ...Option) (*Issued, *localSigner, jwk.K
 	}
 	return iss, signer, pub, holder
 }
+
+var t0ctx = context.Background()
