@@ -21,8 +21,8 @@ import (
 
 // Both signers are what shared/sdjwt signs with.
 var (
-	_ sdjwt.Signer    = (*keys.KMSSigner)(nil)
-	_ sdjwt.Signer    = (*keys.LocalSigner)(nil)
+	_ sdjwt.Signer   = (*keys.KMSSigner)(nil)
+	_ sdjwt.Signer   = (*keys.LocalSigner)(nil)
 	_ keys.JWKSource = (*keys.KMSSigner)(nil)
 	_ keys.JWKSource = (*keys.LocalSigner)(nil)
 )
