@@ -1,0 +1,239 @@
+package statuslist
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/lestrrat-go/jwx/v2/jws"
+)
+
+const (
+	// TokenType is the `typ` header of a status list token.
+	TokenType = "statuslist+jwt"
+	// MediaType is the Content-Type a status list token is served with.
+	MediaType = "application/statuslist+jwt"
+)
+
+// Signer is the issuer's signing key as the status list token needs it; shared/keys implements it for KMS and
+// local keys.
+type Signer interface {
+	KeyID() string
+	CryptoSigner(ctx context.Context) crypto.Signer // signs a SHA-256 digest (ES256), bound to ctx
+}
+
+// EncodedList is the `status_list` claim of a status list token.
+type EncodedList struct {
+	Bits int    `json:"bits"`
+	LST  string `json:"lst"`
+}
+
+// Decode returns the list the claim carries.
+func (e EncodedList) Decode(opts ...DecodeOption) (*List, error) {
+	return Decode(e.Bits, e.LST, opts...)
+}
+
+// TokenClaims is the claims set of a status list token (draft section "Status List Token in JWT Format").
+type TokenClaims struct {
+	Issuer     string      `json:"iss,omitempty"`
+	Subject    string      `json:"sub"`
+	IssuedAt   int64       `json:"iat"`
+	ExpiresAt  int64       `json:"exp,omitempty"`
+	TTL        int64       `json:"ttl,omitempty"`
+	StatusList EncodedList `json:"status_list"`
+}
+
+// TokenOptions are the issuer's choices for one status list token.
+type TokenOptions struct {
+	// URI is the list's URI (see URI), the token's `sub` and the `uri` of every credential's reference.
+	URI string
+	// Issuer, when set, is the `iss` claim; relying parties compare it with the credential's `iss`.
+	Issuer string
+	// IssuedAt is the `iat` claim.
+	IssuedAt time.Time
+	// Validity is how long the token is valid: `exp` = `iat` + Validity. It bounds how long a relying party may
+	// rely on a status that has since changed, so it should be hours, not weeks.
+	Validity time.Duration
+	// TTL is the `ttl` claim: how long a relying party may cache the token before fetching it again.
+	TTL time.Duration
+}
+
+// NewClaims builds the claims of a token carrying list. TTL and Validity must be whole positive seconds with
+// TTL <= Validity.
+func NewClaims(list *List, o TokenOptions) (TokenClaims, error) {
+	switch {
+	case list == nil:
+		return TokenClaims{}, errors.New("status list token: no list")
+	case o.URI == "":
+		return TokenClaims{}, errors.New("status list token: no uri")
+	case o.IssuedAt.IsZero():
+		return TokenClaims{}, errors.New("status list token: no issuance time")
+	case o.TTL < time.Second || o.Validity < time.Second:
+		return TokenClaims{}, fmt.Errorf("status list token: ttl %s and validity %s must be at least 1s", o.TTL, o.Validity)
+	case o.TTL > o.Validity:
+		return TokenClaims{}, fmt.Errorf("status list token: ttl %s exceeds validity %s", o.TTL, o.Validity)
+	}
+	iat := o.IssuedAt.Unix()
+	return TokenClaims{
+		Issuer:     o.Issuer,
+		Subject:    o.URI,
+		IssuedAt:   iat,
+		ExpiresAt:  iat + int64(o.Validity/time.Second),
+		TTL:        int64(o.TTL / time.Second),
+		StatusList: EncodedList{Bits: list.Bits(), LST: list.Encode()},
+	}, nil
+}
+
+// SignToken signs claims as a status list token: a compact JWS with `alg` ES256, `typ` statuslist+jwt and the
+// signer's `kid`. It makes exactly one signature (one KMS Sign call with the KMS signer).
+func SignToken(ctx context.Context, s Signer, claims TokenClaims) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("sign status list token: %w", err)
+	}
+	kid := s.KeyID()
+	if kid == "" {
+		return "", errors.New("sign status list token: signer has no key id")
+	}
+	cs := s.CryptoSigner(ctx)
+	if cs == nil {
+		return "", errors.New("sign status list token: signer has no crypto.Signer")
+	}
+	if pub, ok := cs.Public().(*ecdsa.PublicKey); !ok || pub.Curve != elliptic.P256() {
+		return "", errors.New("sign status list token: ES256 needs a P-256 key")
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", fmt.Errorf("sign status list token: marshal claims: %w", err)
+	}
+	hdr := jws.NewHeaders()
+	if err := hdr.Set(jws.TypeKey, TokenType); err != nil {
+		return "", fmt.Errorf("sign status list token: typ header: %w", err)
+	}
+	if err := hdr.Set(jws.KeyIDKey, kid); err != nil {
+		return "", fmt.Errorf("sign status list token: kid header: %w", err)
+	}
+	out, err := jws.Sign(payload, jws.WithKey(jwa.ES256, cs, jws.WithProtectedHeaders(hdr)))
+	if err != nil {
+		return "", fmt.Errorf("sign status list token: %w", err)
+	}
+	return string(out), nil
+}
+
+// IssueToken builds the claims of a token carrying list and signs them.
+func IssueToken(ctx context.Context, s Signer, list *List, o TokenOptions) (string, error) {
+	claims, err := NewClaims(list, o)
+	if err != nil {
+		return "", err
+	}
+	return SignToken(ctx, s, claims)
+}
+
+// VerifyOptions are what a status list token is checked against.
+type VerifyOptions struct {
+	// URI is the `uri` of the credential's reference; the token's `sub` must equal it.
+	URI string
+	// Now is the time of the check.
+	Now time.Time
+	// Leeway tolerates clock skew on `exp` and `iat`.
+	Leeway time.Duration
+	// MaxListBytes bounds the decompressed list (default DefaultMaxBytes).
+	MaxListBytes int
+}
+
+// VerifiedToken is a status list token whose signature, header and claims have been checked.
+type VerifiedToken struct {
+	KeyID  string
+	Claims TokenClaims
+	List   *List
+}
+
+// VerifyToken checks a status list token as a relying party does (draft section "Validation Rules"): a compact
+// JWS with one signature, `alg` ES256 verified with key (its `kid`, when the key has one, must match the
+// header's), `typ` statuslist+jwt, `sub` equal to o.URI, `iat` present and not in the future, `exp` (when present)
+// not passed, `ttl` (when present) positive, and a status list that decodes within the bound.
+func VerifyToken(token string, key jwk.Key, o VerifyOptions) (*VerifiedToken, error) {
+	invalid := func(format string, args ...any) error {
+		return fmt.Errorf("verify status list token: %s: %w", fmt.Sprintf(format, args...), ErrInvalidToken)
+	}
+	if key == nil {
+		return nil, invalid("no verification key")
+	}
+	if strings.Count(token, ".") != 2 {
+		return nil, invalid("not a compact JWS")
+	}
+	msg, err := jws.Parse([]byte(token))
+	if err != nil {
+		return nil, invalid("parse: %v", err)
+	}
+	sigs := msg.Signatures()
+	if len(sigs) != 1 {
+		return nil, invalid("%d signatures", len(sigs))
+	}
+	hdr := sigs[0].ProtectedHeaders()
+	if alg := hdr.Algorithm(); alg != jwa.ES256 {
+		return nil, invalid("alg %q, want ES256", alg)
+	}
+	if typ := hdr.Type(); typ != TokenType {
+		return nil, invalid("typ %q, want %s", typ, TokenType)
+	}
+	if kid := key.KeyID(); kid != "" && hdr.KeyID() != kid {
+		return nil, invalid("kid does not match the key")
+	}
+	payload, err := jws.Verify([]byte(token), jws.WithKey(jwa.ES256, key))
+	if err != nil {
+		return nil, invalid("signature: %v", err)
+	}
+	var claims TokenClaims
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return nil, invalid("claims: %v", err)
+	}
+	var present struct {
+		TTL *json.RawMessage `json:"ttl"`
+	}
+	if err := json.Unmarshal(payload, &present); err != nil {
+		return nil, invalid("claims: %v", err)
+	}
+	now := o.Now.Unix()
+	leeway := int64(o.Leeway / time.Second)
+	switch {
+	case claims.Subject == "" || claims.Subject != o.URI:
+		return nil, invalid("sub does not match the referenced uri")
+	case claims.IssuedAt <= 0:
+		return nil, invalid("no iat")
+	case claims.IssuedAt > now+leeway:
+		return nil, invalid("iat in the future")
+	case claims.ExpiresAt != 0 && claims.ExpiresAt <= now-leeway:
+		return nil, invalid("expired")
+	case present.TTL != nil && claims.TTL <= 0:
+		return nil, invalid("ttl not positive")
+	}
+	var opts []DecodeOption
+	if o.MaxListBytes > 0 {
+		opts = append(opts, WithMaxBytes(o.MaxListBytes))
+	}
+	list, err := claims.StatusList.Decode(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("verify status list token: status_list: %w: %w", ErrInvalidToken, err)
+	}
+	return &VerifiedToken{KeyID: hdr.KeyID(), Claims: claims, List: list}, nil
+}
+
+// Status returns the status of the credential ref refers to; ref must point into this token's list.
+func (v *VerifiedToken) Status(ref Reference) (Status, error) {
+	if ref.URI != v.Claims.Subject {
+		return 0, fmt.Errorf("status of reference: uri is not this token's sub: %w", ErrInvalidReference)
+	}
+	s, err := v.List.Get(ref.Idx)
+	if err != nil {
+		return 0, fmt.Errorf("status of reference: %w", err)
+	}
+	return s, nil
+}
