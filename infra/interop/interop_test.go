@@ -1,0 +1,321 @@
+package interop
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
+)
+
+// localSigner is an sdjwt.Signer over an in-memory P-256 key.
+type localSigner struct {
+	key *ecdsa.PrivateKey
+	kid string
+}
+
+func (s *localSigner) KeyID() string                              { return s.kid }
+func (s *localSigner) CryptoSigner(context.Context) crypto.Signer { return s.key }
+
+func newKey(tb testing.TB) (*ecdsa.PrivateKey, jwk.Key) {
+	tb.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pub, err := jwk.FromRaw(&key.PublicKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return key, pub
+}
+
+func newSigner(tb testing.TB) (*localSigner, jwk.Key) {
+	tb.Helper()
+	key, pub := newKey(tb)
+	tp, err := pub.Thumbprint(crypto.SHA256)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &localSigner{key: key, kid: base64.RawURLEncoding.EncodeToString(tp)}, pub
+}
+
+// nodeEnv finds node and the pinned node_modules. Without them the test fails (the interop
+// suite is part of `make test`), unless -short.
+func nodeEnv(tb testing.TB) (node, modules string) {
+	tb.Helper()
+	modules = os.Getenv("NODE_MODULES_DIR")
+	if modules == "" {
+		root, err := repoRoot()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		modules = filepath.Join(root, ".tools", "node", "node_modules")
+	}
+	node, err := exec.LookPath("node")
+	_, statErr := os.Stat(filepath.Join(modules, "@sd-jwt", "sd-jwt-vc", "package.json"))
+	if err != nil || statErr != nil {
+		if testing.Short() {
+			tb.Skip("node or @sd-jwt node modules missing; skipped in -short mode")
+		}
+		tb.Fatalf("node or @sd-jwt/sd-jwt-vc not found (node: %v; modules %s: %v): run `make tools` "+
+			"(or set NODE_MODULES_DIR to an npm ci of infra/node)", err, modules, statErr)
+	}
+	return node, modules
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", os.ErrNotExist
+		}
+		dir = parent
+	}
+}
+
+// runScript runs a script of this directory with input as JSON on stdin and decodes its stdout.
+func runScript(tb testing.TB, script string, input, output any, args ...string) {
+	tb.Helper()
+	node, modules := nodeEnv(tb)
+	in, err := json.Marshal(input)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, append([]string{script}, args...)...)
+	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
+	cmd.Stdin = bytes.NewReader(in)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		tb.Fatalf("%s: %v: %s", script, err, stderr.String())
+	}
+	if err := json.Unmarshal(stdout.Bytes(), output); err != nil {
+		tb.Fatalf("%s: output: %v", script, err)
+	}
+}
+
+func canonical(tb testing.TB, v any) string {
+	tb.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var back any
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&back); err != nil {
+		tb.Fatal(err)
+	}
+	out, _ := json.Marshal(back)
+	return string(out)
+}
+
+type verifyOutput struct {
+	Payload map[string]any `json:"payload"`
+	Header  map[string]any `json:"header"`
+	KB      *struct {
+		Payload map[string]any `json:"payload"`
+	} `json:"kb"`
+}
+
+// reference returns the reference credential for interop: holder key set, and no status
+// reference, because @sd-jwt/sd-jwt-vc would fetch the status list over HTTP.
+func reference(tb testing.TB) (sdjwt.VC, *ecdsa.PrivateKey) {
+	tb.Helper()
+	vc, err := sdjwt.ReferenceCredential()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	holder, holderPub := newKey(tb)
+	vc.HolderKey = holderPub
+	vc.Status = nil
+	vc.IssuedAt = time.Now().Add(-time.Minute).Truncate(time.Second)
+	vc.Expiry = vc.IssuedAt.Add(24 * time.Hour)
+	return vc, holder
+}
+
+func TestNodeVerifiesOurCredential(t *testing.T) {
+	signer, pub := newSigner(t)
+	for _, format := range []sdjwt.Format{sdjwt.FormatDCSDJWT, sdjwt.FormatVCSDJWT} {
+		t.Run(string(format), func(t *testing.T) {
+			vc, _ := reference(t)
+			iss, err := sdjwt.IssueVC(context.Background(), signer, vc, sdjwt.WithFormat(format))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out verifyOutput
+			runScript(t, "verify.cjs", map[string]any{"sdjwt": iss.SDJWT, "issuerJwk": pub, "now": time.Now().Unix()}, &out)
+			for name, want := range vc.Claims {
+				if got := canonical(t, out.Payload[name]); got != canonical(t, want) {
+					t.Errorf("claim %s = %s, want %s", name, got, canonical(t, want))
+				}
+			}
+			if out.Payload["iss"] != vc.Issuer || out.Payload["vct"] != vc.Type || out.Header["typ"] != string(format) {
+				t.Errorf("payload/header = %v / %v", out.Payload, out.Header)
+			}
+			if _, ok := out.Payload["_sd"]; ok {
+				t.Error("_sd left after node verification")
+			}
+		})
+	}
+}
+
+func TestNodeVerifiesOurPresentation(t *testing.T) {
+	signer, pub := newSigner(t)
+	vc, holder := reference(t)
+	iss, err := sdjwt.IssueVC(context.Background(), signer, vc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const aud, nonce = "https://verifier.example", "kb-nonce-8271"
+	pres, err := sdjwt.Present(iss.SDJWT, func(d sdjwt.Disclosure) bool {
+		return d.Name == "given_name" || d.Name == "locality" || (d.ArrayElement && string(d.Value) == `"FR"`)
+	}, &sdjwt.KeyBindingInput{Key: holder, Audience: aud, Nonce: nonce, IssuedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out verifyOutput
+	runScript(t, "verify.cjs", map[string]any{"sdjwt": pres, "issuerJwk": pub, "now": time.Now().Unix(), "keyBindingNonce": nonce}, &out)
+	if out.KB == nil || out.KB.Payload["aud"] != aud || out.KB.Payload["nonce"] != nonce {
+		t.Fatalf("key binding = %+v", out.KB)
+	}
+	want := map[string]string{
+		"given_name":    `"Erika"`,
+		"address":       `{"country":"DE","locality":"Koeln"}`,
+		"nationalities": `["FR"]`,
+		"family_name":   `null`,
+		"email":         `null`,
+	}
+	for name, w := range want {
+		if got := canonical(t, out.Payload[name]); got != w {
+			t.Errorf("claim %s = %s, want %s", name, got, w)
+		}
+	}
+	// A wrong nonce must make the independent verifier fail too (the script exits 1).
+	node, modules := nodeEnv(t)
+	in, _ := json.Marshal(map[string]any{"sdjwt": pres, "issuerJwk": pub, "now": time.Now().Unix(), "keyBindingNonce": "other"})
+	cmd := exec.Command(node, "verify.cjs")
+	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
+	cmd.Stdin = bytes.NewReader(in)
+	if err := cmd.Run(); err == nil {
+		t.Error("node accepted a key binding JWT with the wrong nonce")
+	}
+}
+
+func TestOurVerifierAcceptsNodeCredential(t *testing.T) {
+	_, holderPub := newKey(t)
+	now := time.Now().Truncate(time.Second)
+	payload := map[string]any{
+		"iss": "https://issuer.example.org", "vct": "urn:example:pid", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+		"cnf":           map[string]any{"jwk": holderPub},
+		"given_name":    "Max",
+		"family_name":   "Muster",
+		"address":       map[string]any{"street_address": "Hauptstr. 1", "locality": "Berlin", "country": "DE"},
+		"nationalities": []any{"DE", "AT"},
+		"age":           42,
+	}
+	frame := map[string]any{
+		"_sd":           []any{"given_name", "address", "age"},
+		"address":       map[string]any{"_sd": []any{"street_address", "locality"}},
+		"nationalities": map[string]any{"_sd": []any{0, 1}},
+	}
+	var out struct {
+		SDJWT     string          `json:"sdjwt"`
+		IssuerJWK json.RawMessage `json:"issuerJwk"`
+	}
+	runScript(t, "issue.cjs", map[string]any{"payload": payload, "disclosureFrame": frame}, &out)
+	key, err := jwk.ParseKey(out.IssuerJWK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := sdjwt.Verify(out.SDJWT, sdjwt.WithIssuerKey(key))
+	if err != nil {
+		t.Fatalf("our verifier rejects @sd-jwt/sd-jwt-vc's credential: %v", err)
+	}
+	if len(v.Disclosures) != 7 {
+		t.Errorf("disclosures = %d, want 7", len(v.Disclosures))
+	}
+	for _, name := range []string{"given_name", "family_name", "address", "nationalities", "age", "iss", "vct"} {
+		if got, want := canonical(t, v.Claims[name]), canonical(t, payload[name]); got != want {
+			t.Errorf("claim %s = %s, want %s", name, got, want)
+		}
+	}
+}
+
+// referenceFrame is ReferenceRules as an @sd-jwt disclosure frame.
+func referenceFrame() map[string]any {
+	return map[string]any{
+		"_sd":           []any{"given_name", "family_name", "birthdate", "email", "phone_number", "address", "is_over_18"},
+		"address":       map[string]any{"_sd": []any{"street_address", "locality", "postal_code"}},
+		"nationalities": map[string]any{"_sd": []any{0, 1}},
+	}
+}
+
+func referencePayload(vc sdjwt.VC) map[string]any {
+	p := map[string]any{"iss": vc.Issuer, "vct": vc.Type, "iat": vc.IssuedAt.Unix(), "exp": vc.Expiry.Unix(),
+		"cnf": map[string]any{"jwk": vc.HolderKey}}
+	for k, v := range vc.Claims {
+		p[k] = v
+	}
+	return p
+}
+
+func TestNodeBenchScriptIssuesReference(t *testing.T) {
+	vc, _ := reference(t)
+	var out struct {
+		N             int     `json:"n"`
+		USPerIssuance float64 `json:"usPerIssuance"`
+	}
+	runScript(t, "bench_issue.cjs", map[string]any{"payload": referencePayload(vc), "disclosureFrame": referenceFrame()}, &out, "20")
+	if out.N != 20 || out.USPerIssuance <= 0 {
+		t.Fatalf("bench output = %+v", out)
+	}
+	// The same frame yields the reference credential's 12 disclosures in @sd-jwt/sd-jwt-vc.
+	var issued struct {
+		SDJWT     string          `json:"sdjwt"`
+		IssuerJWK json.RawMessage `json:"issuerJwk"`
+	}
+	runScript(t, "issue.cjs", map[string]any{"payload": referencePayload(vc), "disclosureFrame": referenceFrame()}, &issued)
+	p, err := sdjwt.Parse(issued.SDJWT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Disclosures) != sdjwt.ReferenceDisclosures {
+		t.Errorf("node issued %d disclosures, want %d", len(p.Disclosures), sdjwt.ReferenceDisclosures)
+	}
+}
+
+// BenchmarkNodeIssueReference reports @sd-jwt/sd-jwt-vc's time per issuance of the reference
+// credential (node-ns/op), to compare with sdjwt's BenchmarkIssueReference.
+func BenchmarkNodeIssueReference(b *testing.B) {
+	vc, _ := reference(b)
+	var out struct {
+		USPerIssuance float64 `json:"usPerIssuance"`
+	}
+	n := max(b.N, 200)
+	runScript(b, "bench_issue.cjs", map[string]any{"payload": referencePayload(vc), "disclosureFrame": referenceFrame()}, &out, strconv.Itoa(n))
+	b.ReportMetric(out.USPerIssuance*1000, "node-ns/op")
+}
