@@ -56,12 +56,22 @@ func mappingNode(dst map[string]any, name string) map[string]any {
 	return n
 }
 
-// limited reports whether the definition makes the claim at path selectively disclosable.
+// limited reports whether the definition makes the claim at path selectively disclosable, itself or (for an
+// array) its elements: a claim path that is path followed only by null or index elements.
 func limited(claims []Claim, path []any) bool {
 	key := pathKey(path)
 	for _, c := range claims {
-		if pathKey(c.Path) == key {
-			return c.LimitDisclosure
+		if !c.LimitDisclosure || len(c.Path) < len(path) || pathKey(c.Path[:len(path)]) != key {
+			continue
+		}
+		elementsOnly := true
+		for _, el := range c.Path[len(path):] {
+			if _, named := el.(string); named {
+				elementsOnly = false
+			}
+		}
+		if elementsOnly {
+			return true
 		}
 	}
 	return false

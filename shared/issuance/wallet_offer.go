@@ -1,0 +1,84 @@
+package issuance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+)
+
+// maxConflictRetries bounds how often a use case re-reads and retries after losing a conditional write.
+const maxConflictRetries = 5
+
+// ErrOfferNotFound is the answer for an offer id that is unknown, expired, redeemed or of a denied exchange;
+// errors.Is(err, ErrNotFound) holds too.
+var ErrOfferNotFound = fmt.Errorf("credential offer: %w", ErrNotFound)
+
+// FetchOffer resolves an offer by reference (GET /credential-offer/{offerId}): the 1.0 offer object with the
+// pre-authorized code re-derived from the offer id. The first fetch moves the record offer_sent ->
+// offer_received; later fetches answer the same offer and change nothing. The record is found through the CODE
+// pointer of the code derived from the offer id, so an offer whose code was redeemed (the token endpoint
+// consumes that pointer), expired or died, or whose exchange was denied or deleted, is ErrOfferNotFound.
+func (s *WalletService) FetchOffer(ctx context.Context, offerID string) (*oid4vci.CredentialOffer, error) {
+	if offerID == "" || len(offerID) > maxIDLen {
+		return nil, ErrOfferNotFound
+	}
+	for attempt := 0; ; attempt++ {
+		ptr, err := s.store.GetPointer(ctx, PointerKey(PointerCode, PreAuthorizedCode(offerID)))
+		if errors.Is(err, ErrNotFound) {
+			return nil, ErrOfferNotFound
+		}
+		if err != nil {
+			return nil, fmt.Errorf("fetch offer: %w", err)
+		}
+		rec, err := s.store.GetExchange(ctx, ptr.ExchangeID)
+		if errors.Is(err, ErrNotFound) {
+			return nil, ErrOfferNotFound
+		}
+		if err != nil {
+			return nil, fmt.Errorf("fetch offer: %w", err)
+		}
+		if rec.Internal.OfferIDHash != HashSecret(offerID) ||
+			(rec.Status != StatusOfferSent && rec.Status != StatusOfferReceived) {
+			return nil, ErrOfferNotFound
+		}
+		offer, err := s.offerOf(&rec, offerID)
+		if err != nil {
+			return nil, err
+		}
+		if rec.Status == StatusOfferReceived {
+			return offer, nil
+		}
+		next := rec.Clone()
+		if err := next.Transition(StatusOfferReceived, s.now().Unix()); err != nil {
+			return nil, fmt.Errorf("fetch offer: %w", err)
+		}
+		err = s.store.UpdateExchange(ctx, next, Expect{Version: rec.Internal.Version, Status: rec.Status})
+		switch {
+		case err == nil:
+			s.publish(ctx, &next)
+			return offer, nil
+		case (errors.Is(err, ErrConflict) || errors.Is(err, ErrTransitionRefused)) && attempt < maxConflictRetries:
+			continue // a concurrent fetch or redemption moved the record: read again
+		case errors.Is(err, ErrNotFound):
+			return nil, ErrOfferNotFound
+		default:
+			return nil, fmt.Errorf("fetch offer: %w", err)
+		}
+	}
+}
+
+// offerOf builds the offer object of a record.
+func (s *WalletService) offerOf(rec *ExchangeRecord, offerID string) (*oid4vci.CredentialOffer, error) {
+	var tx *oid4vci.TxCode
+	if t := rec.Internal.TxCode; t != nil {
+		tx = &oid4vci.TxCode{InputMode: t.InputMode, Length: t.Length, Description: s.cfg.TxCodeDescription}
+	}
+	offer, err := oid4vci.NewPreAuthorizedOffer(s.cfg.IssuerURL, []string{rec.Internal.ConfigurationID},
+		PreAuthorizedCode(offerID), tx)
+	if err != nil {
+		return nil, fmt.Errorf("build offer: %w", err)
+	}
+	return offer, nil
+}

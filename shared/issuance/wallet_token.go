@@ -1,0 +1,185 @@
+package issuance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+)
+
+// maxClientIDLen bounds the client_id recorded from a token request.
+const maxClientIDLen = 256
+
+// RedeemPreAuthorizedCode runs the token endpoint's pre-authorized code grant. The code is single use even
+// under concurrent requests: its CODE pointer is consumed in the transaction that writes the record (status
+// offer_received) and creates the access token's TOKEN pointer and the c_nonce's NONCE pointer, so exactly one
+// request wins. A wrong tx_code counts an attempt with a conditional write; the WalletConfig.MaxTxCodeAttempts-th
+// wrong one kills the code and denies issuance. Failures are *oid4vci.Error: invalid_grant for an unknown,
+// expired, used or dead code and for a wrong tx_code, invalid_request for a missing or unexpected tx_code,
+// invalid_authorization_details for a configuration that was not offered.
+func (s *WalletService) RedeemPreAuthorizedCode(ctx context.Context, req *oid4vci.TokenRequest) (*oid4vci.TokenResponse, error) {
+	if req == nil || req.PreAuthorizedCode == "" {
+		return nil, oid4vci.Errorf(oid4vci.ErrInvalidRequest, "pre-authorized_code is required")
+	}
+	codeKey := PointerKey(PointerCode, req.PreAuthorizedCode)
+	for attempt := 0; ; attempt++ {
+		ptr, err := s.store.GetPointer(ctx, codeKey)
+		if errors.Is(err, ErrNotFound) {
+			return nil, oid4vci.Errorf(oid4vci.ErrInvalidGrant, "the pre-authorized code is unknown, expired or "+
+				"already used; ask the issuer for a new offer")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("redeem pre-authorized code: %w", err)
+		}
+		rec, err := s.store.GetExchange(ctx, ptr.ExchangeID)
+		if errors.Is(err, ErrNotFound) {
+			return nil, oid4vci.Errorf(oid4vci.ErrInvalidGrant, "the pre-authorized code is unknown, expired or "+
+				"already used; ask the issuer for a new offer")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("redeem pre-authorized code: %w", err)
+		}
+		switch rec.Status {
+		case StatusOfferSent, StatusOfferReceived:
+		case StatusIssuanceDenied:
+			return nil, oid4vci.Errorf(oid4vci.ErrInvalidGrant, "the issuer denied this issuance; the "+
+				"pre-authorized code is no longer valid")
+		default:
+			return nil, oid4vci.Errorf(oid4vci.ErrInvalidGrant, "the pre-authorized code was already used")
+		}
+		if err := req.CheckTxCode(rec.Internal.TxCode != nil); err != nil {
+			return nil, err
+		}
+		if rec.Internal.TxCode != nil && !rec.Internal.TxCode.Verify(req.TxCode) {
+			denied, err := s.recordWrongTxCode(ctx, &rec, codeKey)
+			if (errors.Is(err, ErrConflict) || errors.Is(err, ErrTransitionRefused)) && attempt < maxConflictRetries {
+				continue // another request changed the record: count this attempt on the fresh state
+			}
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return nil, fmt.Errorf("record wrong tx_code: %w", err)
+			}
+			if denied {
+				return nil, oid4vci.Errorf(oid4vci.ErrInvalidGrant, "the tx_code is wrong, and that was the "+
+					"last attempt: the pre-authorized code is no longer valid; ask the issuer for a new offer")
+			}
+			return nil, oid4vci.Errorf(oid4vci.ErrInvalidGrant, "the tx_code is wrong; check the code "+
+				"the issuer sent and try again (attempts are limited)")
+		}
+		details, err := s.grantedDetails(&rec, req.AuthorizationDetails)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := s.issueAccessToken(ctx, &rec, codeKey, req)
+		if (errors.Is(err, ErrConflict) || errors.Is(err, ErrTransitionRefused)) && attempt < maxConflictRetries {
+			continue // lost against a concurrent redemption or fetch: the next round sees which
+		}
+		if errors.Is(err, ErrNotFound) {
+			return nil, oid4vci.Errorf(oid4vci.ErrInvalidGrant, "the pre-authorized code is unknown, expired or "+
+				"already used; ask the issuer for a new offer")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("redeem pre-authorized code: %w", err)
+		}
+		resp.AuthorizationDetails = details
+		return resp, nil
+	}
+}
+
+// recordWrongTxCode counts a wrong tx_code; at the cap it kills the code and denies issuance. It reports
+// whether the exchange is now denied.
+func (s *WalletService) recordWrongTxCode(ctx context.Context, rec *ExchangeRecord, codeKey string) (bool, error) {
+	next := rec.Clone()
+	next.Internal.TxCode.Attempts++
+	next.UpdatedAt = s.now().Unix()
+	var ops []PointerOp
+	denied := next.Internal.TxCode.Attempts >= s.cfg.MaxTxCodeAttempts
+	if denied {
+		if err := next.Transition(StatusIssuanceDenied, next.UpdatedAt); err != nil {
+			return false, err
+		}
+		next.IssuanceDeniedReason = TxCodeAttemptsExhaustedReason
+		ops = append(ops, PointerOp{Consume: codeKey})
+	}
+	if err := s.store.UpdateExchange(ctx, next, Expect{Version: rec.Internal.Version, Status: rec.Status}, ops...); err != nil {
+		return false, err
+	}
+	if denied {
+		s.log.InfoContext(ctx, "pre-authorized code dead after wrong tx_code attempts",
+			"credential_exchange_id", rec.CredentialExchangeID)
+		s.publish(ctx, &next)
+	}
+	return denied, nil
+}
+
+// issueAccessToken consumes the code and stores the access token and the first c_nonce with the record.
+func (s *WalletService) issueAccessToken(ctx context.Context, rec *ExchangeRecord, codeKey string, req *oid4vci.TokenRequest) (*oid4vci.TokenResponse, error) {
+	token, err := NewSecret(s.rand)
+	if err != nil {
+		return nil, err
+	}
+	nonce, err := NewSecret(s.rand)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	ttl := s.cfg.AccessTokenTTL
+	if rec.IssuanceMode == ModeDeferred {
+		ttl = s.cfg.DeferredAccessTokenTTL
+	}
+	tokenExp := min(now.Add(ttl).Unix(), rec.Internal.ExpiresAt)
+	nonceExp := min(now.Add(s.cfg.NonceTTL).Unix(), tokenExp)
+	next := rec.Clone()
+	next.UpdatedAt = now.Unix()
+	if rec.Status == StatusOfferSent {
+		if err := next.Transition(StatusOfferReceived, now.Unix()); err != nil {
+			return nil, err
+		}
+	}
+	if req.ClientID != "" && len(req.ClientID) <= maxClientIDLen {
+		next.ClientID = req.ClientID
+	}
+	ops := []PointerOp{
+		{Consume: codeKey},
+		{Put: &Pointer{Key: PointerKey(PointerAccessToken, token), ExchangeID: rec.CredentialExchangeID, ExpiresAt: tokenExp}},
+		{Put: &Pointer{Key: PointerKey(PointerNonce, nonce), ExchangeID: rec.CredentialExchangeID, ExpiresAt: nonceExp}},
+	}
+	if err := s.store.UpdateExchange(ctx, next, Expect{Version: rec.Internal.Version, Status: rec.Status}, ops...); err != nil {
+		return nil, err
+	}
+	if next.Status != rec.Status {
+		s.publish(ctx, &next)
+	}
+	return oid4vci.NewTokenResponse(token, secondsUntil(now, tokenExp),
+		&oid4vci.CNonce{Value: nonce, ExpiresInSeconds: secondsUntil(now, nonceExp)}), nil
+}
+
+// grantedDetails answers authorization_details: each must name the offered configuration (or its vc+sd-jwt
+// twin), and gets that id back as its credential_identifier.
+func (s *WalletService) grantedDetails(rec *ExchangeRecord, asked []oid4vci.AuthorizationDetail) ([]oid4vci.AuthorizationDetail, error) {
+	if len(asked) == 0 {
+		return nil, nil
+	}
+	out := make([]oid4vci.AuthorizationDetail, 0, len(asked))
+	for i, d := range asked {
+		if !offeredConfiguration(rec, d.CredentialConfigurationID) {
+			return nil, oid4vci.Errorf(oid4vci.ErrInvalidAuthorizationDetails, "authorization_details[%d] names "+
+				"a credential_configuration_id that this offer does not offer", i)
+		}
+		d.CredentialIdentifiers = []string{d.CredentialConfigurationID}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// offeredConfiguration reports whether id is the exchange's configuration id or its vc+sd-jwt twin.
+func offeredConfiguration(rec *ExchangeRecord, id string) bool {
+	base, _ := oid4vci.SplitConfigurationID(id)
+	return id != "" && base == rec.Internal.ConfigurationID
+}
+
+// secondsUntil is the whole seconds from now until the unix time t (at least 1).
+func secondsUntil(now time.Time, t int64) int {
+	return int(max(t-now.Unix(), 1))
+}
