@@ -126,8 +126,6 @@ func (s *Stack) start(ctx context.Context, opts Options, tools toolPaths) error 
 
 	args := []string{
 		"-Djava.library.path=" + filepath.Join(tools.dynamoDBDir, "DynamoDBLocal_lib"),
-		// The JIT's first tier is enough for a test database and starts noticeably faster on small machines.
-		"-XX:TieredStopAtLevel=1",
 		"-jar", filepath.Join(tools.dynamoDBDir, "DynamoDBLocal.jar"),
 		"-port", strconv.Itoa(ddbPort), "-sharedDb",
 	}

@@ -318,3 +318,17 @@ func TestStartToolsMissing(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkStart measures a cold in-memory stack: both tools up, table and key created, then stopped.
+func BenchmarkStart(b *testing.B) {
+	if testing.Short() {
+		b.Skip("starts local stacks")
+	}
+	for b.Loop() {
+		s, err := Start(context.Background(), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Stop()
+	}
+}
