@@ -236,7 +236,7 @@ func holderKey(h jsonObject, alg string) (jwk.Key, map[string]any, error) {
 	if err != nil || !ok {
 		return nil, nil, Errorf(ErrInvalidProof, "the jwk header must be a JSON object holding a public JWK")
 	}
-	for _, m := range privateMembers {
+	for _, m := range privateMembers() {
 		if raw.present(m) {
 			return nil, nil, Errorf(ErrInvalidProof, "the jwk header contains private key material (%s); send only the public key", m)
 		}
@@ -260,11 +260,11 @@ func holderKey(h jsonObject, alg string) (jwk.Key, map[string]any, error) {
 }
 
 // privateMembers are the JWK members that only private (or symmetric) keys carry (RFC 7518 section 6).
-var privateMembers = [...]string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+func privateMembers() []string { return []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"} }
 
 // hasPrivateMember reports whether a JWK's members include private or symmetric key material.
 func hasPrivateMember(m map[string]any) bool {
-	for _, name := range privateMembers {
+	for _, name := range privateMembers() {
 		if _, ok := m[name]; ok {
 			return true
 		}
