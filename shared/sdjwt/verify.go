@@ -128,7 +128,7 @@ func Verify(s string, opts ...VerifyOption) (*Verified, error) {
 				return nil, fmt.Errorf("verify sd-jwt: %w: %s", ErrMissingClaim, name)
 			}
 		}
-		if _, ok := claims["iat"]; vcProfile && !ok {
+		if _, ok := claims["iat"]; !ok {
 			return nil, fmt.Errorf("verify sd-jwt: %w: iat", ErrMissingClaim)
 		}
 	}
