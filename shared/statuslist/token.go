@@ -237,3 +237,19 @@ func (v *VerifiedToken) Status(ref Reference) (Status, error) {
 	}
 	return s, nil
 }
+
+// MaxAge is how long an HTTP response carrying the token may be cached (Cache-Control max-age): its `ttl`, cut
+// at its `exp`, never negative.
+func (c TokenClaims) MaxAge(now time.Time) time.Duration {
+	age := time.Duration(c.TTL) * time.Second
+	if c.ExpiresAt != 0 {
+		age = min(age, time.Unix(c.ExpiresAt, 0).Sub(now))
+	}
+	return max(age, 0)
+}
+
+// NeedsReissue says whether a stored token must be re-signed before it is served: it expires within margin (a
+// token is otherwise re-signed only when a status in its list changes, never per request).
+func (c TokenClaims) NeedsReissue(now time.Time, margin time.Duration) bool {
+	return c.ExpiresAt != 0 && time.Unix(c.ExpiresAt, 0).Sub(now) < margin
+}

@@ -320,3 +320,26 @@ func BenchmarkIssueToken(b *testing.B) {
 		}
 	}
 }
+
+func TestCachingHelpers(t *testing.T) {
+	c := TokenClaims{IssuedAt: testNow.Unix(), ExpiresAt: testNow.Add(time.Hour).Unix(), TTL: 600}
+	tests := []struct {
+		name    string
+		now     time.Time
+		maxAge  time.Duration
+		reissue bool
+	}{
+		{"fresh", testNow, 10 * time.Minute, false},
+		{"ttl cut at exp", testNow.Add(55 * time.Minute), 5 * time.Minute, true},
+		{"expired", testNow.Add(2 * time.Hour), 0, true},
+		{"outside the margin", testNow.Add(30 * time.Minute), 10 * time.Minute, false},
+	}
+	for _, tt := range tests {
+		if got := c.MaxAge(tt.now); got != tt.maxAge {
+			t.Errorf("%s: MaxAge = %s, want %s", tt.name, got, tt.maxAge)
+		}
+		if got := c.NeedsReissue(tt.now, 15*time.Minute); got != tt.reissue {
+			t.Errorf("%s: NeedsReissue = %v, want %v", tt.name, got, tt.reissue)
+		}
+	}
+}
