@@ -324,11 +324,17 @@ func BenchmarkStart(b *testing.B) {
 	if testing.Short() {
 		b.Skip("starts local stacks")
 	}
+	var start, stop time.Duration
 	for b.Loop() {
 		s, err := Start(context.Background(), Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
+		start += s.StartDuration
+		t0 := time.Now()
 		s.Stop()
+		stop += time.Since(t0)
 	}
+	b.ReportMetric(float64(start.Milliseconds())/float64(b.N), "start-ms/op")
+	b.ReportMetric(float64(stop.Milliseconds())/float64(b.N), "stop-ms/op")
 }
