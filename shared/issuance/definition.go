@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
 )
 
 // Credential formats. dc+sd-jwt is the SD-JWT VC media type of OID4VCI 1.0; vc+sd-jwt is the name draft-13
@@ -179,7 +181,33 @@ func NormalizeClaims(claims []Claim) ([]Claim, error) {
 		c.Path = path
 		out = append(out, c)
 	}
+	if _, err := Policy(out); err != nil {
+		// Structural conflicts between paths (an array used as an object): name the first rule that causes one.
+		for i := 1; i <= len(out); i++ {
+			if _, perr := Policy(out[:i]); perr != nil {
+				return nil, invalid(fmt.Sprintf("claims[%d].path", i-1), "conflicts with an earlier path: %v", perr)
+			}
+		}
+		return nil, invalid("claims", "%v", err)
+	}
 	return out, nil
+}
+
+// Policy compiles claims into the SD-JWT disclosure policy the credential is issued with.
+func Policy(claims []Claim) (*sdjwt.Policy, error) {
+	rules := make([]sdjwt.ClaimRule, 0, len(claims))
+	for _, c := range claims {
+		p, err := sdjwt.ParseClaimPath(c.Path)
+		if err != nil {
+			return nil, fmt.Errorf("compile disclosure policy: %w", err)
+		}
+		rules = append(rules, sdjwt.ClaimRule{Path: p, LimitDisclosure: c.LimitDisclosure})
+	}
+	pol, err := sdjwt.NewPolicy(rules)
+	if err != nil {
+		return nil, fmt.Errorf("compile disclosure policy: %w", err)
+	}
+	return pol, nil
 }
 
 // NormalizePath validates one claim path (field names it in errors).

@@ -47,23 +47,11 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// deliveryEndpoint resolves where the offer goes: credentialOfferEndpoint, or the endpoint registered for
-// individualId, or nowhere.
+// deliveryEndpoint resolves where the offer goes (the request is already validated): credentialOfferEndpoint,
+// or the endpoint registered for individualId, or nowhere.
 func (s *Service) deliveryEndpoint(ctx context.Context, req IssueRequest) (string, error) {
-	if req.CredentialOfferEndpoint != "" && req.IndividualID != "" {
-		return "", invalid("individualId", "give credentialOfferEndpoint or individualId, not both")
-	}
-	if req.CredentialOfferEndpoint != "" {
-		if err := ValidateOfferEndpoint("credentialOfferEndpoint", req.CredentialOfferEndpoint); err != nil {
-			return "", err
-		}
+	if req.CredentialOfferEndpoint != "" || req.IndividualID == "" {
 		return req.CredentialOfferEndpoint, nil
-	}
-	if req.IndividualID == "" {
-		return "", nil
-	}
-	if err := validateID("individualId", req.IndividualID); err != nil {
-		return "", err
 	}
 	ind, err := s.store.GetIndividual(ctx, req.IndividualID)
 	if errors.Is(err, ErrNotFound) {

@@ -102,6 +102,9 @@ func TestDefinitionSpecNormalize(t *testing.T) {
 		{"reserved iss", func(s *issuance.DefinitionSpec) { s.Claims[0].Path = []any{"iss"} }, "claims[0].path[0]"},
 		{"reserved cnf", func(s *issuance.DefinitionSpec) { s.Claims[0].Path = []any{"cnf"} }, "claims[0].path[0]"},
 		{"sd marker", func(s *issuance.DefinitionSpec) { s.Claims[0].Path = []any{"a", "_sd"} }, "claims[0].path[1]"},
+		{"array used as object", func(s *issuance.DefinitionSpec) {
+			s.Claims = append(s.Claims, issuance.Claim{Path: []any{"nationalities", "x"}})
+		}, "claims[5].path"},
 		{"duplicate", func(s *issuance.DefinitionSpec) { s.Claims[1].Path = []any{"given_name"} }, "claims[1].path"},
 		{"too deep", func(s *issuance.DefinitionSpec) { s.Claims[0].Path = make([]any, 17) }, "claims[0].path"},
 		{"too many claims", func(s *issuance.DefinitionSpec) {
@@ -201,7 +204,8 @@ func TestStoredRecordRoundTripAndSecrets(t *testing.T) {
 		Definition: issuance.CredentialDefinition{ID: "d", DefinitionSpec: validSpec()}}
 	rec.Internal.CredentialType = []string{"VerifiableCredential", "PortableDocumentA1"}
 	rec.SetCredentials([]issuance.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika",
-		"age": json.Number("12345678901234567890"), "address": map[string]any{"street_address": "Main 1"}},
+		"age": json.Number("12345678901234567890"), "address": map[string]any{"street_address": "Main 1"},
+		"nationalities": []any{"DE"}},
 		CredentialMetadata: map[string]any{"k": "v"}}})
 	b, err := rec.MarshalStored()
 	if err != nil {
@@ -217,9 +221,16 @@ func TestStoredRecordRoundTripAndSecrets(t *testing.T) {
 		t.Fatalf("round trip lost data: %+v", got)
 	}
 	mapping, _ := json.Marshal(got.DisclosureMapping)
-	want := `{"address":{"limitedDisclosure":true,"street_address":{"limitedDisclosure":true}},"age":{"limitedDisclosure":false},"given_name":{"limitedDisclosure":true},"list":{"limitedDisclosure":false},"nationalities":{"limitedDisclosure":true}}`
+	want := `{"address":{"limitedDisclosure":true,"street_address":{"limitedDisclosure":true}},"age":{"limitedDisclosure":false},"given_name":{"limitedDisclosure":true},"nationalities":{"items":[{"limitedDisclosure":true}],"limitedDisclosure":false}}`
 	if string(mapping) != want {
 		t.Fatalf("disclosure mapping\n got %s\nwant %s", mapping, want)
+	}
+	pending := got.Clone()
+	pending.SetCredentials(nil)
+	mapping, _ = json.Marshal(pending.DisclosureMapping)
+	want = `{"address":{"limitedDisclosure":true,"street_address":{"limitedDisclosure":true}},"given_name":{"limitedDisclosure":true},"list":{"limitedDisclosure":false},"nationalities":{"limitedDisclosure":true}}`
+	if string(mapping) != want || pending.CredentialStatus != issuance.CredentialPending || pending.Credential != nil {
+		t.Fatalf("pending disclosure mapping\n got %s\nwant %s", mapping, want)
 	}
 	detail, _ := json.Marshal(rec.EventDetail())
 	for _, secret := range []string{"Erika", "Main 1", "CODE#ab"} {

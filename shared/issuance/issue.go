@@ -152,60 +152,20 @@ func (p *issuePlan) dynamicConfig(expiresAt int64) DynamicConfiguration {
 		ExpiresAt: expiresAt}
 }
 
-// planIssue validates the request field by field (each error a *ValidationError naming the field) and
-// resolves the definition and the delivery endpoint.
+// Validate checks the request field by field without the store (each error a *ValidationError naming the
+// field): everything but whether the definition and the individual exist.
+func (r *IssueRequest) Validate() error {
+	_, _, err := checkIssue(*r)
+	return err
+}
+
+// planIssue validates the request and resolves the definition and the delivery endpoint.
 func (s *Service) planIssue(ctx context.Context, req IssueRequest) (*issuePlan, error) {
-	plan := &issuePlan{}
-	switch IssuanceMode(req.IssuanceMode) {
-	case ModeInTime, ModeDeferred:
-		plan.mode = IssuanceMode(req.IssuanceMode)
-	case "":
-		return nil, invalid("issuanceMode", "is required: %q or %q", ModeInTime, ModeDeferred)
-	default:
-		return nil, invalid("issuanceMode", "must be %q or %q", ModeInTime, ModeDeferred)
-	}
-	if req.PresentationDefinitionID != "" {
-		return nil, invalid("presentationDefinitionId", "OpenID4VP-first issuance (presentation before issuance, "+
-			"authorization code flow) is not supported yet; issue without presentationDefinitionId")
-	}
-	if t := bytes.TrimSpace(req.TransactionData); len(t) > 0 && !bytes.Equal(t, []byte("null")) {
-		return nil, invalid("transactionData", "OpenID4VP-first issuance (presentation before issuance, "+
-			"authorization code flow) is not supported yet; issue without transactionData")
-	}
-	if err := validateUserPin(req.UserPin); err != nil {
-		return nil, err
-	}
-	switch req.URLScheme {
-	case "":
-		plan.scheme = SchemeOpenIDCredentialOffer
-	case SchemeOpenIDCredentialOffer, SchemeHAIP:
-		plan.scheme = req.URLScheme
-	default:
-		return nil, invalid("urlScheme", "must be %q (default) or %q", SchemeOpenIDCredentialOffer, SchemeHAIP)
-	}
-	payloads, err := payloadsOf(req)
+	plan, typeVCT, err := checkIssue(req)
 	if err != nil {
 		return nil, err
 	}
-	plan.payloads = payloads
-	if plan.mode == ModeInTime && len(payloads) == 0 {
-		return nil, invalid("credential.credentialSubject", "is required for issuanceMode InTime: the claims "+
-			"to issue now (use Deferred to send them later)")
-	}
-	var typeVCT string
-	if req.Credential != nil && req.Credential.Type != nil {
-		types, err := credentialTypes(req.Credential.Type)
-		if err != nil {
-			return nil, err
-		}
-		plan.types = types
-		typeVCT = types[len(types)-1]
-	}
-	switch {
-	case req.CredentialDefinitionID != "":
-		if err := validateID("credentialDefinitionId", req.CredentialDefinitionID); err != nil {
-			return nil, err
-		}
+	if req.CredentialDefinitionID != "" {
 		d, err := s.store.GetDefinition(ctx, req.CredentialDefinitionID)
 		if errors.Is(err, ErrNotFound) {
 			return nil, invalid("credentialDefinitionId", "no credential definition has this id; create one "+
@@ -224,21 +184,6 @@ func (s *Service) planIssue(ctx context.Context, req IssueRequest) (*issuePlan, 
 		if plan.types == nil {
 			plan.types = []string{d.VCT}
 		}
-	case req.Credential == nil:
-		return nil, invalid("credentialDefinitionId", "credentialDefinitionId or credential (with type) is required")
-	case typeVCT == "":
-		return nil, invalid("credential.type", "is required without credentialDefinitionId: the credential type "+
-			"(a string, or an array whose last element is the vct)")
-	default:
-		if err := ValidateVCT(typeVCT); err != nil {
-			return nil, invalid("credential.type", "the last element %s", err.Error())
-		}
-		plan.dynamic = true
-		plan.definition = dynamicDefinition(typeVCT, payloads)
-		plan.configurationID = typeVCT
-	}
-	if err := checkSubjects(req, payloads); err != nil {
-		return nil, err
 	}
 	endpoint, err := s.deliveryEndpoint(ctx, req)
 	if err != nil {
@@ -246,6 +191,91 @@ func (s *Service) planIssue(ctx context.Context, req IssueRequest) (*issuePlan, 
 	}
 	plan.endpoint = endpoint
 	return plan, nil
+}
+
+// checkIssue is the store-independent part of the validation; it returns the plan so far and the vct named by
+// credential.type ("" when absent).
+func checkIssue(req IssueRequest) (*issuePlan, string, error) {
+	plan := &issuePlan{}
+	switch IssuanceMode(req.IssuanceMode) {
+	case ModeInTime, ModeDeferred:
+		plan.mode = IssuanceMode(req.IssuanceMode)
+	case "":
+		return nil, "", invalid("issuanceMode", "is required: %q or %q", ModeInTime, ModeDeferred)
+	default:
+		return nil, "", invalid("issuanceMode", "must be %q or %q", ModeInTime, ModeDeferred)
+	}
+	if req.PresentationDefinitionID != "" {
+		return nil, "", invalid("presentationDefinitionId", "OpenID4VP-first issuance (presentation before issuance, "+
+			"authorization code flow) is not supported yet; issue without presentationDefinitionId")
+	}
+	if t := bytes.TrimSpace(req.TransactionData); len(t) > 0 && !bytes.Equal(t, []byte("null")) {
+		return nil, "", invalid("transactionData", "OpenID4VP-first issuance (presentation before issuance, "+
+			"authorization code flow) is not supported yet; issue without transactionData")
+	}
+	if err := validateUserPin(req.UserPin); err != nil {
+		return nil, "", err
+	}
+	switch req.URLScheme {
+	case "":
+		plan.scheme = SchemeOpenIDCredentialOffer
+	case SchemeOpenIDCredentialOffer, SchemeHAIP:
+		plan.scheme = req.URLScheme
+	default:
+		return nil, "", invalid("urlScheme", "must be %q (default) or %q", SchemeOpenIDCredentialOffer, SchemeHAIP)
+	}
+	payloads, err := payloadsOf(req)
+	if err != nil {
+		return nil, "", err
+	}
+	plan.payloads = payloads
+	if plan.mode == ModeInTime && len(payloads) == 0 {
+		return nil, "", invalid("credential.credentialSubject", "is required for issuanceMode InTime: the claims "+
+			"to issue now (use Deferred to send them later)")
+	}
+	var typeVCT string
+	if req.Credential != nil && req.Credential.Type != nil {
+		types, err := credentialTypes(req.Credential.Type)
+		if err != nil {
+			return nil, "", err
+		}
+		plan.types = types
+		typeVCT = types[len(types)-1]
+	}
+	switch {
+	case req.CredentialDefinitionID != "":
+		if err := validateID("credentialDefinitionId", req.CredentialDefinitionID); err != nil {
+			return nil, "", err
+		}
+	case req.Credential == nil:
+		return nil, "", invalid("credentialDefinitionId", "credentialDefinitionId or credential (with type) is required")
+	case typeVCT == "":
+		return nil, "", invalid("credential.type", "is required without credentialDefinitionId: the credential type "+
+			"(a string, or an array whose last element is the vct)")
+	default:
+		if err := ValidateVCT(typeVCT); err != nil {
+			return nil, "", invalid("credential.type", "the last element %s", err.Error())
+		}
+		plan.dynamic = true
+		plan.definition = dynamicDefinition(typeVCT, payloads)
+		plan.configurationID = typeVCT
+	}
+	if err := checkSubjects(req, payloads); err != nil {
+		return nil, "", err
+	}
+	switch {
+	case req.CredentialOfferEndpoint != "" && req.IndividualID != "":
+		return nil, "", invalid("individualId", "give credentialOfferEndpoint or individualId, not both")
+	case req.CredentialOfferEndpoint != "":
+		if err := ValidateOfferEndpoint("credentialOfferEndpoint", req.CredentialOfferEndpoint); err != nil {
+			return nil, "", err
+		}
+	case req.IndividualID != "":
+		if err := validateID("individualId", req.IndividualID); err != nil {
+			return nil, "", err
+		}
+	}
+	return plan, typeVCT, nil
 }
 
 // payloadsOf collects credential (when it has claims) and credentials[] in that order.

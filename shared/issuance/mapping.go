@@ -6,10 +6,21 @@ import (
 	"sort"
 )
 
-// DisclosureMapping renders the record's disclosureMapping: the claim tree of the subject and the definition's
-// claim paths, each claim name mapped to {"limitedDisclosure": bool} plus its nested claims. Only names appear,
-// never values. Array elements (null or index path elements) are folded into their array's entry.
+// DisclosureMapping renders the record's disclosureMapping: with a subject, the view of the SD-JWT policy the
+// credential is issued with (sdjwt.Policy.DisclosureMapping: claim names, never values); without one (a
+// deferred exchange still pending), the tree of the definition's claim paths, array elements folded into their
+// array's entry.
 func DisclosureMapping(claims []Claim, subject map[string]any) map[string]any {
+	if subject != nil {
+		if pol, err := Policy(claims); err == nil {
+			return pol.DisclosureMapping(subject)
+		}
+	}
+	return pathMapping(claims, subject)
+}
+
+// pathMapping is the mapping from claim paths (and subject names when the policy does not compile).
+func pathMapping(claims []Claim, subject map[string]any) map[string]any {
 	root := map[string]any{}
 	var walk func(dst map[string]any, prefix []any, obj map[string]any)
 	walk = func(dst map[string]any, prefix []any, obj map[string]any) {

@@ -1,0 +1,324 @@
+package issuance
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
+)
+
+// CredentialTokenSeparator joins the credentials of one exchange in the record's credentialToken (SD-JWTs
+// never contain a comma).
+const CredentialTokenSeparator = ","
+
+// Attributes of a TXN pointer: what the deferred credential request needs to answer like the original request.
+const (
+	txnAttrKeys    = "keys"
+	txnAttrDialect = "dialect"
+	txnAttrShape   = "shape"
+	txnAttrFormat  = "format"
+)
+
+// CredentialAnswer is what the credential and deferred credential endpoints answer, in the dialect and proof
+// shape of the wallet's credential request (oid4vci.BuildCredentialResponse / BuildDeferredCredentialResponse).
+type CredentialAnswer struct {
+	Dialect  oid4vci.Dialect
+	Shape    oid4vci.ProofShape
+	Issuance oid4vci.Issuance
+}
+
+// RequestCredential runs the credential endpoint for the exchange of accessToken.
+//
+// The request must name the offered configuration (credential_configuration_id or credential_identifier, or the
+// draft format+vct). Every proof is validated (aud = the issuer URL, a live c_nonce of the nonce endpoint or of
+// this exchange); the distinct nonces are consumed in the transaction that records the result, so a replayed
+// nonce fails. Proofs repeating a key are dropped. When the exchange's claims are there, max(payloads, keys)
+// credentials are issued: credential i carries payload i mod len(payloads) and is bound to key i mod len(keys),
+// so every payload of credentials[] is issued and every proven key binds at least one credential. Each
+// credential is verified with the issuer key before it is answered. The record moves to credential_issued with
+// cnf, proof, proofType, jti and credentialToken, and a notification_id is created. A Deferred exchange still
+// without claims keeps the proven keys in a TXN pointer and answers transaction_id and interval.
+func (s *WalletService) RequestCredential(ctx context.Context, accessToken string, req *oid4vci.CredentialRequest) (*CredentialAnswer, error) {
+	if req == nil {
+		return nil, oid4vci.Errorf(oid4vci.ErrInvalidCredentialRequest, "the credential request is empty")
+	}
+	for attempt := 0; ; attempt++ {
+		ans, err := s.requestCredentialOnce(ctx, accessToken, req)
+		if errors.Is(err, ErrConflict) && attempt < maxConflictRetries {
+			continue // the record changed under us (e.g. the deferred completion arrived): decide again
+		}
+		return ans, err
+	}
+}
+
+func (s *WalletService) requestCredentialOnce(ctx context.Context, accessToken string, req *oid4vci.CredentialRequest) (*CredentialAnswer, error) {
+	rec, err := s.authorize(ctx, accessToken)
+	if err != nil {
+		return nil, err
+	}
+	format, err := requestedFormat(&rec, req)
+	if err != nil {
+		return nil, err
+	}
+	switch rec.Status {
+	case StatusOfferReceived:
+	case StatusIssuanceDenied:
+		return nil, oid4vci.Errorf(oid4vci.ErrCredentialRequestDenied, "the issuer denied this issuance")
+	default:
+		return nil, oid4vci.Errorf(oid4vci.ErrCredentialRequestDenied, "the credentials of this offer were "+
+			"already issued; ask the issuer for a new offer")
+	}
+	if len(req.ProofJWTs) == 0 {
+		return nil, oid4vci.Errorf(oid4vci.ErrInvalidProof, "a jwt key proof is required: send proofs.jwt "+
+			"with a proof signed by the key the credential is bound to")
+	}
+	if len(req.ProofJWTs) > s.cfg.BatchSize {
+		return nil, oid4vci.Errorf(oid4vci.ErrInvalidCredentialRequest, "at most %d proofs (batch_size) per "+
+			"request", s.cfg.BatchSize)
+	}
+	now := s.now()
+	proofs, err := oid4vci.ValidateProofs(req.ProofJWTs, oid4vci.ProofExpectations{Audience: s.cfg.IssuerURL,
+		Now: now, RequireNonce: true, NonceCheck: s.nonceCheck(ctx, rec.CredentialExchangeID)})
+	if err != nil {
+		return nil, err
+	}
+	if len(proofs) == 0 {
+		return nil, oid4vci.Errorf(oid4vci.ErrInvalidProof, "no valid key proof in the request")
+	}
+	ops := consumeNonces(proofs)
+	next := rec.Clone()
+	next.UpdatedAt = now.Unix()
+	recordProofs(&next, proofs)
+	draft, err := s.draftNonce(ctx, req.Dialect)
+	if err != nil {
+		return nil, fmt.Errorf("request credential: %w", err)
+	}
+	ans := &CredentialAnswer{Dialect: req.Dialect, Shape: req.ProofShape,
+		Issuance: oid4vci.Issuance{Format: string(format), CNonce: draft}}
+
+	keys := make([]jwk.Key, len(proofs))
+	for i, p := range proofs {
+		keys[i] = p.Key
+	}
+	if len(rec.Internal.Credentials) == 0 {
+		ptr, txn, err := s.transactionPointer(&rec, proofs, req, format)
+		if err != nil {
+			return nil, err
+		}
+		ops = append(ops, PointerOp{Put: ptr})
+		if err := s.commit(ctx, &rec, next, ops); err != nil {
+			return nil, err
+		}
+		ans.Issuance.TransactionID = txn
+		ans.Issuance.Interval = s.cfg.DeferredInterval
+		return ans, nil
+	}
+
+	creds, err := s.issueCredentials(ctx, &rec, keys, format)
+	if err != nil {
+		return nil, err
+	}
+	notif, err := NewSecret(s.rand)
+	if err != nil {
+		return nil, fmt.Errorf("request credential: %w", err)
+	}
+	if err := next.Transition(StatusCredentialIssued, now.Unix()); err != nil {
+		return nil, fmt.Errorf("request credential: %w", err)
+	}
+	next.CredentialToken = strings.Join(creds, CredentialTokenSeparator)
+	next.Internal.IssuedCount = len(creds)
+	ops = append(ops, PointerOp{Put: &Pointer{Key: PointerKey(PointerNotification, notif),
+		ExchangeID: rec.CredentialExchangeID, ExpiresAt: rec.Internal.ExpiresAt}})
+	if err := s.commit(ctx, &rec, next, ops); err != nil {
+		return nil, err
+	}
+	s.publish(ctx, &next)
+	ans.Issuance.Credentials = creds
+	ans.Issuance.NotificationID = notif
+	return ans, nil
+}
+
+// commit writes next over rec with ops. A lost write is explained to the wallet: a nonce used meanwhile is
+// invalid_nonce, a record that moved on is credential_request_denied; a mere version race is ErrConflict, which
+// the caller retries.
+func (s *WalletService) commit(ctx context.Context, rec *ExchangeRecord, next ExchangeRecord, ops []PointerOp) error {
+	err := s.store.UpdateExchange(ctx, next, Expect{Version: rec.Internal.Version, Status: rec.Status}, ops...)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, ErrConflict) && !errors.Is(err, ErrTransitionRefused) && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("record credential request: %w", err)
+	}
+	for _, op := range ops {
+		if op.Consume == "" || !strings.HasPrefix(op.Consume, PointerNonce+"#") {
+			continue
+		}
+		if _, gerr := s.store.GetPointer(ctx, op.Consume); errors.Is(gerr, ErrNotFound) {
+			return oid4vci.Errorf(oid4vci.ErrInvalidNonce, "the c_nonce was already used; fetch a fresh one "+
+				"from the nonce endpoint and sign new proofs")
+		}
+	}
+	cur, gerr := s.store.GetExchange(ctx, rec.CredentialExchangeID)
+	switch {
+	case errors.Is(gerr, ErrNotFound):
+		return oid4vci.Errorf(oid4vci.ErrInvalidToken, "the access token is unknown or expired")
+	case gerr != nil:
+		return fmt.Errorf("record credential request: %w", gerr)
+	case cur.Status != rec.Status:
+		return oid4vci.Errorf(oid4vci.ErrCredentialRequestDenied, "the exchange moved on to %s meanwhile; "+
+			"its credentials cannot be requested again", cur.Status)
+	}
+	return ErrConflict
+}
+
+// consumeNonces is one Consume per distinct c_nonce of the proofs.
+func consumeNonces(proofs []*oid4vci.Proof) []PointerOp {
+	seen := map[string]bool{}
+	var ops []PointerOp
+	for _, p := range proofs {
+		if p.Nonce == "" || seen[p.Nonce] {
+			continue
+		}
+		seen[p.Nonce] = true
+		ops = append(ops, PointerOp{Consume: PointerKey(PointerNonce, p.Nonce)})
+	}
+	return ops
+}
+
+// recordProofs puts the holder binding into the record: cnf of the first key, the proofs (comma-joined, like
+// credentialToken), proofType jwt and the first proof's jti.
+func recordProofs(rec *ExchangeRecord, proofs []*oid4vci.Proof) {
+	raws := make([]string, len(proofs))
+	for i, p := range proofs {
+		raws[i] = p.Raw
+	}
+	rec.Cnf = map[string]any{"jwk": proofs[0].JWK}
+	rec.Proof = strings.Join(raws, CredentialTokenSeparator)
+	rec.ProofType = oid4vci.ProofTypeJWT
+	rec.JTI = proofs[0].JTI
+}
+
+// requestedFormat checks that the request names what the exchange offers and returns the SD-JWT VC typ to
+// issue: vc+sd-jwt for the draft-13 twin configuration or a draft request in that format, else dc+sd-jwt.
+func requestedFormat(rec *ExchangeRecord, req *oid4vci.CredentialRequest) (sdjwt.Format, error) {
+	switch {
+	case req.CredentialConfigurationID != "":
+		if !offeredConfiguration(rec, req.CredentialConfigurationID) {
+			return "", oid4vci.Errorf(oid4vci.ErrUnknownCredentialConfiguration, "the access token was not "+
+				"granted this credential_configuration_id; request the one of the offer")
+		}
+		_, f := oid4vci.SplitConfigurationID(req.CredentialConfigurationID)
+		return sdjwt.Format(f), nil
+	case req.CredentialIdentifier != "":
+		if !offeredConfiguration(rec, req.CredentialIdentifier) {
+			return "", oid4vci.Errorf(oid4vci.ErrUnknownCredentialIdentifier, "the access token was not "+
+				"granted this credential_identifier; use one of the token response's credential_identifiers")
+		}
+		_, f := oid4vci.SplitConfigurationID(req.CredentialIdentifier)
+		return sdjwt.Format(f), nil
+	default:
+		if req.Format != oid4vci.FormatSDJWTVC && req.Format != oid4vci.FormatLegacySDJWTVC {
+			return "", oid4vci.Errorf(oid4vci.ErrUnsupportedCredentialFormat, "only %s and %s are issued",
+				oid4vci.FormatSDJWTVC, oid4vci.FormatLegacySDJWTVC)
+		}
+		if req.VCT != rec.Internal.Definition.VCT {
+			return "", oid4vci.Errorf(oid4vci.ErrUnknownCredentialConfiguration, "the access token was not "+
+				"granted this vct; request the vct of the offered configuration")
+		}
+		return sdjwt.Format(req.Format), nil
+	}
+}
+
+// transactionPointer is the TXN pointer of a deferral: the proven holder keys and the request's dialect, shape
+// and format travel with it, so the deferred answer binds to those keys and speaks the same dialect.
+func (s *WalletService) transactionPointer(rec *ExchangeRecord, proofs []*oid4vci.Proof, req *oid4vci.CredentialRequest, format sdjwt.Format) (*Pointer, string, error) {
+	txn, err := NewSecret(s.rand)
+	if err != nil {
+		return nil, "", fmt.Errorf("defer credential: %w", err)
+	}
+	jwks := make([]map[string]any, len(proofs))
+	for i, p := range proofs {
+		jwks[i] = p.JWK
+	}
+	keys, err := json.Marshal(jwks)
+	if err != nil {
+		return nil, "", fmt.Errorf("defer credential: encode holder keys: %w", err)
+	}
+	return &Pointer{Key: PointerKey(PointerTransaction, txn), ExchangeID: rec.CredentialExchangeID,
+		ExpiresAt: rec.Internal.ExpiresAt, Attributes: map[string]string{txnAttrKeys: string(keys),
+			txnAttrDialect: req.Dialect.String(), txnAttrShape: req.ProofShape.String(), txnAttrFormat: string(format)}}, txn, nil
+}
+
+// issueCredentials signs max(payloads, keys) SD-JWT VCs (see RequestCredential) and verifies each with the
+// issuer's public key before it leaves.
+func (s *WalletService) issueCredentials(ctx context.Context, rec *ExchangeRecord, keys []jwk.Key, format sdjwt.Format) ([]string, error) {
+	def := rec.Internal.Definition
+	rules := make([]sdjwt.ClaimRule, 0, len(def.Claims))
+	for i, c := range def.Claims {
+		p, err := sdjwt.ParseClaimPath(c.Path)
+		if err != nil {
+			return nil, fmt.Errorf("issue credential: claims[%d] of the definition snapshot: %w", i, err)
+		}
+		rules = append(rules, sdjwt.ClaimRule{Path: p, LimitDisclosure: c.LimitDisclosure})
+	}
+	policy, err := sdjwt.NewPolicy(rules)
+	if err != nil {
+		return nil, fmt.Errorf("issue credential: %w", err)
+	}
+	payloads := rec.Internal.Credentials
+	now := s.now().Truncate(time.Second)
+	var expiry time.Time
+	if def.ExpirationInDays > 0 {
+		expiry = now.AddDate(0, 0, def.ExpirationInDays)
+	}
+	n := max(len(payloads), len(keys))
+	out := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		vc := sdjwt.VC{Issuer: s.cfg.IssuerURL, Type: def.VCT, IssuedAt: now, Expiry: expiry,
+			HolderKey: keys[i%len(keys)], Claims: payloads[i%len(payloads)].CredentialSubject, Policy: policy}
+		if s.status != nil && rec.SupportRevocation {
+			ref, err := s.status.AllocateStatus(ctx, rec)
+			if err != nil {
+				return nil, fmt.Errorf("issue credential: allocate status: %w", err)
+			}
+			vc.Status = ref
+		}
+		issued, err := sdjwt.IssueVC(ctx, s.signer, vc, sdjwt.WithFormat(format))
+		if err != nil {
+			return nil, fmt.Errorf("issue credential: %w", err)
+		}
+		if _, err := sdjwt.Verify(issued.SDJWT, sdjwt.WithIssuerKey(s.signer.PublicJWK()),
+			sdjwt.WithClock(func() time.Time { return now })); err != nil {
+			return nil, fmt.Errorf("issue credential: self-verification failed: %w", err)
+		}
+		out = append(out, issued.SDJWT)
+	}
+	return out, nil
+}
+
+// holderKeys decodes the JWKs a TXN pointer carries.
+func holderKeys(encoded string) ([]jwk.Key, error) {
+	var raws []json.RawMessage
+	if err := json.Unmarshal([]byte(encoded), &raws); err != nil {
+		return nil, fmt.Errorf("decode holder keys: %w", err)
+	}
+	if len(raws) == 0 {
+		return nil, errors.New("decode holder keys: none stored")
+	}
+	keys := make([]jwk.Key, len(raws))
+	for i, r := range raws {
+		k, err := jwk.ParseKey(r)
+		if err != nil {
+			return nil, fmt.Errorf("decode holder key %d: %w", i, err)
+		}
+		keys[i] = k
+	}
+	return keys, nil
+}

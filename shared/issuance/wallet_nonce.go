@@ -1,0 +1,92 @@
+package issuance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+)
+
+// NewNonce mints a c_nonce for the nonce endpoint: 256 random bits, stored only as the hash key of a NONCE
+// pointer of no exchange that lives WalletConfig.NonceTTL. A proof carrying it is accepted once: the credential
+// endpoint consumes the pointer in the transaction that records the issuance.
+func (s *WalletService) NewNonce(ctx context.Context) (*oid4vci.CNonce, error) {
+	nonce, err := NewSecret(s.rand)
+	if err != nil {
+		return nil, fmt.Errorf("new nonce: %w", err)
+	}
+	now := s.now()
+	exp := now.Add(s.cfg.NonceTTL).Unix()
+	if err := s.store.PutPointer(ctx, Pointer{Key: PointerKey(PointerNonce, nonce), ExpiresAt: exp}); err != nil {
+		return nil, fmt.Errorf("new nonce: %w", err)
+	}
+	return &oid4vci.CNonce{Value: nonce, ExpiresInSeconds: secondsUntil(now, exp)}, nil
+}
+
+// nonceCheck is the proof validator's c_nonce lookup for exchange id: the nonce must be a live NONCE pointer of
+// no exchange (nonce endpoint) or of this exchange (token and draft responses). It does not consume it.
+func (s *WalletService) nonceCheck(ctx context.Context, exchangeID string) func(string) error {
+	return func(nonce string) error {
+		ptr, err := s.store.GetPointer(ctx, PointerKey(PointerNonce, nonce))
+		if errors.Is(err, ErrNotFound) {
+			return oid4vci.ErrNonceRejected
+		}
+		if err != nil {
+			return fmt.Errorf("look up c_nonce: %w", err)
+		}
+		if ptr.ExchangeID != "" && ptr.ExchangeID != exchangeID {
+			return oid4vci.ErrNonceRejected
+		}
+		return nil
+	}
+}
+
+// authorize finds the exchange of a Bearer access token: an unknown or expired token, or one whose exchange is
+// gone, is invalid_token (401).
+func (s *WalletService) authorize(ctx context.Context, accessToken string) (ExchangeRecord, error) {
+	invalid := oid4vci.Errorf(oid4vci.ErrInvalidToken, "the access token is unknown or expired; redeem the "+
+		"offer at the token endpoint again")
+	if accessToken == "" || len(accessToken) > maxIDLen {
+		return ExchangeRecord{}, invalid
+	}
+	ptr, err := s.store.GetPointer(ctx, PointerKey(PointerAccessToken, accessToken))
+	if errors.Is(err, ErrNotFound) {
+		return ExchangeRecord{}, invalid
+	}
+	if err != nil {
+		return ExchangeRecord{}, fmt.Errorf("look up access token: %w", err)
+	}
+	rec, err := s.store.GetExchange(ctx, ptr.ExchangeID)
+	if errors.Is(err, ErrNotFound) {
+		return ExchangeRecord{}, invalid
+	}
+	if err != nil {
+		return ExchangeRecord{}, fmt.Errorf("look up access token: %w", err)
+	}
+	return rec, nil
+}
+
+// draftNonce mints the fresh c_nonce that draft-13 and draft-12 wallets expect in a credential response or
+// beside invalid_proof; other dialects get nil.
+func (s *WalletService) draftNonce(ctx context.Context, d oid4vci.Dialect) (*oid4vci.CNonce, error) {
+	if !d.Legacy() {
+		return nil, nil
+	}
+	return s.NewNonce(ctx)
+}
+
+// DraftErrorNonce is the fresh c_nonce to send beside an invalid_proof or invalid_nonce answer to a draft wallet
+// (nil for 1.0 wallets and other errors).
+func (s *WalletService) DraftErrorNonce(ctx context.Context, d oid4vci.Dialect, err error) *oid4vci.CNonce {
+	var oe *oid4vci.Error
+	if !errors.As(err, &oe) || (oe.Code != oid4vci.ErrInvalidProof && oe.Code != oid4vci.ErrInvalidNonce) {
+		return nil
+	}
+	n, nerr := s.draftNonce(ctx, d)
+	if nerr != nil {
+		s.log.WarnContext(ctx, "mint c_nonce for a draft error answer failed", "error", nerr.Error())
+		return nil
+	}
+	return n
+}
