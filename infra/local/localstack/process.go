@@ -12,6 +12,9 @@ import (
 	"time"
 )
 
+// errExitedEarly marks a tool that ended before it answered.
+var errExitedEarly = errors.New("ended before answering")
+
 // outputTailSize bounds how much of a tool's output is kept for error messages.
 const outputTailSize = 8 << 10
 
@@ -111,7 +114,7 @@ func (p *process) waitReady(ctx context.Context, ready func(context.Context) err
 		}
 		select {
 		case <-p.done:
-			return fmt.Errorf("%s ended before answering: %s", p.name, p.describe())
+			return fmt.Errorf("%s %w: %s", p.name, errExitedEarly, p.describe())
 		case <-ctx.Done():
 			return fmt.Errorf("%s did not answer in time (last error: %v): %w; %s", p.name, last, ctx.Err(), p.describe())
 		case <-time.After(interval):

@@ -43,7 +43,7 @@ func TestWaitReadyReportsEarlyExitWithOutput(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = p.waitReady(ctx, func(context.Context) error { return errors.New("connection refused") })
-	if err == nil || !strings.Contains(err.Error(), "address already in use") || !strings.Contains(err.Error(), "exit status 3") {
+	if !errors.Is(err, errExitedEarly) || !strings.Contains(err.Error(), "address already in use") || !strings.Contains(err.Error(), "exit status 3") {
 		t.Fatalf("waitReady = %v, want the exit status and the tool's output", err)
 	}
 }

@@ -33,6 +33,9 @@ const (
 	dummySecretAccessKey = "local"
 )
 
+// startAttempts bounds the attempts of Start when a tool exits before answering.
+const startAttempts = 3
+
 // stopGrace is how long Stop waits for a tool to end on SIGTERM before killing it.
 const stopGrace = 10 * time.Second
 
@@ -99,13 +102,20 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start local stack: %w", err)
 	}
-	s := &Stack{Region: opts.Region, TableName: opts.TableName, KeyAlias: opts.KeyAlias}
-	if err := s.start(ctx, opts, tools); err != nil {
+	for attempt := 1; ; attempt++ {
+		s := &Stack{Region: opts.Region, TableName: opts.TableName, KeyAlias: opts.KeyAlias}
+		err := s.start(ctx, opts, tools)
+		if err == nil {
+			s.StartDuration = time.Since(begin)
+			return s, nil
+		}
 		s.Stop()
-		return nil, fmt.Errorf("start local stack: %w", err)
+		// A tool that exited at once most likely lost its port to another process between freePort and its
+		// bind: try again on new ports.
+		if !errors.Is(err, errExitedEarly) || attempt == startAttempts || ctx.Err() != nil {
+			return nil, fmt.Errorf("start local stack: %w", err)
+		}
 	}
-	s.StartDuration = time.Since(begin)
-	return s, nil
 }
 
 func (s *Stack) start(ctx context.Context, opts Options, tools toolPaths) error {

@@ -55,8 +55,8 @@ func run() int {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(append(os.Environ(), stack.Env()...), stack.ExportEnv()...)
 
-	// The command shares the terminal's process group, so it gets Ctrl-C itself; forward TERM from a supervisor,
-	// and keep running until the command is gone so that the stack is stopped after it.
+	// Forward INT and TERM (a Ctrl-C in a terminal reaches the command too; a second INT is harmless to go test)
+	// and keep running until the command is gone, so that the stack is stopped after it.
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(signals)
@@ -66,9 +66,7 @@ func run() int {
 	}
 	go func() {
 		for sig := range signals {
-			if sig == syscall.SIGTERM {
-				_ = cmd.Process.Signal(sig)
-			}
+			_ = cmd.Process.Signal(sig)
 		}
 	}()
 	err = cmd.Wait()
