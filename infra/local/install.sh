@@ -25,7 +25,12 @@ need() {
 need go "install Go (see go.mod for the version)"
 need java "install a Java 17+ runtime (DynamoDB Local runs on it)"
 need npm "install Node.js 20 with npm"
-java -version >/dev/null 2>&1 || die "'java -version' does not run: fix the Java installation"
+java_version="$(java -version 2>&1 | awk -F'"' '/version/ { print $2; exit }')" ||
+	die "'java -version' does not run: fix the Java installation"
+java_major="${java_version%%.*}"
+[[ "$java_major" == "1" ]] && java_major="$(cut -d. -f2 <<<"$java_version")"
+[[ "$java_major" =~ ^[0-9]+$ && "$java_major" -ge 17 ]] ||
+	die "Java ${java_version:-unknown} found; DynamoDB Local needs Java 17 or newer"
 
 mkdir -p "$BIN" "$NODE_DIR"
 
