@@ -1,0 +1,215 @@
+package issuance_test
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/sdjwt-issuer/issuer/shared/issuance"
+)
+
+// walletMem is an in-memory issuance.WalletStore with the store's semantics: expired items are absent, record
+// writes are conditional on version and status machine, pointer ops join the record write atomically.
+type walletMem struct {
+	mu        sync.Mutex
+	now       func() time.Time
+	pointers  map[string]issuance.Pointer
+	exchanges map[string][]byte
+	versions  map[string]int64
+	statuses  map[string]issuance.Status
+	defs      []issuance.CredentialDefinition
+	dyn       []issuance.DynamicConfiguration
+	// failNext, when set, is returned by the next call of the named method.
+	failNext map[string]error
+	updates  int
+}
+
+func newWalletMem(now func() time.Time) *walletMem {
+	return &walletMem{now: now, pointers: map[string]issuance.Pointer{}, exchanges: map[string][]byte{},
+		versions: map[string]int64{}, statuses: map[string]issuance.Status{}, failNext: map[string]error{}}
+}
+
+func (m *walletMem) fail(method string) error {
+	err := m.failNext[method]
+	delete(m.failNext, method)
+	return err
+}
+
+func (m *walletMem) live(p issuance.Pointer) bool { return p.ExpiresAt > m.now().Unix() }
+
+// seed stores a record and its pointers as CreateExchange would.
+func (m *walletMem) seed(rec issuance.ExchangeRecord, ptrs ...issuance.Pointer) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range ptrs {
+		m.pointers[p.Key] = p
+		rec.Internal.Pointers = append(rec.Internal.Pointers, p.Key)
+	}
+	b, err := rec.MarshalStored()
+	if err != nil {
+		panic(err) // test fixture bug
+	}
+	m.exchanges[rec.CredentialExchangeID] = b
+	m.versions[rec.CredentialExchangeID] = rec.Internal.Version
+	m.statuses[rec.CredentialExchangeID] = rec.Status
+}
+
+func (m *walletMem) GetPointer(_ context.Context, key string) (issuance.Pointer, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.fail("GetPointer"); err != nil {
+		return issuance.Pointer{}, err
+	}
+	p, ok := m.pointers[key]
+	if !ok || !m.live(p) {
+		return issuance.Pointer{}, issuance.ErrNotFound
+	}
+	return p, nil
+}
+
+func (m *walletMem) PutPointer(_ context.Context, p issuance.Pointer) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.fail("PutPointer"); err != nil {
+		return err
+	}
+	if old, ok := m.pointers[p.Key]; ok && m.live(old) {
+		return issuance.ErrAlreadyExists
+	}
+	m.pointers[p.Key] = p
+	return nil
+}
+
+func (m *walletMem) GetExchange(_ context.Context, id string) (issuance.ExchangeRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.fail("GetExchange"); err != nil {
+		return issuance.ExchangeRecord{}, err
+	}
+	return m.get(id)
+}
+
+func (m *walletMem) get(id string) (issuance.ExchangeRecord, error) {
+	b, ok := m.exchanges[id]
+	if !ok {
+		return issuance.ExchangeRecord{}, issuance.ErrNotFound
+	}
+	rec, err := issuance.UnmarshalStored(b)
+	if err != nil {
+		return rec, err
+	}
+	if rec.Internal.ExpiresAt <= m.now().Unix() {
+		return issuance.ExchangeRecord{}, issuance.ErrNotFound
+	}
+	rec.Internal.Version = m.versions[id]
+	return rec, nil
+}
+
+func (m *walletMem) UpdateExchange(_ context.Context, rec issuance.ExchangeRecord, expect issuance.Expect, ops ...issuance.PointerOp) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.fail("UpdateExchange"); err != nil {
+		return err
+	}
+	id := rec.CredentialExchangeID
+	if rec.Status != expect.Status && !issuance.CanTransition(expect.Status, rec.Status) {
+		return &issuance.TransitionError{From: expect.Status, To: rec.Status}
+	}
+	if _, err := m.get(id); err != nil {
+		return err
+	}
+	cur := m.statuses[id]
+	if m.versions[id] != expect.Version || (cur != rec.Status && !issuance.CanTransition(cur, rec.Status)) {
+		return issuance.ErrConflict
+	}
+	seen := map[string]bool{}
+	for _, op := range ops {
+		k := op.Consume
+		if op.Put != nil {
+			k = op.Put.Key
+		}
+		if seen[k] {
+			return issuance.ErrConflict // DynamoDB refuses two operations on one item in a transaction
+		}
+		seen[k] = true
+		p, ok := m.pointers[k]
+		exists := ok && m.live(p)
+		if (op.Put != nil && ok) || (op.Consume != "" && !exists) {
+			return issuance.ErrConflict
+		}
+	}
+	for _, op := range ops {
+		if op.Put != nil {
+			m.pointers[op.Put.Key] = *op.Put
+			rec.Internal.Pointers = append(rec.Internal.Pointers, op.Put.Key)
+		} else {
+			delete(m.pointers, op.Consume)
+		}
+	}
+	rec.Internal.Version = expect.Version + 1
+	b, err := rec.MarshalStored()
+	if err != nil {
+		return err
+	}
+	m.exchanges[id] = b
+	m.versions[id] = rec.Internal.Version
+	m.statuses[id] = rec.Status
+	m.updates++
+	return nil
+}
+
+func (m *walletMem) ListDefinitions(_ context.Context, p issuance.PageRequest) (issuance.Page[issuance.CredentialDefinition], error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.fail("ListDefinitions"); err != nil {
+		return issuance.Page[issuance.CredentialDefinition]{}, err
+	}
+	all := append([]issuance.CredentialDefinition(nil), m.defs...)
+	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
+	start := 0
+	if p.Cursor != "" {
+		for i, d := range all {
+			if d.ID == p.Cursor {
+				start = i + 1
+			}
+		}
+	}
+	end := min(start+p.Limit, len(all))
+	out := issuance.Page[issuance.CredentialDefinition]{Items: all[start:end]}
+	if end < len(all) {
+		out.NextCursor = all[end-1].ID
+	}
+	return out, nil
+}
+
+func (m *walletMem) ListDynamicConfigurations(context.Context) ([]issuance.DynamicConfiguration, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.fail("ListDynamicConfigurations"); err != nil {
+		return nil, err
+	}
+	return append([]issuance.DynamicConfiguration(nil), m.dyn...), nil
+}
+
+func (m *walletMem) record(id string) issuance.ExchangeRecord {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec, err := m.get(id)
+	if err != nil {
+		panic(err) // test fixture bug
+	}
+	return rec
+}
+
+func (m *walletMem) pointerCount(prefix string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for k, p := range m.pointers {
+		if len(k) > len(prefix) && k[:len(prefix)] == prefix && m.live(p) {
+			n++
+		}
+	}
+	return n
+}

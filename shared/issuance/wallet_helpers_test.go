@@ -1,0 +1,286 @@
+package issuance_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/lestrrat-go/jwx/v2/jws"
+
+	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/keys"
+	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
+)
+
+const walletIssuer = "https://issuer.example.com/tenant"
+
+// walletClock is a settable clock shared by the service and the fake store.
+type walletClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *walletClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *walletClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type walletFixture struct {
+	t      *testing.T
+	clock  *walletClock
+	store  *walletMem
+	signer *keys.LocalSigner
+	svc    *issuance.WalletService
+	events *walletEvents
+	def    issuance.CredentialDefinition
+}
+
+// walletEvents records published events.
+type walletEvents struct {
+	mu    sync.Mutex
+	types []string
+}
+
+func (e *walletEvents) Publish(_ context.Context, ev issuance.Event) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.types = append(e.types, ev.DetailType)
+	return nil
+}
+
+func (e *walletEvents) list() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.types...)
+}
+
+func newWalletFixture(t *testing.T, cfg issuance.WalletConfig) *walletFixture {
+	t.Helper()
+	clock := &walletClock{t: time.Now().Truncate(time.Second)}
+	signer, err := keys.NewLocal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.IssuerURL = walletIssuer
+	store := newWalletMem(clock.now)
+	ev := &walletEvents{}
+	svc, err := issuance.NewWalletService(cfg, store, signer, issuance.WithWalletClock(clock.now),
+		issuance.WithWalletEvents(ev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := issuance.CredentialDefinition{ID: "def-pda1", DefinitionSpec: issuance.DefinitionSpec{
+		Label: "Portable Document A1", CredentialFormat: issuance.FormatSDJWT, VCT: "PortableDocumentA1",
+		ExpirationInDays: 365, Claims: []issuance.Claim{
+			{Path: []any{"given_name"}, Mandatory: true, LimitDisclosure: true},
+			{Path: []any{"address"}, LimitDisclosure: true},
+			{Path: []any{"address", "street_address"}, LimitDisclosure: true},
+		}, Display: []issuance.Display{{Name: "Portable Document A1", Locale: "en-GB"}}}}
+	store.defs = append(store.defs, def)
+	return &walletFixture{t: t, clock: clock, store: store, signer: signer, svc: svc, events: ev, def: def}
+}
+
+// offer seeds an exchange as the admin IssueCredential stores it and returns its offer id.
+func (f *walletFixture) offer(mode issuance.IssuanceMode, pin string, subjects ...map[string]any) (string, issuance.ExchangeRecord) {
+	f.t.Helper()
+	id, err := issuance.NewID(rand.Reader)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	offerID, err := issuance.NewSecret(rand.Reader)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	now := f.clock.now()
+	rec := issuance.ExchangeRecord{CredentialExchangeID: id, IssuanceMode: mode, IsPreAuthorised: true,
+		CredentialOffer: issuance.OfferDeepLink(issuance.SchemeOpenIDCredentialOffer, issuance.OfferURL(walletIssuer, offerID)),
+		Status:          issuance.StatusOfferSent, CreatedAt: now.Unix(), UpdatedAt: now.Unix(),
+		CredentialDefinitionID: f.def.ID, CredentialFormat: f.def.CredentialFormat,
+		Internal: issuance.ExchangeInternal{Version: 1, ExpiresAt: now.Add(30 * 24 * time.Hour).Unix(),
+			Definition: f.def, ConfigurationID: f.def.ConfigurationID(), CredentialType: []string{f.def.VCT},
+			OfferIDHash: issuance.HashSecret(offerID)}}
+	var payloads []issuance.CredentialPayload
+	for _, s := range subjects {
+		payloads = append(payloads, issuance.CredentialPayload{CredentialSubject: s})
+	}
+	rec.SetCredentials(payloads)
+	if pin != "" {
+		tx, err := issuance.NewTxCode(rand.Reader, pin)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		rec.Internal.TxCode = tx
+	}
+	exp := now.Add(7 * 24 * time.Hour).Unix()
+	f.store.seed(rec,
+		issuance.Pointer{Key: issuance.PointerKey(issuance.PointerOffer, offerID), ExchangeID: id, ExpiresAt: exp},
+		issuance.Pointer{Key: issuance.PointerKey(issuance.PointerCode, issuance.PreAuthorizedCode(offerID)), ExchangeID: id, ExpiresAt: exp})
+	return offerID, f.store.record(id)
+}
+
+func erika() map[string]any {
+	return map[string]any{"given_name": "Erika", "family_name": "Mustermann",
+		"address": map[string]any{"street_address": "Heidestrasse 17", "locality": "Koeln"}}
+}
+
+// token redeems the offer's code with a tx_code form value (pin "" sends none).
+func (f *walletFixture) token(offerID, pin string) (*oid4vci.TokenResponse, error) {
+	form := url.Values{"grant_type": {oid4vci.GrantTypePreAuthorizedCode},
+		"pre-authorized_code": {issuance.PreAuthorizedCode(offerID)}}
+	if pin != "" {
+		form.Set("tx_code", pin)
+	}
+	req, err := oid4vci.ParseTokenRequest(form.Encode(), "application/x-www-form-urlencoded")
+	if err != nil {
+		return nil, err
+	}
+	return f.svc.RedeemPreAuthorizedCode(context.Background(), req)
+}
+
+func (f *walletFixture) mustToken(offerID, pin string) *oid4vci.TokenResponse {
+	f.t.Helper()
+	resp, err := f.token(offerID, pin)
+	if err != nil {
+		f.t.Fatalf("token: %v", err)
+	}
+	return resp
+}
+
+func (f *walletFixture) nonce() string {
+	f.t.Helper()
+	n, err := f.svc.NewNonce(context.Background())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return n.Value
+}
+
+// holder is a wallet key.
+type holder struct {
+	priv *ecdsa.PrivateKey
+	pub  jwk.Key
+}
+
+func newHolder(t *testing.T) holder {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := jwk.FromRaw(priv.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return holder{priv: priv, pub: pub}
+}
+
+// proof signs a key proof JWT; aud "" means the issuer.
+func (h holder) proof(t *testing.T, nonce, aud string, iat time.Time) string {
+	t.Helper()
+	if aud == "" {
+		aud = walletIssuer
+	}
+	hdr := jws.NewHeaders()
+	for k, v := range map[string]any{"typ": oid4vci.ProofJWTType, "jwk": h.pub} {
+		if err := hdr.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claims := map[string]any{"aud": aud, "iat": iat.Unix()}
+	if nonce != "" {
+		claims["nonce"] = nonce
+	}
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := jws.Sign(payload, jws.WithKey(jwa.ES256, h.priv, jws.WithProtectedHeaders(hdr)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// credentialRequest parses a 1.0 request for the fixture's configuration with the given proofs.
+func credentialRequest(t *testing.T, configID string, proofs ...string) *oid4vci.CredentialRequest {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"credential_configuration_id": configID,
+		"proofs": map[string]any{"jwt": proofs}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parseCredentialRequest(t, body)
+}
+
+func parseCredentialRequest(t *testing.T, body []byte) *oid4vci.CredentialRequest {
+	t.Helper()
+	req, err := oid4vci.ParseCredentialRequest(body, "application/json", issuance.MaxBatchSize)
+	if err != nil {
+		t.Fatalf("parse credential request: %v", err)
+	}
+	return req
+}
+
+// verifyBound verifies an issued credential with the issuer key and checks its cnf is the holder's key.
+func (f *walletFixture) verifyBound(cred string, h holder) *sdjwt.Verified {
+	f.t.Helper()
+	v, err := sdjwt.Verify(cred, sdjwt.WithIssuerKey(f.signer.PublicJWK()), sdjwt.WithClock(f.clock.now))
+	if err != nil {
+		f.t.Fatalf("verify credential: %v", err)
+	}
+	if v.Header["kid"] != f.signer.KeyID() {
+		f.t.Errorf("kid = %v, want %s", v.Header["kid"], f.signer.KeyID())
+	}
+	if v.Claims["iss"] != walletIssuer {
+		f.t.Errorf("iss = %v", v.Claims["iss"])
+	}
+	cnf, _ := v.Claims["cnf"].(map[string]any)
+	got, err := json.Marshal(cnf["jwk"])
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	k, err := jwk.ParseKey(got)
+	if err != nil {
+		f.t.Fatalf("cnf.jwk: %v", err)
+	}
+	a, _ := keys.Thumbprint(k)
+	b, _ := keys.Thumbprint(h.pub)
+	if a != b {
+		f.t.Errorf("credential bound to %s, want holder key %s", a, b)
+	}
+	return v
+}
+
+// oauthCode is the OAuth error code of err ("" when it is not an *oid4vci.Error).
+func oauthCode(err error) string {
+	var oe *oid4vci.Error
+	if errors.As(err, &oe) {
+		return oe.Code
+	}
+	return ""
+}
+
+func splitCredentials(token string) []string {
+	if token == "" {
+		return nil
+	}
+	return strings.Split(token, issuance.CredentialTokenSeparator)
+}

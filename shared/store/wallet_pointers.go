@@ -1,0 +1,59 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/sdjwt-issuer/issuer/shared/issuance"
+)
+
+var _ issuance.WalletStore = (*Store)(nil)
+
+// GetPointer implements issuance.WalletStore: a strongly consistent read of the pointer item; an absent or
+// expired pointer (DynamoDB deletes expired items late) is issuance.ErrNotFound.
+func (st *Store) GetPointer(ctx context.Context, key string) (issuance.Pointer, error) {
+	item, err := st.get(ctx, key, skPointer)
+	if err != nil {
+		if errors.Is(err, issuance.ErrNotFound) {
+			return issuance.Pointer{}, err
+		}
+		return issuance.Pointer{}, fmt.Errorf("get pointer: %w", err)
+	}
+	return pointerFrom(item), nil
+}
+
+// PutPointer implements issuance.WalletStore: a conditional put that refuses to overwrite a live pointer
+// (issuance.ErrAlreadyExists); an expired leftover with the same key is replaced.
+func (st *Store) PutPointer(ctx context.Context, p issuance.Pointer) error {
+	if p.Key == "" {
+		return fmt.Errorf("put pointer: empty key")
+	}
+	_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: pointerItem(p),
+		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #ttl <= :now"),
+		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#ttl": AttrTTL},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(st.now().Unix())}})
+	if isConditionFailed(err) {
+		return issuance.ErrAlreadyExists
+	}
+	if err != nil {
+		return fmt.Errorf("put pointer: %w", err)
+	}
+	return nil
+}
+
+// pointerFrom decodes a pointer item.
+func pointerFrom(item map[string]types.AttributeValue) issuance.Pointer {
+	p := issuance.Pointer{Key: str(item, AttrPK), ExchangeID: str(item, attrExchangeID), ExpiresAt: num(item, AttrTTL)}
+	if m, ok := item[attrAttributes].(*types.AttributeValueMemberM); ok && len(m.Value) > 0 {
+		p.Attributes = make(map[string]string, len(m.Value))
+		for k := range m.Value {
+			p.Attributes[k] = str(m.Value, k)
+		}
+	}
+	return p
+}
