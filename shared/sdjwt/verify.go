@@ -88,6 +88,7 @@ const (
 
 // Verify parses and verifies a compact SD-JWT or SD-JWT+KB: issuer signature (ES256), typ,
 // every digest, the disclosure structure, exp/nbf/iat, and the KB-JWT when present or required.
+// For the SD-JWT VC types, iss and vct must be present and never disclosed; iat is optional.
 func Verify(s string, opts ...VerifyOption) (*Verified, error) {
 	cfg := verifyConfig{
 		now:      time.Now,
@@ -128,9 +129,6 @@ func Verify(s string, opts ...VerifyOption) (*Verified, error) {
 				return nil, fmt.Errorf("verify sd-jwt: %w: %s", ErrMissingClaim, name)
 			}
 		}
-		if _, ok := claims["iat"]; !ok {
-			return nil, fmt.Errorf("verify sd-jwt: %w: iat", ErrMissingClaim)
-		}
 	}
 	v := &Verified{Header: p.Header, Claims: claims, Disclosures: p.Disclosures}
 	if p.KeyBindingJWT == "" {
@@ -143,6 +141,17 @@ func Verify(s string, opts ...VerifyOption) (*Verified, error) {
 		return nil, fmt.Errorf("verify sd-jwt: %w", err)
 	}
 	return v, nil
+}
+
+// neverDisclosedVC reports whether SD-JWT VC forbids selectively disclosing a top-level claim: iss, nbf, exp, cnf,
+// vct, vct#integrity and status. iat and sub MAY be disclosed (draft-ietf-oauth-sd-jwt-vc section 3.2.2.2), so a
+// verifier accepts them in disclosures even though this issuer always writes iat in the clear.
+func neverDisclosedVC(name string) bool {
+	switch name {
+	case "iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "status":
+		return true
+	}
+	return false
 }
 
 // checkHeader checks alg and typ and reports whether the SD-JWT VC rules apply.
@@ -306,7 +315,7 @@ func (r *reconstructor) object(m map[string]any, depth int, top bool) (map[strin
 		if _, exists := m[d.Name]; exists {
 			return nil, fmt.Errorf("disclosure %d: %w: %q", i, ErrClaimCollision, d.Name)
 		}
-		if top && r.vcProfile && IsReservedClaim(d.Name) {
+		if top && r.vcProfile && neverDisclosedVC(d.Name) {
 			return nil, fmt.Errorf("disclosure %d: %w: %q", i, ErrReservedClaim, d.Name)
 		}
 		pv, err := r.value(r.p.values[i], depth+1)

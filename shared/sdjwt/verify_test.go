@@ -47,6 +47,12 @@ func TestVerifyRejects(t *testing.T) {
 	vctD := disc(t, "salt-vct-0000000000001", "vct", "T")
 	sdName := disc(t, "salt-sd-00000000000001", "_sd", "x")
 	gn2 := disc(t, "salt-given-name-000002", "given_name", "Other")
+	iatD := disc(t, "salt-iat-0000000000001", "iat", 1700000000)
+	iatFuture := disc(t, "salt-iat-0000000000002", "iat", 1700001000)
+	issD := disc(t, "salt-iss-0000000000001", "iss", "https://i.example")
+	statusD := disc(t, "salt-status-0000000001", "status", map[string]any{"status_list": map[string]any{"idx": 1, "uri": "https://i.example/s"}})
+	cnfD := disc(t, "salt-cnf-0000000000001", "cnf", map[string]any{"jwk": map[string]any{"kty": "EC"}})
+	expD := disc(t, "salt-exp-0000000000001", "exp", 1800000000)
 	d := Digest
 	good := craft(t, signer, "dc+sd-jwt", `{`+base+`,"_sd":["`+d(gn)+`"]}`, gn)
 	jwtPart := good[:strings.IndexByte(good, '~')]
@@ -85,7 +91,15 @@ func TestVerifyRejects(t *testing.T) {
 		{"vct disclosed", craft(t, signer, "dc+sd-jwt", `{"iss":"https://i.example","iat":1700000000,"_sd":["`+d(vctD)+`"]}`, vctD), nil, ErrReservedClaim},
 		{"vct missing", craft(t, signer, "dc+sd-jwt", `{"iss":"https://i.example","iat":1700000000}`), nil, ErrMissingClaim},
 		{"iss missing", craft(t, signer, "dc+sd-jwt", `{"vct":"T","iat":1700000000}`), nil, ErrMissingClaim},
-		{"iat missing", craft(t, signer, "dc+sd-jwt", `{"iss":"https://i.example","vct":"T"}`), nil, ErrMissingClaim},
+		// SD-JWT VC (draft 08 and later): iat is OPTIONAL and MAY be selectively disclosed; iss, nbf, exp, cnf,
+		// vct, vct#integrity and status MUST NOT be.
+		{"iat absent is fine", craft(t, signer, "dc+sd-jwt", `{"iss":"https://i.example","vct":"T"}`), nil, nil},
+		{"iat disclosed is fine", craft(t, signer, "dc+sd-jwt", `{"iss":"https://i.example","vct":"T","_sd":["`+d(iatD)+`"]}`, iatD), nil, nil},
+		{"disclosed iat in the future", craft(t, signer, "dc+sd-jwt", `{"iss":"https://i.example","vct":"T","_sd":["`+d(iatFuture)+`"]}`, iatFuture), nil, ErrNotYetValid},
+		{"iss disclosed", craft(t, signer, "dc+sd-jwt", `{"vct":"T","_sd":["`+d(issD)+`"]}`, issD), nil, ErrReservedClaim},
+		{"status disclosed", craft(t, signer, "dc+sd-jwt", `{`+base+`,"_sd":["`+d(statusD)+`"]}`, statusD), nil, ErrReservedClaim},
+		{"cnf disclosed", craft(t, signer, "dc+sd-jwt", `{`+base+`,"_sd":["`+d(cnfD)+`"]}`, cnfD), nil, ErrReservedClaim},
+		{"exp disclosed", craft(t, signer, "dc+sd-jwt", `{`+base+`,"_sd":["`+d(expD)+`"]}`, expD), nil, ErrReservedClaim},
 		{"exp not a number", craft(t, signer, "dc+sd-jwt", `{`+base+`,"exp":"tomorrow"}`), nil, ErrMissingClaim},
 		{"expired", craft(t, signer, "dc+sd-jwt", `{`+base+`,"exp":1699999000}`), nil, ErrExpired},
 		{"expired within leeway is fine", craft(t, signer, "dc+sd-jwt", `{`+base+`,"exp":1699999990}`), nil, nil},
