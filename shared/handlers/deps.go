@@ -1,0 +1,121 @@
+// Package handlers turns API Gateway proxy events into issuance calls: one router constructor per Lambda
+// function (Definitions, Issue, Status, DeferredIssue, and the wallet functions), the dependencies they share,
+// built once per cold start (Deps), and the registry of Lambda handlers by the template's logical IDs.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sdjwt-issuer/issuer/shared/apigw"
+	"github.com/sdjwt-issuer/issuer/shared/config"
+	"github.com/sdjwt-issuer/issuer/shared/events"
+	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/platform"
+	"github.com/sdjwt-issuer/issuer/shared/store"
+)
+
+// AdminBase is the base path of every admin route.
+const AdminBase = "/v2/config/digital-wallet/openid/sdjwt"
+
+// Deps are the dependencies of the handlers, built once per cold start. Building them makes no AWS call: the
+// store and the publisher only wrap the clients, and signing (wallet functions) is set up lazily by them.
+type Deps struct {
+	// Config is the function's configuration.
+	Config config.Config
+	// Clients are the AWS clients (nil in tests that pass Store and Events directly).
+	Clients *platform.Clients
+	// Log is the structured logger of request lines and warnings.
+	Log *slog.Logger
+	// APIKeys are the accepted admin API key hashes.
+	APIKeys *apigw.APIKeys
+	// Store is the DynamoDB adapter.
+	Store *store.Store
+	// Events publishes status changes (EventBridge, or the log when no bus is configured).
+	Events issuance.EventPublisher
+	// Issuance runs the use cases.
+	Issuance *issuance.Service
+	// Now is the clock.
+	Now func() time.Time
+}
+
+// options collects NewDeps options before the dependencies are built.
+type options struct {
+	log     *slog.Logger
+	events  issuance.EventPublisher
+	http    issuance.HTTPDoer
+	now     func() time.Time
+	timeout time.Duration
+}
+
+// Option configures NewDeps.
+type Option func(*options)
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithEvents replaces the event publisher chosen from the configuration (tests read events back).
+func WithEvents(p issuance.EventPublisher) Option { return func(o *options) { o.events = p } }
+
+// WithHTTPDoer sets the client that delivers offers to wallet endpoints.
+func WithHTTPDoer(d issuance.HTTPDoer) Option { return func(o *options) { o.http = d } }
+
+// WithClock sets the clock of the use cases and of the store's expiry checks.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithDeliveryTimeout bounds the delivery of an offer to a wallet endpoint.
+func WithDeliveryTimeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// NewDeps builds the dependencies from the configuration and the clients of platform.New.
+func NewDeps(_ context.Context, cfg config.Config, clients *platform.Clients, opts ...Option) (*Deps, error) {
+	if clients == nil || clients.DynamoDB == nil {
+		return nil, errors.New("build handler dependencies: AWS clients are required")
+	}
+	o := options{log: slog.Default(), now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	keys, err := apigw.NewAPIKeys(cfg.AdminAPIKeyHashes...)
+	if err != nil {
+		return nil, fmt.Errorf("build handler dependencies: %w", err)
+	}
+	st, err := store.New(clients.DynamoDB, cfg.TableName, store.WithClock(o.now))
+	if err != nil {
+		return nil, fmt.Errorf("build handler dependencies: %w", err)
+	}
+	pub := o.events
+	if pub == nil {
+		if cfg.EventBusName == "" {
+			pub = events.NewLog(o.log, 0)
+		} else if pub, err = events.NewEventBridge(clients.EventBridge, cfg.EventBusName, cfg.EventSource); err != nil {
+			return nil, fmt.Errorf("build handler dependencies: %w", err)
+		}
+	}
+	httpDoer := o.http
+	if httpDoer == nil {
+		timeout := o.timeout
+		if timeout <= 0 {
+			timeout = issuance.DefaultDeliveryTimeout
+		}
+		httpDoer = &http.Client{Timeout: timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	svcOpts := []issuance.Option{issuance.WithClock(o.now), issuance.WithEvents(pub), issuance.WithHTTPDoer(httpDoer),
+		issuance.WithLogger(o.log)}
+	svc, err := issuance.NewService(issuance.Config{IssuerURL: cfg.IssuerURL, Retention: cfg.Retention(),
+		DeliveryTimeout: o.timeout}, st, svcOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("build handler dependencies: %w", err)
+	}
+	return &Deps{Config: cfg, Clients: clients, Log: o.log, APIKeys: keys, Store: st, Events: pub, Issuance: svc,
+		Now: o.now}, nil
+}
+
+// router builds an empty router of a function with the shared logger and API keys.
+func (d *Deps) router(name string) *apigw.Router {
+	return apigw.NewRouter(name, apigw.WithLogger(d.Log), apigw.WithAPIKeys(d.APIKeys))
+}

@@ -1,0 +1,50 @@
+package handlers
+
+import "github.com/sdjwt-issuer/issuer/shared/issuance"
+
+// The request and response bodies of the admin API; docs/openapi.yaml describes the same shapes and a test
+// keeps them equal.
+
+// DefinitionRequest is the body of POST /credential-definition and PUT /credential-definition/{id}.
+type DefinitionRequest = issuance.DefinitionSpec
+
+// DefinitionResponse wraps one definition.
+type DefinitionResponse struct {
+	CredentialDefinition issuance.CredentialDefinition `json:"credentialDefinition"`
+}
+
+// Pagination says how a list page was cut; NextCursor is empty on the last page.
+type Pagination struct {
+	Limit      int    `json:"limit"`
+	NextCursor string `json:"nextCursor"`
+}
+
+// DefinitionListResponse is one page of definitions, newest first.
+type DefinitionListResponse struct {
+	CredentialDefinitions []issuance.CredentialDefinition `json:"credentialDefinitions"`
+	Pagination            Pagination                      `json:"pagination"`
+}
+
+// IssueRequest is the body of POST /credential/issue.
+type IssueRequest = issuance.IssueRequest
+
+// HistoryResponse wraps one history record (the issue response too).
+type HistoryResponse struct {
+	CredentialHistory issuance.ExchangeRecord `json:"credentialHistory"`
+}
+
+// HistoryListResponse is one page of history records, newest first.
+type HistoryListResponse struct {
+	CredentialHistory []issuance.ExchangeRecord `json:"credentialHistory"`
+	Pagination        Pagination                `json:"pagination"`
+}
+
+// IndividualRequest is the body of PUT /individual/{individualId}.
+type IndividualRequest struct {
+	CredentialOfferEndpoint string `json:"credentialOfferEndpoint"`
+}
+
+// IndividualResponse wraps an individual's registration.
+type IndividualResponse struct {
+	Individual issuance.Individual `json:"individual"`
+}
