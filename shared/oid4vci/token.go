@@ -31,7 +31,8 @@ type TokenRequest struct {
 	PreAuthorizedCode string
 	// TxCode is the transaction code (tx_code, or draft-12 user_pin). Secret: never log it.
 	TxCode string
-	// TxCodePresent tells an empty tx_code apart from none.
+	// TxCodePresent reports that tx_code (or user_pin) was sent; an empty value counts as not sent (RFC 6749
+	// section 3.1), so TxCode is non-empty whenever TxCodePresent is true.
 	TxCodePresent bool
 	// ClientID is the optional client_id (anonymous access is allowed).
 	ClientID string
@@ -42,7 +43,7 @@ type TokenRequest struct {
 }
 
 // ParseTokenRequest parses a token request body (application/x-www-form-urlencoded). Only the pre-authorized code
-// grant is accepted. Failures are *Error with invalid_request, unsupported_grant_type or
+// grant is accepted. Parameters sent without a value are treated as omitted (RFC 6749 section 3.1). Failures are *Error with invalid_request, unsupported_grant_type or
 // invalid_authorization_details; descriptions never repeat the code or the transaction code.
 func ParseTokenRequest(body, contentType string) (*TokenRequest, error) {
 	if !mediaTypeIs(contentType, "application/x-www-form-urlencoded") {
@@ -58,6 +59,9 @@ func ParseTokenRequest(body, contentType string) (*TokenRequest, error) {
 	for name, values := range form {
 		if len(values) > 1 {
 			return nil, Errorf(ErrInvalidRequest, "the parameter %s appears more than once; send each parameter once", protocolName(name))
+		}
+		if values[0] == "" {
+			delete(form, name) // RFC 6749 section 3.1: a parameter without a value counts as omitted
 		}
 	}
 	grant := form.Get("grant_type")
