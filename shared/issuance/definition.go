@@ -86,6 +86,8 @@ type CredentialDefinition struct {
 	UpdatedAt int64 `json:"updatedAt"`
 	// Version increments on every write; the store's conditional writes compare it.
 	Version int64 `json:"-"`
+	// CreatedNanos orders definitions created within the same second (not rendered).
+	CreatedNanos int64 `json:"-"`
 }
 
 // ConfigurationID is the credential_configuration_id of the definition in the issuer metadata and in offers.

@@ -14,8 +14,9 @@ func (s *Service) DefineCredential(ctx context.Context, spec DefinitionSpec) (Cr
 	if err != nil {
 		return CredentialDefinition{}, wrap("define credential", err)
 	}
-	now := s.unix()
-	d := CredentialDefinition{ID: id, DefinitionSpec: spec, CreatedAt: now, UpdatedAt: now, Version: 1}
+	now := s.now()
+	d := CredentialDefinition{ID: id, DefinitionSpec: spec, CreatedAt: now.Unix(), UpdatedAt: now.Unix(), Version: 1,
+		CreatedNanos: now.UnixNano()}
 	if err := s.store.CreateDefinition(ctx, d); err != nil {
 		return CredentialDefinition{}, wrap("define credential", err)
 	}
@@ -45,7 +46,7 @@ func (s *Service) ReplaceDefinition(ctx context.Context, id string, spec Definit
 		return CredentialDefinition{}, wrap("replace credential definition", err)
 	}
 	d := CredentialDefinition{ID: id, DefinitionSpec: spec, CreatedAt: old.CreatedAt, UpdatedAt: s.unix(),
-		Version: old.Version + 1}
+		Version: old.Version + 1, CreatedNanos: old.CreatedNanos}
 	if err := s.store.ReplaceDefinition(ctx, d, old.Version); err != nil {
 		return CredentialDefinition{}, wrap("replace credential definition", err)
 	}

@@ -20,10 +20,14 @@ func definitionItem(d issuance.CredentialDefinition) (map[string]types.Attribute
 	if err != nil {
 		return nil, fmt.Errorf("encode credential definition: %w", err)
 	}
+	nanos := d.CreatedNanos
+	if nanos == 0 {
+		nanos = d.CreatedAt * 1e9
+	}
 	return map[string]types.AttributeValue{
 		AttrPK: s(prefixDefinition + d.ID), AttrSK: s(skDefinition),
-		AttrGSI1PK: s(kindDefinition), AttrGSI1SK: s(sortKey(d.CreatedAt*1e9, d.ID)),
-		attrVersion: n(d.Version), attrData: s(string(data)),
+		AttrGSI1PK: s(kindDefinition), AttrGSI1SK: s(sortKey(nanos, d.ID)),
+		attrVersion: n(d.Version), attrCreatedNanos: n(nanos), attrData: s(string(data)),
 	}, nil
 }
 
@@ -33,6 +37,7 @@ func definitionFrom(item map[string]types.AttributeValue) (issuance.CredentialDe
 		return d, fmt.Errorf("decode credential definition: %w", err)
 	}
 	d.Version = num(item, attrVersion)
+	d.CreatedNanos = num(item, attrCreatedNanos)
 	return d, nil
 }
 

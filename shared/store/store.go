@@ -31,7 +31,8 @@ const (
 	attrStatus     = "status"
 	attrExchangeID = "exchangeId"
 	attrAttributes = "attributes"
-	attrKind       = "kind"
+	// attrCreatedNanos keeps a definition's creation order across replaces.
+	attrCreatedNanos = "createdNanos"
 )
 
 // Key prefixes and sort keys of the item kinds.
