@@ -1,0 +1,179 @@
+package handlers
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/sdjwt-issuer/issuer/shared/apigw"
+	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/keys"
+	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+)
+
+// DefaultMetadataTTL is how long a container serves its cached well-known documents before rebuilding them, so
+// that new credential definitions appear within that time; it is also the documents' Cache-Control max-age.
+const DefaultMetadataTTL = 30 * time.Second
+
+// Wallet holds what the wallet functions' handlers share within one container: the wallet use cases, the
+// signing key (set up on first use: GetPublicKey once per container, and only by the functions that sign) and
+// the cache of the well-known documents.
+type Wallet struct {
+	deps        *Deps
+	cfg         issuance.WalletConfig
+	metadataTTL time.Duration
+	now         func() time.Time
+
+	mu        sync.Mutex
+	signer    issuance.CredentialSigner
+	newSigner func(ctx context.Context) (issuance.CredentialSigner, error)
+	signing   *issuance.WalletService
+	plain     *issuance.WalletService
+	cache     map[string]cachedDocument
+}
+
+// WalletOption configures NewWallet.
+type WalletOption func(*Wallet)
+
+// WithWalletSigner sets the signing key instead of the KMS key of the configuration (tests, local runs).
+func WithWalletSigner(s issuance.CredentialSigner) WalletOption {
+	return func(w *Wallet) { w.signer = s }
+}
+
+// WithWalletConfig sets the wallet use cases' lifetimes and limits (the issuer URL always comes from Deps).
+func WithWalletConfig(cfg issuance.WalletConfig) WalletOption {
+	return func(w *Wallet) { w.cfg = cfg }
+}
+
+// WithMetadataTTL sets how long the well-known documents are cached (DefaultMetadataTTL when zero).
+func WithMetadataTTL(d time.Duration) WalletOption {
+	return func(w *Wallet) { w.metadataTTL = d }
+}
+
+// NewWallet builds the wallet functions' shared state over d. It makes no AWS call.
+func NewWallet(d *Deps, opts ...WalletOption) *Wallet {
+	w := &Wallet{deps: d, metadataTTL: DefaultMetadataTTL, now: d.Now, cache: map[string]cachedDocument{}}
+	if w.now == nil {
+		w.now = time.Now
+	}
+	w.newSigner = func(ctx context.Context) (issuance.CredentialSigner, error) {
+		if d.Clients == nil || d.Clients.KMS == nil {
+			return nil, errors.New("no KMS client to sign with")
+		}
+		return keys.NewKMS(ctx, d.Clients.KMS, d.Config.KMSKeyID)
+	}
+	for _, o := range opts {
+		o(w)
+	}
+	if w.metadataTTL <= 0 {
+		w.metadataTTL = DefaultMetadataTTL
+	}
+	w.cfg.IssuerURL = d.Config.IssuerURL
+	return w
+}
+
+// service returns the wallet use cases; withSigner sets up the signing key first (credential endpoints and the
+// jwt-vc-issuer document). A failed set-up is not cached: the next request tries again.
+func (w *Wallet) service(ctx context.Context, withSigner bool) (*issuance.WalletService, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.signing != nil {
+		return w.signing, nil // a service with the key serves every use case
+	}
+	if !withSigner && w.signer == nil {
+		if w.plain == nil {
+			svc, err := w.build(noSigner{})
+			if err != nil {
+				return nil, err
+			}
+			w.plain = svc
+		}
+		return w.plain, nil
+	}
+	if w.signer == nil {
+		s, err := w.newSigner(ctx)
+		if err != nil {
+			return nil, apigw.Wrap(fmt.Errorf("set up signing key: %w", err), http.StatusServiceUnavailable,
+				oid4vci.ErrServerError, "the issuer's signing key is not available; retry later")
+		}
+		w.signer = s
+	}
+	svc, err := w.build(w.signer)
+	if err != nil {
+		return nil, err
+	}
+	w.signing = svc
+	return svc, nil
+}
+
+func (w *Wallet) build(signer issuance.CredentialSigner) (*issuance.WalletService, error) {
+	opts := []issuance.WalletOption{issuance.WithWalletClock(w.now), issuance.WithWalletLogger(w.deps.Log)}
+	if w.deps.Events != nil {
+		opts = append(opts, issuance.WithWalletEvents(w.deps.Events))
+	}
+	svc, err := issuance.NewWalletService(w.cfg, w.deps.Store, signer, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("build wallet service: %w", err)
+	}
+	return svc, nil
+}
+
+// protocolError renders a use case error: an *oid4vci.Error as the OAuth/OpenID4VCI error body of the
+// wallet's dialect (with a fresh c_nonce for draft wallets where they expect one, and WWW-Authenticate for
+// invalid_token), a signing outage as 503, anything else as the router's 500.
+func protocolError(ctx context.Context, svc *issuance.WalletService, d oid4vci.Dialect, err error) (apigw.Response, error) {
+	var oe *oid4vci.Error
+	if errors.As(err, &oe) {
+		var nonce *oid4vci.CNonce
+		if svc != nil {
+			nonce = svc.DraftErrorNonce(ctx, d, err)
+		}
+		headers := []string{"Cache-Control", "no-store"}
+		if oe.Code == oid4vci.ErrInvalidToken {
+			headers = append(headers, "WWW-Authenticate", `Bearer error="invalid_token", error_description="`+
+				oid4vci.SanitizeDescription(oe.Description)+`"`)
+		}
+		return apigw.JSON(oe.HTTPStatus(), oe.Body(d, nonce), headers...)
+	}
+	if errors.Is(err, keys.ErrUnavailable) {
+		e := apigw.Wrap(err, http.StatusServiceUnavailable, oid4vci.ErrServerError,
+			"signing is temporarily unavailable; retry later")
+		e.Headers = map[string]string{"Retry-After": "5"}
+		return apigw.Response{}, e
+	}
+	return apigw.Response{}, err
+}
+
+// errNoSigner is what signing through noSigner fails with.
+var errNoSigner = errors.New("this function has no signing key")
+
+// noSigner stands in for the signing key in the functions that never sign (token, notification, offers): any
+// attempt to sign or publish a key fails cleanly.
+type noSigner struct{}
+
+// KeyID is empty: there is no key.
+func (noSigner) KeyID() string { return "" }
+
+// PublicJWK is nil: there is no key.
+func (noSigner) PublicJWK() jwk.Key { return nil }
+
+// CryptoSigner returns a signer that always fails.
+func (noSigner) CryptoSigner(context.Context) crypto.Signer { return failingSigner{} }
+
+// failingSigner is a crypto.Signer that always fails.
+type failingSigner struct{}
+
+// Public is nil: there is no key.
+func (failingSigner) Public() crypto.PublicKey { return nil }
+
+// Sign fails with errNoSigner.
+func (failingSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return nil, errNoSigner
+}
