@@ -1,0 +1,302 @@
+package store_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/lestrrat-go/jwx/v2/jws"
+
+	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
+	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/keys"
+	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+	"github.com/sdjwt-issuer/issuer/shared/store"
+)
+
+const walletStoreIssuer = "http://127.0.0.1:3000"
+
+type walletStoreFixture struct {
+	st    *store.Store
+	clock *clock
+	svc   *issuance.WalletService
+}
+
+func newWalletStoreFixture(t *testing.T) *walletStoreFixture {
+	t.Helper()
+	stack := localstack.ForTest(t)
+	ctx := context.Background()
+	table := stack.NewTable(ctx, t)
+	cfg, err := stack.AWSConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClock(time.Now().Truncate(time.Second))
+	st, err := store.New(dynamodb.NewFromConfig(cfg), table, store.WithClock(c.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := keys.NewLocal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := issuance.NewWalletService(issuance.WalletConfig{IssuerURL: walletStoreIssuer}, st, signer,
+		issuance.WithWalletClock(c.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &walletStoreFixture{st: st, clock: c, svc: svc}
+}
+
+// offer stores an InTime exchange with its OFFER and CODE pointers, as the admin side does.
+func (f *walletStoreFixture) offer(t *testing.T, pin string) (string, issuance.ExchangeRecord) {
+	t.Helper()
+	id, _ := issuance.NewID(rand.Reader)
+	offerID, _ := issuance.NewSecret(rand.Reader)
+	now := f.clock.now()
+	def := issuance.CredentialDefinition{ID: "def-1", DefinitionSpec: issuance.DefinitionSpec{Label: "Test",
+		CredentialFormat: "dc+sd-jwt", VCT: "TestCredential", ExpirationInDays: 30,
+		Claims: []issuance.Claim{{Path: []any{"given_name"}, LimitDisclosure: true}}}}
+	rec := issuance.ExchangeRecord{CredentialExchangeID: id, IssuanceMode: issuance.ModeInTime, IsPreAuthorised: true,
+		CredentialOffer: issuance.OfferDeepLink(issuance.SchemeOpenIDCredentialOffer, issuance.OfferURL(walletStoreIssuer, offerID)),
+		Status:          issuance.StatusOfferSent, CreatedAt: now.Unix(), UpdatedAt: now.Unix(), CredentialDefinitionID: def.ID,
+		Internal: issuance.ExchangeInternal{Version: 1, ExpiresAt: now.Add(24 * time.Hour).Unix(), CreatedNanos: now.UnixNano(),
+			Definition: def, ConfigurationID: def.ID, CredentialType: []string{def.VCT}, OfferIDHash: issuance.HashSecret(offerID)}}
+	rec.SetCredentials([]issuance.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika", "age": json.Number("42")}}})
+	if pin != "" {
+		tx, err := issuance.NewTxCode(rand.Reader, pin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.Internal.TxCode = tx
+	}
+	exp := now.Add(time.Hour).Unix()
+	ptrs := []issuance.Pointer{
+		{Key: issuance.PointerKey(issuance.PointerOffer, offerID), ExchangeID: id, ExpiresAt: exp},
+		{Key: issuance.PointerKey(issuance.PointerCode, issuance.PreAuthorizedCode(offerID)), ExchangeID: id, ExpiresAt: exp},
+	}
+	for _, p := range ptrs {
+		rec.Internal.Pointers = append(rec.Internal.Pointers, p.Key)
+	}
+	if err := f.st.CreateExchange(context.Background(), rec, ptrs); err != nil {
+		t.Fatal(err)
+	}
+	return offerID, rec
+}
+
+func (f *walletStoreFixture) token(offerID, pin string) (*oid4vci.TokenResponse, error) {
+	form := url.Values{"grant_type": {oid4vci.GrantTypePreAuthorizedCode},
+		"pre-authorized_code": {issuance.PreAuthorizedCode(offerID)}}
+	if pin != "" {
+		form.Set("tx_code", pin)
+	}
+	req, err := oid4vci.ParseTokenRequest(form.Encode(), "application/x-www-form-urlencoded")
+	if err != nil {
+		return nil, err
+	}
+	return f.svc.RedeemPreAuthorizedCode(context.Background(), req)
+}
+
+func storeProof(t *testing.T, nonce string, now time.Time) string {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := jwk.FromRaw(priv.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := jws.NewHeaders()
+	_ = hdr.Set("typ", oid4vci.ProofJWTType)
+	_ = hdr.Set("jwk", pub)
+	payload, _ := json.Marshal(map[string]any{"aud": walletStoreIssuer, "iat": now.Unix(), "nonce": nonce})
+	b, err := jws.Sign(payload, jws.WithKey(jwa.ES256, priv, jws.WithProtectedHeaders(hdr)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func oauth(err error) string {
+	var oe *oid4vci.Error
+	if errors.As(err, &oe) {
+		return oe.Code
+	}
+	return ""
+}
+
+// TestWalletStore runs the pointer operations and the wallet use cases against DynamoDB Local: conditional
+// writes and transactions decide single use, not the use case code.
+func TestWalletStore(t *testing.T) {
+	f := newWalletStoreFixture(t)
+	ctx := context.Background()
+
+	t.Run("pointer round trip and expiry", func(t *testing.T) {
+		p := issuance.Pointer{Key: issuance.PointerKey(issuance.PointerTransaction, "txn-1"), ExchangeID: "ex-1",
+			ExpiresAt: f.clock.now().Add(time.Minute).Unix(), Attributes: map[string]string{"dialect": "v1", "keys": "[]"}}
+		if err := f.st.PutPointer(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.st.GetPointer(ctx, p.Key)
+		if err != nil || got.ExchangeID != "ex-1" || got.ExpiresAt != p.ExpiresAt || got.Attributes["dialect"] != "v1" || got.Attributes["keys"] != "[]" {
+			t.Fatalf("got %+v %v", got, err)
+		}
+		if err := f.st.PutPointer(ctx, p); !errors.Is(err, issuance.ErrAlreadyExists) {
+			t.Fatalf("duplicate put: %v", err)
+		}
+		if _, err := f.st.GetPointer(ctx, "NONCE#unknown"); !errors.Is(err, issuance.ErrNotFound) {
+			t.Fatalf("unknown: %v", err)
+		}
+		f.clock.add(2 * time.Minute)
+		if _, err := f.st.GetPointer(ctx, p.Key); !errors.Is(err, issuance.ErrNotFound) {
+			t.Fatalf("expired pointer read: %v", err)
+		}
+		p.ExpiresAt = f.clock.now().Add(time.Minute).Unix()
+		if err := f.st.PutPointer(ctx, p); err != nil {
+			t.Fatalf("expired leftover not replaced: %v", err)
+		}
+		if err := f.st.PutPointer(ctx, issuance.Pointer{}); err == nil {
+			t.Fatal("empty key accepted")
+		}
+	})
+
+	t.Run("full flow", func(t *testing.T) {
+		offerID, rec := f.offer(t, "4821")
+		if _, err := f.svc.FetchOffer(ctx, offerID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.token(offerID, "0000"); oauth(err) != oid4vci.ErrInvalidGrant {
+			t.Fatalf("wrong tx_code: %v", err)
+		}
+		tok, err := f.token(offerID, "4821")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.FetchOffer(ctx, offerID); !errors.Is(err, issuance.ErrNotFound) {
+			t.Fatalf("redeemed offer still served: %v", err)
+		}
+		n, err := f.svc.NewNonce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := oid4vci.ParseCredentialRequest([]byte(`{"credential_configuration_id":"def-1","proofs":{"jwt":["`+
+			storeProof(t, n.Value, f.clock.now())+`","`+storeProof(t, n.Value, f.clock.now())+`"]}}`), "application/json", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ans, err := f.svc.RequestCredential(ctx, tok.AccessToken, req)
+		if err != nil || len(ans.Issuance.Credentials) != 2 {
+			t.Fatalf("credential: %+v %v", ans, err)
+		}
+		if err := f.svc.Notify(ctx, tok.AccessToken, &oid4vci.NotificationRequest{NotificationID: ans.Issuance.NotificationID,
+			Event: oid4vci.EventCredentialAccepted}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.st.GetExchange(ctx, rec.CredentialExchangeID)
+		if err != nil || got.Status != issuance.StatusCredentialAccepted || got.Internal.TxCode.Attempts != 1 || got.CredentialToken == "" {
+			t.Fatalf("record %s attempts %d, %v", got.Status, got.Internal.TxCode.Attempts, err)
+		}
+		// every pointer created on the way is known to the record, so DeleteExchange removes it
+		if len(got.Internal.Pointers) < 5 {
+			t.Errorf("record knows %d pointers", len(got.Internal.Pointers))
+		}
+		if err := f.st.DeleteExchange(ctx, rec.CredentialExchangeID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.st.GetPointer(ctx, issuance.PointerKey(issuance.PointerAccessToken, tok.AccessToken)); !errors.Is(err, issuance.ErrNotFound) {
+			t.Errorf("access token survives the deletion: %v", err)
+		}
+	})
+
+	t.Run("concurrent redemptions of one code", func(t *testing.T) {
+		offerID, _ := f.offer(t, "")
+		const n = 16
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins, invalid := 0, 0
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := f.token(offerID, "")
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					wins++
+				case oauth(err) == oid4vci.ErrInvalidGrant:
+					invalid++
+				default:
+					t.Errorf("unexpected: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins != 1 || invalid != n-1 {
+			t.Fatalf("wins %d invalid_grant %d", wins, invalid)
+		}
+	})
+
+	t.Run("concurrent credential requests with one nonce", func(t *testing.T) {
+		offerID, rec := f.offer(t, "")
+		tok, err := f.token(offerID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		nonce, err := f.svc.NewNonce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 8
+		reqs := make([]*oid4vci.CredentialRequest, n)
+		for i := range reqs {
+			reqs[i], err = oid4vci.ParseCredentialRequest([]byte(`{"credential_configuration_id":"def-1","proofs":{"jwt":["`+
+				storeProof(t, nonce.Value, f.clock.now())+`"]}}`), "application/json", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins := 0
+		for _, req := range reqs {
+			wg.Add(1)
+			go func(req *oid4vci.CredentialRequest) {
+				defer wg.Done()
+				_, err := f.svc.RequestCredential(ctx, tok.AccessToken, req)
+				mu.Lock()
+				defer mu.Unlock()
+				switch oauth(err) {
+				case "":
+					if err != nil {
+						t.Errorf("internal: %v", err)
+						return
+					}
+					wins++
+				case oid4vci.ErrInvalidNonce, oid4vci.ErrCredentialRequestDenied:
+				default:
+					t.Errorf("unexpected: %v", err)
+				}
+			}(req)
+		}
+		wg.Wait()
+		if wins != 1 {
+			t.Fatalf("%d credential answers, want 1", wins)
+		}
+		got, err := f.st.GetExchange(ctx, rec.CredentialExchangeID)
+		if err != nil || got.Status != issuance.StatusCredentialIssued {
+			t.Fatalf("record %s %v", got.Status, err)
+		}
+	})
+}
