@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"strings"
+	"unicode/utf8"
 )
 
 // jsonObject is a JSON object whose members are kept raw, keyed case-sensitively, as the protocol names them
@@ -21,43 +21,110 @@ var (
 
 // decodeObject parses data as exactly one JSON object and refuses repeated member names, so that two parsers can
 // never disagree about which of two values counts. The error names the repeated member (a protocol name, never a
-// value).
+// value). Member values are kept as sub-slices of data.
+//
+// json.Valid checks the whole document first; the member walk then only has to find boundaries in valid JSON, which
+// is far cheaper than json.Decoder's token API (one error allocation per member). Names are compared unescaped.
 func decodeObject(data []byte) (jsonObject, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
+	if !json.Valid(data) {
 		return nil, fmt.Errorf("read JSON: %w", errNotObject)
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
 		return nil, errNotObject
 	}
 	obj := jsonObject{}
-	for dec.More() {
-		tok, err := dec.Token()
+	i = skipSpace(data, i+1)
+	if data[i] == '}' {
+		return obj, nil
+	}
+	for {
+		end := stringEnd(data, i) // data[i] is the opening quote of a member name (the document is valid)
+		key, err := memberName(data[i:end])
 		if err != nil {
 			return nil, fmt.Errorf("read member name: %w", errNotObject)
 		}
-		key, ok := tok.(string)
-		if !ok {
-			return nil, errNotObject
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, fmt.Errorf("read member value: %w", errNotObject)
-		}
+		i = skipSpace(data, end)
+		i = skipSpace(data, i+1) // the colon
+		vend := valueEnd(data, i)
 		if _, dup := obj[key]; dup {
 			return nil, &duplicateError{name: key}
 		}
-		obj[key] = raw
+		obj[key] = json.RawMessage(data[i:vend:vend])
+		i = skipSpace(data, vend)
+		if data[i] == '}' {
+			return obj, nil
+		}
+		i = skipSpace(data, i+1) // the comma
 	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return nil, fmt.Errorf("read object end: %w", errNotObject)
+}
+
+// memberName returns the unescaped member name of a quoted JSON string.
+func memberName(quoted []byte) (string, error) {
+	plain := true
+	for _, c := range quoted[1 : len(quoted)-1] {
+		if c == '\\' || c >= utf8.RuneSelf {
+			plain = false
+			break
+		}
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("trailing data after the object: %w", errNotObject)
+	if plain {
+		return string(quoted[1 : len(quoted)-1]), nil
 	}
-	return obj, nil
+	var s string
+	if err := json.Unmarshal(quoted, &s); err != nil {
+		return "", fmt.Errorf("unquote member name: %w", err)
+	}
+	return s, nil
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the JSON string starting at data[i] (a quote).
+func stringEnd(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(data)
+}
+
+// valueEnd returns the index just past the JSON value starting at data[i], in a document json.Valid accepted.
+func valueEnd(data []byte, i int) int {
+	switch data[i] {
+	case '"':
+		return stringEnd(data, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(data); i++ {
+			switch data[i] {
+			case '"':
+				i = stringEnd(data, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(data)
+	default: // number, true, false, null
+		for i < len(data) && data[i] != ',' && data[i] != '}' && data[i] != ']' && data[i] != ' ' &&
+			data[i] != '\t' && data[i] != '\n' && data[i] != '\r' {
+			i++
+		}
+		return i
+	}
 }
 
 // duplicateError names a repeated member.
