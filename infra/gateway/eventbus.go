@@ -169,7 +169,7 @@ func (g *Gateway) putEvent(e putEventsEntry) putEventsResultEntry {
 	asMap := map[string]any{"version": ev.Version, "id": ev.ID, "detail-type": ev.DetailType, "source": ev.Source,
 		"account": ev.AccountID, "time": ev.Time.Format(time.RFC3339), "region": ev.Region,
 		"resources": stringsToAny(resources), "detail": detail}
-	rec := &RecordedEvent{EventBusName: bus, Event: ev}
+	rec := &RecordedEvent{EventBusName: bus, Event: ev, Deliveries: []Delivery{}}
 	for _, rule := range g.rules {
 		if matchPattern(rule.Pattern, asMap) {
 			rec.Deliveries = append(rec.Deliveries, Delivery{Function: rule.FunctionLogicalID, Rule: rule.EventName})
@@ -269,7 +269,7 @@ func (g *Gateway) Events() []RecordedEvent {
 	out := make([]RecordedEvent, len(g.events))
 	for i, e := range g.events {
 		out[i] = *e
-		out[i].Deliveries = append([]Delivery(nil), e.Deliveries...)
+		out[i].Deliveries = append([]Delivery{}, e.Deliveries...)
 	}
 	return out
 }
@@ -311,9 +311,9 @@ func (g *Gateway) serveRecordedEvents(w http.ResponseWriter, r *http.Request) {
 		g.gatewayError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "use GET")
 		return
 	}
-	out, err := json.MarshalIndent(struct {
+	out, err := json.Marshal(struct {
 		Events []RecordedEvent `json:"events"`
-	}{g.Events()}, "", "  ")
+	}{g.Events()})
 	if err != nil {
 		g.gatewayError(w, http.StatusInternalServerError, "InternalServerErrorException", "Internal server error")
 		return

@@ -1,0 +1,193 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/awslabs/goformation/v7"
+
+	"github.com/sdjwt-issuer/issuer/infra/template"
+)
+
+const templateFile = "../../template.yaml"
+
+var paramRe = regexp.MustCompile(`\{([^}/]+?)(\+?)\}`)
+
+// concretePath fills a resource path's parameters with sample values, returning the path and the parameters a
+// proxy event must carry.
+func concretePath(resource string) (string, map[string]string) {
+	params := map[string]string{}
+	path := paramRe.ReplaceAllStringFunc(resource, func(m string) string {
+		sub := paramRe.FindStringSubmatch(m)
+		v := "sample-" + strings.ToLower(sub[1])
+		if sub[2] == "+" {
+			v += "/deeper"
+		}
+		params[sub[1]] = v
+		return v
+	})
+	if len(params) == 0 {
+		params = nil
+	}
+	return path, params
+}
+
+// templateFunctions lists every AWS::Serverless::Function of the template.
+func templateFunctions(t *testing.T) []string {
+	t.Helper()
+	tpl, err := goformation.Open(templateFile)
+	if err != nil {
+		t.Fatalf("parse %s: %v", templateFile, err)
+	}
+	var ids []string
+	for id := range tpl.GetAllServerlessFunctionResources() {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// TestTemplateRoutes proves that every route of template.yaml reaches the function the template maps it to, with
+// the resource and path parameters API Gateway would send; that every function of the template is reachable
+// through a route or an EventBridge rule; and that the gateway serves no route the template lacks.
+func TestTemplateRoutes(t *testing.T) {
+	routes, err := template.Routes(templateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := template.EventRules(templateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(routes) == 0 || len(rules) == 0 {
+		t.Fatalf("%d routes and %d rules in the template", len(routes), len(rules))
+	}
+	functions := templateFunctions(t)
+	fakes := map[string]*fakeFunction{}
+	handlers := map[string]lambda.Handler{}
+	for _, id := range functions {
+		fakes[id] = &fakeFunction{}
+		handlers[id] = fakes[id]
+	}
+	g := New(routes, handlers, WithLogger(quietLogger()), WithEventRules(rules))
+	if err := g.Err(); err != nil {
+		t.Fatalf("the gateway leaves template routes or rules out: %v", err)
+	}
+	if missing := g.MissingFunctions(); len(missing) > 0 {
+		t.Fatalf("routes or rules name functions the template lacks: %v", missing)
+	}
+	srv := httptest.NewServer(g)
+	defer srv.Close()
+
+	reached := map[string]bool{}
+	for _, r := range routes {
+		t.Run(r.Method+" "+r.Path, func(t *testing.T) {
+			path, params := concretePath(r.Path)
+			before := map[string]int{}
+			for id, f := range fakes {
+				before[id] = f.count()
+			}
+			req, err := http.NewRequest(r.Method, srv.URL+path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			for id, f := range fakes {
+				want := before[id]
+				if id == r.FunctionLogicalID {
+					want++
+				}
+				if f.count() != want {
+					t.Errorf("%s invoked %d times, want %d", id, f.count()-before[id], want-before[id])
+				}
+			}
+			ev := fakes[r.FunctionLogicalID].lastEvent(t)
+			if ev.Resource != r.Path || ev.HTTPMethod != r.Method || ev.Path != path {
+				t.Errorf("event %s %s (%s), want %s %s (%s)", ev.HTTPMethod, ev.Resource, ev.Path, r.Method, r.Path, path)
+			}
+			if len(ev.PathParameters) != len(params) {
+				t.Errorf("pathParameters %v, want %v", ev.PathParameters, params)
+			}
+			for k, v := range params {
+				if ev.PathParameters[k] != v {
+					t.Errorf("pathParameters %v, want %v", ev.PathParameters, params)
+				}
+			}
+			reached[r.FunctionLogicalID] = true
+		})
+	}
+	for _, rule := range rules {
+		reached[rule.FunctionLogicalID] = true
+	}
+	for _, id := range functions {
+		if !reached[id] {
+			t.Errorf("function %s is reachable through no route and no rule", id)
+		}
+	}
+
+	// Vice versa: the gateway serves exactly the template's routes.
+	key := func(r template.Route) string { return r.Method + " " + r.Path + " -> " + r.FunctionLogicalID }
+	var want, got []string
+	for _, r := range routes {
+		want = append(want, key(r))
+	}
+	for _, r := range g.Routes() {
+		got = append(got, key(r))
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("gateway routes differ from the template:\n got %v\nwant %v", got, want)
+	}
+}
+
+// TestTemplateEventRules checks that the template's deferred completion rule reaches DeferredIssueFunction for
+// both detail types, and nothing else.
+func TestTemplateEventRules(t *testing.T) {
+	rules, err := template.EventRules(templateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		detailType string
+		want       []string
+	}{
+		{"DeferredCredentialReady", []string{"DeferredIssueFunction"}},
+		{"DeferredCredentialDenied", []string{"DeferredIssueFunction"}},
+		{"credential.offer_sent", nil},
+		{"credential.credential_issued", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.detailType, func(t *testing.T) {
+			ev := map[string]any{"version": "0", "id": "1", "detail-type": tc.detailType, "source": "com.example.hr",
+				"account": "1", "time": "2026-01-01T00:00:00Z", "region": "us-east-1", "resources": []any{},
+				"detail": map[string]any{"credentialExchangeId": "x"}}
+			var got []string
+			for _, r := range rules {
+				if err := checkPattern(r.Pattern); err != nil {
+					t.Fatalf("rule %s: %v", r.EventName, err)
+				}
+				if matchPattern(r.Pattern, ev) {
+					got = append(got, r.FunctionLogicalID)
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				b, _ := json.Marshal(rules)
+				t.Errorf("targets %v, want %v (rules %s)", got, tc.want, b)
+			}
+		})
+	}
+}
