@@ -78,6 +78,9 @@ type ExchangeInternal struct {
 	IssuedCount int `json:"issuedCount"`
 	// NotificationDescription is the last credential_failure description from the wallet.
 	NotificationDescription string `json:"notificationDescription,omitempty"`
+	// StatusEntries are the status list entries of the issued credentials (one per credential), which
+	// revocation changes together (StatusLists.SetRevocationStatus).
+	StatusEntries []StatusEntry `json:"statusEntries,omitempty"`
 }
 
 // ExchangeRecord is a credential exchange: the seed's credential history record (every field rendered, empty
@@ -218,6 +221,7 @@ func (r *ExchangeRecord) Clone() ExchangeRecord {
 	c := *r
 	c.Internal.Pointers = append([]string(nil), r.Internal.Pointers...)
 	c.Internal.Credentials = append([]CredentialPayload(nil), r.Internal.Credentials...)
+	c.Internal.StatusEntries = append([]StatusEntry(nil), r.Internal.StatusEntries...)
 	c.ExpiredCredentialTokens = append([]string(nil), r.ExpiredCredentialTokens...)
 	if r.Internal.TxCode != nil {
 		t := *r.Internal.TxCode

@@ -125,6 +125,7 @@ func (s *WalletService) requestCredentialOnce(ctx context.Context, accessToken s
 	if err != nil {
 		return nil, err
 	}
+	next.Internal.StatusEntries = rec.Internal.StatusEntries // recorded by the StatusAllocator
 	notif, err := NewSecret(s.rand)
 	if err != nil {
 		return nil, fmt.Errorf("request credential: %w", err)
