@@ -3,12 +3,17 @@ package oid4vci
 import (
 	"bytes"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/sha256"
+	"crypto/sha512"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"strings"
 	"time"
 
@@ -103,7 +108,7 @@ func ValidateProofJWT(token string, exp ProofExpectations) (*Proof, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, members, err := holderKey(header, alg)
+	hk, err := holderKey(header, alg)
 	if err != nil {
 		return nil, err
 	}
@@ -111,23 +116,53 @@ func ValidateProofJWT(token string, exp ProofExpectations) (*Proof, error) {
 	if err != nil {
 		return nil, Errorf(ErrInvalidProof, "the proof signature is not base64url-encoded without padding")
 	}
-	if err := verifySignature(alg, key, parts[0]+"."+parts[1], sig); err != nil {
+	if err := verifySignature(alg, hk, token[:len(parts[0])+1+len(parts[1])], sig); err != nil {
 		return nil, err
 	}
 	payload, err := decodeSegment(parts[1])
 	if err != nil {
 		return nil, Errorf(ErrInvalidProof, "the proof JWT payload is not base64url-encoded JSON object: %s", err)
 	}
-	proof := &Proof{Raw: token, Algorithm: alg, Key: key, JWK: members}
+	proof := &Proof{Raw: token, Algorithm: alg, Key: hk.key, JWK: hk.members}
 	if err := checkProofClaims(payload, exp, proof); err != nil {
 		return nil, err
 	}
-	tp, err := key.Thumbprint(crypto.SHA256)
-	if err != nil {
+	if proof.Thumbprint, err = hk.thumbprint(); err != nil {
 		return nil, fmt.Errorf("validate proof: thumbprint: %w", err)
 	}
-	proof.Thumbprint = base64.RawURLEncoding.EncodeToString(tp)
 	return proof, nil
+}
+
+// provenKey is the holder key of a proof in the forms ValidateProofJWT needs.
+type provenKey struct {
+	key     jwk.Key
+	raw     any            // the crypto public key (*ecdsa.PublicKey, ed25519.PublicKey, *rsa.PublicKey)
+	members map[string]any // the public members only, for cnf.jwk
+}
+
+// thumbprint is the RFC 7638 SHA-256 thumbprint, base64url-encoded. EC keys hash their canonical members directly
+// (the required members in lexicographic order, no whitespace); other key types go through jwx.
+func (k provenKey) thumbprint() (string, error) {
+	if _, ok := k.raw.(*ecdsa.PublicKey); ok {
+		crv, _ := k.members["crv"].(string)
+		x, _ := k.members["x"].(string)
+		y, _ := k.members["y"].(string)
+		buf := make([]byte, 0, 64+len(crv)+len(x)+len(y))
+		buf = append(buf, `{"crv":"`...)
+		buf = append(buf, crv...)
+		buf = append(buf, `","kty":"EC","x":"`...)
+		buf = append(buf, x...)
+		buf = append(buf, `","y":"`...)
+		buf = append(buf, y...)
+		buf = append(buf, `"}`...)
+		sum := sha256.Sum256(buf)
+		return base64.RawURLEncoding.EncodeToString(sum[:]), nil
+	}
+	tp, err := k.key.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return "", fmt.Errorf("jwk thumbprint: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(tp), nil
 }
 
 // ValidateProofs validates every proof of a credential request. NonceCheck runs once per distinct nonce, and proofs
@@ -217,7 +252,7 @@ func checkProofHeader(h jsonObject, allowed []string) (string, error) {
 }
 
 // holderKey extracts the holder's public key from the jwk header, refusing kid and x5c binding and private keys.
-func holderKey(h jsonObject, alg string) (jwk.Key, map[string]any, error) {
+func holderKey(h jsonObject, alg string) (provenKey, error) {
 	n := 0
 	for _, m := range []string{"jwk", "kid", "x5c"} {
 		if h.present(m) {
@@ -226,37 +261,107 @@ func holderKey(h jsonObject, alg string) (jwk.Key, map[string]any, error) {
 	}
 	switch {
 	case n > 1:
-		return nil, nil, Errorf(ErrInvalidProof, "the proof JWT header must carry exactly one of jwk, kid and x5c; send only jwk")
+		return provenKey{}, Errorf(ErrInvalidProof, "the proof JWT header must carry exactly one of jwk, kid and x5c; send only jwk")
 	case n == 0:
-		return nil, nil, Errorf(ErrInvalidProof, "the proof JWT header must carry the holder public key as jwk")
+		return provenKey{}, Errorf(ErrInvalidProof, "the proof JWT header must carry the holder public key as jwk")
 	case !h.present("jwk"):
-		return nil, nil, Errorf(ErrInvalidProof, "only jwk key binding is supported (cryptographic_binding_methods_supported); put the holder public key in the jwk header instead of kid or x5c")
+		return provenKey{}, Errorf(ErrInvalidProof, "only jwk key binding is supported (cryptographic_binding_methods_supported); put the holder public key in the jwk header instead of kid or x5c")
 	}
 	raw, ok, err := h.object("jwk")
 	if err != nil || !ok {
-		return nil, nil, Errorf(ErrInvalidProof, "the jwk header must be a JSON object holding a public JWK")
+		return provenKey{}, Errorf(ErrInvalidProof, "the jwk header must be a JSON object holding a public JWK")
 	}
 	for _, m := range privateMembers() {
 		if raw.present(m) {
-			return nil, nil, Errorf(ErrInvalidProof, "the jwk header contains private key material (%s); send only the public key", m)
+			return provenKey{}, Errorf(ErrInvalidProof, "the jwk header contains private key material (%s); send only the public key", m)
 		}
 	}
 	kty, _, _ := raw.str("kty")
 	if kty != "EC" && kty != "OKP" && kty != "RSA" {
-		return nil, nil, Errorf(ErrInvalidProof, "the jwk header must be an EC, OKP or RSA public key")
+		return provenKey{}, Errorf(ErrInvalidProof, "the jwk header must be an EC, OKP or RSA public key")
+	}
+	if kty == "EC" {
+		if k, ok, err := ecHolderKey(raw, alg); ok || err != nil {
+			return k, err
+		}
 	}
 	key, err := jwk.ParseKey(h["jwk"])
 	if err != nil {
-		return nil, nil, Errorf(ErrInvalidProof, "the jwk header is not a valid public JWK")
+		return provenKey{}, Errorf(ErrInvalidProof, "the jwk header is not a valid public JWK")
 	}
 	if err := keyMatchesAlg(key, alg); err != nil {
-		return nil, nil, err
+		return provenKey{}, err
 	}
 	members, err := publicMembers(key)
 	if err != nil {
-		return nil, nil, Errorf(ErrInvalidProof, "the jwk header is not a valid public JWK")
+		return provenKey{}, Errorf(ErrInvalidProof, "the jwk header is not a valid public JWK")
 	}
-	return key, members, nil
+	var pub any
+	if err := key.Raw(&pub); err != nil {
+		return provenKey{}, Errorf(ErrInvalidProof, "the jwk header is not a usable public key")
+	}
+	return provenKey{key: key, raw: pub, members: members}, nil
+}
+
+// ecCurves are the NIST curves of the ES algorithms with their coordinate sizes.
+var ecCurves = map[string]struct {
+	alg  string
+	size int
+}{"P-256": {"ES256", 32}, "P-384": {"ES384", 48}, "P-521": {"ES512", 66}}
+
+// ecHolderKey reads a NIST-curve EC public JWK without a JSON round trip through jwx: crv, x and y are decoded,
+// x and y left-padded to the coordinate size (some wallets drop leading zero bytes), and the point checked to lie on
+// the curve. ok is false for curves it does not handle (the caller falls back to jwx). The members it returns are
+// the canonical encoding of the point, which is what jwx would produce for the same key.
+func ecHolderKey(raw jsonObject, alg string) (provenKey, bool, error) {
+	crv, _, err := raw.str("crv")
+	if err != nil {
+		return provenKey{}, true, Errorf(ErrInvalidProof, "the jwk header is not a valid public JWK")
+	}
+	c, known := ecCurves[crv]
+	if !known {
+		return provenKey{}, false, nil
+	}
+	if alg != c.alg {
+		return provenKey{}, true, Errorf(ErrInvalidProof, "alg %s does not match the EC key on curve %s", algName(alg), crv)
+	}
+	point := make([]byte, 1+2*c.size)
+	point[0] = 4 // uncompressed
+	for i, m := range []string{"x", "y"} {
+		v, ok, err := raw.str(m)
+		if err != nil || !ok {
+			return provenKey{}, true, Errorf(ErrInvalidProof, "the jwk header is not a valid public JWK")
+		}
+		b, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || len(b) == 0 || len(b) > c.size {
+			return provenKey{}, true, Errorf(ErrInvalidProof, "the jwk header is not a valid public JWK: %s must be the base64url coordinate", m)
+		}
+		copy(point[1+i*c.size+c.size-len(b):], b)
+	}
+	var curve elliptic.Curve
+	switch crv {
+	case "P-256":
+		curve = elliptic.P256()
+	case "P-384":
+		curve = elliptic.P384()
+	default:
+		curve = elliptic.P521()
+	}
+	pub, err := ecdsa.ParseUncompressedPublicKey(curve, point)
+	if err != nil {
+		return provenKey{}, true, Errorf(ErrInvalidProof, "the jwk header is not a valid public key: the point is not on curve %s", crv)
+	}
+	key, err := jwk.FromRaw(pub)
+	if err != nil {
+		return provenKey{}, true, Errorf(ErrInvalidProof, "the jwk header is not a usable public key")
+	}
+	members := map[string]any{
+		"kty": "EC",
+		"crv": crv,
+		"x":   base64.RawURLEncoding.EncodeToString(point[1 : 1+c.size]),
+		"y":   base64.RawURLEncoding.EncodeToString(point[1+c.size:]),
+	}
+	return provenKey{key: key, raw: pub, members: members}, true, nil
 }
 
 // privateMembers are the JWK members that only private (or symmetric) keys carry (RFC 7518 section 6).
@@ -299,17 +404,40 @@ func keyMatchesAlg(key jwk.Key, alg string) error {
 	return nil
 }
 
-func verifySignature(alg string, key jwk.Key, signingInput string, sig []byte) error {
+func verifySignature(alg string, k provenKey, signingInput string, sig []byte) error {
+	const bad = "the proof signature does not verify with the jwk in its header; sign header.payload with the private key of that jwk"
+	if pub, ok := k.raw.(*ecdsa.PublicKey); ok {
+		// JWS ECDSA signatures are R || S, each the curve's coordinate size (RFC 7518 section 3.4).
+		size := (pub.Curve.Params().BitSize + 7) / 8
+		if len(sig) != 2*size {
+			return Errorf(ErrInvalidProof, bad)
+		}
+		var h []byte
+		switch alg {
+		case "ES256":
+			sum := sha256.Sum256([]byte(signingInput))
+			h = sum[:]
+		case "ES384":
+			sum := sha512.Sum384([]byte(signingInput))
+			h = sum[:]
+		case "ES512":
+			sum := sha512.Sum512([]byte(signingInput))
+			h = sum[:]
+		default:
+			return Errorf(ErrInvalidProof, "the proof alg %s is not supported", algName(alg))
+		}
+		r, s := new(big.Int).SetBytes(sig[:size]), new(big.Int).SetBytes(sig[size:])
+		if !ecdsa.Verify(pub, h, r, s) {
+			return Errorf(ErrInvalidProof, bad)
+		}
+		return nil
+	}
 	verifier, err := jws.NewVerifier(jwa.SignatureAlgorithm(alg))
 	if err != nil {
 		return Errorf(ErrInvalidProof, "the proof alg %s is not supported", algName(alg))
 	}
-	var raw any
-	if err := key.Raw(&raw); err != nil {
-		return Errorf(ErrInvalidProof, "the jwk header is not a usable public key")
-	}
-	if err := verifier.Verify([]byte(signingInput), sig, raw); err != nil {
-		return Errorf(ErrInvalidProof, "the proof signature does not verify with the jwk in its header; sign header.payload with the private key of that jwk")
+	if err := verifier.Verify([]byte(signingInput), sig, k.raw); err != nil {
+		return Errorf(ErrInvalidProof, bad)
 	}
 	return nil
 }

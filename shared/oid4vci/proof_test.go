@@ -1,12 +1,14 @@
 package oid4vci
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -281,5 +283,92 @@ func BenchmarkValidateProofJWT(b *testing.B) {
 		if _, err := ValidateProofJWT(token, exp); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestProofECKeyForms checks the EC holder key path against jwx: the thumbprint and cnf members of every NIST curve
+// equal what jwx computes for the same key, coordinates with a dropped leading zero byte are padded back, and keys
+// off the curve or signatures of the wrong shape are refused.
+func TestProofECKeyForms(t *testing.T) {
+	exp := ProofExpectations{Audience: testIssuer, Now: testNow, AllowedAlgs: []string{"ES256", "ES384", "ES512"}}
+	leadingZero := func(curve elliptic.Curve, alg string) testKey {
+		for {
+			k := newECKey(t, curve, alg)
+			if x, _ := base64.RawURLEncoding.DecodeString(k.jwk["x"].(string)); x[0] == 0 {
+				return k
+			}
+		}
+	}
+	strip := func(k testKey) map[string]any {
+		out := map[string]any{}
+		for m, v := range k.jwk {
+			out[m] = v
+		}
+		x, _ := base64.RawURLEncoding.DecodeString(k.jwk["x"].(string))
+		out["x"] = base64.RawURLEncoding.EncodeToString(x[1:])
+		return out
+	}
+	p256z := leadingZero(elliptic.P256(), "ES256")
+	tests := []struct {
+		name     string
+		key      testKey
+		jwk      map[string]any // header jwk; key.jwk when nil
+		sigMod   func(sig []byte) []byte
+		wantDesc string
+	}{
+		{name: "P-256", key: newECKey(t, elliptic.P256(), "ES256")},
+		{name: "P-384", key: newECKey(t, elliptic.P384(), "ES384")},
+		{name: "P-521", key: newECKey(t, elliptic.P521(), "ES512")},
+		{name: "P-256 with leading zero x", key: p256z},
+		{name: "P-256 with the leading zero dropped", key: p256z, jwk: strip(p256z)},
+		{name: "point off the curve", key: p256z, jwk: withExtra(p256z.jwk, map[string]any{"y": p256z.jwk["x"]}), wantDesc: "not on curve"},
+		{name: "coordinate too long", key: p256z, jwk: withExtra(p256z.jwk, map[string]any{"x": b64(make([]byte, 33))}), wantDesc: "coordinate"},
+		{name: "coordinate not base64url", key: p256z, jwk: withExtra(p256z.jwk, map[string]any{"x": "a+b/"}), wantDesc: "coordinate"},
+		{name: "y missing", key: p256z, jwk: map[string]any{"kty": "EC", "crv": "P-256", "x": p256z.jwk["x"]}, wantDesc: "not a valid public JWK"},
+		{name: "crv not a string", key: p256z, jwk: withExtra(p256z.jwk, map[string]any{"crv": 1}), wantDesc: "not a valid public JWK"},
+		{name: "signature one byte short", key: p256z, sigMod: func(s []byte) []byte { return s[:len(s)-1] }, wantDesc: "does not verify"},
+		{name: "signature flipped", key: p256z, sigMod: func(s []byte) []byte { s[3] ^= 1; return s }, wantDesc: "does not verify"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			parts := goodProofParts(tc.key, "")
+			if tc.jwk != nil {
+				parts.header["jwk"] = tc.jwk
+			}
+			token := makeProof(t, tc.key, parts)
+			if tc.sigMod != nil {
+				i := strings.LastIndexByte(token, '.')
+				sig, _ := base64.RawURLEncoding.DecodeString(token[i+1:])
+				token = token[:i+1] + b64(tc.sigMod(sig))
+			}
+			p, err := ValidateProofJWT(token, exp)
+			if tc.wantDesc != "" {
+				pe := protocolError(t, err, ErrInvalidProof)
+				if !strings.Contains(pe.Description, tc.wantDesc) {
+					t.Fatalf("description %q does not contain %q", pe.Description, tc.wantDesc)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := jwk.FromRaw(tc.key.signer.Public())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tp, err := want.Thumbprint(crypto.SHA256)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Thumbprint != b64(tp) {
+				t.Errorf("thumbprint %s, jwx computes %s", p.Thumbprint, b64(tp))
+			}
+			if !reflect.DeepEqual(p.JWK, tc.key.jwk) {
+				t.Errorf("cnf members %v, want the canonical %v", p.JWK, tc.key.jwk)
+			}
+			if got, _ := p.Key.Thumbprint(crypto.SHA256); !bytes.Equal(got, tp) {
+				t.Errorf("Proof.Key is not the holder key")
+			}
+		})
 	}
 }
