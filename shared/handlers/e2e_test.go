@@ -500,10 +500,11 @@ func TestAdminAuthentication(t *testing.T) {
 	}
 }
 
+// TestNotImplementedRoutes: routes of later issues answer 501 honestly until they are built (deferred completion,
+// issue 5, is being built in DeferredIssue; revocation, issue 6, remains).
 func TestNotImplementedRoutes(t *testing.T) {
 	a := newAPI(t)
 	for _, c := range []call{
-		{method: "PUT", path: base + "/credential/history/x", body: `{"issuanceDenied": true}`},
 		{method: "PUT", path: base + "/credential/history/x/revocation-status", body: `{"revocationStatus": "Revoked"}`},
 	} {
 		r := a.do(c)
