@@ -148,10 +148,29 @@ func (o jsonObject) str(name string) (value string, ok bool, err error) {
 	if !o.present(name) {
 		return "", false, nil
 	}
+	if v, ok := plainString(o[name]); ok {
+		return v, true, nil
+	}
 	if err := json.Unmarshal(o[name], &value); err != nil {
 		return "", false, fmt.Errorf("%s must be a string", name)
 	}
 	return value, true, nil
+}
+
+// plainString returns the content of a JSON string made only of printable ASCII without escapes, which is
+// what json.Unmarshal would return for it, without its allocations; ok is false for anything else.
+func plainString(raw json.RawMessage) (string, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	body := raw[1 : len(raw)-1]
+	for _, c := range body {
+		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return string(body), true
 }
 
 // object reads an optional object member with the same duplicate check as decodeObject.

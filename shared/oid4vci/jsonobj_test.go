@@ -120,3 +120,32 @@ func FuzzDecodeObject(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte) { checkDecodeObject(t, in) })
 }
+
+func TestJSONObjectStr(t *testing.T) {
+	tests := []struct {
+		raw     string
+		want    string
+		ok      bool
+		wantErr bool
+	}{
+		{`"abc"`, "abc", true, false},
+		{` "a b" `, "a b", true, false},
+		{`""`, "", true, false},
+		{`"a\"b"`, `a"b`, true, false},
+		{`"a\\b"`, `a\b`, true, false},
+		{`"\u00e9t\u00e9"`, "été", true, false},
+		{`"été"`, "été", true, false},
+		{"\"\xff\"", "\ufffd", true, false},
+		{`null`, "", false, false},
+		{`1`, "", false, true},
+		{`["a"]`, "", false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.raw, func(t *testing.T) {
+			got, ok, err := jsonObject{"m": json.RawMessage(tc.raw)}.str("m")
+			if got != tc.want || ok != tc.ok || (err != nil) != tc.wantErr {
+				t.Fatalf("str(%s) = %q, %v, %v; want %q, %v, error %v", tc.raw, got, ok, err, tc.want, tc.ok, tc.wantErr)
+			}
+		})
+	}
+}

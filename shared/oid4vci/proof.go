@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 
@@ -493,8 +494,7 @@ func checkAudience(c jsonObject, audience string) error {
 	if !c.present("aud") {
 		return Errorf(ErrInvalidProof, fix, audience)
 	}
-	var one string
-	if err := json.Unmarshal(c["aud"], &one); err == nil {
+	if one, ok, err := c.str("aud"); err == nil && ok {
 		if one != audience {
 			return Errorf(ErrInvalidProof, fix+", byte for byte", audience)
 		}
@@ -542,14 +542,12 @@ func numericDate(c jsonObject, name string) (time.Time, bool, error) {
 		return time.Time{}, false, nil
 	}
 	raw := bytes.TrimSpace(c[name])
-	var n json.Number
-	if len(raw) == 0 || raw[0] == '"' { // json.Number would accept a quoted number
+	// Members come from a document json.Valid accepted, so a value starting with '-' or a digit is a JSON number,
+	// whose grammar strconv.ParseFloat accepts.
+	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) || !json.Valid(raw) {
 		return time.Time{}, false, fmt.Errorf("%s is not a number", name)
 	}
-	if err := json.Unmarshal(raw, &n); err != nil {
-		return time.Time{}, false, fmt.Errorf("%s is not a number", name)
-	}
-	f, err := n.Float64()
+	f, err := strconv.ParseFloat(string(raw), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1<<40 {
 		return time.Time{}, false, fmt.Errorf("%s is out of range", name)
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strconv"
@@ -368,6 +369,33 @@ func TestProofECKeyForms(t *testing.T) {
 			}
 			if got, _ := p.Key.Thumbprint(crypto.SHA256); !bytes.Equal(got, tp) {
 				t.Errorf("Proof.Key is not the holder key")
+			}
+		})
+	}
+}
+
+func TestProofNumericDate(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want int64
+		ok   bool
+		err  bool
+	}{
+		{`1700000000`, 1700000000, true, false},
+		{`1.7e9`, 1700000000, true, false},
+		{` 1700000000.5 `, 1700000000, true, false},
+		{`null`, 0, false, false},
+		{`"1700000000"`, 0, false, true},
+		{`true`, 0, false, true},
+		{`-1`, 0, false, true},
+		{`1e400`, 0, false, true},
+		{`[1]`, 0, false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.raw, func(t *testing.T) {
+			got, ok, err := numericDate(jsonObject{"iat": json.RawMessage(tc.raw)}, "iat")
+			if ok != tc.ok || (err != nil) != tc.err || (ok && got.Unix() != tc.want) {
+				t.Fatalf("numericDate(%s) = %v, %v, %v", tc.raw, got, ok, err)
 			}
 		})
 	}
