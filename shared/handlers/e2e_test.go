@@ -29,7 +29,7 @@ const apiKey = "test-admin-key"
 
 // api is the admin API of one test: every admin router over a fresh table of DynamoDB Local.
 type api struct {
-	t      *testing.T
+	t      testing.TB
 	routes map[string]*apigw.Router // by "METHOD resource"
 	events *events.Log
 	logs   *bytes.Buffer
@@ -48,7 +48,7 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 	return b.Buffer.Write(p)
 }
 
-func newAPI(t *testing.T, opts ...handlers.Option) *api {
+func newAPI(t testing.TB, opts ...handlers.Option) *api {
 	t.Helper()
 	stack := localstack.ForTest(t)
 	ctx := context.Background()
@@ -101,7 +101,7 @@ type reply struct {
 	binary  bool
 }
 
-func (r reply) json(t *testing.T, v any) {
+func (r reply) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal([]byte(r.body), v); err != nil {
 		t.Fatalf("response %d is not JSON: %v\n%s", r.status, err, r.body)

@@ -544,3 +544,40 @@ func TestIndividualsAndDynamicConfigurations(t *testing.T) {
 		t.Fatalf("dynamic configurations: %+v", got)
 	}
 }
+
+func TestDeleteExchangeWithManyPointers(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	rec := f.record("many", issuance.StatusOfferSent, "", 0)
+	if err := f.st.CreateExchange(ctx, rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	// 130 pointers added over several updates (more than one transaction can delete).
+	var keys []string
+	version := int64(1)
+	for batch := 0; batch < 5; batch++ {
+		cur, err := f.st.GetExchange(ctx, "many")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ops []issuance.PointerOp
+		for i := 0; i < 26; i++ {
+			p := issuance.Pointer{Key: issuance.PointerKey(issuance.PointerNonce, fmt.Sprintf("n-%d-%d", batch, i)),
+				ExchangeID: "many", ExpiresAt: rec.Internal.ExpiresAt}
+			keys = append(keys, p.Key)
+			ops = append(ops, issuance.PointerOp{Put: &p})
+		}
+		if err := f.st.UpdateExchange(ctx, cur, issuance.Expect{Version: version, Status: cur.Status}, ops...); err != nil {
+			t.Fatal(err)
+		}
+		version++
+	}
+	if err := f.st.DeleteExchange(ctx, "many"); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if f.rawItem(t, k, "PTR") != nil {
+			t.Fatalf("pointer %s survived", k)
+		}
+	}
+}
