@@ -33,13 +33,9 @@ const (
 	maxIndexElement     = 1 << 20
 )
 
-// ReservedClaims are the SD-JWT VC claims the issuer sets itself: they are never selectively disclosable and a
-// credentialSubject may not carry them.
-var reservedClaims = map[string]bool{"iss": true, "vct": true, "iat": true, "nbf": true, "exp": true, "cnf": true,
-	"status": true, "vct#integrity": true, "_sd": true, "_sd_alg": true, "...": true}
-
-// IsReservedClaim reports whether a top-level claim name is one the issuer sets itself.
-func IsReservedClaim(name string) bool { return reservedClaims[name] }
+// IsReservedClaim reports whether a top-level claim name is one the issuer sets itself (iss, vct, iat, nbf, exp,
+// cnf, status, vct#integrity) or an SD-JWT structural name: never selectively disclosable, never a subject claim.
+func IsReservedClaim(name string) bool { return sdjwt.IsReservedClaim(name) }
 
 // Display is how a wallet shows a credential or a claim in one locale.
 type Display struct {
