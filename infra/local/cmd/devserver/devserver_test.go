@@ -440,4 +440,3 @@ func TestDevserverRefusesTakenPort(t *testing.T) {
 		t.Error("the local stack was started despite the taken port")
 	}
 }
-
