@@ -1,5 +1,5 @@
-// Command deferred-issue is the DeferredIssueFunction Lambda: it builds its dependencies once per cold start and serves API
-// Gateway proxy events with handlers.DeferredIssue.
+// Command deferred-issue is the DeferredIssueFunction Lambda: one handler for the admin API's
+// PUT /credential/history/{credentialExchangeId} and the DeferredCredentialReady/Denied EventBridge events.
 package main
 
 import (
@@ -32,5 +32,5 @@ func main() {
 		log.Error("dependencies", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(handlers.DeferredIssue(deps).ServeEvent)
+	lambda.Start(handlers.NewDeferredIssueHandler(deps))
 }
