@@ -13,7 +13,7 @@ func Lambda(d *Deps, walletOpts ...WalletOption) map[string]lambda.Handler {
 		"DefinitionsFunction":        lambda.NewHandler(Definitions(d).ServeEvent),
 		"IssueFunction":              lambda.NewHandler(Issue(d).ServeEvent),
 		"StatusFunction":             lambda.NewHandler(Status(d).ServeEvent),
-		"DeferredIssueFunction":      lambda.NewHandler(DeferredIssue(d).ServeEvent),
+		"DeferredIssueFunction":      NewDeferredIssueHandler(d),
 		"MetadataFunction":           lambda.NewHandler(Metadata(w).ServeEvent),
 		"TokenFunction":              lambda.NewHandler(Token(w).ServeEvent),
 		"CredentialFunction":         lambda.NewHandler(Credential(w).ServeEvent),
