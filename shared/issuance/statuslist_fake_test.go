@@ -1,0 +1,242 @@
+package issuance_test
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/keys"
+	"github.com/sdjwt-issuer/issuer/shared/statuslist"
+)
+
+// memStatusStore is an in-memory issuance.StatusListStore with the conditions of the DynamoDB store.
+type memStatusStore struct {
+	mu        sync.Mutex
+	exchanges map[string]issuance.ExchangeRecord
+	counters  map[statuslist.ListID]*memCounter
+	heads     map[int]int
+	lists     map[statuslist.ListID]*memList
+
+	// failCommits makes the next n CommitRevocation calls lose with ErrConflict (a concurrent writer).
+	failCommits int
+	// failPutToken makes PutStatusListToken fail with this error.
+	failPutToken error
+	// failReserve makes ReserveStatusEntry fail with this error.
+	failReserve error
+	commits     int
+}
+
+type memCounter struct {
+	next int
+	key  uint64
+}
+
+type memList struct {
+	bytes   []byte // nil: all VALID
+	version int64
+	token   issuance.StoredStatusToken
+	lease   int64
+}
+
+func newMemStatusStore() *memStatusStore {
+	return &memStatusStore{exchanges: map[string]issuance.ExchangeRecord{},
+		counters: map[statuslist.ListID]*memCounter{}, heads: map[int]int{}, lists: map[statuslist.ListID]*memList{}}
+}
+
+func (m *memStatusStore) putExchange(rec issuance.ExchangeRecord) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.exchanges[rec.CredentialExchangeID] = rec.Clone()
+}
+
+func (m *memStatusStore) GetExchange(_ context.Context, id string) (issuance.ExchangeRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rec, ok := m.exchanges[id]
+	if !ok {
+		return issuance.ExchangeRecord{}, issuance.ErrNotFound
+	}
+	return rec.Clone(), nil
+}
+
+func (m *memStatusStore) ReserveStatusEntry(_ context.Context, id statuslist.ListID, capacity int, proposedKey uint64) (int, uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failReserve != nil {
+		return 0, 0, m.failReserve
+	}
+	c, ok := m.counters[id]
+	if !ok {
+		c = &memCounter{key: proposedKey}
+		m.counters[id] = c
+	}
+	if c.next >= capacity {
+		return 0, 0, issuance.ErrStatusListFull
+	}
+	c.next++
+	return c.next - 1, c.key, nil
+}
+
+func (m *memStatusStore) ShardGenerations(_ context.Context, shards int) ([]int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	gens := make([]int, shards)
+	for s := range gens {
+		gens[s] = m.heads[s]
+	}
+	return gens, nil
+}
+
+func (m *memStatusStore) AdvanceShard(_ context.Context, shard, from int) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.heads[shard] == from {
+		m.heads[shard] = from + 1
+	}
+	return m.heads[shard], nil
+}
+
+func (m *memStatusStore) list(id statuslist.ListID) *memList {
+	l, ok := m.lists[id]
+	if !ok {
+		l = &memList{}
+		m.lists[id] = l
+	}
+	return l
+}
+
+func (m *memStatusStore) GetStatusList(_ context.Context, id statuslist.ListID, layout statuslist.Layout) (issuance.StatusListState, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.list(id)
+	var list *statuslist.List
+	var err error
+	if l.bytes == nil {
+		list, err = layout.NewList()
+	} else {
+		list, err = statuslist.FromBytes(layout.Bits, l.bytes)
+	}
+	if err != nil {
+		return issuance.StatusListState{}, err
+	}
+	return issuance.StatusListState{ID: id, List: list, Version: l.version}, nil
+}
+
+func (m *memStatusStore) CommitRevocation(_ context.Context, rec issuance.ExchangeRecord, expect issuance.Expect, lists []issuance.StatusListState) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.commits++
+	if m.failCommits > 0 {
+		m.failCommits--
+		return issuance.ErrConflict
+	}
+	cur, ok := m.exchanges[rec.CredentialExchangeID]
+	if !ok || cur.Internal.Version != expect.Version || cur.Status != expect.Status || rec.Status != expect.Status {
+		return issuance.ErrConflict
+	}
+	for _, s := range lists {
+		if m.list(s.ID).version != s.Version {
+			return issuance.ErrConflict
+		}
+	}
+	for _, s := range lists {
+		l := m.list(s.ID)
+		l.bytes, l.version = s.List.Bytes(), s.Version+1
+	}
+	rec.Internal.Version = expect.Version + 1
+	m.exchanges[rec.CredentialExchangeID] = rec.Clone()
+	return nil
+}
+
+func (m *memStatusStore) GetStatusListToken(_ context.Context, id statuslist.ListID) (issuance.StatusListRead, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, ok := m.lists[id]
+	if !ok {
+		_, opened := m.counters[id]
+		return issuance.StatusListRead{Exists: opened}, nil
+	}
+	return issuance.StatusListRead{Exists: true, ListVersion: l.version, Token: l.token}, nil
+}
+
+func (m *memStatusStore) ClaimStatusListSigning(_ context.Context, id statuslist.ListID, now, until time.Time) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.list(id)
+	if l.lease > now.Unix() {
+		return false, nil
+	}
+	l.lease = until.Unix()
+	return true, nil
+}
+
+func (m *memStatusStore) PutStatusListToken(_ context.Context, id statuslist.ListID, tok issuance.StoredStatusToken) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failPutToken != nil {
+		return m.failPutToken
+	}
+	l := m.list(id)
+	if l.token.Token != "" && (l.token.Version > tok.Version || (l.token.Version == tok.Version && l.token.ExpiresAt >= tok.ExpiresAt)) {
+		return issuance.ErrConflict
+	}
+	l.token, l.lease = tok, 0
+	return nil
+}
+
+// statuses returns the status of each entry as the store holds it.
+func (m *memStatusStore) statuses(layout statuslist.Layout, entries []issuance.StatusEntry) ([]statuslist.Status, error) {
+	out := make([]statuslist.Status, len(entries))
+	for i, e := range entries {
+		id, err := statuslist.ParseListID(e.List)
+		if err != nil {
+			return nil, err
+		}
+		st, err := m.GetStatusList(context.Background(), id, layout)
+		if err != nil {
+			return nil, err
+		}
+		if out[i], err = st.List.Get(e.Index); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// countingSigner is a local ES256 key that counts signatures (KMS Sign calls in production).
+type countingSigner struct {
+	*keys.LocalSigner
+	signs atomic.Int64
+}
+
+func newCountingSigner() (*countingSigner, error) {
+	s, err := keys.NewLocal()
+	if err != nil {
+		return nil, err
+	}
+	return &countingSigner{LocalSigner: s}, nil
+}
+
+func (c *countingSigner) CryptoSigner(ctx context.Context) crypto.Signer {
+	return countedSigner{Signer: c.LocalSigner.CryptoSigner(ctx), n: &c.signs}
+}
+
+type countedSigner struct {
+	crypto.Signer
+	n *atomic.Int64
+}
+
+func (c countedSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	c.n.Add(1)
+	return c.Signer.Sign(r, digest, opts)
+}
+
+// errReader fails every read (a broken entropy source).
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("no entropy") }
