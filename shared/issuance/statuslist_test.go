@@ -56,7 +56,9 @@ func TestNewStatusListsConfig(t *testing.T) {
 		}},
 		{"ttl capped at validity, margin below half of it", issuance.StatusListConfig{IssuerURL: testIssuer,
 			TokenValidity: 2 * time.Hour, TokenTTL: 3 * time.Hour, ReissueMargin: 5 * time.Hour}, true, "",
-			func(c issuance.StatusListConfig) bool { return c.TokenTTL == 2*time.Hour && c.ReissueMargin == time.Hour }},
+			func(c issuance.StatusListConfig) bool {
+				return c.TokenTTL == 2*time.Hour && c.ReissueMargin == time.Hour
+			}},
 		{"no issuer", issuance.StatusListConfig{}, true, "issuer URL is required", nil},
 		{"no store", issuance.StatusListConfig{IssuerURL: testIssuer}, false, "store is required", nil},
 		{"bad layout", issuance.StatusListConfig{IssuerURL: testIssuer, Layout: statuslist.Layout{Shards: 1,
