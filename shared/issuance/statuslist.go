@@ -32,8 +32,13 @@ const (
 	maxShardRotations = 64
 )
 
-// ErrStatusListFull is returned by StatusListStore.ReserveStatusEntry when the list has no free entry left.
-var ErrStatusListFull = errors.New("status list is full")
+// Errors of the status list use cases; check them with errors.Is.
+var (
+	// ErrStatusListFull is returned by StatusListStore.ReserveStatusEntry when the list has no free entry left.
+	ErrStatusListFull = errors.New("status list is full")
+	// ErrStatusSigningUnavailable: a token must be signed but no signing key is set up (yet).
+	ErrStatusSigningUnavailable = errors.New("no key to sign status list tokens is available")
+)
 
 // StatusEntry is a credential's entry in a status list, as recorded in its exchange record.
 type StatusEntry struct {
@@ -322,7 +327,7 @@ func (l *StatusLists) StatusListToken(ctx context.Context, statusListID string) 
 		return l.served(read.Token, now), nil
 	}
 	if l.signer == nil {
-		return ServedStatusToken{}, errors.New("status list token: no signing key configured")
+		return ServedStatusToken{}, fmt.Errorf("status list token %s: %w", id, ErrStatusSigningUnavailable)
 	}
 	if cached {
 		claimed, err := l.store.ClaimStatusListSigning(ctx, id, now, now.Add(l.cfg.SigningLease))

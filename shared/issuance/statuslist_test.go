@@ -276,8 +276,8 @@ func TestStatusListTokenWithoutSigner(t *testing.T) {
 	if _, err := l.AllocateStatus(context.Background(), &rec); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.StatusListToken(context.Background(), rec.Internal.StatusEntries[0].List); err == nil ||
-		!strings.Contains(err.Error(), "no signing key") {
+	if _, err := l.StatusListToken(context.Background(), rec.Internal.StatusEntries[0].List); !errors.Is(err,
+		issuance.ErrStatusSigningUnavailable) {
 		t.Fatalf("StatusListToken without a signer = %v", err)
 	}
 }

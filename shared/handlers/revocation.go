@@ -1,0 +1,61 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/sdjwt-issuer/issuer/shared/apigw"
+	"github.com/sdjwt-issuer/issuer/shared/issuance"
+)
+
+// RevocationStatusRequest is the body of PUT .../credential/history/{credentialExchangeId}/revocation-status.
+type RevocationStatusRequest struct {
+	// RevocationStatus is Operational, Suspended or Revoked (final).
+	RevocationStatus string `json:"revocationStatus"`
+}
+
+// RegisterRevocation adds PUT .../credential/history/{credentialExchangeId}/revocation-status to r
+// (StatusFunction).
+func (r *StatusListRoutes) RegisterRevocation(rt *apigw.Router) {
+	rt.Handle(http.MethodPut, RouteRevocationStatus, apigw.Admin, r.setRevocationStatus)
+}
+
+// setRevocationStatus changes the revocationStatus of every credential of the exchange and answers the updated
+// record: 400 for an unknown status or a definition without revocation, 404 for an unknown exchange, 409 when the
+// credentials are revoked (final) or none was issued yet.
+func (r *StatusListRoutes) setRevocationStatus(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
+	id, err := apigw.PathParam(req, "credentialExchangeId")
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	var body RevocationStatusRequest
+	if err := apigw.DecodeJSON(req, &body); err != nil {
+		return apigw.Response{}, err
+	}
+	if body.RevocationStatus == "" {
+		return apigw.Response{}, apigw.BadRequest("revocationStatus: is required; use Operational, Suspended or Revoked")
+	}
+	svc, err := r.service(ctx)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	rec, err := svc.SetRevocationStatus(ctx, id, issuance.RevocationStatus(body.RevocationStatus))
+	if err != nil {
+		return apigw.Response{}, revocationError(err)
+	}
+	return apigw.JSON(http.StatusOK, HistoryResponse{CredentialHistory: rec}, "Cache-Control", "no-store")
+}
+
+// revocationError names why a revocation status change was refused; other errors map as everywhere.
+func revocationError(err error) error {
+	switch {
+	case errors.Is(err, issuance.ErrRevocationNotSupported):
+		return apigw.BadRequest("%s", issuance.ErrRevocationNotSupported.Error())
+	case errors.Is(err, issuance.ErrRevokedIsFinal):
+		return apigw.Wrap(err, http.StatusConflict, "conflict", issuance.ErrRevokedIsFinal.Error())
+	case errors.Is(err, issuance.ErrNoCredentialIssued):
+		return apigw.Wrap(err, http.StatusConflict, "conflict", issuance.ErrNoCredentialIssued.Error())
+	}
+	return apiError(err, historyWhat)
+}
