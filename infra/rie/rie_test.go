@@ -1,0 +1,221 @@
+//go:build unix
+
+package rie
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
+	"github.com/sdjwt-issuer/issuer/shared/apigw"
+)
+
+const (
+	repoRoot  = "../.."
+	issuerURL = "https://issuer.example.com"
+	// sampleAdminKey is the key the sample admin events carry (infra/events/README.md).
+	sampleAdminKey = "local-dev-key"
+)
+
+// candidate is a function to run and the sample event to invoke it with; the first one present is used.
+type candidate struct {
+	dir   string
+	event string
+	check func(t *testing.T, resp events.APIGatewayProxyResponse)
+}
+
+var candidates = []candidate{
+	{dir: "metadata", event: "metadata.json", check: func(t *testing.T, resp events.APIGatewayProxyResponse) {
+		var meta struct {
+			CredentialIssuer   string `json:"credential_issuer"`
+			CredentialEndpoint string `json:"credential_endpoint"`
+		}
+		if err := json.Unmarshal([]byte(resp.Body), &meta); err != nil {
+			t.Fatalf("metadata body is not JSON: %v\n%s", err, resp.Body)
+		}
+		if meta.CredentialIssuer != issuerURL || !strings.HasPrefix(meta.CredentialEndpoint, issuerURL+"/") {
+			t.Errorf("credential_issuer %q, credential_endpoint %q; want them on %q", meta.CredentialIssuer, meta.CredentialEndpoint, issuerURL)
+		}
+	}},
+	{dir: "definitions", event: "definitions-list.json", check: func(t *testing.T, resp events.APIGatewayProxyResponse) {
+		var list map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(resp.Body), &list); err != nil || len(list) == 0 {
+			t.Errorf("definitions list body %q: %v", resp.Body, err)
+		}
+	}},
+}
+
+// TestBootstrapUnderRIE builds a real function for the host, runs it under aws-lambda-rie with the function's
+// environment pointing at the local stack, and invokes it with a sample API Gateway event.
+func TestBootstrapUnderRIE(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a function binary under aws-lambda-rie against the local stack")
+	}
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rie := filepath.Join(root, ".tools", "bin", "aws-lambda-rie")
+	if _, err := os.Stat(rie); err != nil {
+		t.Fatalf("aws-lambda-rie is not installed at %s: run make tools (%v)", rie, err)
+	}
+	var fn *candidate
+	for i := range candidates {
+		if _, err := os.Stat(filepath.Join(root, "functions", candidates[i].dir, "main.go")); err == nil {
+			fn = &candidates[i]
+			break
+		}
+	}
+	if fn == nil {
+		t.Fatal("none of the functions this test can run exists under functions/")
+	}
+	stack := localstack.ForTest(t)
+
+	dir := t.TempDir()
+	bootstrap := filepath.Join(dir, "bootstrap")
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bootstrap, "./functions/"+fn.dir)
+	build.Dir = root
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build functions/%s: %v\n%s", fn.dir, err, out)
+	}
+
+	rieAddr, apiAddr := freeAddr(t), freeAddr(t)
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", rieAddr, "--runtime-api-address", apiAddr, bootstrap)
+	cmd.Dir = dir
+	cmd.Env = functionEnv(stack)
+	// Own process group: the cleanup stops RIE and the bootstrap it started together.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var logs syncBuffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start aws-lambda-rie: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+	})
+	waitListening(t, rieAddr, exited, &logs)
+
+	event, err := os.ReadFile(filepath.Join(root, "infra", "events", fn.event))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := invoke(t, "http://"+rieAddr+"/2015-03-31/functions/function/invocations", event, &logs)
+	var resp events.APIGatewayProxyResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("the invocation answered no proxy response: %v\n%s\nRIE log:\n%s", err, out, logs.String())
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, body %s\nRIE log:\n%s", resp.StatusCode, resp.Body, logs.String())
+	}
+	if resp.Body == "" {
+		t.Fatal("empty body")
+	}
+	fn.check(t, resp)
+}
+
+// functionEnv is the Lambda environment of the function: the stack's endpoints and table, the configuration
+// variables of docs/design.md, and nothing from a developer's AWS setup.
+func functionEnv(stack *localstack.Stack) []string {
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "TZ=UTC",
+		"AWS_CONFIG_FILE=" + os.DevNull, "AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
+		"ISSUER_URL=" + issuerURL, "ADMIN_API_KEY_HASHES=" + apigw.HashAPIKey(sampleAdminKey),
+		"AWS_LAMBDA_FUNCTION_NAME=rie-test", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256"}
+	return append(env, stack.Env()...)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitListening(t *testing.T, addr string, exited chan error, logs *syncBuffer) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("aws-lambda-rie exited (%v):\n%s", err, logs.String())
+		default:
+		}
+		if conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+			conn.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("aws-lambda-rie did not listen on %s within 30 s:\n%s", addr, logs.String())
+}
+
+func invoke(t *testing.T, url string, event []byte, logs *syncBuffer) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(event))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("invoke: %v\nRIE log:\n%s", err, logs.String())
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("RIE answered %d: %s\nRIE log:\n%s", resp.StatusCode, out, logs.String())
+	}
+	if errType := resp.Header.Get("X-Amz-Function-Error"); errType != "" {
+		t.Fatalf("function error %s: %s", errType, out)
+	}
+	return out
+}
+
+// syncBuffer collects the output of RIE and the function, written by exec's copying goroutines while the test
+// may read it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
