@@ -36,7 +36,7 @@ func (f *fakeClient) PutEvents(_ context.Context, in *eventbridge.PutEventsInput
 }
 
 func sampleEvent() issuance.Event {
-	rec := issuance.ExchangeRecord{CredentialExchangeID: "ex-1", Status: issuance.StatusOfferSent, UserPin: "1234",
+	rec := issuance.ExchangeRecord{CredentialExchangeID: "ex-1", Status: issuance.StatusOfferSent, UserPin: "Pq7Zk",
 		CredentialToken: "eyJ.secret~"}
 	rec.Internal.CredentialType = []string{"T"}
 	rec.SetCredentials([]issuance.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika"}}})
@@ -75,7 +75,7 @@ func TestEventBridgePublish(t *testing.T) {
 			if detail["credentialExchangeId"] != "ex-1" || detail["status"] != "offer_sent" {
 				t.Fatalf("detail %v", detail)
 			}
-			for _, secret := range []string{"Erika", "1234", "eyJ.secret"} {
+			for _, secret := range []string{"Erika", "Pq7Zk", "eyJ.secret"} {
 				if strings.Contains(aws.ToString(e.Detail), secret) {
 					t.Fatalf("detail carries %q", secret)
 				}
@@ -108,7 +108,7 @@ func TestLogPublisher(t *testing.T) {
 	if !strings.Contains(out, `"detail_type":"credential.offer_sent"`) || !strings.Contains(out, `"credential_exchange_id":"ex-1"`) {
 		t.Fatalf("log line %s", out)
 	}
-	if strings.Contains(out, "Erika") || strings.Contains(out, "1234") {
+	if strings.Contains(out, "Erika") || strings.Contains(out, "Pq7Zk") {
 		t.Fatalf("log carries personal data: %s", out)
 	}
 }

@@ -76,7 +76,7 @@ func newAPI(t testing.TB, opts ...handlers.Option) *api {
 	t.Cleanup(func() {
 		logs.mu.Lock()
 		defer logs.mu.Unlock()
-		for _, secret := range []string{"Erika", "Mustermann", "4821", apiKey} {
+		for _, secret := range []string{"Erika", "Mustermann", "Zq93Wx", apiKey} {
 			if strings.Contains(logs.String(), secret) {
 				t.Errorf("a log line carries %q", secret)
 			}
@@ -265,7 +265,7 @@ func TestDefinitionsAPI(t *testing.T) {
 func TestIssueAndHistoryAPI(t *testing.T) {
 	a := newAPI(t)
 	def := a.createDefinition()
-	rec := a.issue(`{"issuanceMode": "InTime", "userPin": "4821", "credentialDefinitionId": "` + def.ID + `",
+	rec := a.issue(`{"issuanceMode": "InTime", "userPin": "Zq93Wx", "credentialDefinitionId": "` + def.ID + `",
 		"credential": {"credentialSubject": {"given_name": "Erika", "family_name": "Mustermann", "nationalities": ["DE"]},
 		"credentialMetadata": {"caseId": "A-1"}}}`)
 	for _, f := range issuance.SeedFields() {
@@ -273,7 +273,7 @@ func TestIssueAndHistoryAPI(t *testing.T) {
 			t.Errorf("issue response lacks %s", f)
 		}
 	}
-	if rec["status"] != "offer_sent" || rec["credentialStatus"] != "ready" || rec["userPin"] != "4821" ||
+	if rec["status"] != "offer_sent" || rec["credentialStatus"] != "ready" || rec["userPin"] != "Zq93Wx" ||
 		rec["isPreAuthorised"] != true || rec["credentialDefinitionId"] != def.ID || rec["revocationStatus"] != "Operational" {
 		t.Fatalf("issue response %v", rec)
 	}
