@@ -20,6 +20,9 @@ const (
 	DetailTypeDeferredDenied = "DeferredCredentialDenied"
 )
 
+// DeferredIssueRequest is the body of PUT /credential/history/{credentialExchangeId}.
+type DeferredIssueRequest = issuance.DeferredRequest
+
 // DeferredEventDetail is the detail of a DeferredCredentialReady / DeferredCredentialDenied event: the exchange id
 // plus the body of PUT /credential/history/{credentialExchangeId}.
 type DeferredEventDetail struct {
@@ -176,7 +179,7 @@ func (d *Deps) completeDeferred(ctx context.Context, req *apigw.Request) (apigw.
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	var body issuance.DeferredRequest
+	var body DeferredIssueRequest
 	if err := apigw.DecodeJSON(req, &body); err != nil {
 		return apigw.Response{}, err
 	}
