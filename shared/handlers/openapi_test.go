@@ -113,6 +113,7 @@ var schemaTypes = map[string]reflect.Type{
 	"DefinitionListResponse": reflect.TypeFor[handlers.DefinitionListResponse](),
 	"CredentialInput":        reflect.TypeFor[issuance.CredentialInput](),
 	"IssueRequest":           reflect.TypeFor[handlers.IssueRequest](),
+	"DeferredIssueRequest":   reflect.TypeFor[handlers.DeferredIssueRequest](),
 	"RenderedCredential":     reflect.TypeFor[issuance.RenderedCredential](),
 	"OfferDelivery":          reflect.TypeFor[issuance.OfferDelivery](),
 	"CredentialHistory":      reflect.TypeFor[issuance.ExchangeRecord](),
@@ -212,7 +213,7 @@ func TestOpenAPIOperationsUseTheHandlersTypes(t *testing.T) {
 		{"get", b + "/credential/history", "", "200", "HistoryListResponse"},
 		{"get", b + "/credential/history/{credentialExchangeId}", "", "200", "HistoryResponse"},
 		{"delete", b + "/credential/history/{credentialExchangeId}", "", "204", ""},
-		{"put", b + "/credential/history/{credentialExchangeId}", "", "501", ""},
+		{"put", b + "/credential/history/{credentialExchangeId}", "DeferredIssueRequest", "200", "HistoryResponse"},
 		{"get", b + "/credential/history/{credentialExchangeId}/offer-qr", "", "200", ""},
 		{"put", b + "/credential/history/{credentialExchangeId}/revocation-status", "", "501", ""},
 	}
