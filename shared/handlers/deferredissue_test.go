@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/sdjwt-issuer/issuer/shared/awscalls"
 	"github.com/sdjwt-issuer/issuer/shared/handlers"
 	"github.com/sdjwt-issuer/issuer/shared/issuance"
 )
@@ -122,9 +124,9 @@ func TestDeferredIssueAPI(t *testing.T) {
 }
 
 // sampleEvent reads a sample event of infra/events with the exchange id replaced.
-func sampleEvent(t *testing.T, name, id string) []byte {
+func sampleEvent(t testing.TB, name, id string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(repoFile(t, "infra/events/"+name))
+	b, err := os.ReadFile(filepath.Join("..", "..", "infra", "events", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,3 +285,34 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// benchmarkDeferredEvent invokes the DeferredIssueFunction with a DeferredCredentialReady event per iteration
+// against DynamoDB Local and reports the AWS calls of the invocation (aws_calls/op). repeat: the exchange was
+// already completed with the same claims (the idempotent path of a redelivered event).
+func benchmarkDeferredEvent(b *testing.B, repeat bool) {
+	a := newAPI(b)
+	def := a.createDefinition()
+	h := handlers.NewDeferredIssueHandler(a.deps)
+	calls := 0
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		id := a.deferredExchange(def.ID)
+		payload := sampleEvent(b, "deferred-issue-eventbridge.json", id)
+		if repeat {
+			if _, err := h.Invoke(context.Background(), payload); err != nil {
+				b.Fatal(err)
+			}
+		}
+		ctx, counter := awscalls.WithCounter(context.Background())
+		b.StartTimer()
+		if _, err := h.Invoke(ctx, payload); err != nil {
+			b.Fatal(err)
+		}
+		calls += counter.Total()
+	}
+	b.ReportMetric(float64(calls)/float64(b.N), "aws_calls/op")
+}
+
+func BenchmarkDeferredCompletionEventDynamoDB(b *testing.B) { benchmarkDeferredEvent(b, false) }
+
+func BenchmarkDeferredCompletionRedeliveredDynamoDB(b *testing.B) { benchmarkDeferredEvent(b, true) }
