@@ -9,27 +9,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/sdjwt-issuer/issuer/shared/config"
 	"github.com/sdjwt-issuer/issuer/shared/handlers"
-	"github.com/sdjwt-issuer/issuer/shared/platform"
 )
 
 func main() {
-	ctx := context.Background()
-	cfg, err := config.FromEnv()
+	deps, err := handlers.ColdStart(context.Background())
 	if err != nil {
-		slog.Error("configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	log := platform.NewLogger(os.Stdout, cfg.LogLevel)
-	clients, err := platform.New(ctx, cfg)
-	if err != nil {
-		log.Error("AWS clients", "error", err.Error())
-		os.Exit(1)
-	}
-	deps, err := handlers.NewDeps(ctx, cfg, clients, handlers.WithLogger(log))
-	if err != nil {
-		log.Error("dependencies", "error", err.Error())
+		slog.Error("cold start", "error", err.Error())
 		os.Exit(1)
 	}
 	lambda.Start(handlers.DeferredCredential(handlers.NewWallet(deps)).ServeEvent)

@@ -1,0 +1,29 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/sdjwt-issuer/issuer/shared/config"
+	"github.com/sdjwt-issuer/issuer/shared/platform"
+)
+
+// ColdStart builds the dependencies of a Lambda function from its environment, once per cold start: the
+// configuration (config.FromEnv), the AWS clients with call counting, a JSON logger on stdout, and Deps. It makes
+// no AWS call. An error names what is misconfigured; the function's main reports it and exits.
+func ColdStart(ctx context.Context) (*Deps, error) {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	clients, err := platform.New(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("AWS clients: %w", err)
+	}
+	deps, err := NewDeps(ctx, cfg, clients, WithLogger(platform.NewLogger(os.Stdout, cfg.LogLevel)))
+	if err != nil {
+		return nil, fmt.Errorf("dependencies: %w", err)
+	}
+	return deps, nil
+}
