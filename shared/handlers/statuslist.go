@@ -166,3 +166,14 @@ func (r *StatusListRoutes) statusListToken(ctx context.Context, req *apigw.Reque
 	}
 	return apigw.Raw(http.StatusOK, statuslist.MediaType, tok.Token, headers...), nil
 }
+
+// statusListRoutes builds the status list routes of the wallet functions, signing with the wallet's key when one
+// was given (WithWalletSigner), else with the configuration's KMS key as the wallet does. It reads w.signer
+// without the lock: it runs while building the routers or under w.mu.
+func (w *Wallet) statusListRoutes() *StatusListRoutes {
+	var opts []StatusListOption
+	if w.signer != nil {
+		opts = append(opts, WithStatusListSigner(w.signer))
+	}
+	return NewStatusListRoutes(w.deps, opts...)
+}
