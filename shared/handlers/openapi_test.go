@@ -103,25 +103,26 @@ func TestOpenAPIRoutesMatchTemplate(t *testing.T) {
 
 // schemaTypes maps each object schema of docs/openapi.yaml to the Go type whose JSON it describes.
 var schemaTypes = map[string]reflect.Type{
-	"Display":                reflect.TypeFor[issuance.Display](),
-	"Logo":                   reflect.TypeFor[issuance.Logo](),
-	"Claim":                  reflect.TypeFor[issuance.Claim](),
-	"DefinitionRequest":      reflect.TypeFor[handlers.DefinitionRequest](),
-	"CredentialDefinition":   reflect.TypeFor[issuance.CredentialDefinition](),
-	"DefinitionResponse":     reflect.TypeFor[handlers.DefinitionResponse](),
-	"Pagination":             reflect.TypeFor[handlers.Pagination](),
-	"DefinitionListResponse": reflect.TypeFor[handlers.DefinitionListResponse](),
-	"CredentialInput":        reflect.TypeFor[issuance.CredentialInput](),
-	"IssueRequest":           reflect.TypeFor[handlers.IssueRequest](),
-	"DeferredIssueRequest":   reflect.TypeFor[handlers.DeferredIssueRequest](),
-	"RenderedCredential":     reflect.TypeFor[issuance.RenderedCredential](),
-	"OfferDelivery":          reflect.TypeFor[issuance.OfferDelivery](),
-	"CredentialHistory":      reflect.TypeFor[issuance.ExchangeRecord](),
-	"HistoryResponse":        reflect.TypeFor[handlers.HistoryResponse](),
-	"HistoryListResponse":    reflect.TypeFor[handlers.HistoryListResponse](),
-	"IndividualRequest":      reflect.TypeFor[handlers.IndividualRequest](),
-	"Individual":             reflect.TypeFor[issuance.Individual](),
-	"IndividualResponse":     reflect.TypeFor[handlers.IndividualResponse](),
+	"Display":                 reflect.TypeFor[issuance.Display](),
+	"Logo":                    reflect.TypeFor[issuance.Logo](),
+	"Claim":                   reflect.TypeFor[issuance.Claim](),
+	"DefinitionRequest":       reflect.TypeFor[handlers.DefinitionRequest](),
+	"CredentialDefinition":    reflect.TypeFor[issuance.CredentialDefinition](),
+	"DefinitionResponse":      reflect.TypeFor[handlers.DefinitionResponse](),
+	"Pagination":              reflect.TypeFor[handlers.Pagination](),
+	"DefinitionListResponse":  reflect.TypeFor[handlers.DefinitionListResponse](),
+	"CredentialInput":         reflect.TypeFor[issuance.CredentialInput](),
+	"IssueRequest":            reflect.TypeFor[handlers.IssueRequest](),
+	"DeferredIssueRequest":    reflect.TypeFor[handlers.DeferredIssueRequest](),
+	"RenderedCredential":      reflect.TypeFor[issuance.RenderedCredential](),
+	"OfferDelivery":           reflect.TypeFor[issuance.OfferDelivery](),
+	"CredentialHistory":       reflect.TypeFor[issuance.ExchangeRecord](),
+	"HistoryResponse":         reflect.TypeFor[handlers.HistoryResponse](),
+	"HistoryListResponse":     reflect.TypeFor[handlers.HistoryListResponse](),
+	"IndividualRequest":       reflect.TypeFor[handlers.IndividualRequest](),
+	"RevocationStatusRequest": reflect.TypeFor[handlers.RevocationStatusRequest](),
+	"Individual":              reflect.TypeFor[issuance.Individual](),
+	"IndividualResponse":      reflect.TypeFor[handlers.IndividualResponse](),
 	"Error": reflect.TypeFor[struct {
 		ErrorCode        int    `json:"errorCode"`
 		ErrorDescription string `json:"errorDescription"`
@@ -215,7 +216,7 @@ func TestOpenAPIOperationsUseTheHandlersTypes(t *testing.T) {
 		{"delete", b + "/credential/history/{credentialExchangeId}", "", "204", ""},
 		{"put", b + "/credential/history/{credentialExchangeId}", "DeferredIssueRequest", "200", "HistoryResponse"},
 		{"get", b + "/credential/history/{credentialExchangeId}/offer-qr", "", "200", ""},
-		{"put", b + "/credential/history/{credentialExchangeId}/revocation-status", "", "501", ""},
+		{"put", b + "/credential/history/{credentialExchangeId}/revocation-status", "RevocationStatusRequest", "200", "HistoryResponse"},
 	}
 	for _, tt := range tests {
 		node, ok := doc.Paths[tt.path][tt.method]

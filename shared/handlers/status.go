@@ -27,23 +27,15 @@ const (
 )
 
 // Status is the router of the StatusFunction: history read, list, delete, the offer as a QR code, and the
-// revocation status route (answered 501 until revocation is built).
+// revocation status route (status list routes).
 func Status(d *Deps) *apigw.Router {
 	r := d.router("status")
 	r.Handle(http.MethodGet, RouteHistory, apigw.Admin, d.listHistory)
 	r.Handle(http.MethodGet, RouteHistoryX, apigw.Admin, d.getHistory)
 	r.Handle(http.MethodDelete, RouteHistoryX, apigw.Admin, d.deleteHistory)
 	r.Handle(http.MethodGet, RouteOfferQR, apigw.Admin, d.offerQR)
-	r.Handle(http.MethodPut, RouteRevocationStatus, apigw.Admin, notImplemented(
-		"changing the revocation status is not implemented yet (status lists arrive with issue 6)"))
+	NewStatusListRoutes(d).RegisterRevocation(r)
 	return r
-}
-
-// notImplemented answers 501 with an honest description.
-func notImplemented(description string) apigw.HandlerFunc {
-	return func(context.Context, *apigw.Request) (apigw.Response, error) {
-		return apigw.Response{}, apigw.Errorf(http.StatusNotImplemented, "not_implemented", "%s", description)
-	}
 }
 
 const historyWhat = "credential history record"

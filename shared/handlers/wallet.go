@@ -118,6 +118,11 @@ func (w *Wallet) build(signer issuance.CredentialSigner) (*issuance.WalletServic
 	if w.deps.Events != nil {
 		opts = append(opts, issuance.WithWalletEvents(w.deps.Events))
 	}
+	alloc, err := w.statusListRoutes().Allocator()
+	if err != nil {
+		return nil, fmt.Errorf("build wallet service: %w", err)
+	}
+	opts = append(opts, issuance.WithStatusAllocator(alloc))
 	svc, err := issuance.NewWalletService(w.cfg, w.deps.Store, signer, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("build wallet service: %w", err)

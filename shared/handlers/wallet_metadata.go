@@ -39,6 +39,7 @@ type cachedDocument struct {
 func Metadata(w *Wallet) *apigw.Router {
 	r := w.deps.router("metadata")
 	w.RegisterMetadata(r)
+	w.statusListRoutes().RegisterStatusList(r)
 	return r
 }
 
