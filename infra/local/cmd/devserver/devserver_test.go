@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 )
 
 func TestAdminAPIKey(t *testing.T) {
@@ -384,6 +390,7 @@ func TestDevserverSmoke(t *testing.T) {
 	if status, _ := getJSON(t, "POST", base+adminBase+"/credential/issue", "wrong-key", sampleInlineOffer); status != 401 {
 		t.Errorf("a wrong key got %d, want 401", status)
 	}
+	deferredCompletionThroughEventBridge(t, base, key)
 	endpoints := d.stackEndpoints(t)
 	d.stop(t)
 	for _, ep := range endpoints {
@@ -439,4 +446,67 @@ func TestDevserverRefusesTakenPort(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "data")); err == nil {
 		t.Error("the local stack was started despite the taken port")
 	}
+}
+
+// deferredCompletionThroughEventBridge completes a Deferred exchange the way an organisation's system would: a
+// DeferredCredentialReady event put with the AWS SDK on the local event bus, which the template's rule delivers
+// to DeferredIssueFunction.
+func deferredCompletionThroughEventBridge(t *testing.T, base, key string) {
+	t.Helper()
+	status, def := getJSON(t, "POST", base+adminBase+"/credential-definition", key, sampleDefinition)
+	defID := fmt.Sprint(def["credentialDefinition"].(map[string]any)["credentialDefinitionId"])
+	if status != 201 || defID == "" {
+		t.Fatalf("create definition: %d %v", status, def)
+	}
+	status, issued := getJSON(t, "POST", base+adminBase+"/credential/issue", key,
+		`{"issuanceMode":"Deferred","credentialDefinitionId":"`+defID+`"}`)
+	if status != 200 {
+		t.Fatalf("deferred offer: %d %v", status, issued)
+	}
+	exchangeID := fmt.Sprint(issued["credentialHistory"].(map[string]any)["credentialExchangeId"])
+	client := eventbridge.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(base),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	detail := `{"credentialExchangeId":"` + exchangeID + `","credential":{"credentialSubject":{"given_name":"Erika","family_name":"Mustermann"}}}`
+	out, err := client.PutEvents(context.Background(), &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+		Source: aws.String("com.example.hr"), DetailType: aws.String("DeferredCredentialReady"), Detail: aws.String(detail),
+		EventBusName: aws.String("local")}}})
+	if err != nil || out.FailedEntryCount != 0 {
+		t.Fatalf("PutEvents: %v %+v", err, out)
+	}
+	eventID := aws.ToString(out.Entries[0].EventId)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, listed := getJSON(t, "GET", base+"/_local/events", "", "")
+		if delivered(listed, eventID) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("event %s not delivered within 30 s: %v", eventID, listed)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	status, rec := getJSON(t, "GET", base+adminBase+"/credential/history/"+exchangeID, key, "")
+	if got := fmt.Sprint(rec["credentialHistory"].(map[string]any)["credentialStatus"]); status != 200 || got != "ready" {
+		t.Errorf("after the DeferredCredentialReady event: %d, credentialStatus %q, want ready", status, got)
+	}
+}
+
+// delivered reports whether GET /_local/events lists eventID as delivered to DeferredIssueFunction.
+func delivered(listed map[string]any, eventID string) bool {
+	evs, _ := listed["events"].([]any)
+	for _, e := range evs {
+		rec, _ := e.(map[string]any)
+		ev, _ := rec["event"].(map[string]any)
+		if ev["id"] != eventID {
+			continue
+		}
+		ds, _ := rec["deliveries"].([]any)
+		for _, d := range ds {
+			dm, _ := d.(map[string]any)
+			if dm["function"] == "DeferredIssueFunction" && dm["delivered"] == true {
+				return true
+			}
+		}
+	}
+	return false
 }
