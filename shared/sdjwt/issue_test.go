@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
 )
 
 func TestIssueReferenceRoundTrip(t *testing.T) {
@@ -235,5 +237,162 @@ func TestAllTopLevelPolicy(t *testing.T) {
 	}
 	if !reflect.DeepEqual(v.Claims["address"], map[string]any{"x": "y"}) {
 		t.Errorf("address = %v", v.Claims["address"])
+	}
+}
+
+func TestIssueRegisteredClaims(t *testing.T) {
+	signer, pub := newLocalSigner(t)
+	holder, holderPub := newHolder(t)
+	privJWK, err := jwk.FromRaw(holder) // a private key as cnf input must still publish only the public part
+	if err != nil {
+		t.Fatal(err)
+	}
+	iat := time.Unix(1700000000, 0)
+	status := &StatusReference{Index: 7, URI: "https://i.example/status-lists/3"}
+	wantCNF := canonical(t, map[string]any{"jwk": jwkMembers(t, holderPub)})
+	tests := []struct {
+		name string
+		vc   VC
+		want map[string]string // claim -> canonical JSON; "" means absent
+	}{
+		{"every registered claim",
+			VC{Issuer: "https://i.example", Type: "urn:t", IssuedAt: iat, NotBefore: iat.Add(time.Minute),
+				Expiry: iat.Add(time.Hour), HolderKey: holderPub, Status: status, Claims: map[string]any{"a": "b"}},
+			map[string]string{"iss": `"https://i.example"`, "vct": `"urn:t"`, "iat": "1700000000", "nbf": "1700000060",
+				"exp": "1700003600", "cnf": wantCNF, "status": `{"status_list":{"idx":7,"uri":"https://i.example/status-lists/3"}}`}},
+		{"optional claims omitted",
+			VC{Issuer: "https://i.example", Type: "urn:t", IssuedAt: iat, Claims: map[string]any{"a": "b"}},
+			map[string]string{"iss": `"https://i.example"`, "vct": `"urn:t"`, "iat": "1700000000", "nbf": "", "exp": "",
+				"cnf": "", "status": ""}},
+		{"private holder key publishes its public part",
+			VC{Issuer: "https://i.example", Type: "urn:t", IssuedAt: iat, HolderKey: privJWK, Claims: map[string]any{"a": "b"}},
+			map[string]string{"cnf": wantCNF}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.vc.Policy = AllTopLevel(tc.vc.Claims)
+			iss, err := IssueVC(context.Background(), signer, tc.vc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := Parse(iss.SDJWT)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for claim, want := range tc.want {
+				got, ok := p.Payload[claim]
+				if want == "" {
+					if ok {
+						t.Errorf("%s = %s, want absent", claim, canonical(t, got))
+					}
+					continue
+				}
+				if !ok || canonical(t, got) != want {
+					t.Errorf("%s = %v, want %s (in the clear)", claim, got, want)
+				}
+			}
+			for _, d := range iss.Disclosures {
+				if IsReservedClaim(d.Name) {
+					t.Errorf("registered claim %s is a disclosure", d.Name)
+				}
+			}
+			at := iat.Add(2 * time.Minute)
+			if _, err := Verify(iss.SDJWT, WithIssuerKey(pub), clockAt(at)); err != nil {
+				t.Fatalf("verify: %v", err)
+			}
+		})
+	}
+}
+
+// jwkMembers returns the public members of an EC JWK (kty, crv, x, y).
+func jwkMembers(t *testing.T, key jwk.Key) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return map[string]any{"kty": m["kty"], "crv": m["crv"], "x": m["x"], "y": m["y"]}
+}
+
+func TestIssueDecoyCounts(t *testing.T) {
+	signer, _ := newLocalSigner(t)
+	vc, err := ReferenceCredential()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The reference credential has 7 disclosures in the top-level _sd and 3 in address's _sd.
+	tests := []struct {
+		name   string
+		opts   []Option
+		lo, hi int
+	}{
+		{"default range", nil, DefaultMinDecoys, DefaultMaxDecoys},
+		{"none", []Option{WithDecoys(0)}, 0, 0},
+		{"exactly 5", []Option{WithDecoys(5)}, 5, 5},
+		{"range 2..4", []Option{WithDecoyRange(2, 4)}, 2, 4},
+		{"maximum", []Option{WithDecoys(64)}, 64, 64},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			seen := map[int]bool{}
+			for range 40 {
+				iss, err := IssueVC(context.Background(), signer, vc, tc.opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				real := map[string]bool{}
+				for _, d := range iss.Disclosures {
+					real[d.Digest] = true
+				}
+				p, err := Parse(iss.SDJWT)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var addrSD []any
+				for _, d := range iss.Disclosures {
+					if d.Name == "address" {
+						var av map[string]any
+						if err := json.Unmarshal(d.Value, &av); err != nil {
+							t.Fatal(err)
+						}
+						addrSD, _ = av["_sd"].([]any)
+					}
+				}
+				for _, arr := range []struct {
+					sd   []any
+					real int
+				}{{p.Payload["_sd"].([]any), 7}, {addrSD, 3}} {
+					decoys := 0
+					for _, dg := range arr.sd {
+						s, _ := dg.(string)
+						if len(s) != 43 {
+							t.Fatalf("digest %q is not a base64url SHA-256", s)
+						}
+						if !real[s] {
+							decoys++
+						}
+					}
+					if len(arr.sd)-decoys != arr.real {
+						t.Fatalf("_sd holds %d real digests, want %d", len(arr.sd)-decoys, arr.real)
+					}
+					if decoys < tc.lo || decoys > tc.hi {
+						t.Fatalf("%d decoys, want %d..%d", decoys, tc.lo, tc.hi)
+					}
+					seen[decoys] = true
+				}
+			}
+			if tc.hi > tc.lo && len(seen) < 2 {
+				t.Errorf("decoy count never varies within %d..%d: %v", tc.lo, tc.hi, seen)
+			}
+		})
+	}
+	for _, bad := range []Option{WithDecoys(-1), WithDecoys(65), WithDecoyRange(0, 65)} {
+		if _, err := IssueVC(context.Background(), signer, vc, bad); !errors.Is(err, ErrInvalidClaims) {
+			t.Errorf("out-of-range decoy option: err = %v, want ErrInvalidClaims", err)
+		}
 	}
 }
