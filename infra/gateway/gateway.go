@@ -271,6 +271,10 @@ func (g *Gateway) serveAPI(w http.ResponseWriter, r *http.Request) {
 	for k, vs := range resp.header {
 		w.Header()[k] = vs
 	}
+	if w.Header().Get("Content-Type") == "" && len(resp.body) > 0 {
+		// API Gateway labels a proxy response without a Content-Type as JSON; net/http would sniff instead.
+		w.Header().Set("Content-Type", "application/json")
+	}
 	w.Header().Set(RequestIDHeader, requestID)
 	w.WriteHeader(resp.status)
 	if _, err := w.Write(resp.body); err != nil {

@@ -270,6 +270,9 @@ func TestResponseConversion(t *testing.T) {
 		{name: "204 empty", respond: func(context.Context, []byte) ([]byte, error) {
 			return json.Marshal(events.APIGatewayProxyResponse{StatusCode: 204})
 		}, wantStatus: 204, wantBody: []byte{}},
+		{name: "no Content-Type is labelled JSON", respond: func(context.Context, []byte) ([]byte, error) {
+			return json.Marshal(events.APIGatewayProxyResponse{StatusCode: 200, Body: "<p>x</p>"})
+		}, wantStatus: 200, wantBody: []byte("<p>x</p>"), wantHeader: map[string][]string{"Content-Type": {"application/json"}}},
 		{name: "400 passes through", respond: func(context.Context, []byte) ([]byte, error) {
 			return proxyResponse(400, `{"error":"invalid_request"}`)
 		}, wantStatus: 400, wantBody: []byte(`{"error":"invalid_request"}`)},
