@@ -2,6 +2,7 @@ package sdjwt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -111,19 +112,28 @@ func TestPropertyIssueVerifyRoundTrip(t *testing.T) {
 	signer, pub := newLocalSigner(t)
 	holder, holderPub := newHolder(t)
 	now := time.Unix(1700000000, 0)
-	exercised, disclosures := 0, 0
+	exercised, disclosures, conflicts, refused := 0, 0, 0, 0
 	for seed := range uint64(300) {
 		g := &treeGen{r: rand.New(rand.NewPCG(seed, 0x5d))}
 		claims := g.object(0, nil)
 		policy, err := NewPolicy(g.rules)
 		if err != nil {
 			// Random rules can contradict each other (object vs array at one path).
+			if !errors.Is(err, ErrInvalidPolicy) {
+				t.Fatalf("seed %d: NewPolicy: %v, want ErrInvalidPolicy", seed, err)
+			}
+			conflicts++
 			continue
 		}
 		vc := VC{Issuer: "https://i.example", Type: "T", IssuedAt: now, HolderKey: holderPub, Claims: claims, Policy: policy}
 		iss, err := IssueVC(context.Background(), signer, vc)
+		// A rule that walks into a value of the wrong kind (members of a scalar, elements of an object) is an
+		// issuance error by design; every other tree and policy must issue.
+		if fits := policyFits(claims, g.rules); fits != (err == nil) || (err != nil && !errors.Is(err, ErrInvalidClaims)) {
+			t.Fatalf("seed %d: policy fits the claims = %v, but IssueVC: %v", seed, fits, err)
+		}
 		if err != nil {
-			// A rule naming members of a scalar is an issuance error by design.
+			refused++
 			continue
 		}
 		exercised++
@@ -159,5 +169,51 @@ func TestPropertyIssueVerifyRoundTrip(t *testing.T) {
 	if exercised < 200 || disclosures < 300 {
 		t.Fatalf("generator too weak: %d trees issued, %d disclosures", exercised, disclosures)
 	}
-	t.Logf("%d trees issued, %d disclosures", exercised, disclosures)
+	t.Logf("%d trees issued, %d disclosures; %d conflicting policies, %d misfitting claim trees refused",
+		exercised, disclosures, conflicts, refused)
+}
+
+// policyFits is the test's own statement of when IssueVC accepts a claim tree: every rule's path, walked from
+// the top, meets an object at each name and an array at each index or null (every element), until the path ends
+// or the claim tree has no such member or element.
+func policyFits(claims map[string]any, rules []ClaimRule) bool {
+	for _, r := range rules {
+		if !pathFits(claims, r.Path) {
+			return false
+		}
+	}
+	return true
+}
+
+func pathFits(v any, path ClaimPath) bool {
+	if len(path) == 0 {
+		return true
+	}
+	switch e := path[0]; e.Kind {
+	case PathName:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return false
+		}
+		child, ok := m[e.Name]
+		return !ok || pathFits(child, path[1:])
+	case PathIndex:
+		a, ok := v.([]any)
+		if !ok {
+			return false
+		}
+		return e.Index >= len(a) || pathFits(a[e.Index], path[1:])
+	case PathAll:
+		a, ok := v.([]any)
+		if !ok {
+			return false
+		}
+		for _, el := range a {
+			if !pathFits(el, path[1:]) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
