@@ -382,7 +382,7 @@ func (b *builder) appendObjectBody(dst []byte, obj map[string]any, n *node, top 
 		if child != nil && child.sd {
 			d, err := b.disclose(name, false, v, child, depth)
 			if err != nil {
-				return dst, err
+				return dst, atClaim(err, Name(name))
 			}
 			digests = append(digests, d)
 			continue
@@ -394,7 +394,7 @@ func (b *builder) appendObjectBody(dst []byte, obj map[string]any, n *node, top 
 		dst = b.enc.colon(appendString(dst, name))
 		var err error
 		if dst, err = b.appendValue(dst, v, child, depth+1); err != nil {
-			return dst, err
+			return dst, atClaim(err, Name(name))
 		}
 	}
 	if len(digests) > 0 {
@@ -427,19 +427,16 @@ func (b *builder) appendObjectBody(dst []byte, obj map[string]any, n *node, top 
 
 // appendValue writes v, applying rule n to its members or elements.
 func (b *builder) appendValue(dst []byte, v any, n *node, depth int) ([]byte, error) {
-	if n == nil || (n.members == nil && n.all == nil && n.elements == nil) {
+	if !n.hasRules() {
 		return b.enc.appendValue(dst, v, depth)
+	}
+	if err := n.misfit(v); err != nil {
+		return dst, err
 	}
 	switch x := v.(type) {
 	case map[string]any:
-		if n.all != nil || n.elements != nil {
-			return dst, fmt.Errorf("%w: policy expects an array where the claims hold an object", ErrInvalidClaims)
-		}
 		return b.appendObjectBody(dst, x, n, false, depth)
 	case []any:
-		if n.members != nil {
-			return dst, fmt.Errorf("%w: policy expects an object where the claims hold an array", ErrInvalidClaims)
-		}
 		if depth > maxJSONDepth {
 			return dst, fmt.Errorf("%w: nesting deeper than %d", ErrInvalidClaims, maxJSONDepth)
 		}
@@ -452,7 +449,7 @@ func (b *builder) appendValue(dst []byte, v any, n *node, depth int) ([]byte, er
 			if en != nil && en.sd {
 				d, err := b.disclose("", true, el, en, depth)
 				if err != nil {
-					return dst, err
+					return dst, atClaim(err, Index(i))
 				}
 				dst = append(dst, '{')
 				dst = b.enc.colon(append(dst, `"..."`...))
@@ -463,12 +460,12 @@ func (b *builder) appendValue(dst []byte, v any, n *node, depth int) ([]byte, er
 			}
 			var err error
 			if dst, err = b.appendValue(dst, el, en, depth+1); err != nil {
-				return dst, err
+				return dst, atClaim(err, Index(i))
 			}
 		}
 		return append(dst, ']'), nil
-	default:
-		return dst, fmt.Errorf("%w: policy names members of a claim that is neither object nor array", ErrInvalidClaims)
+	default: // n.misfit refused every other kind
+		return dst, fmt.Errorf("%w: claim of kind %s", ErrInvalidClaims, kindOf(v))
 	}
 }
 

@@ -396,3 +396,73 @@ func TestIssueDecoyCounts(t *testing.T) {
 		}
 	}
 }
+
+func TestIssueNamesMisfittingClaim(t *testing.T) {
+	signer, _ := newLocalSigner(t)
+	rule := func(path ...PathElement) ClaimRule { return ClaimRule{Path: path, LimitDisclosure: true} }
+	tests := []struct {
+		name   string
+		claims map[string]any
+		rules  []ClaimRule
+		want   string // the error names this claim path and says what to send
+		// valueFault: the claims fit the policy's shape, a value cannot be issued.
+		valueFault bool
+	}{
+		{"members of a string", map[string]any{"address": "Secret Street 1"},
+			ReferenceRules(), "claim address: invalid claims: the disclosure policy has rules for members or elements of it but it is a string: send an object or array here, or change the credential definition's claim paths", false},
+		{"elements of an object", map[string]any{"nationalities": map[string]any{"first": "Secretland"}},
+			ReferenceRules(), "claim nationalities: invalid claims: the disclosure policy has rules for elements of it but it is an object: send an array here, or change the credential definition's claim paths", false},
+		{"members of an array", map[string]any{"address": []any{"Secret Street 1"}},
+			ReferenceRules(), "claim address: invalid claims: the disclosure policy has rules for members of it but it is an array: send an object here, or change the credential definition's claim paths", false},
+		{"deep in an array", map[string]any{"a": []any{map[string]any{"b": map[string]any{"c": 1.0}}, map[string]any{"b": 42.0}}},
+			[]ClaimRule{rule(Name("a"), AllElements(), Name("b"), Name("c"))}, "claim a[1].b: invalid claims: the disclosure policy has rules for members or elements of it but it is a number", false},
+		{"null under a disclosed claim", map[string]any{"address": nil},
+			ReferenceRules(), "claim address: invalid claims: the disclosure policy has rules for members or elements of it but it is null", false},
+		{"non-finite number in a disclosure", map[string]any{"x": map[string]any{"y": inf()}},
+			[]ClaimRule{rule(Name("x"))}, "claim x: invalid claims: non-finite number", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			policy, err := NewPolicy(tc.rules)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vc := VC{Issuer: "https://i.example", Type: "T", IssuedAt: time.Unix(1700000000, 0), Claims: tc.claims, Policy: policy}
+			_, issueErr := IssueVC(context.Background(), signer, vc)
+			errs := []error{issueErr}
+			// Check looks at the shape of the claims only; value faults are IssueVC's to find.
+			if checkErr := policy.Check(tc.claims); tc.valueFault {
+				if checkErr != nil {
+					t.Errorf("Check = %v, want nil (the shape fits)", checkErr)
+				}
+			} else {
+				errs = append(errs, checkErr)
+			}
+			for _, err := range errs {
+				if !errors.Is(err, ErrInvalidClaims) {
+					t.Fatalf("err = %v, want ErrInvalidClaims", err)
+				}
+				if !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("err = %q, want it to contain %q", err, tc.want)
+				}
+				for _, secret := range []string{"Secret", "42"} {
+					if strings.Contains(err.Error(), secret) {
+						t.Errorf("err = %q leaks a claim value", err)
+					}
+				}
+			}
+		})
+	}
+	// Claims that fit pass the check.
+	ref, err := ReferenceCredential()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ref.Policy.Check(ref.Claims); err != nil {
+		t.Errorf("reference credential: Check = %v", err)
+	}
+	var none *Policy
+	if err := none.Check(map[string]any{"a": "b"}); err != nil {
+		t.Errorf("nil policy: Check = %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -257,6 +258,135 @@ func (p *Policy) rootNode() *node {
 		return nil
 	}
 	return p.root
+}
+
+// Check reports whether subject fits the policy, as IssueVC will find it: every claim the policy has member rules
+// for is an object, every claim it has element rules for (an index or null) is an array. The error wraps
+// ErrInvalidClaims, names the claim path (never a value) and says what to send instead; call it when claims
+// are accepted, so that a misfit is refused then rather than when the wallet asks for the credential.
+func (p *Policy) Check(subject map[string]any) error {
+	if err := checkObject(subject, p.rootNode(), 0); err != nil {
+		return fmt.Errorf("check claims: %w", err)
+	}
+	return nil
+}
+
+func checkObject(obj map[string]any, n *node, depth int) error {
+	if n == nil || len(n.members) == 0 {
+		return nil
+	}
+	if depth > maxJSONDepth {
+		return fmt.Errorf("%w: nesting deeper than %d", ErrInvalidClaims, maxJSONDepth)
+	}
+	names := make([]string, 0, len(n.members))
+	for name := range n.members {
+		names = append(names, name)
+	}
+	slices.Sort(names) // the order IssueVC meets them in, so both report the same claim first
+	for _, name := range names {
+		v, ok := obj[name]
+		if !ok {
+			continue
+		}
+		if err := checkValue(v, n.members[name], depth+1); err != nil {
+			return atClaim(err, Name(name))
+		}
+	}
+	return nil
+}
+
+func checkValue(v any, n *node, depth int) error {
+	if !n.hasRules() {
+		return nil
+	}
+	if err := n.misfit(v); err != nil {
+		return err
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		return checkObject(x, n, depth)
+	case []any:
+		if depth > maxJSONDepth {
+			return fmt.Errorf("%w: nesting deeper than %d", ErrInvalidClaims, maxJSONDepth)
+		}
+		for i, el := range x {
+			if err := checkValue(el, n.element(i), depth+1); err != nil {
+				return atClaim(err, Index(i))
+			}
+		}
+	}
+	return nil
+}
+
+// hasRules reports whether the policy says anything about the members or elements of the value at n.
+func (n *node) hasRules() bool {
+	return n != nil && (n.members != nil || n.all != nil || n.elements != nil)
+}
+
+// misfit explains why v cannot carry n's member or element rules, or returns nil when it can.
+func (n *node) misfit(v any) error {
+	const fix = "or change the credential definition's claim paths"
+	wantArray := n.all != nil || n.elements != nil
+	switch v.(type) {
+	case map[string]any:
+		if wantArray {
+			return fmt.Errorf("%w: the disclosure policy has rules for elements of it but it is an object: send an "+
+				"array here, %s", ErrInvalidClaims, fix)
+		}
+		return nil
+	case []any:
+		if n.members != nil {
+			return fmt.Errorf("%w: the disclosure policy has rules for members of it but it is an array: send an "+
+				"object here, %s", ErrInvalidClaims, fix)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: the disclosure policy has rules for members or elements of it but it is %s: send an "+
+		"object or array here, %s", ErrInvalidClaims, kindOf(v), fix)
+}
+
+// kindOf names the JSON kind of a claim value, for error messages (never the value itself).
+func kindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	case json.RawMessage:
+		return "raw JSON"
+	case float64, float32, int, int64, int32, uint, uint64, uint32, json.Number:
+		return "a number"
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
+// ClaimError locates an error in the claim tree of a credential: Path is the claim, never its value.
+type ClaimError struct {
+	// Path is the claim the error is about.
+	Path ClaimPath
+	// Err is what is wrong with it (wraps ErrInvalidClaims).
+	Err error
+}
+
+// Error names the claim path and the cause.
+func (e *ClaimError) Error() string { return "claim " + e.Path.String() + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *ClaimError) Unwrap() error { return e.Err }
+
+// atClaim adds a path element in front of err's claim path (errors bubble up from the deepest claim).
+func atClaim(err error, el PathElement) error {
+	if ce, ok := err.(*ClaimError); ok {
+		ce.Path = append(ClaimPath{el}, ce.Path...)
+		return ce
+	}
+	return &ClaimError{Path: ClaimPath{el}, Err: err}
 }
 
 // member returns the rule for object member name, or nil.
