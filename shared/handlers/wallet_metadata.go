@@ -31,6 +31,9 @@ type cachedDocument struct {
 	body  []byte
 	etag  string
 	built time.Time
+	// configurations are the credential configuration ids of the credential issuer metadata (nil for the other
+	// documents), so that an offer naming one it lacks can drop it (forgetStaleMetadata).
+	configurations map[string]bool
 }
 
 // Metadata is the router of the MetadataFunction's wallet routes: the three well-known documents (cached per
@@ -97,6 +100,12 @@ func (w *Wallet) cachedDocument(ctx context.Context, key string, needsKey bool, 
 	}
 	sum := sha256.Sum256(body)
 	doc = cachedDocument{body: body, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`, built: now}
+	if md, ok := v.(*oid4vci.CredentialIssuerMetadata); ok {
+		doc.configurations = make(map[string]bool, len(md.CredentialConfigurationsSupported))
+		for id := range md.CredentialConfigurationsSupported {
+			doc.configurations[id] = true
+		}
+	}
 	w.mu.Lock()
 	w.cache[key] = doc
 	w.mu.Unlock()
@@ -136,5 +145,26 @@ func (w *Wallet) credentialOffer(ctx context.Context, req *apigw.Request) (apigw
 	if err != nil {
 		return apigw.Response{}, err
 	}
+	w.forgetStaleMetadata(offer.CredentialConfigurationIDs)
 	return apigw.JSON(http.StatusOK, offer, "Cache-Control", "no-store")
+}
+
+// forgetStaleMetadata drops the cached credential issuer metadata when it lacks a configuration that an offer
+// served by this container names. A wallet fetches the metadata right after the offer; a definition created (or
+// a configuration first issued without one) after the document was cached must be in it then, not a TTL later,
+// or the wallet fails on its first try. The offer and the metadata are served by the same function, so the
+// container that answered the offer usually answers the metadata too.
+func (w *Wallet) forgetStaleMetadata(configurationIDs []string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	doc, ok := w.cache[RouteCredentialIssuerMetadata]
+	if !ok {
+		return
+	}
+	for _, id := range configurationIDs {
+		if !doc.configurations[id] {
+			delete(w.cache, RouteCredentialIssuerMetadata)
+			return
+		}
+	}
 }
