@@ -246,10 +246,12 @@ func (r *ExchangeRecord) Transition(to Status, now int64) error {
 	return nil
 }
 
-// EventDetail is the record as published in events: without claims, tokens, PINs, proofs or assertions.
+// EventDetail is the record as published in events: without claims, tokens, PINs, proofs or assertions, and
+// without the offer deep link (its offer id yields the pre-authorized code: whoever holds it can redeem the offer).
 func (r *ExchangeRecord) EventDetail() ExchangeRecord {
 	d := r.Clone()
 	d.UserPin = ""
+	d.CredentialOffer = ""
 	d.Credential = nil
 	d.Credentials = nil
 	d.CredentialToken = ""
