@@ -9,10 +9,12 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -263,6 +265,112 @@ func TestOurVerifierAcceptsNodeCredential(t *testing.T) {
 			t.Errorf("claim %s = %s, want %s", name, got, want)
 		}
 	}
+}
+
+func TestOurVerifierAcceptsNodePresentation(t *testing.T) {
+	holder, holderPub := newKey(t)
+	holderJWK, err := jwk.FromRaw(holder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Truncate(time.Second)
+	const aud, nonce = "https://verifier.example", "node-kb-nonce-5521"
+	payload := map[string]any{
+		"iss": "https://issuer.example.org", "vct": "urn:example:pid", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+		"cnf":           map[string]any{"jwk": holderPub},
+		"given_name":    "Max",
+		"family_name":   "Muster",
+		"address":       map[string]any{"street_address": "Hauptstr. 1", "locality": "Berlin", "country": "DE"},
+		"nationalities": []any{"DE", "AT"},
+		"age":           42,
+	}
+	frame := map[string]any{
+		"_sd":           []any{"given_name", "address", "age"},
+		"address":       map[string]any{"_sd": []any{"street_address", "locality"}},
+		"nationalities": map[string]any{"_sd": []any{0, 1}},
+	}
+	var out struct {
+		SDJWT        string          `json:"sdjwt"`
+		Presentation string          `json:"presentation"`
+		IssuerJWK    json.RawMessage `json:"issuerJwk"`
+	}
+	runScript(t, "present.cjs", map[string]any{
+		"payload": payload, "disclosureFrame": frame, "holderPrivateJwk": holderJWK,
+		"presentationFrame": map[string]any{"given_name": true, "address": map[string]any{"locality": true},
+			"nationalities": map[string]any{"1": true}},
+		"kb": map[string]any{"aud": aud, "nonce": nonce, "iat": now.Unix()},
+	}, &out)
+	key, err := jwk.ParseKey(out.IssuerJWK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := sdjwt.Verify(out.Presentation, sdjwt.WithIssuerKey(key), sdjwt.WithKeyBinding(aud, nonce))
+	if err != nil {
+		t.Fatalf("our verifier rejects @sd-jwt/sd-jwt-vc's presentation: %v", err)
+	}
+	if v.KeyBinding == nil || v.KeyBinding.Audience != aud || v.KeyBinding.Nonce != nonce || !v.KeyBinding.IssuedAt.Equal(now) {
+		t.Errorf("key binding = %+v", v.KeyBinding)
+	}
+	want := map[string]string{
+		"given_name":    `"Max"`,
+		"family_name":   `"Muster"`,
+		"address":       `{"country":"DE","locality":"Berlin"}`,
+		"nationalities": `["AT"]`,
+		"age":           `null`,
+	}
+	for name, w := range want {
+		if got := canonical(t, v.Claims[name]); got != w {
+			t.Errorf("claim %s = %s, want %s", name, got, w)
+		}
+	}
+
+	// The same presentation must fail where a verifier's expectations or the presented disclosures differ.
+	kbAt := strings.LastIndexByte(out.Presentation, '~')
+	dropped := ""
+	for _, enc := range strings.Split(out.Presentation[:kbAt], "~")[1:] {
+		if d, err := sdjwt.ParseDisclosure(enc); err == nil && d.Name == "given_name" {
+			dropped = strings.Replace(out.Presentation, "~"+enc+"~", "~", 1) // a leaf: the rest still verifies
+		}
+	}
+	if dropped == "" {
+		t.Fatal("the presentation has no given_name disclosure")
+	}
+	added := out.Presentation[:kbAt+1] + extraDisclosure(t, out.SDJWT, out.Presentation) + "~" + out.Presentation[kbAt+1:]
+	tests := []struct {
+		name string
+		in   string
+		opts []sdjwt.VerifyOption
+	}{
+		{"other nonce", out.Presentation, []sdjwt.VerifyOption{sdjwt.WithKeyBinding(aud, "other")}},
+		{"other audience", out.Presentation, []sdjwt.VerifyOption{sdjwt.WithKeyBinding("https://evil.example", nonce)}},
+		{"a disclosure removed after binding", dropped, nil},
+		{"a disclosure added after binding", added, nil},
+		{"key binding required, credential alone", out.SDJWT, []sdjwt.VerifyOption{sdjwt.WithKeyBinding(aud, nonce)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := append([]sdjwt.VerifyOption{sdjwt.WithIssuerKey(key)}, tc.opts...)
+			if _, err := sdjwt.Verify(tc.in, opts...); !errors.Is(err, sdjwt.ErrKeyBinding) {
+				t.Fatalf("err = %v, want ErrKeyBinding", err)
+			}
+		})
+	}
+}
+
+// extraDisclosure returns a disclosure of the issued credential that the presentation does not carry.
+func extraDisclosure(t *testing.T, issued, presentation string) string {
+	t.Helper()
+	p, err := sdjwt.Parse(issued)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range p.Disclosures {
+		if d.Name == "age" && !strings.Contains(presentation, "~"+d.Encoded+"~") {
+			return d.Encoded
+		}
+	}
+	t.Fatal("the credential has no age disclosure")
+	return ""
 }
 
 // referenceFrame is ReferenceRules as an @sd-jwt disclosure frame.
