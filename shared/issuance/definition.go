@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
 	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
 )
 
@@ -188,7 +189,30 @@ func NormalizeClaims(claims []Claim) ([]Claim, error) {
 		}
 		return nil, invalid("claims", "%v", err)
 	}
+	if err := metadataClaims(out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// metadataClaims applies the wallet-facing rules of the issuer metadata's claims descriptions (OpenID4VCI 1.0
+// appendix B.3, e.g. an array addressed both with null and with an index), which are stricter than the disclosure
+// policy: the metadata leaves out a configuration that breaks them, so such a definition is refused here, naming
+// the first path that causes the conflict.
+func metadataClaims(claims []Claim) error {
+	descs := make([]oid4vci.ClaimDescription, 0, len(claims))
+	for i, c := range claims {
+		path, err := oid4vci.NormalizeClaimPath(c.Path)
+		if err != nil {
+			return invalid(fmt.Sprintf("claims[%d].path", i), "%v", err)
+		}
+		descs = append(descs, oid4vci.ClaimDescription{Path: path})
+		if _, err := oid4vci.ValidateClaims(descs); err != nil {
+			return invalid(fmt.Sprintf("claims[%d].path", i), "conflicts with an earlier path: %v; the issuer "+
+				"metadata cannot describe both, so address each array one way only", err)
+		}
+	}
+	return nil
 }
 
 // Policy compiles claims into the SD-JWT disclosure policy the credential is issued with.
