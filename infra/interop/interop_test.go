@@ -18,8 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/lestrrat-go/jwx/v2/jws"
 
+	"github.com/sdjwt-issuer/issuer/shared/keys"
 	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
 )
 
@@ -416,14 +419,74 @@ func TestNodeBenchScriptIssuesReference(t *testing.T) {
 	}
 }
 
-// BenchmarkNodeIssueReference reports @sd-jwt/sd-jwt-vc's time per issuance of the reference
-// credential (node-ns/op), to compare with sdjwt's BenchmarkIssueReference.
-func BenchmarkNodeIssueReference(b *testing.B) {
+// BenchmarkReferenceIssuanceGoals measures, in one run, the three figures the issuance goals compare, for the
+// reference credential (12 disclosures, nested address, 2-element array; no status reference, which
+// @sd-jwt/sd-jwt-vc would fetch): sdjwt.IssueVC with the shared/keys local signer (issue-ns/op), one raw ES256
+// JWS over the same issuer-signed payload (sign-ns/op), and @sd-jwt/sd-jwt-vc issuing the same claims with the
+// same disclosure frame on the same machine (node-ns/op). Issuance and the raw signature alternate inside the
+// loop, so machine load affects both alike. Goals: issue/sign below 2.5, node/issue at least 5. ns/op is one
+// issuance plus one raw signature.
+func BenchmarkReferenceIssuanceGoals(b *testing.B) {
 	vc, _ := reference(b)
-	var out struct {
+	signer, err := keys.NewLocal()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	first, err := sdjwt.IssueVC(ctx, signer, vc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(first.Disclosures) != sdjwt.ReferenceDisclosures {
+		b.Fatalf("reference credential has %d disclosures, want %d", len(first.Disclosures), sdjwt.ReferenceDisclosures)
+	}
+	payload, err := jwtPayload(first.JWT)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hdr := jws.NewHeaders()
+	if err := hdr.Set(jws.TypeKey, string(sdjwt.FormatDCSDJWT)); err != nil {
+		b.Fatal(err)
+	}
+	if err := hdr.Set(jws.KeyIDKey, signer.KeyID()); err != nil {
+		b.Fatal(err)
+	}
+	key := signer.CryptoSigner(ctx)
+	var issueTime, signTime time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := sdjwt.IssueVC(ctx, signer, vc); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := jws.Sign(payload, jws.WithKey(jwa.ES256, key, jws.WithProtectedHeaders(hdr))); err != nil {
+			b.Fatal(err)
+		}
+		issueTime += t1.Sub(t0)
+		signTime += time.Since(t1)
+	}
+	b.StopTimer()
+	issueNS := float64(issueTime.Nanoseconds()) / float64(b.N)
+	signNS := float64(signTime.Nanoseconds()) / float64(b.N)
+	var node struct {
 		USPerIssuance float64 `json:"usPerIssuance"`
 	}
-	n := max(b.N, 200)
-	runScript(b, "bench_issue.cjs", map[string]any{"payload": referencePayload(vc), "disclosureFrame": referenceFrame()}, &out, strconv.Itoa(n))
-	b.ReportMetric(out.USPerIssuance*1000, "node-ns/op")
+	runScript(b, "bench_issue.cjs", map[string]any{"payload": referencePayload(vc), "disclosureFrame": referenceFrame()},
+		&node, strconv.Itoa(min(max(b.N, 200), 2000)))
+	nodeNS := node.USPerIssuance * 1000
+	b.ReportMetric(issueNS, "issue-ns/op")
+	b.ReportMetric(signNS, "sign-ns/op")
+	b.ReportMetric(nodeNS, "node-ns/op")
+	b.ReportMetric(issueNS/signNS, "issue/sign")
+	b.ReportMetric(nodeNS/issueNS, "node/issue")
+}
+
+// jwtPayload decodes the payload segment of a compact JWS.
+func jwtPayload(jwt string) ([]byte, error) {
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		return nil, errors.New("not a compact JWS")
+	}
+	return base64.RawURLEncoding.DecodeString(parts[1])
 }
