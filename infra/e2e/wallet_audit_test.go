@@ -1,8 +1,17 @@
 package e2e
 
 import (
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
 	"testing"
+	"time"
 )
 
 // grantOf returns the pre-authorized code grant of an offer answer.
@@ -56,5 +65,360 @@ func TestMetadataListsAConfigurationOfferedAfterItWasCached(t *testing.T) {
 				t.Fatalf("the metadata lacks the offered configuration %v: %s", ids[0], md.raw)
 			}
 		})
+	}
+}
+
+// signedProof builds a key proof JWT by hand, so that a test can get any member wrong: header and claims as
+// given, signed ES256 with priv (a dummy signature when alg is none).
+func signedProof(t *testing.T, priv *ecdsa.PrivateKey, header, claims map[string]any) string {
+	t.Helper()
+	enc := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	input := enc(header) + "." + enc(claims)
+	if header["alg"] == "none" {
+		return input + ".AAAA" // unsigned, with a signature segment so that the alg itself is what fails
+	}
+	sum := sha256.Sum256([]byte(input))
+	r, s, err := ecdsa.Sign(rand.Reader, priv, sum[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// publicJWK is the public JWK members of h.
+func (h holder) publicJWK(t *testing.T) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(h.pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// privateJWK is h's key with its private member d.
+func (h holder) privateJWK(t *testing.T) map[string]any {
+	t.Helper()
+	m := h.publicJWK(t)
+	m["d"] = base64.RawURLEncoding.EncodeToString(h.priv.D.FillBytes(make([]byte, 32)))
+	return m
+}
+
+// redeem fetches the offer of link and redeems its code with the form parameters kv (tx_code, user_pin...).
+func (is *issuer) redeem(t *testing.T, link string, kv ...string) *response {
+	t.Helper()
+	offer := is.do(http.MethodGet, offerURI(t, link), nil)
+	code, _ := grantOf(t, offer)["pre-authorized_code"].(string)
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:pre-authorized_code"}, "pre-authorized_code": {code}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		form.Set(kv[i], kv[i+1])
+	}
+	return is.postForm("/token", form)
+}
+
+// TestWalletTokenErrorPaths: over HTTP, every refusal of the token endpoint, with the record left as it was by
+// those that change nothing, and the tx_code cap killing the code and denying the exchange.
+func TestWalletTokenErrorPaths(t *testing.T) {
+	is := startIssuer(t)
+	defID := is.definition()
+	subject := map[string]any{"credentialSubject": erika}
+	grant := "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+
+	t.Run("unexpected tx_code", func(t *testing.T) {
+		exID, link := is.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": defID, "credential": subject})
+		offer := is.do(http.MethodGet, offerURI(t, link), nil)
+		code, _ := grantOf(t, offer)["pre-authorized_code"].(string)
+		before := is.history(exID)
+		for _, param := range []string{"tx_code", "user_pin"} {
+			r := is.postForm("/token", url.Values{"grant_type": {grant}, "pre-authorized_code": {code}, param: {"4821"}})
+			if r.status != http.StatusBadRequest || r.str("error") != "invalid_request" || !strings.Contains(r.str("error_description"), "tx_code") {
+				t.Fatalf("%s: got %d %s, want 400 invalid_request naming tx_code", param, r.status, r.raw)
+			}
+		}
+		if after := is.history(exID); !reflect.DeepEqual(before, after) {
+			t.Errorf("record changed by refused requests:\n%v\n%v", before, after)
+		}
+		if r := is.postForm("/token", url.Values{"grant_type": {grant}, "pre-authorized_code": {code}}); r.status != http.StatusOK {
+			t.Errorf("the code died of refused requests: %d %s", r.status, r.raw)
+		}
+	})
+
+	t.Run("draft-12 user_pin", func(t *testing.T) {
+		exID, link := is.issue(map[string]any{"issuanceMode": "InTime", "userPin": "4821", "credentialDefinitionId": defID, "credential": subject})
+		if r := is.redeem(t, link, "user_pin", "0000"); r.status != http.StatusBadRequest || r.str("error") != "invalid_grant" {
+			t.Fatalf("wrong user_pin: %d %s", r.status, r.raw)
+		}
+		offer := is.do(http.MethodGet, offerURI(t, link), nil)
+		code, _ := grantOf(t, offer)["pre-authorized_code"].(string)
+		r := is.postForm("/token", url.Values{"grant_type": {grant}, "pre-authorized_code": {code}, "user_pin": {"4821"}})
+		if r.status != http.StatusOK || r.str("access_token") == "" || r.str("c_nonce") == "" {
+			t.Fatalf("right user_pin: %d %s", r.status, r.raw)
+		}
+		if s := is.history(exID)["status"]; s != "offer_received" {
+			t.Errorf("status %v", s)
+		}
+	})
+
+	t.Run("wrong tx_code cap", func(t *testing.T) {
+		exID, link := is.issue(map[string]any{"issuanceMode": "InTime", "userPin": "4821", "credentialDefinitionId": defID, "credential": subject})
+		offer := is.do(http.MethodGet, offerURI(t, link), nil)
+		code, _ := grantOf(t, offer)["pre-authorized_code"].(string)
+		wrong := url.Values{"grant_type": {grant}, "pre-authorized_code": {code}, "tx_code": {"0000"}}
+		var last *response
+		for i := 0; i < 20; i++ {
+			last = is.postForm("/token", wrong)
+			if last.status != http.StatusBadRequest || last.str("error") != "invalid_grant" {
+				t.Fatalf("wrong tx_code %d: %d %s", i+1, last.status, last.raw)
+			}
+			if strings.Contains(last.str("error_description"), "last attempt") {
+				break
+			}
+		}
+		if !strings.Contains(last.str("error_description"), "last attempt") {
+			t.Fatalf("no cap after 20 wrong tx_codes: %s", last.raw)
+		}
+		rec := is.history(exID)
+		if rec["status"] != "issuance_denied" || !strings.Contains(rec["issuanceDeniedReason"].(string), "tx_code") {
+			t.Errorf("record after the cap: status %v reason %v", rec["status"], rec["issuanceDeniedReason"])
+		}
+		right := is.postForm("/token", url.Values{"grant_type": {grant}, "pre-authorized_code": {code}, "tx_code": {"4821"}})
+		if right.status != http.StatusBadRequest || right.str("error") != "invalid_grant" {
+			t.Errorf("right tx_code after the cap: %d %s", right.status, right.raw)
+		}
+		if gone := is.do(http.MethodGet, offerURI(t, link), nil); gone.status != http.StatusNotFound {
+			t.Errorf("offer of a dead code: %d %s", gone.status, gone.raw)
+		}
+		if strings.Contains(string(last.raw), code) || strings.Contains(string(last.raw), "0000") {
+			t.Errorf("error answer repeats a secret: %s", last.raw)
+		}
+	})
+
+	t.Run("used code", func(t *testing.T) {
+		_, link := is.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": defID, "credential": subject})
+		offer := is.do(http.MethodGet, offerURI(t, link), nil)
+		code, _ := grantOf(t, offer)["pre-authorized_code"].(string)
+		form := url.Values{"grant_type": {grant}, "pre-authorized_code": {code}}
+		if first := is.postForm("/token", form); first.status != http.StatusOK {
+			t.Fatalf("first redemption %d %s", first.status, first.raw)
+		}
+		if again := is.postForm("/token", form); again.status != http.StatusBadRequest || again.str("error") != "invalid_grant" {
+			t.Errorf("second redemption %d %s", again.status, again.raw)
+		}
+	})
+}
+
+// TestWalletCredentialErrorPaths: over HTTP, every way a credential request can be refused, each answered with
+// the spec's error code and an error_description naming what failed; none of them changes the record or uses up
+// the c_nonce, so the wallet's corrected request then succeeds, and the record shows cnf, proof, proofType, jti and
+// credentialToken of that request.
+func TestWalletCredentialErrorPaths(t *testing.T) {
+	is := startIssuer(t)
+	defID := is.definition()
+	exID, link := is.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": defID,
+		"credential": map[string]any{"credentialSubject": erika}})
+	tok := is.redeem(t, link)
+	if tok.status != http.StatusOK {
+		t.Fatalf("token %d %s", tok.status, tok.raw)
+	}
+	access := tok.str("access_token")
+	nonce := is.do(http.MethodPost, "/nonce", nil).str("c_nonce")
+	h := newHolder(t)
+	now := time.Now().Unix()
+	hdr := func(mod func(map[string]any)) map[string]any {
+		m := map[string]any{"typ": "openid4vci-proof+jwt", "alg": "ES256", "jwk": h.publicJWK(t)}
+		if mod != nil {
+			mod(m)
+		}
+		return m
+	}
+	claims := func(mod func(map[string]any)) map[string]any {
+		m := map[string]any{"aud": is.url, "iat": now, "nonce": nonce}
+		if mod != nil {
+			mod(m)
+		}
+		return m
+	}
+	proofs := func(p ...string) map[string]any {
+		return map[string]any{"credential_configuration_id": defID, "proofs": map[string]any{"jwt": p}}
+	}
+	good := signedProof(t, h.priv, hdr(nil), claims(nil))
+	tooMany := make([]string, 0, 11)
+	for i := 0; i < 11; i++ {
+		tooMany = append(tooMany, good)
+	}
+	tests := []struct {
+		name     string
+		body     map[string]any
+		wantCode string
+		wantDesc string
+	}{
+		{name: "no typ", body: proofs(signedProof(t, h.priv, hdr(func(m map[string]any) { delete(m, "typ") }), claims(nil))),
+			wantCode: "invalid_proof", wantDesc: "typ"},
+		{name: "wrong typ", body: proofs(signedProof(t, h.priv, hdr(func(m map[string]any) { m["typ"] = "JWT" }), claims(nil))),
+			wantCode: "invalid_proof", wantDesc: "typ"},
+		{name: "alg none", body: proofs(signedProof(t, h.priv, hdr(func(m map[string]any) { m["alg"] = "none" }), claims(nil))),
+			wantCode: "invalid_proof", wantDesc: "none"},
+		{name: "alg HS256", body: proofs(signedProof(t, h.priv, hdr(func(m map[string]any) { m["alg"] = "HS256" }), claims(nil))),
+			wantCode: "invalid_proof", wantDesc: "symmetric"},
+		{name: "unsupported alg", body: proofs(signedProof(t, h.priv, hdr(func(m map[string]any) { m["alg"] = "ES384" }), claims(nil))),
+			wantCode: "invalid_proof", wantDesc: "ES256"},
+		{name: "jwk and kid", body: proofs(signedProof(t, h.priv, hdr(func(m map[string]any) { m["kid"] = "k1" }), claims(nil))),
+			wantCode: "invalid_proof", wantDesc: "exactly one"},
+		{name: "kid only", body: proofs(signedProof(t, h.priv, hdr(func(m map[string]any) { delete(m, "jwk"); m["kid"] = "k1" }), claims(nil))),
+			wantCode: "invalid_proof", wantDesc: "jwk"},
+		{name: "no key", body: proofs(signedProof(t, h.priv, hdr(func(m map[string]any) { delete(m, "jwk") }), claims(nil))),
+			wantCode: "invalid_proof", wantDesc: "jwk"},
+		{name: "private key in jwk", body: proofs(signedProof(t, h.priv, hdr(func(m map[string]any) { m["jwk"] = h.privateJWK(t) }), claims(nil))),
+			wantCode: "invalid_proof", wantDesc: "private"},
+		{name: "signed by another key", body: proofs(signedProof(t, newHolder(t).priv, hdr(nil), claims(nil))),
+			wantCode: "invalid_proof", wantDesc: "signature"},
+		{name: "no aud", body: proofs(signedProof(t, h.priv, hdr(nil), claims(func(m map[string]any) { delete(m, "aud") }))),
+			wantCode: "invalid_proof", wantDesc: "aud"},
+		{name: "aud with a trailing slash", body: proofs(signedProof(t, h.priv, hdr(nil), claims(func(m map[string]any) { m["aud"] = is.url + "/" }))),
+			wantCode: "invalid_proof", wantDesc: "aud"},
+		{name: "no iat", body: proofs(signedProof(t, h.priv, hdr(nil), claims(func(m map[string]any) { delete(m, "iat") }))),
+			wantCode: "invalid_proof", wantDesc: "iat"},
+		{name: "iat an hour old", body: proofs(signedProof(t, h.priv, hdr(nil), claims(func(m map[string]any) { m["iat"] = now - 3600 }))),
+			wantCode: "invalid_proof", wantDesc: "iat"},
+		{name: "iat an hour ahead", body: proofs(signedProof(t, h.priv, hdr(nil), claims(func(m map[string]any) { m["iat"] = now + 3600 }))),
+			wantCode: "invalid_proof", wantDesc: "iat"},
+		{name: "no nonce", body: proofs(signedProof(t, h.priv, hdr(nil), claims(func(m map[string]any) { delete(m, "nonce") }))),
+			wantCode: "invalid_proof", wantDesc: "nonce"},
+		{name: "unknown nonce", body: proofs(signedProof(t, h.priv, hdr(nil), claims(func(m map[string]any) { m["nonce"] = "not-a-nonce" }))),
+			wantCode: "invalid_nonce", wantDesc: "nonce"},
+		{name: "second proof broken", body: proofs(good, "a.b.c"), wantCode: "invalid_proof", wantDesc: "proof 2"},
+		{name: "more proofs than batch_size", body: proofs(tooMany...), wantCode: "invalid_proof", wantDesc: "batch_size"},
+		{name: "singular proof with credential_configuration_id", body: map[string]any{"credential_configuration_id": defID,
+			"proof": map[string]any{"proof_type": "jwt", "jwt": good}}, wantCode: "invalid_proof", wantDesc: "proofs"},
+		{name: "unsupported proof type", body: map[string]any{"credential_configuration_id": defID,
+			"proofs": map[string]any{"ldp_vp": []any{map[string]any{}}}}, wantCode: "invalid_proof", wantDesc: "jwt"},
+		{name: "neither configuration nor identifier", body: map[string]any{"proofs": map[string]any{"jwt": []string{good}}},
+			wantCode: "invalid_credential_request", wantDesc: "credential_configuration_id"},
+		{name: "response encryption", body: map[string]any{"credential_configuration_id": defID, "proofs": map[string]any{"jwt": []string{good}},
+			"credential_response_encryption": map[string]any{"alg": "ECDH-ES", "enc": "A128GCM"}}, wantCode: "invalid_encryption_parameters", wantDesc: "encryption"},
+		{name: "unknown configuration", body: map[string]any{"credential_configuration_id": "other", "proofs": map[string]any{"jwt": []string{good}}},
+			wantCode: "unknown_credential_configuration", wantDesc: "credential_configuration_id"},
+		{name: "unknown identifier", body: map[string]any{"credential_identifier": "other", "proofs": map[string]any{"jwt": []string{good}}},
+			wantCode: "unknown_credential_identifier", wantDesc: "credential_identifier"},
+	}
+	before := is.history(exID)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := is.postJSON("/credential", access, tc.body)
+			if r.status != http.StatusBadRequest || r.str("error") != tc.wantCode {
+				t.Fatalf("got %d %s, want 400 %s", r.status, r.raw, tc.wantCode)
+			}
+			if !strings.Contains(r.str("error_description"), tc.wantDesc) {
+				t.Errorf("error_description %q does not mention %q", r.str("error_description"), tc.wantDesc)
+			}
+			if strings.Contains(string(r.raw), nonce) || strings.Contains(string(r.raw), access) {
+				t.Errorf("error answer repeats a secret: %s", r.raw)
+			}
+		})
+	}
+	if after := is.history(exID); !reflect.DeepEqual(before, after) {
+		t.Fatalf("refused credential requests changed the record:\n%v\n%v", before, after)
+	}
+
+	// the corrected request, with the c_nonce none of the refused ones used up
+	proof := signedProof(t, h.priv, hdr(nil), claims(func(m map[string]any) { m["jti"] = "proof-jti-1" }))
+	cred := is.postJSON("/credential", access, proofs(proof))
+	if cred.status != http.StatusOK || cred.str("notification_id") == "" {
+		t.Fatalf("corrected request %d %s", cred.status, cred.raw)
+	}
+	issued, _ := cred.json["credentials"].([]any)[0].(map[string]any)["credential"].(string)
+	rec := is.history(exID)
+	cnf, _ := rec["cnf"].(map[string]any)["jwk"].(map[string]any)
+	want := h.publicJWK(t)
+	if rec["status"] != "credential_issued" || rec["proofType"] != "jwt" || rec["jti"] != "proof-jti-1" ||
+		rec["proof"] != proof || rec["credentialToken"] != issued {
+		t.Errorf("record status %v proofType %v jti %v proof==sent %v credentialToken==issued %v", rec["status"],
+			rec["proofType"], rec["jti"], rec["proof"] == proof, rec["credentialToken"] == issued)
+	}
+	for _, m := range []string{"kty", "crv", "x", "y"} {
+		if cnf[m] != want[m] {
+			t.Errorf("record cnf.jwk.%s = %v, want %v", m, cnf[m], want[m])
+		}
+	}
+	again := is.postJSON("/credential", access, proofs(signedProof(t, h.priv, hdr(nil),
+		claims(func(m map[string]any) { m["nonce"] = is.do(http.MethodPost, "/nonce", nil).str("c_nonce") }))))
+	if again.status != http.StatusBadRequest || again.str("error") != "credential_request_denied" {
+		t.Errorf("second credential request %d %s", again.status, again.raw)
+	}
+}
+
+// TestWalletDraft13Errors: a draft-13 wallet's refused proof is answered in the draft's terms: invalid_proof with a
+// fresh c_nonce (drafts had no nonce endpoint), which the wallet's next proof then uses successfully.
+func TestWalletDraft13Errors(t *testing.T) {
+	is := startIssuer(t)
+	defID := is.definition()
+	_, link := is.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": defID,
+		"credential": map[string]any{"credentialSubject": erika}})
+	tok := is.redeem(t, link)
+	h := newHolder(t)
+	bad := is.postJSON("/credential", tok.str("access_token"), map[string]any{"format": "vc+sd-jwt", "vct": "PortableDocumentA1",
+		"proof": map[string]any{"proof_type": "jwt", "jwt": h.proof(t, is.url, "stale-nonce")}})
+	if bad.status != http.StatusBadRequest || bad.str("error") != "invalid_proof" || bad.str("c_nonce") == "" || bad.str("error_description") == "" {
+		t.Fatalf("draft-13 bad nonce: %d %s", bad.status, bad.raw)
+	}
+	ok := is.postJSON("/credential", tok.str("access_token"), map[string]any{"format": "vc+sd-jwt", "vct": "PortableDocumentA1",
+		"proof": map[string]any{"proof_type": "jwt", "jwt": h.proof(t, is.url, bad.str("c_nonce"))}})
+	if ok.status != http.StatusOK || ok.str("credential") == "" {
+		t.Fatalf("draft-13 retry with the error's c_nonce: %d %s", ok.status, ok.raw)
+	}
+}
+
+// TestWalletNotificationEvents: credential_failure keeps the status, credential_deleted moves it, each is 204 and
+// idempotent, and an event the status machine refuses is invalid_notification_request.
+func TestWalletNotificationEvents(t *testing.T) {
+	is := startIssuer(t)
+	defID := is.definition()
+	exID, link := is.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": defID,
+		"credential": map[string]any{"credentialSubject": erika}})
+	tok := is.redeem(t, link)
+	access := tok.str("access_token")
+	h := newHolder(t)
+	cred := is.postJSON("/credential", access, map[string]any{"credential_configuration_id": defID,
+		"proofs": map[string]any{"jwt": []string{h.proof(t, is.url, is.do(http.MethodPost, "/nonce", nil).str("c_nonce"))}}})
+	nid := cred.str("notification_id")
+	if cred.status != http.StatusOK || nid == "" {
+		t.Fatalf("credential %d %s", cred.status, cred.raw)
+	}
+	steps := []struct {
+		event      string
+		wantStatus int
+		wantError  string
+		wantRecord string
+	}{
+		{event: "credential_failure", wantStatus: 204, wantRecord: "credential_issued"},
+		{event: "credential_failure", wantStatus: 204, wantRecord: "credential_issued"},
+		{event: "credential_deleted", wantStatus: 204, wantRecord: "credential_deleted"},
+		{event: "credential_deleted", wantStatus: 204, wantRecord: "credential_deleted"},
+		{event: "credential_accepted", wantStatus: 400, wantError: "invalid_notification_request", wantRecord: "credential_deleted"},
+	}
+	for i, st := range steps {
+		r := is.postJSON("/notification", access, map[string]any{"notification_id": nid, "event": st.event,
+			"event_description": "storage full"})
+		if r.status != st.wantStatus || r.str("error") != st.wantError {
+			t.Fatalf("step %d %s: %d %s", i, st.event, r.status, r.raw)
+		}
+		if st.wantStatus == 204 && len(r.raw) != 0 {
+			t.Errorf("step %d: 204 with a body %s", i, r.raw)
+		}
+		if s := is.history(exID)["status"]; s != st.wantRecord {
+			t.Errorf("step %d %s: status %v, want %s", i, st.event, s, st.wantRecord)
+		}
 	}
 }
