@@ -23,6 +23,7 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
+	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
 )
 
 func TestMain(m *testing.M) { os.Exit(localstack.RunMain(m)) }
@@ -244,6 +245,126 @@ func TestKMSDown(t *testing.T) {
 			}
 			if tt.signErr != nil && !errors.Is(err, tt.signErr) {
 				t.Errorf("cause %v lost from %v", tt.signErr, err)
+			}
+		})
+	}
+}
+
+// The KMS signer is what sdjwt issues with: the credential carries the thumbprint kid and verifies with the
+// issuer's published JWK set, for both SD-JWT VC types.
+func TestKMSSignerIssuesSDJWTVC(t *testing.T) {
+	stack := localstack.ForTest(t)
+	s, err := keys.NewKMS(context.Background(), kmsClient(t, stack), stack.KeyAlias)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := keys.NewLocal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks := keys.PublicJWKS(other, s)
+	for _, format := range []sdjwt.Format{sdjwt.FormatDCSDJWT, sdjwt.FormatVCSDJWT} {
+		t.Run(string(format), func(t *testing.T) {
+			vc, err := sdjwt.ReferenceCredential()
+			if err != nil {
+				t.Fatal(err)
+			}
+			vc.IssuedAt = time.Now().Truncate(time.Second)
+			vc.Expiry = vc.IssuedAt.Add(time.Hour)
+			iss, err := sdjwt.IssueVC(context.Background(), s, vc, sdjwt.WithFormat(format))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := sdjwt.Verify(iss.SDJWT, sdjwt.WithIssuerKeySet(jwks))
+			if err != nil {
+				t.Fatalf("verify with the published JWK set: %v", err)
+			}
+			if v.Header["kid"] != s.KeyID() || v.Header["typ"] != string(format) || v.Header["alg"] != "ES256" {
+				t.Errorf("header = %v", v.Header)
+			}
+			if _, err := sdjwt.Verify(iss.SDJWT, sdjwt.WithIssuerKey(other.PublicJWK())); !errors.Is(err, sdjwt.ErrSignature) {
+				t.Errorf("verify with another key = %v, want ErrSignature", err)
+			}
+		})
+	}
+}
+
+// splitKMS answers GetPublicKey from one client and Sign from another.
+type splitKMS struct {
+	keys.KMSAPI
+	signer keys.KMSAPI
+}
+
+func (s splitKMS) Sign(ctx context.Context, in *kms.SignInput, o ...func(*kms.Options)) (*kms.SignOutput, error) {
+	return s.signer.Sign(ctx, in, o...)
+}
+
+// silentEndpoint accepts connections and never answers, like a KMS endpoint that hangs.
+func silentEndpoint(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				close(done)
+				return
+			}
+			conns = append(conns, c) // held open, never read from or written to
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return "http://" + l.Addr().String()
+}
+
+// A KMS that stops answering in the middle of a call: the request's deadline (or cancellation) ends the Sign call
+// and it is reported as unavailable, with the context's error in the chain.
+func TestKMSSignerHangingCallEndsWithContext(t *testing.T) {
+	stack := localstack.ForTest(t)
+	cfg, err := stack.AWSConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hanging := kms.NewFromConfig(cfg, func(o *kms.Options) {
+		o.BaseEndpoint = aws.String(silentEndpoint(t))
+		o.RetryMaxAttempts = 1
+	})
+	s, err := keys.NewKMS(context.Background(), splitKMS{KMSAPI: kmsClient(t, stack), signer: hanging}, stack.KeyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		ctx   func() (context.Context, context.CancelFunc)
+		cause error
+	}{
+		{"deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 200*time.Millisecond)
+		}, context.DeadlineExceeded},
+		{"cancelled while waiting", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(200*time.Millisecond, cancel)
+			return ctx, cancel
+		}, context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := tt.ctx()
+			defer cancel()
+			_, err := jws.Sign([]byte("{}"), jws.WithKey(jwa.ES256, s.CryptoSigner(ctx)))
+			if !errors.Is(err, keys.ErrUnavailable) || !errors.Is(err, tt.cause) {
+				t.Fatalf("sign = %v, want ErrUnavailable and %v", err, tt.cause)
 			}
 		})
 	}
