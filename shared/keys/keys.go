@@ -29,6 +29,7 @@ var (
 
 // JWKSource is anything with a public JWK: both signers.
 type JWKSource interface {
+	// PublicJWK returns a copy of the public key as a JWK with its thumbprint kid.
 	PublicJWK() jwk.Key
 }
 

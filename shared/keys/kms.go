@@ -19,7 +19,9 @@ import (
 
 // KMSAPI is the part of the KMS client the signer uses (*kms.Client satisfies it).
 type KMSAPI interface {
+	// GetPublicKey is KMS GetPublicKey, called once per signer.
 	GetPublicKey(ctx context.Context, in *kms.GetPublicKeyInput, optFns ...func(*kms.Options)) (*kms.GetPublicKeyOutput, error)
+	// Sign is KMS Sign, called once per signature.
 	Sign(ctx context.Context, in *kms.SignInput, optFns ...func(*kms.Options)) (*kms.SignOutput, error)
 }
 
@@ -99,6 +101,7 @@ type kmsCryptoSigner struct {
 	s   *KMSSigner
 }
 
+// Public is the public key fetched by NewKMS.
 func (c *kmsCryptoSigner) Public() crypto.PublicKey { return c.s.pub }
 
 // Sign signs digest with one KMS Sign call. The signature is checked against the public key fetched at start,

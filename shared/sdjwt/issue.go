@@ -78,6 +78,7 @@ type Issued struct {
 // in the order it creates disclosures: depth first, object members in sorted name order, array
 // elements in index order, a disclosable value's own nested disclosures before the value itself.
 type SaltSource interface {
+	// NextSalt returns the next salt as it appears in the disclosure (base64url of 16+ random bytes).
 	NextSalt() (string, error)
 }
 
