@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/sdjwt-issuer/issuer/infra/load/flow"
+	"github.com/sdjwt-issuer/issuer/infra/load/inproc"
+	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
+	"github.com/sdjwt-issuer/issuer/shared/awscalls"
+)
+
+// countingMiddlewareID is the ID of the bench's own counter in the SDK's Finalize step.
+const countingMiddlewareID = "bench.CountAll"
+
+// countAll adds a middleware to cfg that counts every HTTP attempt of every client built from it into c, whatever
+// the request's context: the flow's requests go through HTTP and the gateway, so no context of the bench reaches
+// them. It sits where awscalls.Attach sits (end of Finalize, after retries and signing).
+func countAll(cfg *aws.Config, c *awscalls.Counter) {
+	cfg.APIOptions = append(cfg.APIOptions, func(stack *middleware.Stack) error {
+		return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc(countingMiddlewareID, func(ctx context.Context,
+			in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			c.Add(awsmiddleware.GetServiceID(ctx) + "." + awsmiddleware.GetOperationName(ctx))
+			return next.HandleFinalize(ctx, in)
+		}), middleware.After)
+	})
+}
+
+// flowFigures are the results of benchFlow.
+type flowFigures struct {
+	dynamoDB, kmsSign float64
+	byOperation       map[string]int
+	perStep           map[flow.Step]map[string]int
+	stats             flow.Stats
+}
+
+// benchFlow serves the API in process on the local stack (over loopback HTTP, through the local gateway),
+// counts the AWS calls of one warm full flow, then runs flows flows at concurrency conc within maxTime.
+func benchFlow(ctx context.Context, stack *localstack.Stack, flows, conc int, maxTime time.Duration) (flowFigures, error) {
+	var out flowFigures
+	cfg, err := stack.AWSConfig(ctx)
+	if err != nil {
+		return out, fmt.Errorf("bench flow: %w", err)
+	}
+	counter := &awscalls.Counter{}
+	countAll(&cfg, counter)
+	const adminKey = "bench-admin-key"
+	srv, err := inproc.Start(ctx, inproc.Options{AWS: cfg, TableName: stack.TableName, KMSKeyID: stack.KeyID, AdminKey: adminKey})
+	if err != nil {
+		return out, fmt.Errorf("bench flow: %w", err)
+	}
+	defer srv.Close()
+	client := &flow.Client{BaseURL: srv.URL, AdminKey: adminKey, HTTP: &http.Client{Timeout: 30 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: 2 * conc}}}
+	def, err := client.CreateDefinition(ctx)
+	if err != nil {
+		return out, fmt.Errorf("bench flow: %w", err)
+	}
+	// Warm-up: the first flow sets up the signing key (one GetPublicKey per container) and the caches a warm
+	// Lambda container keeps.
+	if _, err := client.Run(ctx, def); err != nil {
+		return out, fmt.Errorf("bench flow: warm-up: %w", err)
+	}
+	before := counter.ByOperation()
+	last := before
+	out.perStep = map[flow.Step]map[string]int{}
+	counted := *client
+	counted.AfterStep = func(s flow.Step) {
+		now := counter.ByOperation()
+		out.perStep[s] = diff(last, now)
+		last = now
+	}
+	if _, err := counted.Run(ctx, def); err != nil {
+		return out, fmt.Errorf("bench flow: counted flow: %w", err)
+	}
+	after := counter.ByOperation()
+	out.byOperation = map[string]int{}
+	for op, n := range after {
+		if d := n - before[op]; d > 0 {
+			out.byOperation[op] = d
+			switch {
+			case len(op) > 9 && op[:9] == "DynamoDB.":
+				out.dynamoDB += float64(d)
+			case op == "KMS.Sign":
+				out.kmsSign += float64(d) // one credential per flow: per credential
+			}
+		}
+	}
+	st, err := client.Load(ctx, def, flow.LoadOptions{Flows: flows, Concurrency: conc, MaxDuration: maxTime})
+	if err != nil {
+		return out, fmt.Errorf("bench flow: %w", err)
+	}
+	if st.Failed > 0 {
+		return out, fmt.Errorf("bench flow: %d of %d flows failed: %v", st.Failed, st.Failed+st.Completed, st.Errors)
+	}
+	out.stats = st
+	return out, nil
+}
+
+// diff is after minus before, per operation, without zero entries.
+func diff(before, after map[string]int) map[string]int {
+	out := map[string]int{}
+	for op, n := range after {
+		if d := n - before[op]; d > 0 {
+			out[op] = d
+		}
+	}
+	return out
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+)
+
+// figure is one measured value.
+type figure struct {
+	name  string
+	value float64
+	unit  string
+	note  string
+}
+
+// goal is one target the figures are held to.
+type goal struct {
+	name   string
+	target string
+	actual string
+	met    bool
+	// known is false when a figure the goal needs was not measured.
+	known bool
+}
+
+// figures is an ordered set of figures by name.
+type figures struct {
+	list []figure
+	idx  map[string]int
+}
+
+func (f *figures) add(name string, value float64, unit, note string) {
+	if f.idx == nil {
+		f.idx = map[string]int{}
+	}
+	if i, ok := f.idx[name]; ok {
+		f.list[i] = figure{name, value, unit, note}
+		return
+	}
+	f.idx[name] = len(f.list)
+	f.list = append(f.list, figure{name, value, unit, note})
+}
+
+func (f *figures) get(name string) (float64, bool) {
+	i, ok := f.idx[name]
+	if !ok {
+		return 0, false
+	}
+	return f.list[i].value, true
+}
+
+// withPrefix are the figures whose name starts with prefix, in order.
+func (f *figures) withPrefix(prefix string) []figure {
+	var out []figure
+	for _, x := range f.list {
+		if strings.HasPrefix(x.name, prefix) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// Goals of issue 7 (docs/benchmarks.md).
+const (
+	goalIssueOverSign   = 2.5
+	goalJSOverIssue     = 5.0
+	goalFlowDynamoCalls = 12
+	goalKMSSignPerCred  = 1
+	goalColdStartMS     = 50.0
+	goalBootstrapMB     = 15.0
+)
+
+// evaluate holds the figures to the goals; a goal whose figures are missing is reported as not met.
+func evaluate(f *figures) []goal {
+	var goals []goal
+	ratio := func(name, num, den, target string, ok func(r float64) bool) {
+		a, okA := f.get(num)
+		b, okB := f.get(den)
+		g := goal{name: name, target: target, known: okA && okB && b > 0}
+		if g.known {
+			r := a / b
+			g.actual = fmt.Sprintf("%.2fx", r)
+			g.met = ok(r)
+		}
+		goals = append(goals, g)
+	}
+	ratio("issuance vs one ES256 signature", "sdjwt_issue_us", "es256_sign_us", fmt.Sprintf("< %.1fx", goalIssueOverSign),
+		func(r float64) bool { return r < goalIssueOverSign })
+	ratio("@sd-jwt/sd-jwt-vc vs issuance", "sdjwt_js_issue_us", "sdjwt_issue_us", fmt.Sprintf(">= %.0fx faster", goalJSOverIssue),
+		func(r float64) bool { return r >= goalJSOverIssue })
+	single := func(name, fig, target string, ok func(v float64) bool, format string) {
+		v, known := f.get(fig)
+		g := goal{name: name, target: target, known: known}
+		if known {
+			g.actual = fmt.Sprintf(format, v)
+			g.met = ok(v)
+		}
+		goals = append(goals, g)
+	}
+	single("DynamoDB calls per full flow", "flow_dynamodb_calls", fmt.Sprintf("<= %d", goalFlowDynamoCalls),
+		func(v float64) bool { return v <= goalFlowDynamoCalls }, "%.0f")
+	single("KMS Sign per credential", "flow_kms_sign_calls", fmt.Sprintf("== %d", goalKMSSignPerCred),
+		func(v float64) bool { return v == goalKMSSignPerCred }, "%.2f")
+	cold := f.withPrefix("coldstart_")
+	g := goal{name: "every cold start", target: fmt.Sprintf("< %.0f ms", goalColdStartMS), known: len(cold) > 0, met: len(cold) > 0}
+	worst := math.Inf(-1)
+	for _, c := range cold {
+		if c.value >= goalColdStartMS {
+			g.met = false
+		}
+		if c.value > worst {
+			worst = c.value
+			g.actual = fmt.Sprintf("max %.1f ms (%s)", c.value, strings.TrimSuffix(strings.TrimPrefix(c.name, "coldstart_"), "_ms"))
+		}
+	}
+	goals = append(goals, g)
+	single("every bootstrap (linux/arm64)", "bootstrap_max_mb", fmt.Sprintf("< %.0f MB", goalBootstrapMB),
+		func(v float64) bool { return v < goalBootstrapMB }, "max %.2f MB")
+	return goals
+}
+
+// printFigures writes the machine-readable lines, `BENCH <name> <value> <unit>`.
+func printFigures(w io.Writer, f *figures) {
+	for _, x := range f.list {
+		fmt.Fprintf(w, "BENCH %s %s %s\n", x.name, formatValue(x.value), x.unit)
+	}
+}
+
+func formatValue(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	if math.Abs(v) >= 100 {
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+// printTable writes the human table: the figures with their notes, then each goal with PASS or MISS.
+func printTable(w io.Writer, f *figures, goals []goal) {
+	fmt.Fprintf(w, "\n%-34s %12s  %-8s %s\n", "figure", "value", "unit", "note")
+	for _, x := range f.list {
+		fmt.Fprintf(w, "%-34s %12s  %-8s %s\n", x.name, formatValue(x.value), x.unit, x.note)
+	}
+	fmt.Fprintf(w, "\n%-34s %-16s %-28s %s\n", "goal", "target", "measured", "result")
+	for _, g := range goals {
+		res, actual := "MISS", g.actual
+		if g.met {
+			res = "PASS"
+		}
+		if !g.known {
+			actual = "not measured"
+		}
+		fmt.Fprintf(w, "%-34s %-16s %-28s %s\n", g.name, g.target, actual, res)
+	}
+}

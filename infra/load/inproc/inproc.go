@@ -1,0 +1,127 @@
+// Package inproc serves the whole issuer API on a loopback port inside the calling process: the local API gateway
+// (infra/gateway) with template.yaml's routes in front of the functions' Lambda handlers (handlers.Lambda), on
+// the AWS configuration the caller passes. The benchmarks pass the local stack's configuration with a counting
+// middleware; the fault tests pass one whose HTTP client fails or delays chosen operations.
+package inproc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/sdjwt-issuer/issuer/infra/gateway"
+	"github.com/sdjwt-issuer/issuer/infra/template"
+	"github.com/sdjwt-issuer/issuer/shared/apigw"
+	"github.com/sdjwt-issuer/issuer/shared/config"
+	"github.com/sdjwt-issuer/issuer/shared/handlers"
+	"github.com/sdjwt-issuer/issuer/shared/platform"
+)
+
+// Options configure Start.
+type Options struct {
+	// AWS is the SDK configuration of the functions' clients (the call counter is attached on top of it).
+	AWS aws.Config
+	// TableName and KMSKeyID are the functions' TABLE_NAME and KMS_KEY_ID.
+	TableName, KMSKeyID string
+	// AdminKey is the accepted admin API key.
+	AdminKey string
+	// Logger receives the functions' and the gateway's logs; nil: discarded.
+	Logger *slog.Logger
+	// TemplatePath is the SAM template; empty: template.yaml at the module root above the working directory.
+	TemplatePath string
+}
+
+// Server is the API on a loopback port.
+type Server struct {
+	// URL is the issuer URL (http://127.0.0.1:PORT), also the base of every route.
+	URL string
+	// Deps are the handlers' dependencies (store, use cases), for checks behind the API.
+	Deps *handlers.Deps
+
+	srv  *http.Server
+	gw   *gateway.Gateway
+	done chan error
+}
+
+// Start listens on a free loopback port and serves the API there until Close.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	tpl := opts.TemplatePath
+	if tpl == "" {
+		root, err := ModuleRoot()
+		if err != nil {
+			return nil, fmt.Errorf("start issuer: %w", err)
+		}
+		tpl = filepath.Join(root, "template.yaml")
+	}
+	routes, err := template.Routes(tpl)
+	if err != nil {
+		return nil, fmt.Errorf("start issuer: %w", err)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("start issuer: listen: %w", err)
+	}
+	url := "http://" + ln.Addr().String()
+	cfg := config.Config{IssuerURL: url, TableName: opts.TableName, KMSKeyID: opts.KMSKeyID,
+		AdminAPIKeyHashes: []string{apigw.HashAPIKey(opts.AdminKey)}, RetentionDays: 30, EventSource: "inproc"}
+	deps, err := handlers.NewDeps(ctx, cfg, platform.FromAWSConfig(opts.AWS), handlers.WithLogger(log))
+	if err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("start issuer: %w", err)
+	}
+	gw := gateway.New(routes, handlers.Lambda(deps), gateway.WithLogger(log))
+	if err := gw.Err(); err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("start issuer: gateway: %w", err)
+	}
+	s := &Server{URL: url, Deps: deps, gw: gw, done: make(chan error, 1),
+		srv: &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}}
+	go func() { s.done <- s.srv.Serve(ln) }()
+	return s, nil
+}
+
+// Close stops serving and waits for requests in progress (at most 10 s).
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	if serveErr := <-s.done; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		err = errors.Join(err, serveErr)
+	}
+	s.gw.Close()
+	if err != nil {
+		return fmt.Errorf("stop issuer: %w", err)
+	}
+	return nil
+}
+
+// ModuleRoot is the first directory at or above the working directory holding go.mod.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find module root: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("find module root: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
