@@ -64,6 +64,13 @@ func repoRoot(t *testing.T) string {
 
 func startIssuer(t *testing.T) *issuer {
 	t.Helper()
+	return startIssuerLogging(t, io.Discard)
+}
+
+// startIssuerLogging starts the issuer with every log line of the functions and the gateway, at debug level,
+// written to logs.
+func startIssuerLogging(t *testing.T, logs io.Writer) *issuer {
+	t.Helper()
 	stack := localstack.ForTest(t)
 	ctx := context.Background()
 	table := stack.NewTable(ctx, t)
@@ -75,8 +82,8 @@ func startIssuer(t *testing.T) *issuer {
 	issuerURL := "http://" + srv.Listener.Addr().String()
 	cfg := config.Config{IssuerURL: issuerURL, TableName: table, KMSKeyID: stack.KeyID,
 		AdminAPIKeyHashes: []string{apigw.HashAPIKey(adminKey)}, RetentionDays: 30, EventSource: "e2e"}
-	deps, err := handlers.NewDeps(ctx, cfg, platform.FromAWSConfig(awsCfg),
-		handlers.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	deps, err := handlers.NewDeps(ctx, cfg, platform.FromAWSConfig(awsCfg), handlers.WithLogger(log))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +91,11 @@ func startIssuer(t *testing.T) *issuer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = gateway.New(routes, handlers.Lambda(deps))
+	var gwOpts []gateway.Option
+	if logs != io.Discard {
+		gwOpts = append(gwOpts, gateway.WithLogger(log))
+	}
+	srv.Config.Handler = gateway.New(routes, handlers.Lambda(deps), gwOpts...)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return &issuer{t: t, url: issuerURL, hc: &http.Client{Timeout: 30 * time.Second}}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/sha256"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -419,6 +421,99 @@ func TestWalletNotificationEvents(t *testing.T) {
 		}
 		if s := is.history(exID)["status"]; s != st.wantRecord {
 			t.Errorf("step %d %s: status %v, want %s", i, st.event, s, st.wantRecord)
+		}
+	}
+}
+
+// syncBuffer collects log lines written concurrently.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestWalletFlowLogsNoSecrets plays the whole wallet flow, its refusals included, with every log line of the
+// functions and the gateway captured (status events too: without a bus they are logged), and checks that no
+// claim value, offer id, code, PIN, token, nonce, notification or transaction id, proof or holder key is in them.
+func TestWalletFlowLogsNoSecrets(t *testing.T) {
+	logs := &syncBuffer{}
+	is := startIssuerLogging(t, logs)
+	defID := is.definition()
+	claims := map[string]any{"given_name": "Zerlinde-7f3a", "family_name": "Quastenflosser-91c2",
+		"address": map[string]any{"street_address": "Nebelgasse 4711b"}}
+	secrets := map[string]string{"PIN": "8264051", "given_name": "Zerlinde-7f3a", "family_name": "Quastenflosser-91c2",
+		"street_address": "Nebelgasse 4711b"}
+	_, link := is.issue(map[string]any{"issuanceMode": "InTime", "userPin": secrets["PIN"], "credentialDefinitionId": defID,
+		"credential": map[string]any{"credentialSubject": claims}})
+	secrets["offer uri"] = offerURI(t, link)
+	secrets["offer id"] = secrets["offer uri"][strings.LastIndex(secrets["offer uri"], "/")+1:]
+	offer := is.do(http.MethodGet, secrets["offer uri"], nil)
+	secrets["code"], _ = grantOf(t, offer)["pre-authorized_code"].(string)
+	grant := "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+	if r := is.postForm("/token", url.Values{"grant_type": {grant}, "pre-authorized_code": {secrets["code"]}, "tx_code": {"1357902"}}); r.status != 400 {
+		t.Fatalf("wrong tx_code %d %s", r.status, r.raw)
+	}
+	tok := is.postForm("/token", url.Values{"grant_type": {grant}, "pre-authorized_code": {secrets["code"]}, "tx_code": {secrets["PIN"]}})
+	secrets["access token"], secrets["token c_nonce"] = tok.str("access_token"), tok.str("c_nonce")
+	secrets["c_nonce"] = is.do(http.MethodPost, "/nonce", nil).str("c_nonce")
+	h := newHolder(t)
+	secrets["holder key x"], _ = h.publicJWK(t)["x"].(string)
+	bad := h.proof(t, "https://other.example", secrets["c_nonce"])
+	if r := is.postJSON("/credential", secrets["access token"], map[string]any{"credential_configuration_id": defID,
+		"proofs": map[string]any{"jwt": []string{bad}}}); r.status != 400 {
+		t.Fatalf("bad proof %d %s", r.status, r.raw)
+	}
+	proof := h.proof(t, is.url, secrets["c_nonce"])
+	secrets["proof signature"] = proof[strings.LastIndex(proof, ".")+1:]
+	cred := is.postJSON("/credential", secrets["access token"], map[string]any{"credential_configuration_id": defID,
+		"proofs": map[string]any{"jwt": []string{proof}}})
+	if cred.status != http.StatusOK {
+		t.Fatalf("credential %d %s", cred.status, cred.raw)
+	}
+	secrets["notification id"] = cred.str("notification_id")
+	c, _ := cred.json["credentials"].([]any)[0].(map[string]any)["credential"].(string)
+	secrets["credential signature"] = strings.Split(strings.SplitN(c, "~", 2)[0], ".")[2]
+	if r := is.postJSON("/notification", secrets["access token"], map[string]any{"notification_id": secrets["notification id"],
+		"event": "credential_failure", "event_description": "could not store"}); r.status != http.StatusNoContent {
+		t.Fatalf("notification %d %s", r.status, r.raw)
+	}
+	if r := is.postJSON("/notification", secrets["access token"], map[string]any{"notification_id": secrets["notification id"],
+		"event": "credential_accepted"}); r.status != http.StatusNoContent {
+		t.Fatalf("notification %d %s", r.status, r.raw)
+	}
+
+	// deferred: the transaction id
+	_, dlink := is.issue(map[string]any{"issuanceMode": "Deferred", "credentialDefinitionId": defID})
+	dtok := is.redeem(t, dlink)
+	secrets["deferred access token"] = dtok.str("access_token")
+	dcred := is.postJSON("/credential", dtok.str("access_token"), map[string]any{"credential_configuration_id": defID,
+		"proofs": map[string]any{"jwt": []string{h.proof(t, is.url, is.do(http.MethodPost, "/nonce", nil).str("c_nonce"))}}})
+	secrets["transaction id"] = dcred.str("transaction_id")
+	if r := is.postJSON("/deferred-credential", dtok.str("access_token"), map[string]any{"transaction_id": secrets["transaction id"]}); r.status != http.StatusAccepted {
+		t.Fatalf("deferred %d %s", r.status, r.raw)
+	}
+
+	out := logs.String()
+	if !strings.Contains(out, `"route"`) {
+		t.Fatalf("no request log lines captured: %q", out)
+	}
+	for name, secret := range secrets {
+		if secret == "" {
+			t.Fatalf("%s not captured", name)
+		}
+		if strings.Contains(out, secret) {
+			t.Errorf("the logs contain the %s", name)
 		}
 	}
 }
