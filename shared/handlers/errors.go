@@ -16,6 +16,8 @@ func apiError(err error, what string) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, issuance.ErrTooLarge) && errors.As(err, &v):
+		return apigw.Errorf(http.StatusRequestEntityTooLarge, "invalid_request", "%s", v.Error())
 	case errors.As(err, &v):
 		return apigw.BadRequest("%s", v.Error())
 	case errors.Is(err, issuance.ErrNotFound):

@@ -34,6 +34,9 @@ const (
 	maxIndexElement     = 1 << 20
 )
 
+// MaxDefinitionBytes bounds the JSON of a definition: every exchange keeps a copy of it in its record.
+const MaxDefinitionBytes = 64 << 10
+
 // IsReservedClaim reports whether a top-level claim name is one the issuer sets itself (iss, vct, iat, nbf, exp,
 // cnf, status, vct#integrity) or an SD-JWT structural name: never selectively disclosable, never a subject claim.
 func IsReservedClaim(name string) bool { return sdjwt.IsReservedClaim(name) }
@@ -126,7 +129,27 @@ func (s *DefinitionSpec) Normalize() error {
 	if s.Display == nil {
 		s.Display = []Display{}
 	}
-	return nil
+	return s.checkSize()
+}
+
+// checkSize refuses a definition whose JSON exceeds MaxDefinitionBytes (ErrTooLarge), naming the larger of its
+// two lists.
+func (s *DefinitionSpec) checkSize() error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return invalid("claims", "cannot be encoded as JSON")
+	}
+	if len(b) <= MaxDefinitionBytes {
+		return nil
+	}
+	field := "claims"
+	claims, _ := json.Marshal(s.Claims)
+	display, _ := json.Marshal(s.Display)
+	if len(display) > len(claims) {
+		field = "display"
+	}
+	return tooLarge(field, "makes the definition %d bytes long, more than %d KiB; every exchange keeps a copy "+
+		"of its definition, so shorten the display texts or describe fewer claims", len(b), MaxDefinitionBytes>>10)
 }
 
 // ValidateVCT checks that a vct is a usable credential type: non-empty, no whitespace or control characters,

@@ -20,6 +20,9 @@ var (
 	ErrUnsupported = errors.New("not supported")
 	// ErrInvalidCursor: a list cursor that this service did not issue, or issued for another list.
 	ErrInvalidCursor = errors.New("invalid cursor")
+	// ErrTooLarge: a request field holds more data than the issuer can keep for it (HTTP 413). Such an error is
+	// also a *ValidationError naming the field.
+	ErrTooLarge = errors.New("too large")
 )
 
 // ValidationError says which field of a request is wrong and why. Its message never quotes a claim value,
@@ -29,7 +32,12 @@ type ValidationError struct {
 	Field string
 	// Reason says what is wrong and how to fix it.
 	Reason string
+	// tooLarge makes errors.Is(err, ErrTooLarge) true.
+	tooLarge bool
 }
+
+// Is makes errors.Is(err, ErrTooLarge) true for a field that holds too much data.
+func (e *ValidationError) Is(target error) bool { return e.tooLarge && target == ErrTooLarge }
 
 // Error implements error.
 func (e *ValidationError) Error() string {
@@ -42,6 +50,13 @@ func (e *ValidationError) Error() string {
 // invalid builds a *ValidationError.
 func invalid(field, format string, args ...any) *ValidationError {
 	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// tooLarge builds a *ValidationError that is also ErrTooLarge.
+func tooLarge(field, format string, args ...any) *ValidationError {
+	v := invalid(field, format, args...)
+	v.tooLarge = true
+	return v
 }
 
 // TransitionError is ErrTransitionRefused with the statuses involved.

@@ -24,6 +24,10 @@ const (
 	MaxUserPinLength          = 12
 	DynamicExpirationInDays   = 365
 	maxEndpointLen            = 2048
+	// MaxCredentialDataBytes bounds the JSON of every credentialSubject and credentialMetadata of one exchange
+	// together: the record keeps them, and later every credential issued from them (a batch holds several
+	// copies), in one DynamoDB item of at most 400 KB.
+	MaxCredentialDataBytes = 16 << 10
 )
 
 // CredentialInput is a credential of the issue request: its type (a string or an array whose last element is
@@ -299,7 +303,32 @@ func payloadsOf(req IssueRequest) ([]CredentialPayload, error) {
 	if len(out) > MaxCredentialsPerExchange {
 		return nil, invalid("credentials", "holds more than %d credentials; split them over several exchanges", MaxCredentialsPerExchange)
 	}
+	if err := checkDataSize(req, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// checkDataSize refuses payloads whose JSON together exceeds MaxCredentialDataBytes (ErrTooLarge).
+func checkDataSize(req IssueRequest, payloads []CredentialPayload) error {
+	field := "credential"
+	if len(req.Credentials) > 0 {
+		field = "credentials"
+	}
+	total := 0
+	for _, p := range payloads {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return invalid(field, "holds a value that cannot be encoded as JSON")
+		}
+		total += len(b)
+	}
+	if total > MaxCredentialDataBytes {
+		return tooLarge(field, "the claims and metadata of this exchange take %d bytes, more than the %d KiB "+
+			"an exchange keeps; move large data such as images out of the claims (e.g. to a URI) or split the "+
+			"credentials over several exchanges", total, MaxCredentialDataBytes>>10)
+	}
+	return nil
 }
 
 // checkSubjects refuses empty subjects and claims the issuer sets itself.
