@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
@@ -42,6 +43,9 @@ type issuer struct {
 	t   *testing.T
 	url string
 	hc  *http.Client
+	// table and aws let a test read what the issuer stored.
+	table string
+	aws   aws.Config
 }
 
 func repoRoot(t *testing.T) string {
@@ -98,7 +102,7 @@ func startIssuerLogging(t *testing.T, logs io.Writer) *issuer {
 	srv.Config.Handler = gateway.New(routes, handlers.Lambda(deps), gwOpts...)
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &issuer{t: t, url: issuerURL, hc: &http.Client{Timeout: 30 * time.Second}}
+	return &issuer{t: t, url: issuerURL, hc: &http.Client{Timeout: 30 * time.Second}, table: table, aws: awsCfg}
 }
 
 // response is an HTTP answer with its body decoded when it is JSON.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/sha256"
@@ -14,6 +15,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/sdjwt-issuer/issuer/shared/issuance"
 )
 
 // grantOf returns the pre-authorized code grant of an offer answer.
@@ -514,6 +521,79 @@ func TestWalletFlowLogsNoSecrets(t *testing.T) {
 		}
 		if strings.Contains(out, secret) {
 			t.Errorf("the logs contain the %s", name)
+		}
+	}
+}
+
+// TestWalletSecretsStoredOnlyAsHashes runs the wallet flow and reads the whole table back: the pre-authorized
+// code, the PIN, access tokens, c_nonces, the notification id and the transaction id appear in no item, while the
+// pointer keys derived from them (SHA-256) do.
+func TestWalletSecretsStoredOnlyAsHashes(t *testing.T) {
+	is := startIssuer(t)
+	defID := is.definition()
+	pin := "pin-8264-qz"
+	_, link := is.issue(map[string]any{"issuanceMode": "InTime", "userPin": pin, "credentialDefinitionId": defID,
+		"credential": map[string]any{"credentialSubject": erika}})
+	offer := is.do(http.MethodGet, offerURI(t, link), nil)
+	code, _ := grantOf(t, offer)["pre-authorized_code"].(string)
+	grant := "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+	if r := is.postForm("/token", url.Values{"grant_type": {grant}, "pre-authorized_code": {code}, "tx_code": {"pin-0000-xx"}}); r.status != 400 {
+		t.Fatalf("wrong tx_code %d %s", r.status, r.raw)
+	}
+	tok := is.postForm("/token", url.Values{"grant_type": {grant}, "pre-authorized_code": {code}, "tx_code": {pin}})
+	h := newHolder(t)
+	cred := is.postJSON("/credential", tok.str("access_token"), map[string]any{"credential_configuration_id": defID,
+		"proofs": map[string]any{"jwt": []string{h.proof(t, is.url, is.do(http.MethodPost, "/nonce", nil).str("c_nonce"))}}})
+	if cred.status != http.StatusOK {
+		t.Fatalf("credential %d %s", cred.status, cred.raw)
+	}
+	_, dlink := is.issue(map[string]any{"issuanceMode": "Deferred", "credentialDefinitionId": defID})
+	dtok := is.redeem(t, dlink)
+	dcred := is.postJSON("/credential", dtok.str("access_token"), map[string]any{"credential_configuration_id": defID,
+		"proofs": map[string]any{"jwt": []string{h.proof(t, is.url, is.do(http.MethodPost, "/nonce", nil).str("c_nonce"))}}})
+	unused := is.do(http.MethodPost, "/nonce", nil).str("c_nonce")
+
+	secrets := []struct {
+		name, value string
+		pointer     string // the pointer kind whose key must exist, "" when the pointer is consumed by now
+	}{
+		{name: "pre-authorized code", value: code},
+		{name: "PIN", value: pin},
+		{name: "access token", value: tok.str("access_token"), pointer: issuance.PointerAccessToken},
+		{name: "deferred access token", value: dtok.str("access_token"), pointer: issuance.PointerAccessToken},
+		{name: "token c_nonce", value: tok.str("c_nonce"), pointer: issuance.PointerNonce},
+		{name: "unused c_nonce", value: unused, pointer: issuance.PointerNonce},
+		{name: "notification id", value: cred.str("notification_id"), pointer: issuance.PointerNotification},
+		{name: "transaction id", value: dcred.str("transaction_id"), pointer: issuance.PointerTransaction},
+	}
+	db := dynamodb.NewFromConfig(is.aws)
+	var dump strings.Builder
+	pages := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(is.table)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var items []map[string]any
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dump.Write(b)
+	}
+	stored := dump.String()
+	for _, s := range secrets {
+		if s.value == "" {
+			t.Fatalf("%s not captured", s.name)
+		}
+		if strings.Contains(stored, s.value) {
+			t.Errorf("the table holds the %s in the clear", s.name)
+		}
+		if s.pointer != "" && !strings.Contains(stored, issuance.PointerKey(s.pointer, s.value)) {
+			t.Errorf("no pointer %s#<sha256> for the %s", s.pointer, s.name)
 		}
 	}
 }
