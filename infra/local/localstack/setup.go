@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,9 +18,10 @@ import (
 )
 
 // ensureTable creates the table from store.TableDefinition and turns on TTL; both steps accept what already
-// exists (a persistent DataDir).
+// exists (a persistent DataDir), provided the existing table's keys and indexes equal the definition.
 func ensureTable(ctx context.Context, client *dynamodb.Client, name string) error {
-	_, err := client.CreateTable(ctx, store.TableDefinition(name))
+	want := store.TableDefinition(name)
+	_, err := client.CreateTable(ctx, want)
 	var inUse *ddbtypes.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {
 		return fmt.Errorf("create table %s: %w", name, err)
@@ -27,8 +30,13 @@ func ensureTable(ctx context.Context, client *dynamodb.Client, name string) erro
 		o.MinDelay = 50 * time.Millisecond
 		o.MaxDelay = time.Second
 	})
-	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30*time.Second); err != nil {
+	desc, err := waiter.WaitForOutput(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 30*time.Second)
+	if err != nil {
 		return fmt.Errorf("wait for table %s: %w", name, err)
+	}
+	if diff := tableDiff(want, desc.Table); len(diff) > 0 {
+		return fmt.Errorf("table %s in the data directory differs from store.TableDefinition (%s): start with empty "+
+			"data (make run CLEAN=1, devserver -clean)", name, strings.Join(diff, "; "))
 	}
 	ttl, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
 	if err != nil {
@@ -86,4 +94,70 @@ func ensureKey(ctx context.Context, client *kms.Client, alias string) (string, e
 		return "", fmt.Errorf("create alias %s: %w", alias, err)
 	}
 	return arn, nil
+}
+
+// tableDiff lists how an existing table's key schema and global secondary indexes (keys and projection) differ
+// from the definition; nothing when they are equal.
+func tableDiff(want *dynamodb.CreateTableInput, got *ddbtypes.TableDescription) []string {
+	if got == nil {
+		return []string{"DescribeTable returned no table"}
+	}
+	var diff []string
+	if w, g := keysOf(want.KeySchema), keysOf(got.KeySchema); w != g {
+		diff = append(diff, fmt.Sprintf("key schema %s, want %s", g, w))
+	}
+	wantIdx := map[string]string{}
+	for _, i := range want.GlobalSecondaryIndexes {
+		wantIdx[aws.ToString(i.IndexName)] = indexOf(i.KeySchema, i.Projection)
+	}
+	gotIdx := map[string]string{}
+	for _, i := range got.GlobalSecondaryIndexes {
+		gotIdx[aws.ToString(i.IndexName)] = indexOf(i.KeySchema, i.Projection)
+	}
+	names := make([]string, 0, len(wantIdx)+len(gotIdx))
+	for n := range wantIdx {
+		names = append(names, n)
+	}
+	for n := range gotIdx {
+		if _, ok := wantIdx[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		w, inWant := wantIdx[n]
+		g, inGot := gotIdx[n]
+		switch {
+		case !inGot:
+			diff = append(diff, fmt.Sprintf("index %s is missing", n))
+		case !inWant:
+			diff = append(diff, fmt.Sprintf("index %s is not in the definition", n))
+		case w != g:
+			diff = append(diff, fmt.Sprintf("index %s is %s, want %s", n, g, w))
+		}
+	}
+	return diff
+}
+
+// keysOf renders a key schema as "name:HASH name:RANGE".
+func keysOf(ks []ddbtypes.KeySchemaElement) string {
+	parts := make([]string, 0, len(ks))
+	for _, k := range ks {
+		parts = append(parts, aws.ToString(k.AttributeName)+":"+string(k.KeyType))
+	}
+	return strings.Join(parts, " ")
+}
+
+// indexOf renders an index's keys and projection.
+func indexOf(ks []ddbtypes.KeySchemaElement, p *ddbtypes.Projection) string {
+	s := "[" + keysOf(ks) + "]"
+	if p != nil {
+		attrs := append([]string(nil), p.NonKeyAttributes...)
+		sort.Strings(attrs)
+		s += " " + string(p.ProjectionType)
+		if len(attrs) > 0 {
+			s += "(" + strings.Join(attrs, ",") + ")"
+		}
+	}
+	return s
 }
