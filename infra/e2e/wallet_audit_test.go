@@ -597,3 +597,50 @@ func TestWalletSecretsStoredOnlyAsHashes(t *testing.T) {
 		}
 	}
 }
+
+// awsCallsOf returns the aws_calls of every request log line of route, in order.
+func awsCallsOf(t *testing.T, logs string, route string) []int {
+	t.Helper()
+	var out []int
+	for _, line := range strings.Split(logs, "\n") {
+		var l struct {
+			Msg      string `json:"msg"`
+			Route    string `json:"route"`
+			AWSCalls *int   `json:"aws_calls"`
+		}
+		if json.Unmarshal([]byte(line), &l) != nil || l.Msg != "request" || l.Route != route || l.AWSCalls == nil {
+			continue
+		}
+		out = append(out, *l.AWSCalls)
+	}
+	return out
+}
+
+// TestWellKnownDocumentsCachedPerContainer: each well-known document is built once per container (DynamoDB
+// reads for the issuer metadata, KMS GetPublicKey for jwt-vc-issuer) and then served without an AWS call, with
+// the same ETag, until its TTL.
+func TestWellKnownDocumentsCachedPerContainer(t *testing.T) {
+	logs := &syncBuffer{}
+	is := startIssuerLogging(t, logs)
+	is.definition()
+	for _, doc := range []string{"openid-credential-issuer", "oauth-authorization-server", "jwt-vc-issuer"} {
+		t.Run(doc, func(t *testing.T) {
+			path := "/.well-known/" + doc
+			first := is.do(http.MethodGet, path, nil)
+			second := is.do(http.MethodGet, path, nil)
+			if first.status != http.StatusOK || second.status != http.StatusOK || string(first.raw) != string(second.raw) ||
+				first.header.Get("ETag") == "" || first.header.Get("ETag") != second.header.Get("ETag") ||
+				!strings.Contains(second.header.Get("Cache-Control"), "max-age=") {
+				t.Fatalf("%d %d, ETag %q %q, Cache-Control %q", first.status, second.status, first.header.Get("ETag"),
+					second.header.Get("ETag"), second.header.Get("Cache-Control"))
+			}
+			calls := awsCallsOf(t, logs.String(), "GET "+path)
+			if len(calls) != 2 || calls[1] != 0 {
+				t.Errorf("aws_calls per request %v, want the second served from the cache (0)", calls)
+			}
+			if doc != "oauth-authorization-server" && calls[0] == 0 {
+				t.Errorf("aws_calls per request %v: the first build made no AWS call", calls)
+			}
+		})
+	}
+}
