@@ -644,3 +644,70 @@ func TestWellKnownDocumentsCachedPerContainer(t *testing.T) {
 		})
 	}
 }
+
+// TestWalletConcurrentRedemptionOutcome: of many parallel redemptions of one code (with its tx_code), exactly one
+// gets a token and every other one invalid_grant; the winner's token then gets the credential, and of many parallel
+// credential requests with that token and one c_nonce exactly one is answered with credentials.
+func TestWalletConcurrentRedemptionOutcome(t *testing.T) {
+	is := startIssuer(t)
+	defID := is.definition()
+	exID, link := is.issue(map[string]any{"issuanceMode": "InTime", "userPin": "4821", "credentialDefinitionId": defID,
+		"credential": map[string]any{"credentialSubject": erika}})
+	offer := is.do(http.MethodGet, offerURI(t, link), nil)
+	code, _ := grantOf(t, offer)["pre-authorized_code"].(string)
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:pre-authorized_code"}, "pre-authorized_code": {code},
+		"tx_code": {"4821"}}
+	parallel := func(n int, call func() *response) []*response {
+		out := make([]*response, n)
+		var wg sync.WaitGroup
+		for i := range out {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out[i] = call()
+			}()
+		}
+		wg.Wait()
+		return out
+	}
+	var access string
+	losers := map[string]int{}
+	for _, r := range parallel(10, func() *response { return is.postForm("/token", form) }) {
+		if r.status == http.StatusOK {
+			if access != "" {
+				t.Fatal("two redemptions of one code got a token")
+			}
+			access = r.str("access_token")
+			continue
+		}
+		losers[r.str("error")]++
+	}
+	if access == "" || losers["invalid_grant"] != 9 {
+		t.Fatalf("token winner %v, losers %v; want one winner and 9 invalid_grant", access != "", losers)
+	}
+	if s := is.history(exID)["status"]; s != "offer_received" {
+		t.Errorf("status %v after the redemption race", s)
+	}
+
+	nonce := is.do(http.MethodPost, "/nonce", nil).str("c_nonce")
+	h := newHolder(t)
+	body := map[string]any{"credential_configuration_id": defID, "proofs": map[string]any{"jwt": []string{h.proof(t, is.url, nonce)}}}
+	issued := 0
+	refused := map[string]int{}
+	for _, r := range parallel(8, func() *response { return is.postJSON("/credential", access, body) }) {
+		if r.status == http.StatusOK {
+			issued++
+			continue
+		}
+		if r.status != http.StatusBadRequest {
+			t.Errorf("credential race: %d %s", r.status, r.raw)
+		}
+		refused[r.str("error")]++
+	}
+	if issued != 1 || refused["invalid_nonce"]+refused["credential_request_denied"] != 7 {
+		t.Fatalf("credential race: %d issued, refused %v; want 1 and 7 invalid_nonce/credential_request_denied", issued, refused)
+	}
+	if tokens := strings.Split(is.history(exID)["credentialToken"].(string), ","); len(tokens) != 1 {
+		t.Errorf("the record holds %d credentials", len(tokens))
+	}
+}
