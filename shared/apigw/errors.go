@@ -3,7 +3,10 @@ package apigw
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+
+	"github.com/aws/smithy-go"
 )
 
 // ErrorStyle says how a route renders errors: admin routes answer {"errorCode", "errorDescription"}, wallet
@@ -65,6 +68,30 @@ func asError(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
+	if unavailable(err) {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "server_error",
+			Description: "a service the issuer depends on is temporarily unavailable; retry later",
+			Headers:     map[string]string{"Retry-After": "5"}, cause: err}
+	}
 	return &Error{Status: http.StatusInternalServerError, Code: "server_error",
 		Description: "internal error; retry later, and report the request id if it persists", cause: err}
+}
+
+// unavailable reports an AWS dependency that could not be reached, throttled the call, or failed on its side:
+// temporary conditions worth a 503 and a retry.
+func unavailable(err error) bool {
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch apiErr.ErrorCode() {
+	case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+		"LimitExceededException", "ServiceUnavailable", "ServiceUnavailableException", "InternalServerError":
+		return true
+	}
+	return apiErr.ErrorFault() == smithy.FaultServer
 }
