@@ -135,6 +135,7 @@ func (c *Client) httpClient() *http.Client {
 // answer is a response with its JSON body decoded.
 type answer struct {
 	status int
+	header http.Header
 	body   map[string]any
 }
 
@@ -176,7 +177,7 @@ func (c *Client) do(ctx context.Context, step Step, method, target string, body 
 	if err != nil {
 		return nil, &StepError{Step: step, Status: res.StatusCode, Err: fmt.Errorf("read body: %w", err)}
 	}
-	a := &answer{status: res.StatusCode}
+	a := &answer{status: res.StatusCode, header: res.Header}
 	if len(raw) > 0 && strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(raw, &a.body); err != nil {
 			return nil, &StepError{Step: step, Status: res.StatusCode, Err: errors.New("body is not a JSON object")}
@@ -267,6 +268,26 @@ type Offer struct {
 func (c *Client) Issue(ctx context.Context, definitionID string) (Offer, [2]time.Duration, error) {
 	var took [2]time.Duration
 	start := time.Now()
+	exID, offerURI, err := c.CreateExchange(ctx, definitionID)
+	if err != nil {
+		return Offer{}, took, err
+	}
+	took[0] = time.Since(start)
+	c.stepDone(StepIssue)
+
+	start = time.Now()
+	offer, err := c.FetchOffer(ctx, offerURI)
+	if err != nil {
+		return Offer{}, took, err
+	}
+	offer.ExchangeID = exID
+	took[1] = time.Since(start)
+	c.stepDone(StepOffer)
+	return offer, took, nil
+}
+
+// CreateExchange creates an InTime exchange for definitionID (admin API) and returns its id and offer URI.
+func (c *Client) CreateExchange(ctx context.Context, definitionID string) (exchangeID, offerURI string, err error) {
 	subject := c.Subject
 	if subject == nil {
 		subject = DefaultSubject()
@@ -275,28 +296,29 @@ func (c *Client) Issue(ctx context.Context, definitionID string) (Offer, [2]time
 		"issuanceMode": "InTime", "credentialDefinitionId": definitionID,
 		"credential": map[string]any{"credentialSubject": subject}})
 	if err != nil {
-		return Offer{}, took, err
+		return "", "", err
 	}
 	if err := expect(StepIssue, a, http.StatusOK, http.StatusCreated); err != nil {
-		return Offer{}, took, err
+		return "", "", err
 	}
 	hist, _ := a.body["credentialHistory"].(map[string]any)
-	exID, _ := hist["credentialExchangeId"].(string)
+	exchangeID, _ = hist["credentialExchangeId"].(string)
 	link, _ := hist["credentialOffer"].(string)
-	offerURI, err := OfferURI(link)
-	if err != nil || exID == "" {
-		return Offer{}, took, &StepError{Step: StepIssue, Status: a.status, Err: errors.New("no exchange id or offer link")}
+	offerURI, err = OfferURI(link)
+	if err != nil || exchangeID == "" {
+		return "", "", &StepError{Step: StepIssue, Status: a.status, Err: errors.New("no exchange id or offer link")}
 	}
-	took[0] = time.Since(start)
-	c.stepDone(StepIssue)
+	return exchangeID, offerURI, nil
+}
 
-	start = time.Now()
+// FetchOffer reads the offer by reference at offerURI (ExchangeID stays empty: the offer does not name it).
+func (c *Client) FetchOffer(ctx context.Context, offerURI string) (Offer, error) {
 	o, err := c.do(ctx, StepOffer, http.MethodGet, offerURI, nil)
 	if err != nil {
-		return Offer{}, took, err
+		return Offer{}, err
 	}
 	if err := expect(StepOffer, o, http.StatusOK); err != nil {
-		return Offer{}, took, err
+		return Offer{}, err
 	}
 	grants, _ := o.body["grants"].(map[string]any)
 	grant, _ := grants[PreAuthorizedGrant].(map[string]any)
@@ -307,11 +329,9 @@ func (c *Client) Issue(ctx context.Context, definitionID string) (Offer, [2]time
 		cfgID, _ = ids[0].(string)
 	}
 	if code == "" || cfgID == "" || o.str("credential_issuer") == "" {
-		return Offer{}, took, &StepError{Step: StepOffer, Status: o.status, Err: errors.New("offer without code, configuration or issuer")}
+		return Offer{}, &StepError{Step: StepOffer, Status: o.status, Err: errors.New("offer without code, configuration or issuer")}
 	}
-	took[1] = time.Since(start)
-	c.stepDone(StepOffer)
-	return Offer{ExchangeID: exID, Issuer: o.str("credential_issuer"), Code: code, ConfigurationID: cfgID}, took, nil
+	return Offer{Issuer: o.str("credential_issuer"), Code: code, ConfigurationID: cfgID}, nil
 }
 
 // OfferURI is the credential_offer_uri of an offer deep link.
@@ -414,6 +434,10 @@ type Credential struct {
 	NotificationID string
 	// ErrorCode is the OAuth error of a refused request.
 	ErrorCode string
+	// Description is the error_description of a refused request.
+	Description string
+	// RetryAfter is the Retry-After header of a refused request.
+	RetryAfter string
 }
 
 // RequestCredential asks for one credential of configurationID bound to the holder's key, with proof nonce.
@@ -428,7 +452,8 @@ func (c *Client) RequestCredential(ctx context.Context, token, issuer, configura
 	if err != nil {
 		return Credential{}, err
 	}
-	out := Credential{Status: a.status, NotificationID: a.str("notification_id"), ErrorCode: a.errorCode()}
+	out := Credential{Status: a.status, NotificationID: a.str("notification_id"), ErrorCode: a.errorCode(),
+		Description: a.str("error_description"), RetryAfter: a.header.Get("Retry-After")}
 	if a.status != http.StatusOK {
 		return out, nil
 	}

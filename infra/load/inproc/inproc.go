@@ -38,6 +38,9 @@ type Options struct {
 	Logger *slog.Logger
 	// TemplatePath is the SAM template; empty: template.yaml at the module root above the working directory.
 	TemplatePath string
+	// IntegrationTimeout bounds each function invocation like API Gateway's integration timeout; zero: the
+	// gateway's default (29 s).
+	IntegrationTimeout time.Duration
 }
 
 // Server is the API on a loopback port.
@@ -82,7 +85,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		_ = ln.Close()
 		return nil, fmt.Errorf("start issuer: %w", err)
 	}
-	gw := gateway.New(routes, handlers.Lambda(deps), gateway.WithLogger(log))
+	gwOpts := []gateway.Option{gateway.WithLogger(log)}
+	if opts.IntegrationTimeout > 0 {
+		gwOpts = append(gwOpts, gateway.WithIntegrationTimeout(opts.IntegrationTimeout))
+	}
+	gw := gateway.New(routes, handlers.Lambda(deps), gwOpts...)
 	if err := gw.Err(); err != nil {
 		_ = ln.Close()
 		return nil, fmt.Errorf("start issuer: gateway: %w", err)
