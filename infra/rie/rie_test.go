@@ -134,6 +134,42 @@ func TestBootstrapUnderRIE(t *testing.T) {
 		t.Fatal("empty body")
 	}
 	fn.check(t, resp)
+	checkRequestLogLine(t, event, logs.String())
+}
+
+// checkRequestLogLine finds the function's one JSON log line for the invocation among RIE's output and checks
+// what it carries: the event's request id and route, status 200, a latency, and the AWS calls the real SDK
+// clients made (counted by the middleware the cold start attaches); never the request body.
+func checkRequestLogLine(t *testing.T, event []byte, output string) {
+	t.Helper()
+	var ev events.APIGatewayProxyRequest
+	if err := json.Unmarshal(event, &ev); err != nil {
+		t.Fatalf("sample event: %v", err)
+	}
+	var lines []map[string]any
+	for _, raw := range strings.Split(output, "\n") {
+		var line map[string]any
+		if json.Unmarshal([]byte(strings.TrimSpace(raw)), &line) == nil && line["msg"] == "request" {
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) != 1 {
+		t.Fatalf("%d request log lines, want 1; output:\n%s", len(lines), output)
+	}
+	line := lines[0]
+	if line["request_id"] != ev.RequestContext.RequestID || line["route"] != ev.HTTPMethod+" "+ev.Resource ||
+		line["status"] != float64(http.StatusOK) {
+		t.Errorf("log line %v, want request_id %q, route %q, status 200", line, ev.RequestContext.RequestID, ev.HTTPMethod+" "+ev.Resource)
+	}
+	if _, ok := line["latency_ms"].(float64); !ok {
+		t.Errorf("log line %v has no latency_ms", line)
+	}
+	if calls, _ := line["aws_calls"].(float64); calls < 1 {
+		t.Errorf("log line %v counts no AWS calls, but the function read the table", line)
+	}
+	if len(ev.Body) > 3 && strings.Contains(output, ev.Body) {
+		t.Error("the request body reached the log")
+	}
 }
 
 // functionEnv is the Lambda environment of the function: the stack's endpoints and table, the configuration
