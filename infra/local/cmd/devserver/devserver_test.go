@@ -405,6 +405,12 @@ func TestDevserverSmoke(t *testing.T) {
 	if strings.Contains(d.stderr.String(), key) {
 		t.Error("the admin API key reached the log")
 	}
+	// Claim values of the offers and the offer link (its offer id yields the pre-authorized code) stay out of it.
+	offerLink := fmt.Sprint(record["credentialOffer"])
+	for _, p := range requestLogProblems(d.stderr.String(), "POST "+adminBase+"/credential/issue",
+		"Mustermann", offerLink, offerLink[strings.LastIndex(offerLink, "%2F")+3:]) {
+		t.Error(p)
+	}
 
 	// A restart with the same directory prints the same key and still has the exchange.
 	d2 := startDevserver(t, bin, port, dir)
