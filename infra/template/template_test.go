@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -146,6 +147,13 @@ func checkAPI(f *fixture) []string {
 		apiID = id
 		if api.StageName != "${Stage}" {
 			problems = append(problems, fmt.Sprintf("%s: StageName %q, want the Stage parameter", id, api.StageName))
+		}
+		// API Gateway returns a base64 (isBase64Encoded) proxy body as binary only when the client's first Accept
+		// type is a binary media type; a browser showing the offer QR code asks for image/avif first, and curl for
+		// */*. Only */* makes the PNG arrive as a PNG for every client; handlers decode base64 request bodies.
+		if !slices.Contains(api.BinaryMediaTypes, "*~1*") {
+			problems = append(problems, fmt.Sprintf("%s: BinaryMediaTypes %v, want */* (\"*~1*\") so that the offer QR "+
+				"PNG reaches browsers as binary", id, api.BinaryMediaTypes))
 		}
 	}
 	if n := len(f.tpl.GetAllServerlessHttpApiResources()); n != 0 {
@@ -669,6 +677,7 @@ func TestChecksCatchBreakage(t *testing.T) {
 		{"build method", "BuildMethod: makefile", "BuildMethod: go1.x", "functions build from their Makefile targets"},
 		{"logical id without a Makefile target", "  TokenFunction:\n", "  TokensFunction:\n", "functions build from their Makefile targets"},
 		{"stage not from parameter", "StageName: !Ref Stage", "StageName: prod", "one REST API"},
+		{"binary only for Accept image/png", "        - \"*~1*\"\n", "        - image~1png\n", "one REST API"},
 		{"table name not from the table", "TABLE_NAME: !Ref IssuerTable", "TABLE_NAME: issuer", "environment"},
 		{"missing env var", "        LOG_LEVEL: info\n", "", "environment"},
 		{"billing", "BillingMode: PAY_PER_REQUEST", "BillingMode: PROVISIONED", "table equals store.TableDefinition"},
