@@ -109,10 +109,12 @@ func required(name, value, what string) error {
 	return nil
 }
 
-// checkIssuerURL accepts an absolute https URL without query, fragment or trailing slash (OID4VCI's credential
-// issuer identifier, compared byte for byte by wallets), and http only on loopback hosts for local runs.
+// checkIssuerURL accepts an absolute https URL without path, query, fragment or trailing slash (OID4VCI's credential
+// issuer identifier, compared byte for byte by wallets), and http only on loopback hosts for local runs. A path is
+// refused because wallets then look for <host>/.well-known/openid-credential-issuer<path> and <path>/token, which
+// the API's routes do not serve: the issuer lives at the root of its host (a custom domain in AWS).
 func checkIssuerURL(raw string) error {
-	const fix = "set it to the issuer's public base URL, e.g. https://issuer.example.com or https://example.com/tenant"
+	const fix = "set it to the issuer's public base URL, e.g. https://issuer.example.com"
 	if raw == "" {
 		return fmt.Errorf("%s is not set: %s", EnvIssuerURL, fix)
 	}
@@ -135,6 +137,11 @@ func checkIssuerURL(raw string) error {
 	}
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#") {
 		return fmt.Errorf("%s %q has a query or fragment: remove it", EnvIssuerURL, raw)
+	}
+	if u.Path != "" {
+		return fmt.Errorf("%s %q has a path: serve the issuer at the root of its host (e.g. a custom domain "+
+			"mapped to the API), because wallets fetch <host>/.well-known/openid-credential-issuer<path>, which "+
+			"the API's routes do not serve", EnvIssuerURL, raw)
 	}
 	switch u.Scheme {
 	case "https":

@@ -36,7 +36,7 @@ func TestLoadValid(t *testing.T) {
 			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, LogLevel: slog.LevelInfo,
 		}},
 		{"everything set", map[string]string{
-			EnvIssuerURL:         "https://example.com/tenant/a",
+			EnvIssuerURL:         "https://issuer.example.com:8443",
 			EnvKMSKeyID:          "arn:aws:kms:eu-west-1:111122223333:key/abc",
 			EnvEventBusName:      "bus",
 			EnvEventSource:       "my.issuer",
@@ -44,7 +44,7 @@ func TestLoadValid(t *testing.T) {
 			EnvRetentionDays:     "7",
 			EnvLogLevel:          "debug",
 		}, Config{
-			IssuerURL: "https://example.com/tenant/a", TableName: "issuer-table",
+			IssuerURL: "https://issuer.example.com:8443", TableName: "issuer-table",
 			KMSKeyID: "arn:aws:kms:eu-west-1:111122223333:key/abc", EventBusName: "bus", EventSource: "my.issuer",
 			AdminAPIKeyHashes: []string{hashA, strings.ToLower(hashB)}, RetentionDays: 7, LogLevel: slog.LevelDebug,
 		}},
@@ -52,12 +52,12 @@ func TestLoadValid(t *testing.T) {
 			IssuerURL: "http://127.0.0.1:3000", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
 			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, LogLevel: slog.LevelWarn,
 		}},
-		{"localhost issuer with path", map[string]string{EnvIssuerURL: "http://localhost:3000/x"}, Config{
-			IssuerURL: "http://localhost:3000/x", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
+		{"localhost issuer", map[string]string{EnvIssuerURL: "http://localhost:3000"}, Config{
+			IssuerURL: "http://localhost:3000", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
 			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, LogLevel: slog.LevelInfo,
 		}},
-		{"issuer kept byte for byte", map[string]string{EnvIssuerURL: "https://Issuer.Example.com:443/A%2fB"}, Config{
-			IssuerURL: "https://Issuer.Example.com:443/A%2fB", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
+		{"issuer kept byte for byte", map[string]string{EnvIssuerURL: "https://Issuer.Example.com:443"}, Config{
+			IssuerURL: "https://Issuer.Example.com:443", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
 			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, LogLevel: slog.LevelInfo,
 		}},
 	}
@@ -84,6 +84,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"no issuer", map[string]string{EnvIssuerURL: ""}, []string{EnvIssuerURL, "not set"}},
 		{"trailing slash", map[string]string{EnvIssuerURL: "https://issuer.example.com/"}, []string{EnvIssuerURL, "trailing slash"}},
 		{"path with trailing slash", map[string]string{EnvIssuerURL: "https://example.com/t/"}, []string{EnvIssuerURL, "trailing slash"}},
+		{"path", map[string]string{EnvIssuerURL: "https://example.com/tenant"}, []string{EnvIssuerURL, "has a path", "root of its host"}},
+		{"localhost path", map[string]string{EnvIssuerURL: "http://localhost:3000/x"}, []string{EnvIssuerURL, "has a path"}},
 		{"http elsewhere", map[string]string{EnvIssuerURL: "http://issuer.example.com"}, []string{EnvIssuerURL, "https"}},
 		{"other scheme", map[string]string{EnvIssuerURL: "ftp://issuer.example.com"}, []string{EnvIssuerURL, "https"}},
 		{"relative", map[string]string{EnvIssuerURL: "issuer.example.com"}, []string{EnvIssuerURL, "absolute"}},
