@@ -152,7 +152,13 @@ func (s *Service) CompleteDeferred(ctx context.Context, id string, credential *C
 		types, _ := credentialTypes(credential.Type) // validated by completionPayloads
 		typeVCT = types[len(types)-1]
 	}
+	fields := subjectFields(IssueRequest{Credential: credential, Credentials: credentials}, len(payloads))
 	return s.retryDeferred(ctx, "complete deferred credential", id, func(rec *ExchangeRecord) (*ExchangeRecord, error) {
+		if !rec.Internal.Dynamic {
+			if err := checkFitsDefinition(rec.Internal.Definition, fields, payloads); err != nil {
+				return nil, err
+			}
+		}
 		return s.decideCompletion(ctx, rec, payloads, want, typeVCT)
 	}, EventCredentialReady)
 }

@@ -182,6 +182,9 @@ func (s *Service) planIssue(ctx context.Context, req IssueRequest) (*issuePlan, 
 			return nil, invalid("credential.type", "names a type different from the vct of credential "+
 				"definition %s; omit it or make its last element the definition's vct", d.ID)
 		}
+		if err := checkFitsDefinition(d, subjectFields(req, len(plan.payloads)), plan.payloads); err != nil {
+			return nil, err
+		}
 		plan.definition = d
 		plan.definitionID = d.ID
 		plan.configurationID = d.ConfigurationID()

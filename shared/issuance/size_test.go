@@ -12,7 +12,8 @@ import (
 
 // claimsOfSize is a subject whose JSON encoding ({"photo":"xx..."}) is exactly n bytes.
 func claimsOfSize(n int) map[string]any {
-	return map[string]any{"photo": strings.Repeat("x", n-len(`{"photo":""}`))}
+	// given_name is mandatory in the test definition.
+	return map[string]any{"given_name": "E", "photo": strings.Repeat("x", n-len(`{"given_name":"E","photo":""}`))}
 }
 
 // TestCredentialDataSizeLimit: the claims and metadata of one exchange are kept (with every credential issued
