@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
@@ -101,8 +100,7 @@ func NewDeps(_ context.Context, cfg config.Config, clients *platform.Clients, op
 		if timeout <= 0 {
 			timeout = issuance.DefaultDeliveryTimeout
 		}
-		httpDoer = &http.Client{Timeout: timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		httpDoer = issuance.NewDeliveryClient(timeout, issuance.IsLocalIssuer(cfg.IssuerURL))
 	}
 	svcOpts := []issuance.Option{issuance.WithClock(o.now), issuance.WithEvents(pub), issuance.WithHTTPDoer(httpDoer),
 		issuance.WithLogger(o.log)}

@@ -402,9 +402,23 @@ func TestOfferDelivery(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer wallet.Close()
-	a := newAPI(t)
+
+	// The issuer is https://issuer.example, not a local run: its default client refuses the loopback wallet (from
+	// Lambda, loopback is the runtime API), records why, and still answers the issue call.
+	refusing := newAPI(t)
+	rec := refusing.issue(`{"issuanceMode": "Deferred", "credentialDefinitionId": "` + refusing.createDefinition().ID +
+		`", "credentialOfferEndpoint": "` + wallet.URL + `/offer"}`)
+	if d := rec["offerDelivery"].(map[string]any); d["outcome"] != "failed" || !strings.Contains(d["error"].(string), "non-public") {
+		t.Fatalf("delivery to loopback from a non-local issuer: %v", d)
+	}
+	if len(got) != 0 {
+		t.Fatalf("the loopback wallet was reached: %v", got)
+	}
+
+	// The rest plays a local run, where wallets on loopback are allowed.
+	a := newAPI(t, handlers.WithHTTPDoer(issuance.NewDeliveryClient(2*time.Second, true)))
 	def := a.createDefinition()
-	rec := a.issue(`{"issuanceMode": "Deferred", "credentialDefinitionId": "` + def.ID + `", "credentialOfferEndpoint": "` + wallet.URL + `/offer"}`)
+	rec = a.issue(`{"issuanceMode": "Deferred", "credentialDefinitionId": "` + def.ID + `", "credentialOfferEndpoint": "` + wallet.URL + `/offer"}`)
 	d := rec["offerDelivery"].(map[string]any)
 	if d["outcome"] != "delivered" || d["httpStatus"] != float64(204) {
 		t.Fatalf("delivery %v", d)

@@ -7,8 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // ValidateOfferEndpoint checks a wallet's credential offer endpoint: an absolute https URL (http only for
@@ -107,6 +110,8 @@ func deliveryError(ctx context.Context, err error) string {
 		return "timed out"
 	case errors.Is(err, context.Canceled):
 		return "canceled"
+	case errors.Is(err, ErrEndpointNotPublic):
+		return "refused: the endpoint resolves to a non-public address; use the wallet's public https endpoint"
 	default:
 		var opErr *net.OpError
 		if errors.As(err, &opErr) {
@@ -149,4 +154,50 @@ func (s *Service) recordDelivery(ctx context.Context, rec ExchangeRecord, endpoi
 		"credential_exchange_id", rec.CredentialExchangeID, "outcome", d.Outcome)
 	rec.OfferDelivery = &d
 	return rec
+}
+
+// ErrEndpointNotPublic is why a delivery to a loopback, private, link-local or otherwise non-public address is
+// refused: from inside Lambda such an address reaches the runtime API or other internal services, not a wallet.
+var ErrEndpointNotPublic = errors.New("the offer endpoint resolves to a non-public address (loopback, private, " +
+	"link-local, multicast or unspecified); use the wallet's public https endpoint")
+
+// NewDeliveryClient returns the HTTP client that delivers offers to wallet endpoints: bounded by timeout, never
+// following redirects (the offer goes only where the organisation said), and, unless allowLocal, refusing at
+// connection time every address that is not public, whatever name resolved to it (so DNS cannot smuggle a
+// request to the Lambda runtime API or a VPC service). allowLocal is for local runs, where wallets listen on
+// loopback (see IsLocalIssuer).
+func NewDeliveryClient(timeout time.Duration, allowLocal bool) *http.Client {
+	dialer := &net.Dialer{Timeout: timeout}
+	if !allowLocal {
+		dialer.Control = func(_, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return ErrEndpointNotPublic
+			}
+			ip, err := netip.ParseAddr(host)
+			if err != nil || !publicAddr(ip.Unmap()) {
+				return ErrEndpointNotPublic
+			}
+			return nil
+		}
+	}
+	transport := &http.Transport{DialContext: dialer.DialContext, TLSHandshakeTimeout: timeout,
+		ResponseHeaderTimeout: timeout, MaxIdleConns: 4, IdleConnTimeout: 30 * time.Second}
+	return &http.Client{Timeout: timeout, Transport: transport, CheckRedirect: noRedirects}
+}
+
+func publicAddr(ip netip.Addr) bool {
+	return ip.IsValid() && !ip.IsLoopback() && !ip.IsPrivate() && !ip.IsLinkLocalUnicast() &&
+		!ip.IsLinkLocalMulticast() && !ip.IsInterfaceLocalMulticast() && !ip.IsMulticast() && !ip.IsUnspecified() &&
+		!sharedAddressSpace.Contains(ip)
+}
+
+// sharedAddressSpace is RFC 6598 carrier-grade NAT space, not reachable as a public wallet endpoint either.
+var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
+
+// IsLocalIssuer reports whether the issuer URL names a loopback host: a local run, where offer endpoints on
+// loopback are wallets on the same machine.
+func IsLocalIssuer(issuerURL string) bool {
+	u, err := url.Parse(issuerURL)
+	return err == nil && isLoopback(u.Hostname())
 }

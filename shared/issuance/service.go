@@ -85,7 +85,7 @@ func NewService(cfg Config, store AdminStore, opts ...Option) (*Service, error) 
 		cfg.DeliveryTimeout = DefaultDeliveryTimeout
 	}
 	s := &Service{cfg: cfg, store: store, now: time.Now, rand: rand.Reader, log: slog.Default(),
-		http: &http.Client{Timeout: cfg.DeliveryTimeout, CheckRedirect: noRedirects}}
+		http: NewDeliveryClient(cfg.DeliveryTimeout, IsLocalIssuer(cfg.IssuerURL))}
 	for _, o := range opts {
 		o(s)
 	}
