@@ -22,7 +22,7 @@ func TestAdminBodiesBase64Encoded(t *testing.T) {
 		resource, params := a.match(method, path)
 		req := apigw.Request{HTTPMethod: method, Resource: resource, Path: path, PathParameters: params,
 			Headers: map[string]string{"Authorization": "ApiKey " + apiKey, "Content-Type": "application/json"},
-			Body: base64.StdEncoding.EncodeToString([]byte(body)), IsBase64Encoded: true}
+			Body:    base64.StdEncoding.EncodeToString([]byte(body)), IsBase64Encoded: true}
 		resp, err := a.routes[method+" "+resource].ServeEvent(context.Background(), req)
 		if err != nil {
 			t.Fatal(err)
