@@ -56,7 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&s.flows, "flows", 400, "full flows of the concurrency run (bounded also by -max-time)")
 	fs.IntVar(&s.conc, "c", 8, "flows in flight at once")
 	fs.DurationVar(&s.maxTime, "max-time", 60*time.Second, "stop starting flows after this long")
-	fs.IntVar(&s.coldRuns, "coldstart-runs", 3, "cold starts per function (the median is reported)")
+	fs.IntVar(&s.coldRuns, "coldstart-runs", 5, "cold starts per function (the median is reported)")
 	fs.IntVar(&s.jsN, "js-n", 1000, "issuances of the @sd-jwt/sd-jwt-vc run")
 	fs.StringVar(&s.bootstraps, "bootstraps", "bin", "directory of `make build`'s <function>/bootstrap")
 	fs.StringVar(&s.only, "only", "", "comma-separated parts to run: issue,js,flow,coldstart,size (default all)")
