@@ -426,8 +426,13 @@ func TestWalletNotificationEvents(t *testing.T) {
 		if st.wantStatus == 204 && len(r.raw) != 0 {
 			t.Errorf("step %d: 204 with a body %s", i, r.raw)
 		}
-		if s := is.history(exID)["status"]; s != st.wantRecord {
+		h := is.history(exID)
+		if s := h["status"]; s != st.wantRecord {
 			t.Errorf("step %d %s: status %v, want %s", i, st.event, s, st.wantRecord)
+		}
+		// The organisation sees why the wallet failed (the status does not say it).
+		if d := h["credentialFailureDescription"]; d != "storage full" {
+			t.Errorf("step %d %s: credentialFailureDescription %q, want the wallet's description", i, st.event, d)
 		}
 	}
 }

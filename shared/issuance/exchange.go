@@ -132,6 +132,9 @@ type ExchangeRecord struct {
 	Credentials []RenderedCredential `json:"credentials"`
 	// OfferDelivery is the outcome of delivering the offer to a wallet endpoint (addition to the seed).
 	OfferDelivery *OfferDelivery `json:"offerDelivery"`
+	// CredentialFailureDescription is the wallet's last credential_failure notification description (addition
+	// to the seed; "" when the wallet reported none). Rendered from the stored internal state.
+	CredentialFailureDescription string `json:"credentialFailureDescription"`
 
 	// Internal is stored, never rendered.
 	Internal ExchangeInternal `json:"-"`
@@ -160,6 +163,7 @@ func (r ExchangeRecord) MarshalJSON() ([]byte, error) {
 }
 
 func (r *ExchangeRecord) fillEmpty() {
+	r.CredentialFailureDescription = r.Internal.NotificationDescription
 	obj := func(m *map[string]any) {
 		if *m == nil {
 			*m = map[string]any{}
