@@ -12,9 +12,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
-	"github.com/lestrrat-go/jwx/v2/jws"
 )
 
 // Signer is the issuer's signing key as sdjwt needs it. shared/keys implements it for AWS KMS and
@@ -144,49 +142,43 @@ func IssueVC(ctx context.Context, s Signer, vc VC, opts ...Option) (*Issued, err
 	if err != nil {
 		return nil, fmt.Errorf("issue credential: %w", err)
 	}
-	jwt, err := signJWT(ctx, s, string(cfg.format), payload)
+	out, jwtLen, err := signAndSerialize(ctx, s, string(cfg.format), payload, disclosures)
 	if err != nil {
 		return nil, fmt.Errorf("issue credential: %w", err)
 	}
-	return &Issued{SDJWT: serialize(jwt, disclosures), JWT: jwt, Disclosures: disclosures}, nil
+	return &Issued{SDJWT: out, JWT: out[:jwtLen], Disclosures: disclosures}, nil
 }
 
-// signJWT signs payload as a compact JWS with ES256, kid and typ headers.
-func signJWT(ctx context.Context, s Signer, typ string, payload []byte) (string, error) {
+// signAndSerialize signs payload as a compact ES256 JWS with kid and typ headers and returns
+// the SD-JWT JWT~D1~...~Dn~ built in one buffer, with the length of its JWT prefix. The JWS is
+// assembled here rather than through jwx: the header is fixed, and jwx's generic header
+// handling cost more than everything else but the signature.
+func signAndSerialize(ctx context.Context, s Signer, typ string, payload []byte, ds []Disclosure) (string, int, error) {
 	cs := s.CryptoSigner(ctx)
 	if cs == nil {
-		return "", fmt.Errorf("sign credential: %w: signer has no key", ErrSignature)
+		return "", 0, fmt.Errorf("sign credential: %w: signer has no key", ErrSignature)
 	}
-	hdr := jws.NewHeaders()
-	if err := hdr.Set(jws.TypeKey, typ); err != nil {
-		return "", fmt.Errorf("sign credential: set typ: %w", err)
-	}
-	if kid := s.KeyID(); kid != "" {
-		if err := hdr.Set(jws.KeyIDKey, kid); err != nil {
-			return "", fmt.Errorf("sign credential: set kid: %w", err)
-		}
-	}
-	out, err := jws.Sign(payload, jws.WithKey(jwa.ES256, cs, jws.WithProtectedHeaders(hdr)))
-	if err != nil {
-		return "", fmt.Errorf("sign credential: %w", err)
-	}
-	return string(out), nil
-}
-
-// serialize joins the issuer-signed JWT and disclosures as JWT~D1~...~Dn~.
-func serialize(jwt string, ds []Disclosure) string {
-	n := len(jwt) + 1
+	var hdrBuf [160]byte
+	hdr := appendProtectedHeader(hdrBuf[:0], s.KeyID(), typ)
+	n := b64.EncodedLen(len(hdr)) + 1 + b64.EncodedLen(len(payload)) + 1 + es256SigB64Len + 1
 	for _, d := range ds {
 		n += len(d.Encoded) + 1
 	}
 	b := make([]byte, 0, n)
-	b = append(b, jwt...)
+	b = b64.AppendEncode(b, hdr)
+	b = append(b, '.')
+	b = b64.AppendEncode(b, payload)
+	b, err := appendES256(b, 0, cs)
+	if err != nil {
+		return "", 0, fmt.Errorf("sign credential: %w", err)
+	}
+	jwtLen := len(b)
 	b = append(b, '~')
 	for _, d := range ds {
 		b = append(b, d.Encoded...)
 		b = append(b, '~')
 	}
-	return string(b)
+	return string(b), jwtLen, nil
 }
 
 // buildPayload validates vc and returns the JWT payload JSON and the disclosures.
