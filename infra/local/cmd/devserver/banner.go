@@ -42,7 +42,7 @@ func printBanner(w io.Writer, b bannerInfo) {
 	case keyGenerated:
 		keyNote = fmt.Sprintf("(generated; kept in %s; set ADMIN_API_KEY to choose one)", b.keyPath)
 	case keyReused:
-		keyNote = fmt.Sprintf("(kept in %s from an earlier run; -clean makes a new one)", b.keyPath)
+		keyNote = fmt.Sprintf("(kept in %s from an earlier run; `make run CLEAN=1` starts empty with a new one)", b.keyPath)
 	}
 	auth := "Authorization: ApiKey " + b.adminKey
 	var sb strings.Builder
