@@ -211,8 +211,9 @@ func TestDynamoDBUnavailable(t *testing.T) {
 
 // TestCrashBetweenSigningAndRecording: the credential function signs, then dies before its write is recorded
 // (the write never reaches DynamoDB), or after DynamoDB applied it but before the wallet got the answer. Either
-// way the wallet's retry with a fresh nonce gets a credential of its own exchange, and the record holds the
-// credentials of one issuance, never two.
+// way the wallet's retry with the same key and a fresh nonce gets a credential of its own exchange: a new one
+// when nothing was recorded, the recorded one (the same string, no second signature) when the write was applied.
+// The record holds the credentials of one issuance, never two, and a retry with another key is refused.
 func TestCrashBetweenSigningAndRecording(t *testing.T) {
 	tests := []struct {
 		name string
@@ -226,10 +227,18 @@ func TestCrashBetweenSigningAndRecording(t *testing.T) {
 			e := start(t, 0)
 			e.warm()
 			r := e.redeem()
-			nonce := e.nonce()
+			h := e.holder()
+			ask := func(h *flow.Holder) flow.Credential {
+				t.Helper()
+				cred, err := e.c.RequestCredential(context.Background(), r.token, r.offer.Issuer, r.offer.ConfigurationID, h, e.nonce())
+				if err != nil {
+					t.Fatal(err)
+				}
+				return cred
+			}
 			signs := e.inj.Hits("KMS.Sign")
 			e.inj.Set("DynamoDB.TransactWriteItems", Rule{Mode: tt.mode})
-			first := e.credential(r, nonce)
+			first := ask(h)
 			e.inj.Clear()
 			if e.inj.Hits("KMS.Sign") == signs {
 				t.Fatal("the fault hit before signing; this test needs a signed, unrecorded credential")
@@ -237,27 +246,40 @@ func TestCrashBetweenSigningAndRecording(t *testing.T) {
 			if first.Status == http.StatusOK {
 				t.Fatalf("the crashed request answered 200")
 			}
-			retry := e.credential(r, e.nonce())
-			if tt.mode == LoseAnswer && retry.Status == http.StatusBadRequest && retry.ErrorCode == "credential_request_denied" {
-				// Known gap (reported to the issuance owner): the record already says credential_issued, so the
-				// retry is refused and the wallet never receives what was issued. Still never a second issuance.
-				t.Logf("retry after a lost answer: 400 credential_request_denied (the wallet gets no credential)")
-			} else {
-				issued(t, retry)
-				v, err := sdjwt.Parse(retry.Credentials[0])
-				if err != nil {
-					t.Fatal(err)
-				}
-				if v.Payload["vct"] != "LoadTestCredential" {
-					t.Errorf("retry got a credential of %v", v.Payload["vct"])
-				}
+			recorded, _ := e.history(r.offer.ExchangeID)["credentialToken"].(string)
+			if (tt.mode == LoseAnswer) != (recorded != "") {
+				t.Fatalf("credentialToken recorded: %v after %s", recorded != "", tt.name)
+			}
+			signs = e.inj.Hits("KMS.Sign")
+			retry := ask(h)
+			issued(t, retry)
+			v, err := sdjwt.Parse(retry.Credentials[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Payload["vct"] != "LoadTestCredential" {
+				t.Errorf("retry got a credential of %v", v.Payload["vct"])
 			}
 			rec := e.history(r.offer.ExchangeID)
+			if tt.mode == LoseAnswer {
+				if retry.Credentials[0] != recorded || rec["credentialToken"] != recorded {
+					t.Errorf("the retry after a lost answer did not get the recorded credential")
+				}
+				if e.inj.Hits("KMS.Sign") != signs {
+					t.Errorf("the retry after a lost answer signed again")
+				}
+			}
 			if rec["status"] != "credential_issued" {
 				t.Errorf("status %v, want credential_issued", rec["status"])
 			}
 			if creds, _ := rec["credentials"].([]any); len(creds) != 1 {
 				t.Errorf("the record holds %d credentials, want those of one issuance (1)", len(creds))
+			}
+			if other := ask(e.holder()); other.Status != http.StatusBadRequest || other.ErrorCode != "credential_request_denied" {
+				t.Errorf("retry with another key: HTTP %d %q, want 400 credential_request_denied", other.Status, other.ErrorCode)
+			}
+			if after := e.history(r.offer.ExchangeID); after["credentialToken"] != rec["credentialToken"] {
+				t.Errorf("the retry with another key changed the recorded credentials")
 			}
 		})
 	}

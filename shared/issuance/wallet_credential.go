@@ -71,6 +71,12 @@ func (s *WalletService) requestCredentialOnce(ctx context.Context, accessToken s
 	case StatusOfferReceived:
 	case StatusIssuanceDenied:
 		return nil, oid4vci.Errorf(oid4vci.ErrCredentialRequestDenied, "the issuer denied this issuance")
+	case StatusCredentialIssued:
+		if rec.CredentialToken != "" && rec.Proof != "" {
+			return s.answerRecorded(ctx, rec, req, format) // the recorded answer was lost: see answerRecorded
+		}
+		return nil, oid4vci.Errorf(oid4vci.ErrCredentialRequestDenied, "the credentials of this offer were "+
+			"already issued; ask the issuer for a new offer")
 	default:
 		return nil, oid4vci.Errorf(oid4vci.ErrCredentialRequestDenied, "the credentials of this offer were "+
 			"already issued; ask the issuer for a new offer")

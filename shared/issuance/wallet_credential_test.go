@@ -216,13 +216,13 @@ func TestRequestCredentialErrors(t *testing.T) {
 			}
 			return credentialRequest(t, e.f.def.ID, ps...)
 		}, wantCode: oid4vci.ErrInvalidCredentialRequest},
-		{name: "already issued", req: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
+		{name: "already issued to another key", req: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
 			first := credentialRequest(t, e.f.def.ID, e.h.proof(t, e.nonce, "", e.f.clock.now()))
 			if _, err := e.f.svc.RequestCredential(context.Background(), e.tok, first); err != nil {
 				t.Fatal(err)
 			}
-			return credentialRequest(t, e.f.def.ID, e.h.proof(t, e.f.nonce(), "", e.f.clock.now()))
-		}, wantCode: oid4vci.ErrCredentialRequestDenied},
+			return credentialRequest(t, e.f.def.ID, newHolder(t).proof(t, e.f.nonce(), "", e.f.clock.now()))
+		}, wantCode: oid4vci.ErrCredentialRequestDenied, wantDesc: "other keys"},
 		{name: "replayed nonce", req: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
 			p := e.h.proof(t, e.nonce, "", e.f.clock.now())
 			otherOffer, _ := e.f.offer(issuance.ModeInTime, "", erika())
