@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -224,16 +223,11 @@ func buildPayload(vc VC, cfg *issueConfig) ([]byte, []Disclosure, error) {
 		dst = strconv.AppendInt(dst, vc.Expiry.Unix(), 10)
 	}
 	if vc.HolderKey != nil {
-		pub, err := vc.HolderKey.PublicKey()
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w: holder key: %w", ErrInvalidClaims, err)
-		}
-		raw, err := json.Marshal(pub)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w: holder key: %w", ErrInvalidClaims, err)
-		}
 		dst = append(dst, `,"cnf":{"jwk":`...)
-		dst = append(dst, raw...)
+		var err error
+		if dst, err = appendHolderJWK(dst, vc.HolderKey); err != nil {
+			return nil, nil, err
+		}
 		dst = append(dst, '}')
 	}
 	if vc.Status != nil {
