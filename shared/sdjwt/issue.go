@@ -1,6 +1,7 @@
 package sdjwt
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/rand"
@@ -207,7 +208,8 @@ func buildPayload(vc VC, cfg *issueConfig) ([]byte, []Disclosure, error) {
 	if err := b.prepareRandom(vc.Claims, root); err != nil {
 		return nil, nil, err
 	}
-	dst := make([]byte, 0, 512)
+	// The payload, plus the free space in which disclosures are built (see builder).
+	dst := make([]byte, 0, 1024)
 	dst = append(dst, `{"iss":`...)
 	dst = appendString(dst, vc.Issuer)
 	dst = append(dst, `,"vct":`...)
@@ -244,23 +246,58 @@ func buildPayload(vc VC, cfg *issueConfig) ([]byte, []Disclosure, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return append(dst, '}'), b.disclosures, nil
+	return append(dst, '}'), b.finish(), nil
 }
 
 // builder encodes a claim tree, turning the positions the policy marks into disclosures.
+//
+// It allocates per issuance, not per disclosure: the JSON of a disclosure and of its value is
+// built in the free space after the caller's output buffer and dropped once encoded; the
+// encoded disclosures, generated salts and digests go to one byte arena that becomes one string
+// at the end; disclosed values go to one value arena; _sd digests and object member names are
+// kept on shared stacks that each object truncates back when done.
 type builder struct {
-	enc         jsonEncoder
-	cfg         *issueConfig
-	salts       SaltSource
-	random      []byte // entropy read once up front, consumed front to back
-	disclosures []Disclosure
+	enc    jsonEncoder
+	cfg    *issueConfig
+	salts  SaltSource
+	random []byte // entropy read once up front, consumed front to back
+
+	arena  []byte    // encoded disclosures, generated salts and digests, in order
+	values []byte    // the disclosed values' JSON
+	recs   []discRec // one per disclosure, in creation order
+	digs   []digest  // stack of pending _sd digests, one segment per open object
+	keys   []string  // stack of sorted member names, one segment per open object
 }
+
+// digest is a base64url SHA-256 digest as it appears in _sd and "...".
+type digest [digestB64Len]byte
+
+// digestB64Len is the length of a base64url (unpadded) SHA-256 digest.
+const digestB64Len = (digestSize*8 + 5) / 6
+
+// discRec locates one disclosure's parts in the builder's arenas.
+type discRec struct {
+	name         string
+	element      bool
+	salt         string // set when the salt came from a SaltSource
+	saltAt       int    // generated salt: arena offset (saltB64Len bytes)
+	encAt, encTo int    // arena range of the encoded disclosure, followed by its digest
+	valAt, valTo int    // values range of the disclosed value
+}
+
+// saltB64Len is the length of a generated salt in the disclosure.
+const saltB64Len = (saltBytes*8 + 5) / 6
 
 // prepareRandom counts what the claim tree needs and reads all entropy in one call: 16 bytes per
 // salt (unless a SaltSource is set) and, per _sd array, one byte to pick the decoy count plus
 // 16 bytes per decoy.
 func (b *builder) prepareRandom(claims map[string]any, root *node) error {
 	salts, sdArrays := countObject(claims, root, 0)
+	// Room for every disclosure without regrowth in the usual case (short values).
+	b.recs = make([]discRec, 0, salts)
+	b.arena = make([]byte, 0, salts*(saltB64Len+digestB64Len+96))
+	b.values = make([]byte, 0, salts*24)
+	b.digs = make([]digest, 0, salts+b.cfg.decoysMax*sdArrays)
 	need := 0
 	if b.salts == nil {
 		need += salts * saltBytes
@@ -337,19 +374,49 @@ func (b *builder) take(n int) ([]byte, error) {
 	return out, nil
 }
 
-func (b *builder) nextSalt() (string, error) {
+// finish turns the disclosure records into Disclosures over one string of the arena.
+func (b *builder) finish() []Disclosure {
+	if len(b.recs) == 0 {
+		return nil
+	}
+	arena := string(b.arena)
+	out := make([]Disclosure, len(b.recs))
+	for i, r := range b.recs {
+		salt := r.salt
+		if b.salts == nil {
+			salt = arena[r.saltAt : r.saltAt+saltB64Len]
+		}
+		out[i] = Disclosure{
+			Encoded:      arena[r.encAt:r.encTo],
+			Digest:       arena[r.encTo : r.encTo+digestB64Len],
+			Salt:         salt,
+			Name:         r.name,
+			ArrayElement: r.element,
+			Value:        b.values[r.valAt:r.valTo:r.valTo],
+		}
+	}
+	return out
+}
+
+// appendSalt draws the next salt and appends it to dst as a JSON string; rec records it.
+func (b *builder) appendSalt(dst []byte, rec *discRec) ([]byte, error) {
 	if b.salts != nil {
 		s, err := b.salts.NextSalt()
 		if err != nil {
-			return "", fmt.Errorf("salt source: %w", err)
+			return dst, fmt.Errorf("salt source: %w", err)
 		}
-		return s, nil
+		rec.salt = s
+		return appendString(dst, s), nil
 	}
 	raw, err := b.take(saltBytes)
 	if err != nil {
-		return "", err
+		return dst, err
 	}
-	return b64.EncodeToString(raw), nil
+	rec.saltAt = len(b.arena)
+	b.arena = b64.AppendEncode(b.arena, raw)
+	dst = append(dst, '"')
+	dst = append(dst, b.arena[rec.saltAt:]...)
+	return append(dst, '"'), nil
 }
 
 // appendObjectBody writes the members of obj (without the braces when top is true, after the
@@ -362,16 +429,23 @@ func (b *builder) appendObjectBody(dst []byte, obj map[string]any, n *node, top 
 	if !top {
 		dst = append(dst, '{')
 	}
-	var digests []string
-	for _, name := range sortedKeys(obj) {
+	keysAt, digsAt := len(b.keys), len(b.digs)
+	defer func() { b.keys, b.digs = b.keys[:keysAt], b.digs[:digsAt] }()
+	for name := range obj {
+		b.keys = append(b.keys, name)
+	}
+	slices.Sort(b.keys[keysAt:])
+	for i := keysAt; i < keysAt+len(obj); i++ {
+		name := b.keys[i] // b.keys may grow (and move) in the nested calls below
 		v := obj[name]
 		child := n.member(name)
 		if child != nil && child.sd {
-			d, err := b.disclose(name, false, v, child, depth)
-			if err != nil {
+			var d digest
+			var err error
+			if dst, d, err = b.disclose(dst, name, false, v, child, depth); err != nil {
 				return dst, atClaim(err, Name(name))
 			}
-			digests = append(digests, d)
+			b.digs = append(b.digs, d)
 			continue
 		}
 		if !first {
@@ -384,24 +458,25 @@ func (b *builder) appendObjectBody(dst []byte, obj map[string]any, n *node, top 
 			return dst, atClaim(err, Name(name))
 		}
 	}
-	if len(digests) > 0 {
-		var err error
-		if digests, err = b.addDecoys(digests); err != nil {
+	if len(b.digs) > digsAt {
+		if err := b.addDecoys(); err != nil {
 			return dst, err
 		}
-		slices.Sort(digests) // sorted, so the _sd order reveals nothing of the claim order
+		digests := b.digs[digsAt:]
+		// sorted, so the _sd order reveals nothing of the claim order
+		slices.SortFunc(digests, func(x, y digest) int { return bytes.Compare(x[:], y[:]) })
 		if !first {
 			dst = b.enc.comma(dst)
 		}
 		first = false
 		dst = b.enc.colon(append(dst, `"_sd"`...))
 		dst = append(dst, '[')
-		for i, d := range digests {
+		for i := range digests {
 			if i > 0 {
 				dst = b.enc.comma(dst)
 			}
 			dst = append(dst, '"')
-			dst = append(dst, d...)
+			dst = append(dst, digests[i][:]...)
 			dst = append(dst, '"')
 		}
 		dst = append(dst, ']')
@@ -434,14 +509,15 @@ func (b *builder) appendValue(dst []byte, v any, n *node, depth int) ([]byte, er
 			}
 			en := n.element(i)
 			if en != nil && en.sd {
-				d, err := b.disclose("", true, el, en, depth)
-				if err != nil {
+				var d digest
+				var err error
+				if dst, d, err = b.disclose(dst, "", true, el, en, depth); err != nil {
 					return dst, atClaim(err, Index(i))
 				}
 				dst = append(dst, '{')
 				dst = b.enc.colon(append(dst, `"..."`...))
 				dst = append(dst, '"')
-				dst = append(dst, d...)
+				dst = append(dst, d[:]...)
 				dst = append(dst, '"', '}')
 				continue
 			}
@@ -457,62 +533,64 @@ func (b *builder) appendValue(dst []byte, v any, n *node, depth int) ([]byte, er
 }
 
 // disclose creates the disclosure of v (its nested disclosures first) and returns its digest.
-func (b *builder) disclose(name string, element bool, v any, n *node, depth int) (string, error) {
+// It builds the disclosure's JSON in the free space after dst and returns dst as it was (the
+// same bytes, possibly moved by growth).
+func (b *builder) disclose(dst []byte, name string, element bool, v any, n *node, depth int) ([]byte, digest, error) {
+	var d digest
+	base := len(dst)
 	// The value is encoded before the salt is drawn, so nested disclosures get their salts first.
-	value, err := b.appendValue(make([]byte, 0, 64), v, n, depth+1)
+	dst, err := b.appendValue(dst, v, n, depth+1)
 	if err != nil {
-		return "", err
+		return dst[:base], d, err
 	}
-	salt, err := b.nextSalt()
-	if err != nil {
-		return "", err
+	valueEnd := len(dst)
+	rec := discRec{name: name, element: element}
+	dst = append(dst, '[')
+	if dst, err = b.appendSalt(dst, &rec); err != nil {
+		return dst[:base], d, err
 	}
-	raw := make([]byte, 0, len(value)+len(salt)+len(name)+16)
-	raw = append(raw, '[')
-	raw = appendString(raw, salt)
 	if !element {
-		raw = appendString(b.enc.comma(raw), name)
+		dst = appendString(b.enc.comma(dst), name)
 	}
-	raw = b.enc.comma(raw)
-	valueAt := len(raw)
-	raw = append(raw, value...)
-	raw = append(raw, ']')
+	dst = b.enc.comma(dst)
+	dst = append(dst, dst[base:valueEnd]...)
+	dst = append(dst, ']')
 
-	enc := make([]byte, 0, b64.EncodedLen(len(raw))+1+b64.EncodedLen(digestSize))
-	enc = b64.AppendEncode(enc, raw)
-	encoded := string(enc)
-	digest := string(appendDigest(enc[len(enc):], enc))
-	b.disclosures = append(b.disclosures, Disclosure{
-		Encoded:      encoded,
-		Digest:       digest,
-		Salt:         salt,
-		Name:         name,
-		ArrayElement: element,
-		Value:        raw[valueAt : len(raw)-1 : len(raw)-1],
-	})
-	return digest, nil
+	rec.valAt = len(b.values)
+	b.values = append(b.values, dst[base:valueEnd]...)
+	rec.valTo = len(b.values)
+	rec.encAt = len(b.arena)
+	b.arena = b64.AppendEncode(b.arena, dst[valueEnd:])
+	rec.encTo = len(b.arena)
+	sum := sha256.Sum256(b.arena[rec.encAt:rec.encTo])
+	b64.Encode(d[:], sum[:])
+	b.arena = append(b.arena, d[:]...)
+	b.recs = append(b.recs, rec)
+	return dst[:base], d, nil
 }
 
-// addDecoys appends decoy digests: SHA-256 over fresh random salts, indistinguishable from real
-// digests.
-func (b *builder) addDecoys(digests []string) ([]string, error) {
+// addDecoys pushes decoy digests onto b.digs: SHA-256 over fresh random salts, encoded as a
+// disclosure salt would be, indistinguishable from real digests.
+func (b *builder) addDecoys() error {
 	if b.cfg.decoysMax == 0 {
-		return digests, nil
+		return nil
 	}
 	pick, err := b.take(1)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	n := b.cfg.decoysMin + int(pick[0])%(b.cfg.decoysMax-b.cfg.decoysMin+1)
 	for range n {
 		raw, err := b.take(saltBytes)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		var salt [24]byte
-		s := b64.AppendEncode(salt[:0], raw)
-		sum := sha256.Sum256(s)
-		digests = append(digests, b64.EncodeToString(sum[:]))
+		var salt [saltB64Len]byte
+		b64.Encode(salt[:], raw)
+		sum := sha256.Sum256(salt[:])
+		var d digest
+		b64.Encode(d[:], sum[:])
+		b.digs = append(b.digs, d)
 	}
-	return digests, nil
+	return nil
 }
