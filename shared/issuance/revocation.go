@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/sdjwt-issuer/issuer/shared/statuslist"
 )
@@ -39,9 +40,98 @@ func (revokedFinal) Is(target error) bool {
 	return target == ErrRevokedIsFinal || target == statuslist.ErrRevokedIsFinal || target == ErrTransitionRefused
 }
 
-// maxTransactionLists bounds the lists one revocation writes: DynamoDB transactions hold 100 items, one of which
-// is the exchange record.
-const maxTransactionLists = 99
+// maxTransactionLists bounds the lists one revocation writes: DynamoDB transactions hold 100 items, two of
+// which are the revocation item and the exchange record.
+const maxTransactionLists = 98
+
+// RevocationExpiryMargin is added to the latest `exp` of an exchange's credentials to give the ttl of its
+// revocation item: the credentials' exp is computed a moment after the issuing write's updatedAt, and clocks
+// and calendars (AddDate across a time zone change) differ by less than this.
+const RevocationExpiryMargin = 24 * time.Hour
+
+// RevocationRecord is what revocation needs of an issued exchange, kept apart from the exchange record so that
+// the credentials stay revocable after the record (which holds personal data) has expired or been deleted:
+// the status entries, the current revocationStatus, the definition id and a version. It holds no claims, no
+// tokens, no proofs and no holder key. The store keeps it as the item REVOCATION#<exchangeId>, written in the
+// transaction that records the issuance (RevocationOnIssue) and never deleted with the exchange record.
+type RevocationRecord struct {
+	// ExchangeID is the credentialExchangeId of the exchange whose credentials these are.
+	ExchangeID string
+	// DefinitionID is the exchange's credentialDefinitionId ("" for a definition derived from credential.type).
+	DefinitionID string
+	// Entries are the status list entries of every credential of the exchange, one per credential.
+	Entries []StatusEntry
+	// RevocationStatus is the current status of all of them.
+	RevocationStatus RevocationStatus
+	// Version increments on every write (1 when written with the issuance); writes are conditional on it.
+	Version int64
+	// UpdatedAt is when the item was last written (unix seconds).
+	UpdatedAt int64
+	// ExpiresAt is the item's ttl (unix seconds): the latest exp of the credentials plus
+	// RevocationExpiryMargin, and never before the exchange record's own ttl; 0 when the credentials have no
+	// exp (the item then lives as long as the status lists do).
+	ExpiresAt int64
+}
+
+// Record renders the revocation record in the shape of the history record, for when the exchange record is
+// gone: credentialExchangeId, credentialDefinitionId, supportRevocation (true), revocationStatus and updatedAt
+// are set, every other field is empty (rendered as "", false, 0, null, {} or [] like any record).
+func (r RevocationRecord) Record() ExchangeRecord {
+	return ExchangeRecord{CredentialExchangeID: r.ExchangeID, CredentialDefinitionID: r.DefinitionID,
+		SupportRevocation: true, RevocationStatus: r.RevocationStatus, UpdatedAt: r.UpdatedAt}
+}
+
+// issuedStatus reports the statuses a record has once its credentials were issued (to the wallet's credential
+// request or picked up from the deferred endpoint).
+func issuedStatus(s Status) bool {
+	return s == StatusCredentialIssued || s == StatusCredentialAcked
+}
+
+// RevocationOnIssue returns the revocation record to write in the same transaction as rec, the exchange record
+// as an issuing write stores it, when that write moves the record from status from (a status before issuance)
+// to issued and rec carries status entries; ok is false for any other write. The store calls it for every
+// exchange update, so each path that issues credentials (credential endpoint, deferred pick-up) records the
+// revocation item atomically with the credentials.
+func RevocationOnIssue(rec *ExchangeRecord, from Status) (RevocationRecord, bool) {
+	if rec == nil || len(rec.Internal.StatusEntries) == 0 || issuedStatus(from) || !issuedStatus(rec.Status) {
+		return RevocationRecord{}, false
+	}
+	status := rec.RevocationStatus
+	if status == "" {
+		status = RevocationOperational
+	}
+	return RevocationRecord{ExchangeID: rec.CredentialExchangeID, DefinitionID: rec.CredentialDefinitionID,
+		Entries: append([]StatusEntry(nil), rec.Internal.StatusEntries...), RevocationStatus: status, Version: 1,
+		UpdatedAt: rec.UpdatedAt, ExpiresAt: revocationExpiry(rec)}, true
+}
+
+// revocationExpiry is the ttl of rec's revocation item: updatedAt (at or after the signing time of every
+// credential of rec) plus the definition's expirationInDays and RevocationExpiryMargin, at least the record's
+// own ttl; 0 when the credentials carry no exp.
+func revocationExpiry(rec *ExchangeRecord) int64 {
+	days := rec.Internal.Definition.ExpirationInDays
+	if days <= 0 {
+		return 0
+	}
+	exp := time.Unix(rec.UpdatedAt, 0).UTC().AddDate(0, 0, days).Add(RevocationExpiryMargin).Unix()
+	return max(exp, rec.Internal.ExpiresAt)
+}
+
+// RevocationCommit is one revocation status change as the store writes it, in one transaction.
+type RevocationCommit struct {
+	// Revocation is the revocation item's new state; its Version is the version read plus one.
+	Revocation RevocationRecord
+	// Create: no revocation item exists yet (an exchange issued before revocation items existed); it is put
+	// under attribute_not_exists instead of the version read.
+	Create bool
+	// Record is the exchange record's new state (its revocationStatus changed, its status not), nil when the
+	// record has expired or been deleted: then only the revocation item and the lists are written.
+	Record *ExchangeRecord
+	// Expect is the version and status the record was read at (with Record).
+	Expect Expect
+	// Lists are the changed status lists, each written under the version it was read at.
+	Lists []StatusListState
+}
 
 // ParseRevocationStatus reads the admin API's revocationStatus, naming the allowed values on error.
 func ParseRevocationStatus(v string) (RevocationStatus, error) {
@@ -53,12 +143,14 @@ func ParseRevocationStatus(v string) (RevocationStatus, error) {
 	return RevocationStatus(r), nil
 }
 
-// SetRevocationStatus sets the revocationStatus of every credential of the exchange at once: their entries in
-// the status lists and the record's revocationStatus change in one transaction, then the affected lists' tokens
-// are re-signed (once each) and a RevocationStatusChangedEvent is published. Revoked is final
-// (ErrRevokedIsFinal); an exchange whose definition does not support revocation is ErrRevocationNotSupported;
-// one without issued credentials is ErrNoCredentialIssued. Setting the current status again changes nothing and
-// publishes nothing.
+// SetRevocationStatus sets the revocationStatus of every credential of the exchange at once. It works from the
+// exchange's revocation item (RevocationRecord), which outlives the exchange record: the item, the entries in
+// the status lists and, while it still exists, the record's revocationStatus change in one transaction; then
+// the affected lists' tokens are re-signed (once each) and a RevocationStatusChangedEvent is published. The
+// answer is the updated record, or RevocationRecord.Record when the record has expired or was deleted.
+// Revoked is final (ErrRevokedIsFinal); an exchange whose definition does not support revocation is
+// ErrRevocationNotSupported; one without issued credentials is ErrNoCredentialIssued; one with neither record
+// nor revocation item is ErrNotFound. Setting the current status again changes nothing and publishes nothing.
 func (l *StatusLists) SetRevocationStatus(ctx context.Context, exchangeID string, to RevocationStatus) (ExchangeRecord, error) {
 	target, err := ParseRevocationStatus(string(to))
 	if err != nil {
@@ -67,7 +159,7 @@ func (l *StatusLists) SetRevocationStatus(ctx context.Context, exchangeID string
 	for attempt := 0; ; attempt++ {
 		rec, changed, err := l.setRevocationOnce(ctx, exchangeID, target)
 		if errors.Is(err, ErrConflict) && attempt < maxConflictRetries {
-			continue // another change of the record or of one of its lists won: decide again on fresh data
+			continue // another change of the record, the item or one of its lists won: decide again on fresh data
 		}
 		if err != nil {
 			return ExchangeRecord{}, err
@@ -80,16 +172,54 @@ func (l *StatusLists) SetRevocationStatus(ctx context.Context, exchangeID string
 	}
 }
 
+// revocationTarget reads what a revocation status change works on: the revocation item (create: none exists
+// yet and rev was derived from the record) and the exchange record (nil when it has expired or was deleted).
+func (l *StatusLists) revocationTarget(ctx context.Context, exchangeID string) (rev RevocationRecord, create bool, rec *ExchangeRecord, err error) {
+	stored, rerr := l.store.GetExchange(ctx, exchangeID)
+	switch {
+	case rerr == nil:
+		rec = &stored
+	case !errors.Is(rerr, ErrNotFound):
+		return RevocationRecord{}, false, nil, rerr
+	}
+	rev, err = l.store.GetRevocation(ctx, exchangeID)
+	if err == nil {
+		return rev, false, rec, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return RevocationRecord{}, false, nil, err
+	}
+	// No revocation item: never issued, not revocable, or issued before revocation items were written.
+	switch {
+	case rec == nil:
+		return RevocationRecord{}, false, nil, ErrNotFound
+	case !rec.SupportRevocation:
+		return RevocationRecord{}, false, nil, ErrRevocationNotSupported
+	case len(rec.Internal.StatusEntries) == 0:
+		return RevocationRecord{}, false, nil, ErrNoCredentialIssued
+	}
+	status := rec.RevocationStatus
+	if status == "" {
+		status = RevocationOperational
+	}
+	return RevocationRecord{ExchangeID: exchangeID, DefinitionID: rec.CredentialDefinitionID,
+		Entries: append([]StatusEntry(nil), rec.Internal.StatusEntries...), RevocationStatus: status,
+		UpdatedAt: rec.UpdatedAt, ExpiresAt: revocationExpiry(rec)}, true, rec, nil
+}
+
 // setRevocationOnce reads, decides and commits once; it returns the lists it changed (nil when nothing changed).
 func (l *StatusLists) setRevocationOnce(ctx context.Context, exchangeID string, to RevocationStatus) (ExchangeRecord, []statuslist.ListID, error) {
-	rec, err := l.store.GetExchange(ctx, exchangeID)
+	rev, create, rec, err := l.revocationTarget(ctx, exchangeID)
 	if err != nil {
 		return ExchangeRecord{}, nil, fmt.Errorf("set revocation status: %w", err)
 	}
-	if !rec.SupportRevocation {
-		return ExchangeRecord{}, nil, fmt.Errorf("set revocation status: %w", ErrRevocationNotSupported)
+	view := func(r RevocationRecord) ExchangeRecord {
+		if rec != nil {
+			return *rec
+		}
+		return r.Record()
 	}
-	from := rec.RevocationStatus
+	from := rev.RevocationStatus
 	if from == "" {
 		from = RevocationOperational
 	}
@@ -99,29 +229,43 @@ func (l *StatusLists) setRevocationOnce(ctx context.Context, exchangeID string, 
 		}
 		return ExchangeRecord{}, nil, fmt.Errorf("set revocation status: %w", err)
 	}
-	entries := rec.Internal.StatusEntries
-	if len(entries) == 0 {
+	if len(rev.Entries) == 0 {
 		return ExchangeRecord{}, nil, fmt.Errorf("set revocation status: %w", ErrNoCredentialIssued)
 	}
 	if from == to {
-		return rec, nil, nil
+		return view(rev), nil, nil
 	}
-	lists, err := l.applyStatus(ctx, entries, to)
+	lists, err := l.applyStatus(ctx, rev.Entries, to)
 	if err != nil {
 		return ExchangeRecord{}, nil, err
 	}
-	next := rec.Clone()
+	now := l.now().Unix()
+	next := rev
+	next.Entries = append([]StatusEntry(nil), rev.Entries...)
 	next.RevocationStatus = to
-	next.UpdatedAt = l.now().Unix()
-	if err := l.store.CommitRevocation(ctx, next, Expect{Version: rec.Internal.Version, Status: rec.Status}, lists); err != nil {
+	next.Version = rev.Version + 1
+	next.UpdatedAt = now
+	commit := RevocationCommit{Revocation: next, Create: create, Lists: lists}
+	if rec != nil {
+		r := rec.Clone()
+		r.RevocationStatus = to
+		r.UpdatedAt = now
+		commit.Record = &r
+		commit.Expect = Expect{Version: rec.Internal.Version, Status: rec.Status}
+	}
+	if err := l.store.CommitRevocation(ctx, commit); err != nil {
 		return ExchangeRecord{}, nil, fmt.Errorf("set revocation status: %w", err)
 	}
-	next.Internal.Version = rec.Internal.Version + 1
+	out := next.Record()
+	if commit.Record != nil {
+		out = *commit.Record
+		out.Internal.Version = rec.Internal.Version + 1
+	}
 	ids := make([]statuslist.ListID, len(lists))
 	for i, s := range lists {
 		ids[i] = s.ID
 	}
-	return next, ids, nil
+	return out, ids, nil
 }
 
 // applyStatus reads every list holding one of entries and sets those entries to the status of to. An entry that

@@ -14,14 +14,15 @@ import (
 func (f *statusFixture) issued(t *testing.T, id string, n int) issuance.ExchangeRecord {
 	t.Helper()
 	rec := issuance.ExchangeRecord{CredentialExchangeID: id, Status: issuance.StatusCredentialIssued,
-		SupportRevocation: true, RevocationStatus: issuance.RevocationOperational,
-		Internal: issuance.ExchangeInternal{Version: 3}}
+		SupportRevocation: true, RevocationStatus: issuance.RevocationOperational, CredentialDefinitionID: "def-" + id,
+		UpdatedAt: f.now.Unix(), Internal: issuance.ExchangeInternal{Version: 3, ExpiresAt: f.now.AddDate(0, 0, 30).Unix(),
+			Definition: issuance.CredentialDefinition{DefinitionSpec: issuance.DefinitionSpec{ExpirationInDays: 365}}}}
 	for range n {
 		if _, err := f.lists.AllocateStatus(context.Background(), &rec); err != nil {
 			t.Fatal(err)
 		}
 	}
-	f.store.putExchange(rec)
+	f.store.putIssued(rec)
 	return rec
 }
 
@@ -127,7 +128,7 @@ func TestSetRevocationStatusRefusals(t *testing.T) {
 			if _, err := f.lists.SetRevocationStatus(context.Background(), "ex", issuance.RevocationRevoked); err != nil {
 				t.Fatal(err)
 			}
-			f.store.putExchange(rec) // the record as it was before
+			f.store.putIssued(rec) // the record and the revocation item as they were before
 		}, "ex", issuance.RevocationSuspended, issuance.ErrRevokedIsFinal, false},
 		{"conflicts every time", func(f *statusFixture) {
 			f.issued(t, "ex", 1)

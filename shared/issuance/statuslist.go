@@ -94,10 +94,14 @@ type StatusListStore interface {
 	AdvanceShard(ctx context.Context, shard, from int) (int, error)
 	// GetStatusList returns the statuses of list id (all VALID, version 0, when never written).
 	GetStatusList(ctx context.Context, id statuslist.ListID, layout statuslist.Layout) (StatusListState, error)
-	// CommitRevocation writes rec (under expect; its status does not change) and every list of lists (each
-	// under the version it was read at, stored as version+1) in one transaction. ErrConflict when any of them
-	// changed meanwhile; nothing is written then.
-	CommitRevocation(ctx context.Context, rec ExchangeRecord, expect Expect, lists []StatusListState) error
+	// GetRevocation returns the revocation item of an exchange, or ErrNotFound when there is none (never
+	// issued, not revocable) or its ttl has passed.
+	GetRevocation(ctx context.Context, exchangeID string) (RevocationRecord, error)
+	// CommitRevocation writes, in one transaction, c.Revocation (under the version it was read at, or as a new
+	// item with c.Create), c.Record when it is set (under c.Expect, not expired; its status does not change) and
+	// every list of c.Lists (each under the version it was read at, stored as version+1). ErrConflict when any
+	// of them changed meanwhile (or the record expired); nothing is written then.
+	CommitRevocation(ctx context.Context, c RevocationCommit) error
 	// GetStatusListToken reads the cached token and the current version of list id.
 	GetStatusListToken(ctx context.Context, id statuslist.ListID) (StatusListRead, error)
 	// ClaimStatusListSigning takes the right to re-sign list id's token until until; false when another

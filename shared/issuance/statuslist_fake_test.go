@@ -18,12 +18,16 @@ import (
 type memStatusStore struct {
 	mu        sync.Mutex
 	exchanges map[string]issuance.ExchangeRecord
-	counters  map[statuslist.ListID]*memCounter
-	heads     map[int]int
-	lists     map[statuslist.ListID]*memList
+	// revocations are the revocation items by exchange id (the store writes them with the issuance).
+	revocations map[string]issuance.RevocationRecord
+	counters    map[statuslist.ListID]*memCounter
+	heads       map[int]int
+	lists       map[statuslist.ListID]*memList
 
 	// failCommits makes the next n CommitRevocation calls lose with ErrConflict (a concurrent writer).
 	failCommits int
+	// now, when set, makes a record past its ExpiresAt absent, as the DynamoDB store does before TTL deletes it.
+	now func() time.Time
 	// failPutToken makes PutStatusListToken fail with this error.
 	failPutToken error
 	// failReserve makes ReserveStatusEntry fail with this error.
@@ -44,7 +48,7 @@ type memList struct {
 }
 
 func newMemStatusStore() *memStatusStore {
-	return &memStatusStore{exchanges: map[string]issuance.ExchangeRecord{},
+	return &memStatusStore{exchanges: map[string]issuance.ExchangeRecord{}, revocations: map[string]issuance.RevocationRecord{},
 		counters: map[statuslist.ListID]*memCounter{}, heads: map[int]int{}, lists: map[statuslist.ListID]*memList{}}
 }
 
@@ -58,7 +62,7 @@ func (m *memStatusStore) GetExchange(_ context.Context, id string) (issuance.Exc
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	rec, ok := m.exchanges[id]
-	if !ok {
+	if !ok || (m.now != nil && rec.Internal.ExpiresAt != 0 && rec.Internal.ExpiresAt <= m.now().Unix()) {
 		return issuance.ExchangeRecord{}, issuance.ErrNotFound
 	}
 	return rec.Clone(), nil
@@ -127,7 +131,43 @@ func (m *memStatusStore) GetStatusList(_ context.Context, id statuslist.ListID, 
 	return issuance.StatusListState{ID: id, List: list, Version: l.version}, nil
 }
 
-func (m *memStatusStore) CommitRevocation(_ context.Context, rec issuance.ExchangeRecord, expect issuance.Expect, lists []issuance.StatusListState) error {
+// putIssued stores rec as the issuing write of the DynamoDB store does: the record and, when
+// issuance.RevocationOnIssue says so for a write from offer_received, its revocation item.
+func (m *memStatusStore) putIssued(rec issuance.ExchangeRecord) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.exchanges[rec.CredentialExchangeID] = rec.Clone()
+	if r, ok := issuance.RevocationOnIssue(&rec, issuance.StatusOfferReceived); ok {
+		m.revocations[rec.CredentialExchangeID] = r
+	}
+}
+
+// dropExchange removes the exchange record only (its retention passed, or the organisation deleted it).
+func (m *memStatusStore) dropExchange(id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.exchanges, id)
+}
+
+func (m *memStatusStore) revocation(id string) (issuance.RevocationRecord, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.revocations[id]
+	return r, ok
+}
+
+func (m *memStatusStore) GetRevocation(_ context.Context, id string) (issuance.RevocationRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.revocations[id]
+	if !ok {
+		return issuance.RevocationRecord{}, issuance.ErrNotFound
+	}
+	r.Entries = append([]issuance.StatusEntry(nil), r.Entries...)
+	return r, nil
+}
+
+func (m *memStatusStore) CommitRevocation(_ context.Context, c issuance.RevocationCommit) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.commits++
@@ -135,21 +175,35 @@ func (m *memStatusStore) CommitRevocation(_ context.Context, rec issuance.Exchan
 		m.failCommits--
 		return issuance.ErrConflict
 	}
-	cur, ok := m.exchanges[rec.CredentialExchangeID]
-	if !ok || cur.Internal.Version != expect.Version || cur.Status != expect.Status || rec.Status != expect.Status {
+	id := c.Revocation.ExchangeID
+	cur, exists := m.revocations[id]
+	if c.Create == exists || (exists && cur.Version != c.Revocation.Version-1) {
 		return issuance.ErrConflict
 	}
-	for _, s := range lists {
+	if c.Record != nil {
+		rec, ok := m.exchanges[id]
+		if !ok || (m.now != nil && rec.Internal.ExpiresAt != 0 && rec.Internal.ExpiresAt <= m.now().Unix()) || c.Record.CredentialExchangeID != id || rec.Internal.Version != c.Expect.Version ||
+			rec.Status != c.Expect.Status || c.Record.Status != c.Expect.Status {
+			return issuance.ErrConflict
+		}
+	}
+	for _, s := range c.Lists {
 		if m.list(s.ID).version != s.Version {
 			return issuance.ErrConflict
 		}
 	}
-	for _, s := range lists {
+	for _, s := range c.Lists {
 		l := m.list(s.ID)
 		l.bytes, l.version = s.List.Bytes(), s.Version+1
 	}
-	rec.Internal.Version = expect.Version + 1
-	m.exchanges[rec.CredentialExchangeID] = rec.Clone()
+	if c.Record != nil {
+		rec := c.Record.Clone()
+		rec.Internal.Version = c.Expect.Version + 1
+		m.exchanges[id] = rec
+	}
+	r := c.Revocation
+	r.Entries = append([]issuance.StatusEntry(nil), r.Entries...)
+	m.revocations[id] = r
 	return nil
 }
 

@@ -32,6 +32,7 @@ func newStatusFixture(t *testing.T, opts ...issuance.StatusListOption) *statusFi
 	}
 	f := &statusFixture{store: newMemStatusStore(), signer: signer, events: &fakeEvents{},
 		now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	f.store.now = func() time.Time { return f.now }
 	all := append([]issuance.StatusListOption{issuance.WithStatusSigner(signer), issuance.WithStatusEvents(f.events),
 		issuance.WithStatusClock(func() time.Time { return f.now })}, opts...)
 	f.lists, err = issuance.NewStatusLists(issuance.StatusListConfig{IssuerURL: testIssuer + "/", Layout: smallLayout},

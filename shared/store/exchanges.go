@@ -153,7 +153,11 @@ func (st *Store) UpdateExchange(ctx context.Context, rec issuance.ExchangeRecord
 	cond := "attribute_exists(#pk) AND #version = :v AND #status IN (" + in + ") AND " + notExpired
 	put := &types.Put{TableName: aws.String(st.table), Item: item, ConditionExpression: aws.String(cond),
 		ExpressionAttributeNames: names, ExpressionAttributeValues: values}
-	if len(ops) == 0 {
+	revocation, err := st.revocationOnIssue(&rec, expect) // issuing writes also record the revocation item
+	if err != nil {
+		return err
+	}
+	if len(ops) == 0 && revocation == nil {
 		_, err = st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
 			ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: put.ExpressionAttributeNames,
 			ExpressionAttributeValues: put.ExpressionAttributeValues})
@@ -165,25 +169,28 @@ func (st *Store) UpdateExchange(ctx context.Context, rec issuance.ExchangeRecord
 		}
 		return nil
 	}
-	if len(ops)+1 > maxTransactItems {
+	if len(ops)+2 > maxTransactItems {
 		return fmt.Errorf("update exchange: %d pointer changes exceed one transaction", len(ops))
 	}
 	writes := []types.TransactWriteItem{{Put: put}}
+	if revocation != nil {
+		writes = append(writes, *revocation)
+	}
 	for _, op := range ops {
 		switch {
 		case op.Put != nil:
 			writes = append(writes, st.putNew(pointerItem(*op.Put)))
 		case op.Consume != "":
-			writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(st.table),
-				Key: key(op.Consume, skPointer), ConditionExpression: aws.String("attribute_exists(#pk) AND #ttl > :now"),
-				ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#ttl": AttrTTL},
-				ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(st.now().Unix())}}})
+			writes = append(writes, st.consumeItem(op.Consume, rec.CredentialExchangeID))
 		default:
 			return errors.New("update exchange: empty pointer op")
 		}
 	}
 	_, err = st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if failed, ok := cancelled(err); ok {
+		if gone := consumedPointer(writes, failed); gone != nil {
+			return fmt.Errorf("update exchange: %w: %w", issuance.ErrConflict, gone)
+		}
 		if len(failed) > 0 && failed[0] == 0 {
 			return st.whyRefused(ctx, rec.CredentialExchangeID, expect, rec.Status)
 		}

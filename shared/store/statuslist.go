@@ -180,56 +180,6 @@ func (st *Store) GetStatusList(ctx context.Context, id statuslist.ListID, layout
 	return state, nil
 }
 
-// CommitRevocation implements issuance.StatusListStore with one TransactWriteItems: the record (version, same
-// status, not expired) and each list (SET bits, lst, version+1 under the version read).
-func (st *Store) CommitRevocation(ctx context.Context, rec issuance.ExchangeRecord, expect issuance.Expect, lists []issuance.StatusListState) error {
-	if rec.Status != expect.Status {
-		return fmt.Errorf("commit revocation: the exchange status must not change (%s -> %s)", expect.Status, rec.Status)
-	}
-	if len(lists)+1 > maxTransactItems {
-		return fmt.Errorf("commit revocation: %d lists exceed one transaction", len(lists))
-	}
-	rec.Internal.Version = expect.Version + 1
-	item, err := exchangeItem(&rec)
-	if err != nil {
-		return fmt.Errorf("commit revocation: %w", err)
-	}
-	writes := []types.TransactWriteItem{{Put: &types.Put{TableName: aws.String(st.table), Item: item,
-		ConditionExpression: aws.String("attribute_exists(#pk) AND #version = :v AND #status = :s AND " + notExpired),
-		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#version": attrVersion, "#status": attrStatus,
-			"#ttl": AttrTTL},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(expect.Version),
-			":s": s(string(expect.Status)), ":now": n(st.now().Unix())}}}}
-	for _, l := range lists {
-		if l.List == nil {
-			return fmt.Errorf("commit revocation: list %s has no statuses", l.ID)
-		}
-		cond := "#version = :v"
-		if l.Version == 0 {
-			cond = "attribute_not_exists(#version)"
-		}
-		values := map[string]types.AttributeValue{":bits": n(int64(l.List.Bits())), ":lst": s(l.List.Encode()),
-			":nv": n(l.Version + 1)}
-		if l.Version != 0 {
-			values[":v"] = n(l.Version)
-		}
-		writes = append(writes, types.TransactWriteItem{Update: &types.Update{TableName: aws.String(st.table),
-			Key:                       key(statusListPK(l.ID), skStatusList),
-			UpdateExpression:          aws.String("SET #bits = :bits, #lst = :lst, #version = :nv"),
-			ConditionExpression:       aws.String(cond),
-			ExpressionAttributeNames:  map[string]string{"#bits": attrBits, "#lst": attrLST, "#version": attrVersion},
-			ExpressionAttributeValues: values}})
-	}
-	_, err = st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
-	if _, ok := cancelled(err); ok {
-		return issuance.ErrConflict
-	}
-	if err != nil {
-		return fmt.Errorf("commit revocation: %w", err)
-	}
-	return nil
-}
-
 // GetStatusListToken implements issuance.StatusListStore: the list item (strongly consistent); when there is
 // none, the counter tells whether the list was ever opened.
 func (st *Store) GetStatusListToken(ctx context.Context, id statuslist.ListID) (issuance.StatusListRead, error) {

@@ -211,23 +211,33 @@ func TestCommitRevocationConditions(t *testing.T) {
 	next := rec.Clone()
 	next.RevocationStatus = issuance.RevocationSuspended
 	expect := issuance.Expect{Version: rec.Internal.Version, Status: rec.Status}
-	if err := f.st.CommitRevocation(ctx, next, expect, []issuance.StatusListState{set(stA, 17, statuslist.Suspended),
-		set(stB, 900, statuslist.Suspended)}); err != nil {
+	rev := issuance.RevocationRecord{ExchangeID: "ex-rev", DefinitionID: "def", RevocationStatus: issuance.RevocationSuspended,
+		Entries: []issuance.StatusEntry{{List: a.String(), Index: 17}, {List: b.String(), Index: 900}}, Version: 1}
+	if err := f.st.CommitRevocation(ctx, issuance.RevocationCommit{Revocation: rev, Create: true, Record: &next,
+		Expect: expect, Lists: []issuance.StatusListState{set(stA, 17, statuslist.Suspended),
+			set(stB, 900, statuslist.Suspended)}}); err != nil {
 		t.Fatal(err)
 	}
+	rev2 := rev
+	rev2.Version = 2
+	nextExpect := issuance.Expect{Version: rec.Internal.Version + 1, Status: rec.Status}
 
 	tests := []struct {
 		name   string
-		expect issuance.Expect
-		lists  []issuance.StatusListState
+		commit issuance.RevocationCommit
 	}{
-		{"stale record version", expect, []issuance.StatusListState{set(read(a), 18, statuslist.Invalid)}},
-		{"stale list version", issuance.Expect{Version: rec.Internal.Version + 1, Status: rec.Status},
-			[]issuance.StatusListState{set(staleA, 18, statuslist.Invalid)}},
+		{"stale record version", issuance.RevocationCommit{Revocation: rev2, Record: &next, Expect: expect,
+			Lists: []issuance.StatusListState{set(read(a), 18, statuslist.Invalid)}}},
+		{"stale list version", issuance.RevocationCommit{Revocation: rev2, Record: &next, Expect: nextExpect,
+			Lists: []issuance.StatusListState{set(staleA, 18, statuslist.Invalid)}}},
+		{"stale revocation item version", issuance.RevocationCommit{Revocation: rev, Record: &next, Expect: nextExpect,
+			Lists: []issuance.StatusListState{set(read(a), 18, statuslist.Invalid)}}},
+		{"revocation item created twice", issuance.RevocationCommit{Revocation: rev, Create: true,
+			Lists: []issuance.StatusListState{set(read(a), 18, statuslist.Invalid)}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := f.st.CommitRevocation(ctx, next, tt.expect, tt.lists)
+			err := f.st.CommitRevocation(ctx, tt.commit)
 			if !errors.Is(err, issuance.ErrConflict) {
 				t.Fatalf("CommitRevocation = %v, want ErrConflict", err)
 			}
