@@ -21,9 +21,13 @@ func (r *StatusListRoutes) RegisterRevocation(rt *apigw.Router) {
 	rt.Handle(http.MethodPut, RouteRevocationStatus, apigw.Admin, r.setRevocationStatus)
 }
 
-// setRevocationStatus changes the revocationStatus of every credential of the exchange and answers the updated
-// record: 400 for an unknown status or a definition without revocation, 404 for an unknown exchange, 409 when the
-// credentials are revoked (final) or none was issued yet.
+// setRevocationStatus changes the revocationStatus of every credential of the exchange and answers 200 with the
+// updated record. It works from the exchange's revocation item, which outlives the record: when the record has
+// passed its retention or was deleted, the answer is the record shape with only credentialExchangeId,
+// credentialDefinitionId, supportRevocation, revocationStatus and updatedAt set and every other field empty
+// (docs/status-lists.md). 400 for an unknown status or a definition without revocation, 404 for an exchange
+// with neither record nor revocation item (unknown, or its credentials expired), 409 when the credentials are
+// revoked (final) or none was issued yet.
 func (r *StatusListRoutes) setRevocationStatus(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
 	id, err := apigw.PathParam(req, "credentialExchangeId")
 	if err != nil {

@@ -91,7 +91,7 @@ func (s *WalletService) requestCredentialOnce(ctx context.Context, accessToken s
 	}
 	now := s.now()
 	proofs, err := oid4vci.ValidateProofs(req.ProofJWTs, oid4vci.ProofExpectations{Audience: s.cfg.IssuerURL,
-		Now: now, RequireNonce: true, NonceCheck: s.nonceCheck(ctx, rec.CredentialExchangeID)})
+		Now: now, RequireNonce: true}) // the c_nonces are checked by consuming them in commit
 	if err != nil {
 		return nil, err
 	}
@@ -152,8 +152,12 @@ func (s *WalletService) requestCredentialOnce(ctx context.Context, accessToken s
 	return ans, nil
 }
 
-// commit writes next over rec with ops. A lost write is explained to the wallet: a nonce used meanwhile is
-// invalid_nonce, a record that moved on is credential_request_denied; a mere version race is ErrConflict, which
+// errNonceGone is the answer to proofs whose c_nonce the credential write could not consume.
+var errNonceGone = oid4vci.Errorf(oid4vci.ErrInvalidNonce, "the c_nonce is unknown, expired or used; fetch a new "+
+	"one from the nonce endpoint and create a new proof")
+
+// commit writes next over rec with ops. A lost write is explained to the wallet: a c_nonce that is unknown,
+// expired, used or of another exchange (the write's consuming delete is its only check) is invalid_nonce, a record that moved on is credential_request_denied; a mere version race is ErrConflict, which
 // the caller retries.
 func (s *WalletService) commit(ctx context.Context, rec *ExchangeRecord, next ExchangeRecord, ops []PointerOp) error {
 	err := s.store.UpdateExchange(ctx, next, Expect{Version: rec.Internal.Version, Status: rec.Status}, ops...)
@@ -163,14 +167,9 @@ func (s *WalletService) commit(ctx context.Context, rec *ExchangeRecord, next Ex
 	if !errors.Is(err, ErrConflict) && !errors.Is(err, ErrTransitionRefused) && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("record credential request: %w", err)
 	}
-	for _, op := range ops {
-		if op.Consume == "" || !strings.HasPrefix(op.Consume, PointerNonce+"#") {
-			continue
-		}
-		if _, gerr := s.store.GetPointer(ctx, op.Consume); errors.Is(gerr, ErrNotFound) {
-			return oid4vci.Errorf(oid4vci.ErrInvalidNonce, "the c_nonce was already used; fetch a fresh one "+
-				"from the nonce endpoint and sign new proofs")
-		}
+	var gone *PointerGoneError
+	if errors.As(err, &gone) && gone.Kind() == PointerNonce {
+		return errNonceGone
 	}
 	cur, gerr := s.store.GetExchange(ctx, rec.CredentialExchangeID)
 	switch {

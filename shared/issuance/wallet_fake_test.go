@@ -2,6 +2,7 @@ package issuance_test
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -134,9 +135,11 @@ func (m *walletMem) UpdateExchange(_ context.Context, rec issuance.ExchangeRecor
 		}
 		seen[k] = true
 		p, ok := m.pointers[k]
-		exists := ok && m.live(p)
-		if (op.Put != nil && ok) || (op.Consume != "" && !exists) {
+		if op.Put != nil && ok {
 			return issuance.ErrConflict
+		}
+		if op.Consume != "" && (!ok || !m.live(p) || (p.ExchangeID != "" && p.ExchangeID != id)) {
+			return fmt.Errorf("%w: %w", issuance.ErrConflict, &issuance.PointerGoneError{Key: k})
 		}
 	}
 	for _, op := range ops {

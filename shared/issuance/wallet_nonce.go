@@ -10,7 +10,8 @@ import (
 
 // NewNonce mints a c_nonce for the nonce endpoint: 256 random bits, stored only as the hash key of a NONCE
 // pointer of no exchange that lives WalletConfig.NonceTTL. A proof carrying it is accepted once: the credential
-// endpoint consumes the pointer in the transaction that records the issuance.
+// endpoint consumes the pointer in the transaction that records the issuance, whose condition (the pointer
+// exists, is unexpired and belongs to no exchange or to this one) is the nonce's only check.
 func (s *WalletService) NewNonce(ctx context.Context) (*oid4vci.CNonce, error) {
 	nonce, err := NewSecret(s.rand)
 	if err != nil {
@@ -22,24 +23,6 @@ func (s *WalletService) NewNonce(ctx context.Context) (*oid4vci.CNonce, error) {
 		return nil, fmt.Errorf("new nonce: %w", err)
 	}
 	return &oid4vci.CNonce{Value: nonce, ExpiresInSeconds: secondsUntil(now, exp)}, nil
-}
-
-// nonceCheck is the proof validator's c_nonce lookup for exchange id: the nonce must be a live NONCE pointer of
-// no exchange (nonce endpoint) or of this exchange (token and draft responses). It does not consume it.
-func (s *WalletService) nonceCheck(ctx context.Context, exchangeID string) func(string) error {
-	return func(nonce string) error {
-		ptr, err := s.store.GetPointer(ctx, PointerKey(PointerNonce, nonce))
-		if errors.Is(err, ErrNotFound) {
-			return oid4vci.ErrNonceRejected
-		}
-		if err != nil {
-			return fmt.Errorf("look up c_nonce: %w", err)
-		}
-		if ptr.ExchangeID != "" && ptr.ExchangeID != exchangeID {
-			return oid4vci.ErrNonceRejected
-		}
-		return nil
-	}
 }
 
 // authorize finds the exchange of a Bearer access token: an unknown or expired token, or one whose exchange is

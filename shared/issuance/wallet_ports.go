@@ -31,6 +31,25 @@ type WalletStore interface {
 	ListDynamicConfigurations(ctx context.Context) ([]DynamicConfiguration, error)
 }
 
+// PointerGoneError is why an UpdateExchange was refused when a pointer it consumes was gone: used, expired or
+// of another exchange. The store wraps it with ErrConflict (errors.Is(err, ErrConflict) holds). Its message
+// names only the pointer kind, never the key (a hash of a secret).
+type PointerGoneError struct {
+	// Key is the pointer's key, PointerKey(kind, secret).
+	Key string
+}
+
+// Error implements error.
+func (e *PointerGoneError) Error() string {
+	return e.Kind() + " pointer used, expired or of another exchange"
+}
+
+// Kind is the pointer kind of Key (PointerNonce, PointerCode, ...).
+func (e *PointerGoneError) Kind() string {
+	kind, _, _ := strings.Cut(e.Key, "#")
+	return kind
+}
+
 // CredentialSigner is the issuer's signing key: sdjwt signs through it and its public JWK (kid = the
 // credential header's kid) is published at /.well-known/jwt-vc-issuer. shared/keys implements it.
 type CredentialSigner interface {

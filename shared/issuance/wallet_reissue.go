@@ -36,7 +36,7 @@ func (s *WalletService) answerRecorded(ctx context.Context, rec ExchangeRecord, 
 	}
 	now := s.now()
 	proofs, err := oid4vci.ValidateProofs(req.ProofJWTs, oid4vci.ProofExpectations{Audience: s.cfg.IssuerURL,
-		Now: now, RequireNonce: true, NonceCheck: s.nonceCheck(ctx, rec.CredentialExchangeID)})
+		Now: now, RequireNonce: true}) // the c_nonces are checked by consuming them in commit
 	if err != nil {
 		return nil, err
 	}

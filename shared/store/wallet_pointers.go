@@ -57,3 +57,27 @@ func pointerFrom(item map[string]types.AttributeValue) issuance.Pointer {
 	}
 	return p
 }
+
+// consumeItem is the single-use delete of a pointer in an exchange write: the pointer must exist, be unexpired
+// and belong to no exchange (a c_nonce of the nonce endpoint) or to exchangeID. This condition is the only
+// check of a c_nonce: the credential request does not read the nonce first.
+func (st *Store) consumeItem(pointerKey, exchangeID string) types.TransactWriteItem {
+	return types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(st.table),
+		Key:                      key(pointerKey, skPointer),
+		ConditionExpression:      aws.String("attribute_exists(#pk) AND #ttl > :now AND #eid IN (:none, :eid)"),
+		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#ttl": AttrTTL, "#eid": attrExchangeID},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(st.now().Unix()), ":none": s(""),
+			":eid": s(exchangeID)}}}
+}
+
+// consumedPointer names the first pointer of a cancelled transaction whose consuming delete failed its
+// condition (used, expired or of another exchange), nil when none did.
+func consumedPointer(writes []types.TransactWriteItem, failed []int) *issuance.PointerGoneError {
+	for _, i := range failed {
+		if i < 0 || i >= len(writes) || writes[i].Delete == nil || str(writes[i].Delete.Key, AttrSK) != skPointer {
+			continue
+		}
+		return &issuance.PointerGoneError{Key: str(writes[i].Delete.Key, AttrPK)}
+	}
+	return nil
+}

@@ -1,0 +1,162 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+)
+
+// TestCredentialNonceConsumedByTheWrite: the credential request reads no c_nonce; the transaction that records
+// the issuance consumes it, and its condition (exists, unexpired, of no exchange or of this one) decides. A
+// refused nonce is invalid_nonce and leaves the record as it was.
+func TestCredentialNonceConsumedByTheWrite(t *testing.T) {
+	f := newWalletStoreFixture(t)
+	ctx := context.Background()
+	fresh := func(t *testing.T, _ *oid4vci.TokenResponse) string {
+		n, err := f.svc.NewNonce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n.Value
+	}
+	tests := []struct {
+		name  string
+		nonce func(t *testing.T, tok *oid4vci.TokenResponse) string
+		want  string // OAuth error code, "" = issued
+	}{
+		{name: "nonce endpoint c_nonce", nonce: fresh},
+		{name: "the token response's c_nonce", nonce: func(_ *testing.T, tok *oid4vci.TokenResponse) string { return tok.CNonce }},
+		{name: "unknown", nonce: func(*testing.T, *oid4vci.TokenResponse) string { return "made-up" }, want: oid4vci.ErrInvalidNonce},
+		{name: "another exchange's c_nonce", nonce: func(t *testing.T, _ *oid4vci.TokenResponse) string {
+			offerID, _ := f.offer(t, "")
+			other, err := f.token(offerID, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return other.CNonce
+		}, want: oid4vci.ErrInvalidNonce},
+		{name: "expired", nonce: func(t *testing.T, tok *oid4vci.TokenResponse) string {
+			n := fresh(t, tok)
+			f.clock.add(issuance.DefaultNonceTTL + time.Second)
+			return n
+		}, want: oid4vci.ErrInvalidNonce},
+		{name: "used by another exchange's request", nonce: func(t *testing.T, tok *oid4vci.TokenResponse) string {
+			n := fresh(t, tok)
+			offerID, _ := f.offer(t, "")
+			other, err := f.token(offerID, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.RequestCredential(ctx, other.AccessToken, storeCredentialRequest(t, storeProof(t, n, f.clock.now()))); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}, want: oid4vci.ErrInvalidNonce},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			offerID, rec := f.offer(t, "")
+			tok, err := f.token(offerID, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			nonce := tc.nonce(t, tok)
+			before, err := f.st.GetExchange(ctx, rec.CredentialExchangeID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ans, err := f.svc.RequestCredential(ctx, tok.AccessToken, storeCredentialRequest(t, storeProof(t, nonce, f.clock.now())))
+			after, gerr := f.st.GetExchange(ctx, rec.CredentialExchangeID)
+			if gerr != nil {
+				t.Fatal(gerr)
+			}
+			if tc.want == "" {
+				if err != nil || len(ans.Issuance.Credentials) != 1 || after.Status != issuance.StatusCredentialIssued {
+					t.Fatalf("credential: %v, record %s", err, after.Status)
+				}
+				return
+			}
+			if oauth(err) != tc.want {
+				t.Fatalf("err = %v, want %s", err, tc.want)
+			}
+			if after.Internal.Version != before.Internal.Version || after.Status != before.Status {
+				t.Errorf("a refused request wrote the record: version %d -> %d", before.Internal.Version, after.Internal.Version)
+			}
+		})
+	}
+}
+
+// TestUpdateExchangeConsumeConditions: a consuming delete fails on a pointer that is absent, expired or of
+// another exchange, and the store says which pointer (PointerGoneError, also ErrConflict).
+func TestUpdateExchangeConsumeConditions(t *testing.T) {
+	f := newWalletStoreFixture(t)
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		pointer *issuance.Pointer // stored before the update (nil: none)
+		gone    bool
+	}{
+		{name: "pointer of no exchange", pointer: &issuance.Pointer{ExchangeID: ""}},
+		{name: "pointer of this exchange", pointer: &issuance.Pointer{ExchangeID: "self"}},
+		{name: "pointer of another exchange", pointer: &issuance.Pointer{ExchangeID: "other"}, gone: true},
+		{name: "expired pointer", pointer: &issuance.Pointer{ExchangeID: "", ExpiresAt: -1}, gone: true},
+		{name: "absent pointer", gone: true},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, rec := f.offer(t, "")
+			k := issuance.PointerKey(issuance.PointerNonce, "consume-"+rec.CredentialExchangeID+string(rune('a'+i)))
+			if tc.pointer != nil {
+				p := *tc.pointer
+				p.Key = k
+				if p.ExchangeID == "self" {
+					p.ExchangeID = rec.CredentialExchangeID
+				}
+				p.ExpiresAt = f.clock.now().Add(time.Minute).Unix()
+				if tc.pointer.ExpiresAt < 0 {
+					p.ExpiresAt = f.clock.now().Unix() // expires now: present in the table, past its ttl
+				}
+				if err := f.st.PutPointer(ctx, p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			next := rec.Clone()
+			next.UpdatedAt++
+			err := f.st.UpdateExchange(ctx, next, issuance.Expect{Version: rec.Internal.Version, Status: rec.Status},
+				issuance.PointerOp{Consume: k})
+			var gone *issuance.PointerGoneError
+			if !tc.gone {
+				if err != nil {
+					t.Fatalf("update: %v", err)
+				}
+				return
+			}
+			if !errors.As(err, &gone) || gone.Key != k || gone.Kind() != issuance.PointerNonce || !errors.Is(err, issuance.ErrConflict) {
+				t.Fatalf("err = %v, want PointerGoneError for the nonce and ErrConflict", err)
+			}
+			if got, _ := f.st.GetExchange(ctx, rec.CredentialExchangeID); got.Internal.Version != rec.Internal.Version {
+				t.Errorf("refused update wrote the record")
+			}
+		})
+	}
+}
+
+func storeCredentialRequest(t *testing.T, proofs ...string) *oid4vci.CredentialRequest {
+	t.Helper()
+	body := `{"credential_configuration_id":"def-1","proofs":{"jwt":[`
+	for i, p := range proofs {
+		if i > 0 {
+			body += ","
+		}
+		body += `"` + p + `"`
+	}
+	req, err := oid4vci.ParseCredentialRequest([]byte(body+`]}}`), "application/json", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
