@@ -392,3 +392,47 @@ func TestDeleteExchangeKeepsRevocationItem(t *testing.T) {
 		t.Fatalf("revocation item changed by the delete: %s", render(item))
 	}
 }
+
+// TestRevocationOfExchangeIssuedBeforeRevocationItems: a record issued before revocation items existed has its
+// entries but no item; the first change creates the item in its transaction, and from then on the record may
+// go.
+func TestRevocationOfExchangeIssuedBeforeRevocationItems(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	l := f.statusLists(t)
+	rec := f.record("ex-old", issuance.StatusCredentialAccepted, "def-licence", 0)
+	rec.SupportRevocation = true
+	rec.RevocationStatus = issuance.RevocationOperational
+	rec.Internal.Definition = issuance.CredentialDefinition{ID: "def-licence",
+		DefinitionSpec: issuance.DefinitionSpec{ExpirationInDays: 365, SupportRevocation: true}}
+	if _, err := l.AllocateStatus(ctx, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.CreateExchange(ctx, rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	if f.revocationItem(t, "ex-old") != nil {
+		t.Fatal("a record written without issuing got a revocation item")
+	}
+	if _, err := l.SetRevocationStatus(ctx, "ex-old", issuance.RevocationSuspended); err != nil {
+		t.Fatal(err)
+	}
+	item, err := f.st.GetRevocation(ctx, "ex-old")
+	wantTTL := time.Unix(rec.UpdatedAt, 0).UTC().AddDate(0, 0, 365).Add(issuance.RevocationExpiryMargin).Unix()
+	if err != nil || item.Version != 1 || item.RevocationStatus != issuance.RevocationSuspended ||
+		!slices.Equal(item.Entries, rec.Internal.StatusEntries) || item.ExpiresAt != wantTTL {
+		t.Fatalf("created revocation item %+v, %v", item, err)
+	}
+	if stored, _ := f.st.GetExchange(ctx, "ex-old"); stored.RevocationStatus != issuance.RevocationSuspended {
+		t.Fatalf("record %s", stored.RevocationStatus)
+	}
+	if err := f.st.DeleteExchange(ctx, "ex-old"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.SetRevocationStatus(ctx, "ex-old", issuance.RevocationRevoked); err != nil {
+		t.Fatal(err)
+	}
+	if st := f.listStatuses(t, rec.Internal.StatusEntries); st[0] != statuslist.Invalid {
+		t.Fatalf("entry is %s, want INVALID", st[0])
+	}
+}
