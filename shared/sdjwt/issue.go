@@ -10,6 +10,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -138,51 +139,54 @@ func IssueVC(ctx context.Context, s Signer, vc VC, opts ...Option) (*Issued, err
 	if s == nil {
 		return nil, fmt.Errorf("issue credential: %w: no signer", ErrSignature)
 	}
-	payload, disclosures, err := buildPayload(vc, &cfg)
+	b, payload, err := buildPayload(vc, &cfg)
 	if err != nil {
 		return nil, fmt.Errorf("issue credential: %w", err)
 	}
-	out, jwtLen, err := signAndSerialize(ctx, s, string(cfg.format), payload, disclosures)
+	iss, err := b.signAndSerialize(ctx, s, string(cfg.format), payload)
 	if err != nil {
 		return nil, fmt.Errorf("issue credential: %w", err)
 	}
-	return &Issued{SDJWT: out, JWT: out[:jwtLen], Disclosures: disclosures}, nil
+	return iss, nil
 }
 
-// signAndSerialize signs payload as a compact ES256 JWS with kid and typ headers and returns
-// the SD-JWT JWT~D1~...~Dn~ built in one buffer, with the length of its JWT prefix. The JWS is
-// assembled here rather than through jwx: the header is fixed, and jwx's generic header
-// handling cost more than everything else but the signature.
-func signAndSerialize(ctx context.Context, s Signer, typ string, payload []byte, ds []Disclosure) (string, int, error) {
+// signAndSerialize signs payload as a compact ES256 JWS with kid and typ headers and returns the
+// credential. The JWS is assembled here rather than through jwx: the header is fixed, and jwx's
+// generic header handling cost more than everything else but the signature.
+//
+// Everything the result holds is one string: JWT~D1~...~Dn~ (the SD-JWT), then the salts and
+// digests the builder kept; the JWT and every Disclosure string are slices of it. payload's
+// spare capacity, if large enough, holds the JWT while it is signed.
+func (b *builder) signAndSerialize(ctx context.Context, s Signer, typ string, payload []byte) (*Issued, error) {
 	cs := s.CryptoSigner(ctx)
 	if cs == nil {
-		return "", 0, fmt.Errorf("sign credential: %w: signer has no key", ErrSignature)
+		return nil, fmt.Errorf("sign credential: %w: signer has no key", ErrSignature)
 	}
 	var hdrBuf [160]byte
 	hdr := appendProtectedHeader(hdrBuf[:0], s.KeyID(), typ)
-	n := b64.EncodedLen(len(hdr)) + 1 + b64.EncodedLen(len(payload)) + 1 + es256SigB64Len + 1
-	for _, d := range ds {
-		n += len(d.Encoded) + 1
-	}
-	b := make([]byte, 0, n)
-	b = b64.AppendEncode(b, hdr)
-	b = append(b, '.')
-	b = b64.AppendEncode(b, payload)
-	b, err := appendES256(b, 0, cs)
+	jwtLen := b64.EncodedLen(len(hdr)) + 1 + b64.EncodedLen(len(payload)) + 1 + es256SigB64Len
+	jwt := slices.Grow(payload[len(payload):], jwtLen)
+	jwt = b64.AppendEncode(jwt, hdr)
+	jwt = append(jwt, '.')
+	jwt = b64.AppendEncode(jwt, payload)
+	jwt, err := appendES256(jwt, 0, cs)
 	if err != nil {
-		return "", 0, fmt.Errorf("sign credential: %w", err)
+		return nil, fmt.Errorf("sign credential: %w", err)
 	}
-	jwtLen := len(b)
-	b = append(b, '~')
-	for _, d := range ds {
-		b = append(b, d.Encoded...)
-		b = append(b, '~')
-	}
-	return string(b), jwtLen, nil
+	var out strings.Builder
+	out.Grow(len(jwt) + 1 + len(b.arena) + len(b.tail))
+	out.Write(jwt)
+	out.WriteByte('~')
+	out.Write(b.arena)
+	out.Write(b.tail)
+	all := out.String()
+	sdLen := len(jwt) + 1 + len(b.arena)
+	return &Issued{SDJWT: all[:sdLen], JWT: all[:len(jwt)], Disclosures: b.finish(all, len(jwt)+1, sdLen)}, nil
 }
 
-// buildPayload validates vc and returns the JWT payload JSON and the disclosures.
-func buildPayload(vc VC, cfg *issueConfig) ([]byte, []Disclosure, error) {
+// buildPayload validates vc and returns the builder holding the disclosures and the JWT
+// payload JSON.
+func buildPayload(vc VC, cfg *issueConfig) (*builder, []byte, error) {
 	if vc.Issuer == "" {
 		return nil, nil, fmt.Errorf("%w: iss is empty", ErrInvalidClaims)
 	}
@@ -208,8 +212,9 @@ func buildPayload(vc VC, cfg *issueConfig) ([]byte, []Disclosure, error) {
 	if err := b.prepareRandom(vc.Claims, root); err != nil {
 		return nil, nil, err
 	}
-	// The payload, plus the free space in which disclosures are built (see builder).
-	dst := make([]byte, 0, 1024)
+	// The payload, plus the free space in which disclosures are built (see builder) and then
+	// the JWT (see signAndSerialize).
+	dst := make([]byte, 0, 4096)
 	dst = append(dst, `{"iss":`...)
 	dst = appendString(dst, vc.Issuer)
 	dst = append(dst, `,"vct":`...)
@@ -246,7 +251,7 @@ func buildPayload(vc VC, cfg *issueConfig) ([]byte, []Disclosure, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return append(dst, '}'), b.finish(), nil
+	return b, append(dst, '}'), nil
 }
 
 // builder encodes a claim tree, turning the positions the policy marks into disclosures.
@@ -262,7 +267,8 @@ type builder struct {
 	salts  SaltSource
 	random []byte // entropy read once up front, consumed front to back
 
-	arena  []byte    // encoded disclosures, generated salts and digests, in order
+	arena  []byte    // encoded disclosures, each followed by '~': the SD-JWT after JWT~
+	tail   []byte    // salts and digests of the disclosures
 	values []byte    // the disclosed values' JSON
 	recs   []discRec // one per disclosure, in creation order
 	digs   []digest  // stack of pending _sd digests, one segment per open object
@@ -277,12 +283,12 @@ const digestB64Len = (digestSize*8 + 5) / 6
 
 // discRec locates one disclosure's parts in the builder's arenas.
 type discRec struct {
-	name         string
-	element      bool
-	salt         string // set when the salt came from a SaltSource
-	saltAt       int    // generated salt: arena offset (saltB64Len bytes)
-	encAt, encTo int    // arena range of the encoded disclosure, followed by its digest
-	valAt, valTo int    // values range of the disclosed value
+	name           string
+	element        bool
+	encAt, encTo   int // arena range of the encoded disclosure
+	saltAt, saltTo int // tail range of the salt
+	digestAt       int // tail offset of the digest
+	valAt, valTo   int // values range of the disclosed value
 }
 
 // saltB64Len is the length of a generated salt in the disclosure.
@@ -295,8 +301,10 @@ func (b *builder) prepareRandom(claims map[string]any, root *node) error {
 	salts, sdArrays := countObject(claims, root, 0)
 	// Room for every disclosure without regrowth in the usual case (short values).
 	b.recs = make([]discRec, 0, salts)
-	b.arena = make([]byte, 0, salts*(saltB64Len+digestB64Len+96))
-	b.values = make([]byte, 0, salts*24)
+	b.arena = make([]byte, 0, salts*96)
+	b.tail = make([]byte, 0, salts*(saltB64Len+digestB64Len))
+	b.values = make([]byte, 0, salts*32)
+	b.keys = make([]string, 0, len(claims)+8)
 	b.digs = make([]digest, 0, salts+b.cfg.decoysMax*sdArrays)
 	need := 0
 	if b.salts == nil {
@@ -374,22 +382,18 @@ func (b *builder) take(n int) ([]byte, error) {
 	return out, nil
 }
 
-// finish turns the disclosure records into Disclosures over one string of the arena.
-func (b *builder) finish() []Disclosure {
+// finish returns the Disclosures as slices of all, which holds the arena at arenaAt and the
+// tail at tailAt.
+func (b *builder) finish(all string, arenaAt, tailAt int) []Disclosure {
 	if len(b.recs) == 0 {
 		return nil
 	}
-	arena := string(b.arena)
 	out := make([]Disclosure, len(b.recs))
 	for i, r := range b.recs {
-		salt := r.salt
-		if b.salts == nil {
-			salt = arena[r.saltAt : r.saltAt+saltB64Len]
-		}
 		out[i] = Disclosure{
-			Encoded:      arena[r.encAt:r.encTo],
-			Digest:       arena[r.encTo : r.encTo+digestB64Len],
-			Salt:         salt,
+			Encoded:      all[arenaAt+r.encAt : arenaAt+r.encTo],
+			Digest:       all[tailAt+r.digestAt : tailAt+r.digestAt+digestB64Len],
+			Salt:         all[tailAt+r.saltAt : tailAt+r.saltTo],
 			Name:         r.name,
 			ArrayElement: r.element,
 			Value:        b.values[r.valAt:r.valTo:r.valTo],
@@ -400,22 +404,24 @@ func (b *builder) finish() []Disclosure {
 
 // appendSalt draws the next salt and appends it to dst as a JSON string; rec records it.
 func (b *builder) appendSalt(dst []byte, rec *discRec) ([]byte, error) {
+	rec.saltAt = len(b.tail)
 	if b.salts != nil {
 		s, err := b.salts.NextSalt()
 		if err != nil {
 			return dst, fmt.Errorf("salt source: %w", err)
 		}
-		rec.salt = s
+		b.tail = append(b.tail, s...)
+		rec.saltTo = len(b.tail)
 		return appendString(dst, s), nil
 	}
 	raw, err := b.take(saltBytes)
 	if err != nil {
 		return dst, err
 	}
-	rec.saltAt = len(b.arena)
-	b.arena = b64.AppendEncode(b.arena, raw)
+	b.tail = b64.AppendEncode(b.tail, raw)
+	rec.saltTo = len(b.tail)
 	dst = append(dst, '"')
-	dst = append(dst, b.arena[rec.saltAt:]...)
+	dst = append(dst, b.tail[rec.saltAt:]...)
 	return append(dst, '"'), nil
 }
 
@@ -562,9 +568,11 @@ func (b *builder) disclose(dst []byte, name string, element bool, v any, n *node
 	rec.encAt = len(b.arena)
 	b.arena = b64.AppendEncode(b.arena, dst[valueEnd:])
 	rec.encTo = len(b.arena)
+	b.arena = append(b.arena, '~')
 	sum := sha256.Sum256(b.arena[rec.encAt:rec.encTo])
 	b64.Encode(d[:], sum[:])
-	b.arena = append(b.arena, d[:]...)
+	rec.digestAt = len(b.tail)
+	b.tail = append(b.tail, d[:]...)
 	b.recs = append(b.recs, rec)
 	return dst[:base], d, nil
 }
