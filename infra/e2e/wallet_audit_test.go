@@ -542,7 +542,7 @@ func TestWalletFlowLogsNoSecrets(t *testing.T) {
 
 // TestWalletSecretsStoredOnlyAsHashes runs the wallet flow and reads the whole table back: the pre-authorized
 // code, the PIN, access tokens, c_nonces, the notification id and the transaction id appear in no item, while the
-// pointer keys derived from them (SHA-256) do.
+// pointer keys or record hashes derived from them (SHA-256) do.
 func TestWalletSecretsStoredOnlyAsHashes(t *testing.T) {
 	is := startIssuer(t)
 	defID := is.definition()
@@ -571,14 +571,15 @@ func TestWalletSecretsStoredOnlyAsHashes(t *testing.T) {
 	secrets := []struct {
 		name, value string
 		pointer     string // the pointer kind whose key must exist, "" when the pointer is consumed by now
+		hashed      bool   // the secret's SHA-256 is kept in its exchange record
 	}{
 		{name: "pre-authorized code", value: code},
 		{name: "PIN", value: pin},
-		{name: "access token", value: tok.str("access_token"), pointer: issuance.PointerAccessToken},
-		{name: "deferred access token", value: dtok.str("access_token"), pointer: issuance.PointerAccessToken},
+		{name: "access token", value: tok.str("access_token"), hashed: true},
+		{name: "deferred access token", value: dtok.str("access_token"), hashed: true},
 		{name: "token c_nonce", value: tok.str("c_nonce"), pointer: issuance.PointerNonce},
 		{name: "unused c_nonce", value: unused, pointer: issuance.PointerNonce},
-		{name: "notification id", value: cred.str("notification_id"), pointer: issuance.PointerNotification},
+		{name: "notification id", value: cred.str("notification_id"), hashed: true},
 		{name: "transaction id", value: dcred.str("transaction_id"), pointer: issuance.PointerTransaction},
 	}
 	db := dynamodb.NewFromConfig(is.aws)
@@ -609,6 +610,9 @@ func TestWalletSecretsStoredOnlyAsHashes(t *testing.T) {
 		}
 		if s.pointer != "" && !strings.Contains(stored, issuance.PointerKey(s.pointer, s.value)) {
 			t.Errorf("no pointer %s#<sha256> for the %s", s.pointer, s.name)
+		}
+		if s.hashed && !strings.Contains(stored, issuance.HashSecret(s.value)) {
+			t.Errorf("no SHA-256 of the %s in its record", s.name)
 		}
 	}
 }

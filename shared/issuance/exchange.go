@@ -72,6 +72,13 @@ type ExchangeInternal struct {
 	TxCode *TxCode `json:"txCode,omitempty"`
 	// OfferIDHash is the pointer key hash of the offer id; the offer id itself lives only in credentialOffer.
 	OfferIDHash string `json:"offerIdHash"`
+	// AccessTokenHash is HashSecret of the exchange's access token ("" before the code is redeemed); the
+	// token names the exchange, and the wallet steps compare its hash here (SecretMatches).
+	AccessTokenHash string `json:"accessTokenHash,omitempty"`
+	// AccessTokenExpiresAt is when the access token stops being accepted (unix seconds).
+	AccessTokenExpiresAt int64 `json:"accessTokenExpiresAt,omitempty"`
+	// NotificationIDHash is HashSecret of the notification_id of the last credential answer.
+	NotificationIDHash string `json:"notificationIdHash,omitempty"`
 	// Pointers are the keys (pk) of every pointer item of this exchange, deleted with it.
 	Pointers []string `json:"pointers"`
 	// IssuedCount counts credentials issued to the wallet (batch and credentials[]).

@@ -8,9 +8,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"strings"
 )
 
-// Pointer kinds: the prefix of a pointer item's key, `<kind>#<hex SHA-256 of the secret>`.
+// Pointer kinds: the prefix of a pointer item's key, `<kind>#<hex SHA-256 of the secret>`. Access tokens and
+// notification ids have no pointer items any more (they name their exchange and are checked against hashes in
+// its record); their kinds stay reserved so that no other secret reuses them.
 const (
 	PointerOffer        = "OFFER"
 	PointerCode         = "CODE"
@@ -45,6 +48,45 @@ func NewID(r io.Reader) (string, error) {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b[:])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
+}
+
+// exchangeSecretSeparator joins the exchange id and the random part of a secret that names its exchange. Exchange
+// ids are UUIDs and random parts base64url, neither contains it.
+const exchangeSecretSeparator = "."
+
+// NewExchangeSecret returns a secret that names its exchange: `<exchangeId>.<256 random bits, base64url>`. The
+// use case that receives it reads the exchange record directly (SecretExchangeID) and compares the secret with
+// the hash kept in the record (SecretMatches); the id alone grants nothing.
+func NewExchangeSecret(r io.Reader, exchangeID string) (string, error) {
+	if exchangeID == "" || strings.Contains(exchangeID, exchangeSecretSeparator) {
+		return "", fmt.Errorf("generate exchange secret: unusable exchange id")
+	}
+	secret, err := NewSecret(r)
+	if err != nil {
+		return "", err
+	}
+	return exchangeID + exchangeSecretSeparator + secret, nil
+}
+
+// SecretExchangeID returns the exchange id a secret of NewExchangeSecret names; false for any other shape.
+func SecretExchangeID(secret string) (string, bool) {
+	id, rest, ok := strings.Cut(secret, exchangeSecretSeparator)
+	if !ok || id == "" || rest == "" || len(id) > maxExchangeIDLen || strings.Contains(rest, exchangeSecretSeparator) {
+		return "", false
+	}
+	return id, true
+}
+
+// maxExchangeIDLen bounds the exchange id part of a secret (a UUID is 36 characters).
+const maxExchangeIDLen = 64
+
+// SecretMatches reports in constant time whether secret's HashSecret is hash; an empty hash (a secret not
+// issued yet, or spent) matches nothing.
+func SecretMatches(secret, hash string) bool {
+	if hash == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(HashSecret(secret)), []byte(hash)) == 1
 }
 
 // HashSecret is the hex SHA-256 of a secret: the only form in which codes, tokens, nonces, transaction ids,

@@ -132,17 +132,16 @@ func (s *WalletService) requestCredentialOnce(ctx context.Context, accessToken s
 		return nil, err
 	}
 	next.Internal.StatusEntries = rec.Internal.StatusEntries // recorded by the StatusAllocator
-	notif, err := NewSecret(s.rand)
+	notif, err := NewExchangeSecret(s.rand, rec.CredentialExchangeID)
 	if err != nil {
 		return nil, fmt.Errorf("request credential: %w", err)
 	}
+	next.Internal.NotificationIDHash = HashSecret(notif)
 	if err := next.Transition(StatusCredentialIssued, now.Unix()); err != nil {
 		return nil, fmt.Errorf("request credential: %w", err)
 	}
 	next.CredentialToken = strings.Join(creds, CredentialTokenSeparator)
 	next.Internal.IssuedCount = len(creds)
-	ops = append(ops, PointerOp{Put: &Pointer{Key: PointerKey(PointerNotification, notif),
-		ExchangeID: rec.CredentialExchangeID, ExpiresAt: rec.Internal.ExpiresAt}})
 	if err := s.commit(ctx, &rec, next, ops); err != nil {
 		return nil, err
 	}

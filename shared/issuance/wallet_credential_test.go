@@ -42,8 +42,9 @@ func TestRequestCredentialBatch(t *testing.T) {
 		len(splitCredentials(got.CredentialToken)) != 2 || got.Internal.IssuedCount != 2 || got.Proof == "" {
 		t.Errorf("record status %s proofType %q cnf %v issued %d", got.Status, got.ProofType, got.Cnf, got.Internal.IssuedCount)
 	}
-	if _, err := f.store.GetPointer(context.Background(), issuance.PointerKey(issuance.PointerNotification, ans.Issuance.NotificationID)); err != nil {
-		t.Errorf("notification pointer: %v", err)
+	if id, ok := issuance.SecretExchangeID(ans.Issuance.NotificationID); !ok || id != rec.CredentialExchangeID ||
+		!issuance.SecretMatches(ans.Issuance.NotificationID, got.Internal.NotificationIDHash) {
+		t.Errorf("notification_id does not name its exchange or its hash is not in the record")
 	}
 	// the nonce was consumed with the write: a replay of the same proofs fails
 	if _, err := f.store.GetPointer(context.Background(), issuance.PointerKey(issuance.PointerNonce, nonce)); !errors.Is(err, issuance.ErrNotFound) {
@@ -172,6 +173,15 @@ func TestRequestCredentialErrors(t *testing.T) {
 	}{
 		{name: "unknown access token", token: func(*env) string { return "nope" }, wantCode: oid4vci.ErrInvalidToken},
 		{name: "empty access token", token: func(*env) string { return "" }, wantCode: oid4vci.ErrInvalidToken},
+		{name: "forged access token naming the exchange", token: func(e *env) string {
+			return e.rec.CredentialExchangeID + "." + forged
+		}, wantCode: oid4vci.ErrInvalidToken},
+		{name: "access token of a deleted exchange", token: func(e *env) string {
+			e.f.store.mu.Lock()
+			delete(e.f.store.exchanges, e.rec.CredentialExchangeID)
+			e.f.store.mu.Unlock()
+			return e.tok
+		}, wantCode: oid4vci.ErrInvalidToken},
 		{name: "expired access token", token: func(e *env) string {
 			e.f.clock.advance(issuance.DefaultAccessTokenTTL + time.Second)
 			return e.tok
@@ -274,7 +284,7 @@ func TestRequestCredentialErrors(t *testing.T) {
 }
 
 func TestRequestCredentialStoreFailures(t *testing.T) {
-	for _, method := range []string{"GetPointer", "GetExchange", "UpdateExchange"} {
+	for _, method := range []string{"GetExchange", "UpdateExchange"} {
 		t.Run(method, func(t *testing.T) {
 			f := newWalletFixture(t, issuance.WalletConfig{})
 			offerID, _ := f.offer(issuance.ModeInTime, "", erika())

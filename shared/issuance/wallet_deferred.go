@@ -133,17 +133,8 @@ func (s *WalletService) notifyOnce(ctx context.Context, accessToken string, req 
 		return err
 	}
 	unknown := oid4vci.Errorf(oid4vci.ErrInvalidNotificationID, "the notification_id is unknown or expired")
-	if len(req.NotificationID) > maxIDLen {
-		return unknown
-	}
-	ptr, err := s.store.GetPointer(ctx, PointerKey(PointerNotification, req.NotificationID))
-	if errors.Is(err, ErrNotFound) {
-		return unknown
-	}
-	if err != nil {
-		return fmt.Errorf("notify: %w", err)
-	}
-	if ptr.ExchangeID != rec.CredentialExchangeID {
+	if id, ok := SecretExchangeID(req.NotificationID); !ok || id != rec.CredentialExchangeID ||
+		len(req.NotificationID) > maxIDLen || !SecretMatches(req.NotificationID, rec.Internal.NotificationIDHash) {
 		return unknown
 	}
 	next := rec.Clone()

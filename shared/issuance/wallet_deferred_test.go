@@ -215,6 +215,19 @@ func TestNotify(t *testing.T) {
 	}
 }
 
+// forged is a well-formed random part that was never issued.
+const forged = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+// exchangeOf is the exchange id a secret names.
+func exchangeOf(t *testing.T, secret string) string {
+	t.Helper()
+	id, ok := issuance.SecretExchangeID(secret)
+	if !ok {
+		t.Fatalf("secret names no exchange")
+	}
+	return id
+}
+
 func TestNotifyErrors(t *testing.T) {
 	f := newWalletFixture(t, issuance.WalletConfig{})
 	offerID, _ := f.offer(issuance.ModeInTime, "", erika())
@@ -233,6 +246,13 @@ func TestNotifyErrors(t *testing.T) {
 		{name: "unknown id", token: tok.AccessToken, id: "nope", wantCode: oid4vci.ErrInvalidNotificationID},
 		{name: "empty id", token: tok.AccessToken, id: "", wantCode: oid4vci.ErrInvalidNotificationRequest},
 		{name: "id of another exchange", token: other.AccessToken, id: ans.Issuance.NotificationID, wantCode: oid4vci.ErrInvalidNotificationID},
+		{name: "forged id naming the exchange", token: tok.AccessToken, id: exchangeOf(t, tok.AccessToken) + "." + forged,
+			wantCode: oid4vci.ErrInvalidNotificationID},
+		{name: "the access token as id", token: tok.AccessToken, id: tok.AccessToken, wantCode: oid4vci.ErrInvalidNotificationID},
+		{name: "forged token naming the exchange", token: exchangeOf(t, tok.AccessToken) + "." + forged,
+			id: ans.Issuance.NotificationID, wantCode: oid4vci.ErrInvalidToken},
+		{name: "token with an extra part", token: tok.AccessToken + ".x", id: ans.Issuance.NotificationID,
+			wantCode: oid4vci.ErrInvalidToken},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/sdjwt-issuer/issuer/shared/issuance"
@@ -24,14 +25,18 @@ type walletMem struct {
 	// failNext, when set, is returned by the next call of the named method.
 	failNext map[string]error
 	updates  int
+	// calls counts the calls of each method (the wallet steps' store round trips).
+	calls map[string]int
 }
 
 func newWalletMem(now func() time.Time) *walletMem {
 	return &walletMem{now: now, pointers: map[string]issuance.Pointer{}, exchanges: map[string][]byte{},
-		versions: map[string]int64{}, statuses: map[string]issuance.Status{}, failNext: map[string]error{}}
+		versions: map[string]int64{}, statuses: map[string]issuance.Status{}, failNext: map[string]error{},
+		calls: map[string]int{}}
 }
 
 func (m *walletMem) fail(method string) error {
+	m.calls[method]++
 	err := m.failNext[method]
 	delete(m.failNext, method)
 	return err
@@ -215,4 +220,23 @@ func (m *walletMem) pointerCount(prefix string) int {
 		}
 	}
 	return n
+}
+
+// countCalls returns the calls of each method since the last countCalls and resets the count.
+func (m *walletMem) countCalls() map[string]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := m.calls
+	m.calls = map[string]int{}
+	return out
+}
+
+// mustStored is the stored JSON of a record.
+func mustStored(t *testing.T, rec issuance.ExchangeRecord) []byte {
+	t.Helper()
+	b, err := rec.MarshalStored()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

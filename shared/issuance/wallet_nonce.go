@@ -25,27 +25,25 @@ func (s *WalletService) NewNonce(ctx context.Context) (*oid4vci.CNonce, error) {
 	return &oid4vci.CNonce{Value: nonce, ExpiresInSeconds: secondsUntil(now, exp)}, nil
 }
 
-// authorize finds the exchange of a Bearer access token: an unknown or expired token, or one whose exchange is
-// gone, is invalid_token (401).
+// authorize finds the exchange of a Bearer access token: the token names its exchange, whose record is read
+// directly (one GetItem) and must hold the token's hash with an unexpired deadline. An unknown, malformed or
+// expired token, or one whose exchange is gone, is invalid_token (401).
 func (s *WalletService) authorize(ctx context.Context, accessToken string) (ExchangeRecord, error) {
 	invalid := oid4vci.Errorf(oid4vci.ErrInvalidToken, "the access token is unknown or expired; redeem the "+
 		"offer at the token endpoint again")
-	if accessToken == "" || len(accessToken) > maxIDLen {
+	id, ok := SecretExchangeID(accessToken)
+	if !ok || len(accessToken) > maxIDLen {
 		return ExchangeRecord{}, invalid
 	}
-	ptr, err := s.store.GetPointer(ctx, PointerKey(PointerAccessToken, accessToken))
+	rec, err := s.store.GetExchange(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return ExchangeRecord{}, invalid
 	}
 	if err != nil {
 		return ExchangeRecord{}, fmt.Errorf("look up access token: %w", err)
 	}
-	rec, err := s.store.GetExchange(ctx, ptr.ExchangeID)
-	if errors.Is(err, ErrNotFound) {
+	if !SecretMatches(accessToken, rec.Internal.AccessTokenHash) || rec.Internal.AccessTokenExpiresAt <= s.now().Unix() {
 		return ExchangeRecord{}, invalid
-	}
-	if err != nil {
-		return ExchangeRecord{}, fmt.Errorf("look up access token: %w", err)
 	}
 	return rec, nil
 }

@@ -57,13 +57,13 @@ func (s *WalletService) answerRecorded(ctx context.Context, rec ExchangeRecord, 
 		return nil, oid4vci.Errorf(oid4vci.ErrCredentialRequestDenied, "the credentials of this offer were "+
 			"already issued in the format %s; request that format", issuedFormat(creds[0]))
 	}
-	notif, err := NewSecret(s.rand)
+	notif, err := NewExchangeSecret(s.rand, rec.CredentialExchangeID)
 	if err != nil {
 		return nil, fmt.Errorf("answer recorded credentials: %w", err)
 	}
 	next := rec.Clone()
-	ops := append(consumeNonces(proofs), PointerOp{Put: &Pointer{Key: PointerKey(PointerNotification, notif),
-		ExchangeID: rec.CredentialExchangeID, ExpiresAt: rec.Internal.ExpiresAt}})
+	next.Internal.NotificationIDHash = HashSecret(notif)
+	ops := consumeNonces(proofs)
 	draft, err := s.draftNonce(ctx, req.Dialect)
 	if err != nil {
 		return nil, fmt.Errorf("answer recorded credentials: %w", err)

@@ -113,9 +113,10 @@ func (s *WalletService) recordWrongTxCode(ctx context.Context, rec *ExchangeReco
 	return denied, nil
 }
 
-// issueAccessToken consumes the code and stores the access token and the first c_nonce with the record.
+// issueAccessToken consumes the code and stores the access token's hash and deadline in the record and the
+// first c_nonce as a NONCE pointer of the exchange, in one transaction.
 func (s *WalletService) issueAccessToken(ctx context.Context, rec *ExchangeRecord, codeKey string, req *oid4vci.TokenRequest) (*oid4vci.TokenResponse, error) {
-	token, err := NewSecret(s.rand)
+	token, err := NewExchangeSecret(s.rand, rec.CredentialExchangeID)
 	if err != nil {
 		return nil, err
 	}
@@ -140,9 +141,10 @@ func (s *WalletService) issueAccessToken(ctx context.Context, rec *ExchangeRecor
 	if req.ClientID != "" && len(req.ClientID) <= maxClientIDLen {
 		next.ClientID = req.ClientID
 	}
+	next.Internal.AccessTokenHash = HashSecret(token)
+	next.Internal.AccessTokenExpiresAt = tokenExp
 	ops := []PointerOp{
 		{Consume: codeKey},
-		{Put: &Pointer{Key: PointerKey(PointerAccessToken, token), ExchangeID: rec.CredentialExchangeID, ExpiresAt: tokenExp}},
 		{Put: &Pointer{Key: PointerKey(PointerNonce, nonce), ExchangeID: rec.CredentialExchangeID, ExpiresAt: nonceExp}},
 	}
 	if err := s.store.UpdateExchange(ctx, next, Expect{Version: rec.Internal.Version, Status: rec.Status}, ops...); err != nil {

@@ -173,9 +173,15 @@ func TestRedeemPreAuthorizedCode(t *testing.T) {
 			if got.Status != issuance.StatusOfferReceived {
 				t.Errorf("status = %s", got.Status)
 			}
-			ptr, err := f.store.GetPointer(context.Background(), issuance.PointerKey(issuance.PointerAccessToken, resp.AccessToken))
-			if err != nil || ptr.ExchangeID != rec.CredentialExchangeID {
-				t.Errorf("token pointer %+v, %v", ptr, err)
+			if id, ok := issuance.SecretExchangeID(resp.AccessToken); !ok || id != rec.CredentialExchangeID ||
+				!issuance.SecretMatches(resp.AccessToken, got.Internal.AccessTokenHash) {
+				t.Errorf("access token does not name its exchange or its hash is not in the record")
+			}
+			if want := f.clock.now().Add(tc.wantTTL).Unix(); got.Internal.AccessTokenExpiresAt != want {
+				t.Errorf("access token deadline %d, want %d", got.Internal.AccessTokenExpiresAt, want)
+			}
+			if strings.Contains(string(mustStored(t, got)), resp.AccessToken) {
+				t.Errorf("the record holds the access token in the clear")
 			}
 			if _, err := f.store.GetPointer(context.Background(), issuance.PointerKey(issuance.PointerNonce, resp.CNonce)); err != nil {
 				t.Errorf("c_nonce pointer: %v", err)
@@ -286,11 +292,11 @@ func TestRedeemConcurrently(t *testing.T) {
 	if wins != 1 || grants != n-1 {
 		t.Fatalf("wins %d invalid_grant %d, want 1 and %d", wins, grants, n-1)
 	}
-	if c := f.store.pointerCount(issuance.PointerAccessToken + "#"); c != 1 {
-		t.Errorf("%d access tokens stored", c)
+	if got := f.store.record(rec.CredentialExchangeID); got.Status != issuance.StatusOfferReceived || got.Internal.AccessTokenHash == "" {
+		t.Errorf("status %s, access token hash %q", got.Status, got.Internal.AccessTokenHash)
 	}
-	if got := f.store.record(rec.CredentialExchangeID); got.Status != issuance.StatusOfferReceived {
-		t.Errorf("status %s", got.Status)
+	if c := f.store.pointerCount(issuance.PointerNonce + "#"); c != 1 {
+		t.Errorf("%d token c_nonces stored, want the winner's", c)
 	}
 }
 

@@ -207,15 +207,23 @@ func TestWalletStore(t *testing.T) {
 		if err != nil || got.Status != issuance.StatusCredentialAccepted || got.Internal.TxCode.Attempts != 1 || got.CredentialToken == "" {
 			t.Fatalf("record %s attempts %d, %v", got.Status, got.Internal.TxCode.Attempts, err)
 		}
-		// every pointer created on the way is known to the record, so DeleteExchange removes it
-		if len(got.Internal.Pointers) < 5 {
-			t.Errorf("record knows %d pointers", len(got.Internal.Pointers))
+		// every pointer created on the way (offer, code, the token's c_nonce) is known to the record, so
+		// DeleteExchange removes it; the access token and notification id live as hashes in the record
+		if len(got.Internal.Pointers) != 3 || got.Internal.AccessTokenHash == "" || got.Internal.NotificationIDHash == "" {
+			t.Errorf("record knows %d pointers, token hash %v, notification hash %v", len(got.Internal.Pointers),
+				got.Internal.AccessTokenHash != "", got.Internal.NotificationIDHash != "")
 		}
 		if err := f.st.DeleteExchange(ctx, rec.CredentialExchangeID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.st.GetPointer(ctx, issuance.PointerKey(issuance.PointerAccessToken, tok.AccessToken)); !errors.Is(err, issuance.ErrNotFound) {
-			t.Errorf("access token survives the deletion: %v", err)
+		for _, k := range got.Internal.Pointers {
+			if _, err := f.st.GetPointer(ctx, k); !errors.Is(err, issuance.ErrNotFound) {
+				t.Errorf("pointer %s survives the deletion: %v", k[:5], err)
+			}
+		}
+		if err := f.svc.Notify(ctx, tok.AccessToken, &oid4vci.NotificationRequest{NotificationID: ans.Issuance.NotificationID,
+			Event: oid4vci.EventCredentialDeleted}); oauth(err) != oid4vci.ErrInvalidToken {
+			t.Errorf("access token after the deletion: %v", err)
 		}
 	})
 
