@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/asn1"
 	"errors"
@@ -223,4 +224,50 @@ func (r *recordingSigner) Public() crypto.PublicKey { return &r.key.PublicKey }
 func (r *recordingSigner) Sign(rnd io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
 	r.digest = append([]byte(nil), digest...)
 	return r.key.Sign(rnd, digest, opts)
+}
+
+// TestIssueAllocations guards the allocation budget of issuing the reference credential, the
+// part besides the signature (a signer returning a fixed DER signature): one allocation per kind
+// of buffer, none per disclosure. Before the arenas it was 215.
+func TestIssueAllocations(t *testing.T) {
+	local, _ := newLocalSigner(t)
+	digest := sha256.Sum256([]byte("x"))
+	der, err := local.key.Sign(rand.Reader, digest[:], crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer := stubSigner{kid: local.kid, cs: fixedDERSigner{pub: &local.key.PublicKey, der: der}}
+	tests := []struct {
+		name   string
+		mutate func(*VC)
+		max    float64
+	}{
+		{"reference credential", func(*VC) {}, 16},
+		{"reference credential, 40 array elements", func(vc *VC) {
+			els := make([]any, 40)
+			for i := range els {
+				els[i] = "XX"
+			}
+			vc.Claims["nationalities"] = els
+		}, 18},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			vc, err := ReferenceCredential()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.mutate(&vc)
+			ctx := context.Background()
+			allocs := testing.AllocsPerRun(50, func() {
+				if _, err := IssueVC(ctx, signer, vc); err != nil {
+					t.Fatal(err)
+				}
+			})
+			t.Logf("%.0f allocations", allocs)
+			if allocs > tc.max {
+				t.Errorf("IssueVC allocates %.0f times, budget %.0f", allocs, tc.max)
+			}
+		})
+	}
 }
