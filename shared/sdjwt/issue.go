@@ -155,8 +155,8 @@ func IssueVC(ctx context.Context, s Signer, vc VC, opts ...Option) (*Issued, err
 // generic header handling cost more than everything else but the signature.
 //
 // Everything the result holds is one string: JWT~D1~...~Dn~ (the SD-JWT), then the salts and
-// digests the builder kept; the JWT and every Disclosure string are slices of it. payload's
-// spare capacity, if large enough, holds the JWT while it is signed.
+// digests the builder kept; the JWT and every Disclosure string are slices of it. The signing
+// input is base64url-encoded a chunk at a time straight into that string and into the hash.
 func (b *builder) signAndSerialize(ctx context.Context, s Signer, typ string, payload []byte) (*Issued, error) {
 	cs := s.CryptoSigner(ctx)
 	if cs == nil {
@@ -165,23 +165,37 @@ func (b *builder) signAndSerialize(ctx context.Context, s Signer, typ string, pa
 	var hdrBuf [160]byte
 	hdr := appendProtectedHeader(hdrBuf[:0], s.KeyID(), typ)
 	jwtLen := b64.EncodedLen(len(hdr)) + 1 + b64.EncodedLen(len(payload)) + 1 + es256SigB64Len
-	jwt := slices.Grow(payload[len(payload):], jwtLen)
-	jwt = b64.AppendEncode(jwt, hdr)
-	jwt = append(jwt, '.')
-	jwt = b64.AppendEncode(jwt, payload)
-	jwt, err := appendES256(jwt, 0, cs)
+	var out strings.Builder
+	out.Grow(jwtLen + 1 + len(b.arena) + len(b.tail))
+	h := sha256.New()
+	// chunk holds the base64url of up to chunkIn input bytes; chunkIn is a multiple of 3, so
+	// the chunks' encodings concatenate to the encoding of the whole.
+	const chunkIn = 768
+	var chunk [chunkIn / 3 * 4]byte
+	write := func(p []byte) {
+		out.Write(p)
+		h.Write(p)
+	}
+	for rest := hdr; len(rest) > 0; rest = rest[min(len(rest), chunkIn):] {
+		write(b64.AppendEncode(chunk[:0], rest[:min(len(rest), chunkIn)]))
+	}
+	write([]byte{'.'})
+	for rest := payload; len(rest) > 0; rest = rest[min(len(rest), chunkIn):] {
+		write(b64.AppendEncode(chunk[:0], rest[:min(len(rest), chunkIn)]))
+	}
+	var digest [sha256.Size]byte
+	sig, err := signES256(cs, h.Sum(digest[:0]))
 	if err != nil {
 		return nil, fmt.Errorf("sign credential: %w", err)
 	}
-	var out strings.Builder
-	out.Grow(len(jwt) + 1 + len(b.arena) + len(b.tail))
-	out.Write(jwt)
+	out.WriteByte('.')
+	out.Write(b64.AppendEncode(chunk[:0], sig[:]))
 	out.WriteByte('~')
 	out.Write(b.arena)
 	out.Write(b.tail)
 	all := out.String()
-	sdLen := len(jwt) + 1 + len(b.arena)
-	return &Issued{SDJWT: all[:sdLen], JWT: all[:len(jwt)], Disclosures: b.finish(all, len(jwt)+1, sdLen)}, nil
+	sdLen := jwtLen + 1 + len(b.arena)
+	return &Issued{SDJWT: all[:sdLen], JWT: all[:jwtLen], Disclosures: b.finish(all, jwtLen+1, sdLen)}, nil
 }
 
 // buildPayload validates vc and returns the builder holding the disclosures and the JWT
@@ -212,9 +226,8 @@ func buildPayload(vc VC, cfg *issueConfig) (*builder, []byte, error) {
 	if err := b.prepareRandom(vc.Claims, root); err != nil {
 		return nil, nil, err
 	}
-	// The payload, plus the free space in which disclosures are built (see builder) and then
-	// the JWT (see signAndSerialize).
-	dst := make([]byte, 0, 4096)
+	// The payload, plus the free space in which disclosures are built (see builder).
+	dst := make([]byte, 0, 2048)
 	dst = append(dst, `{"iss":`...)
 	dst = appendString(dst, vc.Issuer)
 	dst = append(dst, `,"vct":`...)

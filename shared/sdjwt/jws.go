@@ -3,7 +3,6 @@ package sdjwt
 import (
 	"crypto"
 	"crypto/rand"
-	"crypto/sha256"
 	"fmt"
 )
 
@@ -27,22 +26,19 @@ func appendProtectedHeader(dst []byte, kid, typ string) []byte {
 	return append(dst, '}')
 }
 
-// appendES256 signs the JWS signing input dst[start:] (base64url header '.' base64url payload)
-// with cs and appends '.' and the base64url JOSE signature. cs signs the SHA-256 digest and
-// returns an ASN.1 DER ECDSA signature, as crypto.Signer requires of ECDSA keys (a local
-// *ecdsa.PrivateKey or the KMS signer alike).
-func appendES256(dst []byte, start int, cs crypto.Signer) ([]byte, error) {
-	digest := sha256.Sum256(dst[start:])
-	der, err := cs.Sign(rand.Reader, digest[:], crypto.SHA256)
-	if err != nil {
-		return dst, fmt.Errorf("%w: sign: %w", ErrSignature, err)
-	}
+// signES256 signs the SHA-256 digest of a JWS signing input with cs and returns the JOSE
+// signature r||s. cs returns an ASN.1 DER ECDSA signature, as crypto.Signer requires of ECDSA
+// keys (a local *ecdsa.PrivateKey or the KMS signer alike).
+func signES256(cs crypto.Signer, digest []byte) ([es256SigSize]byte, error) {
 	var sig [es256SigSize]byte
-	if err := joseFromDER(sig[:], der); err != nil {
-		return dst, err
+	der, err := cs.Sign(rand.Reader, digest, crypto.SHA256)
+	if err != nil {
+		return sig, fmt.Errorf("%w: sign: %w", ErrSignature, err)
 	}
-	dst = append(dst, '.')
-	return b64.AppendEncode(dst, sig[:]), nil
+	if err := joseFromDER(sig[:], der); err != nil {
+		return sig, err
+	}
+	return sig, nil
 }
 
 // joseFromDER converts the DER ECDSA-Sig-Value SEQUENCE { r INTEGER, s INTEGER } in der into the

@@ -162,23 +162,29 @@ func TestIssueSignerFailures(t *testing.T) {
 // that jwx verifies it.
 func TestIssueJWSForm(t *testing.T) {
 	local, pub := newLocalSigner(t)
-	vc, err := ReferenceCredential()
-	if err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
 		name    string
 		kid     string
 		format  Format
+		extra   string // length of an extra clear claim: payloads of several base64 chunks
 		wantHdr string
 	}{
-		{"dc+sd-jwt with kid", local.kid, FormatDCSDJWT, `{"alg":"ES256","kid":"` + local.kid + `","typ":"dc+sd-jwt"}`},
-		{"vc+sd-jwt with kid", local.kid, FormatVCSDJWT, `{"alg":"ES256","kid":"` + local.kid + `","typ":"vc+sd-jwt"}`},
-		{"no kid", "", FormatDCSDJWT, `{"alg":"ES256","typ":"dc+sd-jwt"}`},
-		{"kid needing escapes", "a\"b\\c", FormatDCSDJWT, `{"alg":"ES256","kid":"a\"b\\c","typ":"dc+sd-jwt"}`},
+		{"dc+sd-jwt with kid", local.kid, FormatDCSDJWT, "", `{"alg":"ES256","kid":"` + local.kid + `","typ":"dc+sd-jwt"}`},
+		{"vc+sd-jwt with kid", local.kid, FormatVCSDJWT, "", `{"alg":"ES256","kid":"` + local.kid + `","typ":"vc+sd-jwt"}`},
+		{"no kid", "", FormatDCSDJWT, "", `{"alg":"ES256","typ":"dc+sd-jwt"}`},
+		{"kid needing escapes", "a\"b\\c", FormatDCSDJWT, "", `{"alg":"ES256","kid":"a\"b\\c","typ":"dc+sd-jwt"}`},
+		{"payload of many chunks", local.kid, FormatDCSDJWT, strings.Repeat("x", 5000), `{"alg":"ES256","kid":"` + local.kid + `","typ":"dc+sd-jwt"}`},
+		{"payload of many chunks, odd length", local.kid, FormatDCSDJWT, strings.Repeat("y", 5001), `{"alg":"ES256","kid":"` + local.kid + `","typ":"dc+sd-jwt"}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			vc, err := ReferenceCredential()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.extra != "" {
+				vc.Claims["note"] = tc.extra
+			}
 			rec := &recordingSigner{key: local.key}
 			iss, err := IssueVC(context.Background(), stubSigner{tc.kid, rec}, vc, WithFormat(tc.format))
 			if err != nil {
