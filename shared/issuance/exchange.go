@@ -70,8 +70,12 @@ type ExchangeInternal struct {
 	Credentials []CredentialPayload `json:"credentials"`
 	// TxCode is the hashed userPin, nil without one.
 	TxCode *TxCode `json:"txCode,omitempty"`
-	// OfferIDHash is the pointer key hash of the offer id; the offer id itself lives only in credentialOffer.
+	// OfferIDHash is HashSecret of the offer id; the offer id itself lives only in credentialOffer.
 	OfferIDHash string `json:"offerIdHash"`
+	// CodeHash is HashSecret of the pre-authorized code while it can be redeemed; the redemption clears it.
+	CodeHash string `json:"codeHash,omitempty"`
+	// OfferExpiresAt is when the offer and its code stop being served (unix seconds).
+	OfferExpiresAt int64 `json:"offerExpiresAt,omitempty"`
 	// AccessTokenHash is HashSecret of the exchange's access token ("" before the code is redeemed); the
 	// token names the exchange, and the wallet steps compare its hash here (SecretMatches).
 	AccessTokenHash string `json:"accessTokenHash,omitempty"`

@@ -64,10 +64,11 @@ func (s *Service) IssueCredential(ctx context.Context, req IssueRequest) (Exchan
 	if err != nil {
 		return ExchangeRecord{}, wrap("issue credential", err)
 	}
-	offerID, err := NewSecret(s.rand)
+	offerID, err := NewExchangeSecret(s.rand, id)
 	if err != nil {
 		return ExchangeRecord{}, wrap("issue credential", err)
 	}
+	code := PreAuthorizedCode(offerID)
 	now := s.now()
 	offerExpiry := now.Add(s.cfg.OfferValidity).Unix()
 	rec := ExchangeRecord{
@@ -91,6 +92,8 @@ func (s *Service) IssueCredential(ctx context.Context, req IssueRequest) (Exchan
 			Dynamic:         plan.dynamic,
 			CredentialType:  plan.types,
 			OfferIDHash:     HashSecret(offerID),
+			CodeHash:        HashSecret(code),
+			OfferExpiresAt:  offerExpiry,
 		},
 	}
 	if rec.SupportRevocation {
@@ -104,10 +107,9 @@ func (s *Service) IssueCredential(ctx context.Context, req IssueRequest) (Exchan
 		}
 		rec.Internal.TxCode = tx
 	}
-	pointers := []Pointer{
-		{Key: PointerKey(PointerOffer, offerID), ExchangeID: id, ExpiresAt: offerExpiry},
-		{Key: PointerKey(PointerCode, PreAuthorizedCode(offerID)), ExchangeID: id, ExpiresAt: offerExpiry},
-	}
+	// The offer id and the code name the exchange and are checked against the record's hashes; the CODE
+	// pointer is only the code's single-use and validity guard, consumed by the token transaction.
+	pointers := []Pointer{{Key: PointerKey(PointerCode, code), ExchangeID: id, ExpiresAt: offerExpiry}}
 	for _, p := range pointers {
 		rec.Internal.Pointers = append(rec.Internal.Pointers, p.Key)
 	}

@@ -99,13 +99,18 @@ func HashSecret(secret string) string {
 // PointerKey is the key of the pointer item of a secret of the given kind.
 func PointerKey(kind, secret string) string { return kind + "#" + HashSecret(secret) }
 
-// PreAuthorizedCode derives the pre-authorized code of an offer from its offer id: HMAC-SHA-256 keyed with the
-// offer id over a fixed label, base64url. The code is never stored; the offer endpoint re-derives it from the
-// offer id in the URL, and the token endpoint finds it by its hash.
+// PreAuthorizedCode derives the pre-authorized code of an offer from its offer id: the exchange id the offer id
+// names, ".", and HMAC-SHA-256 keyed with the offer id over a fixed label, base64url. The code is never stored
+// (only its hash, in the record); the offer endpoint re-derives it from the offer id in the URL, and the token
+// endpoint reads the exchange it names. An offer id naming no exchange (none is minted) yields the bare MAC.
 func PreAuthorizedCode(offerID string) string {
 	m := hmac.New(sha256.New, []byte(offerID))
 	m.Write([]byte(codeLabel))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	mac := base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	if id, ok := SecretExchangeID(offerID); ok {
+		return id + exchangeSecretSeparator + mac
+	}
+	return mac
 }
 
 // NewTxCode hashes a userPin with a fresh 16-byte salt and records what the offer tells the wallet about it

@@ -210,13 +210,15 @@ func TestIssueCredentialInTimeWithDefinition(t *testing.T) {
 		stored.Internal.ConfigurationID != e.def.ID || stored.Internal.ExpiresAt != e.now.Add(30*24*time.Hour).Unix() {
 		t.Fatalf("stored internal %+v", stored.Internal)
 	}
+	if id, ok := issuance.SecretExchangeID(offerID); !ok || id != rec.CredentialExchangeID ||
+		!issuance.SecretMatches(offerID, stored.Internal.OfferIDHash) ||
+		!issuance.SecretMatches(issuance.PreAuthorizedCode(offerID), stored.Internal.CodeHash) ||
+		stored.Internal.OfferExpiresAt <= e.now.Unix() {
+		t.Fatalf("offer id and code do not name the exchange, or their hashes or validity are not in the record")
+	}
 	codeKey := issuance.PointerKey(issuance.PointerCode, issuance.PreAuthorizedCode(offerID))
-	offerKey := issuance.PointerKey(issuance.PointerOffer, offerID)
-	for _, k := range []string{codeKey, offerKey} {
-		p, ok := e.store.pointers[k]
-		if !ok || p.ExchangeID != rec.CredentialExchangeID {
-			t.Fatalf("pointer %s missing", k)
-		}
+	if p, ok := e.store.pointers[codeKey]; !ok || p.ExchangeID != rec.CredentialExchangeID || len(e.store.pointers) != 1 {
+		t.Fatalf("pointers %v, want only the code's guard", e.store.pointers)
 	}
 	raw := string(e.store.exchanges[rec.CredentialExchangeID])
 	for _, secret := range []string{"4821", issuance.PreAuthorizedCode(offerID)} {

@@ -25,9 +25,9 @@ func TestWalletStepStoreCalls(t *testing.T) {
 		want map[string]int
 	}{
 		{name: "offer", run: func() error { _, err := f.svc.FetchOffer(ctx, offerID); return err },
-			want: map[string]int{"GetPointer": 1, "GetExchange": 1, "UpdateExchange": 1}},
+			want: map[string]int{"GetExchange": 1, "UpdateExchange": 1}},
 		{name: "token", run: func() (err error) { tok, err = f.token(offerID, ""); return err },
-			want: map[string]int{"GetPointer": 1, "GetExchange": 1, "UpdateExchange": 1}},
+			want: map[string]int{"GetExchange": 1, "UpdateExchange": 1}},
 		{name: "nonce", run: func() error {
 			n, err := f.svc.NewNonce(ctx)
 			if err == nil {

@@ -105,18 +105,20 @@ func (f *walletFixture) offer(mode issuance.IssuanceMode, pin string, subjects .
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	offerID, err := issuance.NewSecret(rand.Reader)
+	offerID, err := issuance.NewExchangeSecret(rand.Reader, id)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	now := f.clock.now()
+	exp := now.Add(7 * 24 * time.Hour).Unix()
+	code := issuance.PreAuthorizedCode(offerID)
 	rec := issuance.ExchangeRecord{CredentialExchangeID: id, IssuanceMode: mode, IsPreAuthorised: true,
 		CredentialOffer: issuance.OfferDeepLink(issuance.SchemeOpenIDCredentialOffer, issuance.OfferURL(walletIssuer, offerID)),
 		Status:          issuance.StatusOfferSent, CreatedAt: now.Unix(), UpdatedAt: now.Unix(),
 		CredentialDefinitionID: f.def.ID, CredentialFormat: f.def.CredentialFormat,
 		Internal: issuance.ExchangeInternal{Version: 1, ExpiresAt: now.Add(30 * 24 * time.Hour).Unix(),
 			Definition: f.def, ConfigurationID: f.def.ConfigurationID(), CredentialType: []string{f.def.VCT},
-			OfferIDHash: issuance.HashSecret(offerID)}}
+			OfferIDHash: issuance.HashSecret(offerID), CodeHash: issuance.HashSecret(code), OfferExpiresAt: exp}}
 	var payloads []issuance.CredentialPayload
 	for _, s := range subjects {
 		payloads = append(payloads, issuance.CredentialPayload{CredentialSubject: s})
@@ -129,10 +131,7 @@ func (f *walletFixture) offer(mode issuance.IssuanceMode, pin string, subjects .
 		}
 		rec.Internal.TxCode = tx
 	}
-	exp := now.Add(7 * 24 * time.Hour).Unix()
-	f.store.seed(rec,
-		issuance.Pointer{Key: issuance.PointerKey(issuance.PointerOffer, offerID), ExchangeID: id, ExpiresAt: exp},
-		issuance.Pointer{Key: issuance.PointerKey(issuance.PointerCode, issuance.PreAuthorizedCode(offerID)), ExchangeID: id, ExpiresAt: exp})
+	f.store.seed(rec, issuance.Pointer{Key: issuance.PointerKey(issuance.PointerCode, code), ExchangeID: id, ExpiresAt: exp})
 	return offerID, f.store.record(id)
 }
 

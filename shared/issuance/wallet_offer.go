@@ -17,29 +17,25 @@ var ErrOfferNotFound = fmt.Errorf("credential offer: %w", ErrNotFound)
 
 // FetchOffer resolves an offer by reference (GET /credential-offer/{offerId}): the 1.0 offer object with the
 // pre-authorized code re-derived from the offer id. The first fetch moves the record offer_sent ->
-// offer_received; later fetches answer the same offer and change nothing. The record is found through the CODE
-// pointer of the code derived from the offer id, so an offer whose code was redeemed (the token endpoint
-// consumes that pointer), expired or died, or whose exchange was denied or deleted, is ErrOfferNotFound.
+// offer_received; later fetches answer the same offer and change nothing. The offer id names its exchange, whose
+// record is read directly and must hold the offer id's hash, an unredeemed code (the token endpoint clears its
+// hash) and an unexpired offer; so an offer whose code was redeemed, expired or died, or whose exchange was
+// denied or deleted, is ErrOfferNotFound.
 func (s *WalletService) FetchOffer(ctx context.Context, offerID string) (*oid4vci.CredentialOffer, error) {
-	if offerID == "" || len(offerID) > maxIDLen {
+	id, ok := SecretExchangeID(offerID)
+	if !ok || len(offerID) > maxIDLen {
 		return nil, ErrOfferNotFound
 	}
 	for attempt := 0; ; attempt++ {
-		ptr, err := s.store.GetPointer(ctx, PointerKey(PointerCode, PreAuthorizedCode(offerID)))
+		rec, err := s.store.GetExchange(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			return nil, ErrOfferNotFound
 		}
 		if err != nil {
 			return nil, fmt.Errorf("fetch offer: %w", err)
 		}
-		rec, err := s.store.GetExchange(ctx, ptr.ExchangeID)
-		if errors.Is(err, ErrNotFound) {
-			return nil, ErrOfferNotFound
-		}
-		if err != nil {
-			return nil, fmt.Errorf("fetch offer: %w", err)
-		}
-		if rec.Internal.OfferIDHash != HashSecret(offerID) ||
+		if !SecretMatches(offerID, rec.Internal.OfferIDHash) || rec.Internal.CodeHash == "" ||
+			rec.Internal.OfferExpiresAt <= s.now().Unix() ||
 			(rec.Status != StatusOfferSent && rec.Status != StatusOfferReceived) {
 			return nil, ErrOfferNotFound
 		}

@@ -9,13 +9,19 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
 )
 
+// errCodeUnknown answers a pre-authorized code that is malformed, unknown, expired or already used.
+var errCodeUnknown = oid4vci.Errorf(oid4vci.ErrInvalidGrant, "the pre-authorized code is unknown, expired or "+
+	"already used; ask the issuer for a new offer")
+
 // maxClientIDLen bounds the client_id recorded from a token request.
 const maxClientIDLen = 256
 
-// RedeemPreAuthorizedCode runs the token endpoint's pre-authorized code grant. The code is single use even
-// under concurrent requests: its CODE pointer is consumed in the transaction that writes the record (status
-// offer_received) and creates the access token's TOKEN pointer and the c_nonce's NONCE pointer, so exactly one
-// request wins. A wrong tx_code counts an attempt with a conditional write; the WalletConfig.MaxTxCodeAttempts-th
+// RedeemPreAuthorizedCode runs the token endpoint's pre-authorized code grant. The code names its exchange,
+// whose record is read directly and must hold the code's hash and an unexpired offer. The code is single use
+// even under concurrent requests: the transaction that writes the record (status offer_received, the code's
+// hash cleared, the access token's hash) is conditional on the version read and consumes the code's CODE
+// pointer (its single-use and validity guard) and creates the c_nonce's NONCE pointer, so exactly one request
+// wins. A wrong tx_code counts an attempt with a conditional write; the WalletConfig.MaxTxCodeAttempts-th
 // wrong one kills the code and denies issuance. Failures are *oid4vci.Error: invalid_grant for an unknown,
 // expired, used or dead code and for a wrong tx_code, invalid_request for a missing or unexpected tx_code,
 // invalid_authorization_details for a configuration that was not offered.
@@ -24,22 +30,20 @@ func (s *WalletService) RedeemPreAuthorizedCode(ctx context.Context, req *oid4vc
 		return nil, oid4vci.Errorf(oid4vci.ErrInvalidRequest, "pre-authorized_code is required")
 	}
 	codeKey := PointerKey(PointerCode, req.PreAuthorizedCode)
+	id, ok := SecretExchangeID(req.PreAuthorizedCode)
+	if !ok || len(req.PreAuthorizedCode) > maxIDLen {
+		return nil, errCodeUnknown
+	}
 	for attempt := 0; ; attempt++ {
-		ptr, err := s.store.GetPointer(ctx, codeKey)
+		rec, err := s.store.GetExchange(ctx, id)
 		if errors.Is(err, ErrNotFound) {
-			return nil, oid4vci.Errorf(oid4vci.ErrInvalidGrant, "the pre-authorized code is unknown, expired or "+
-				"already used; ask the issuer for a new offer")
+			return nil, errCodeUnknown
 		}
 		if err != nil {
 			return nil, fmt.Errorf("redeem pre-authorized code: %w", err)
 		}
-		rec, err := s.store.GetExchange(ctx, ptr.ExchangeID)
-		if errors.Is(err, ErrNotFound) {
-			return nil, oid4vci.Errorf(oid4vci.ErrInvalidGrant, "the pre-authorized code is unknown, expired or "+
-				"already used; ask the issuer for a new offer")
-		}
-		if err != nil {
-			return nil, fmt.Errorf("redeem pre-authorized code: %w", err)
+		if !SecretMatches(req.PreAuthorizedCode, rec.Internal.CodeHash) || rec.Internal.OfferExpiresAt <= s.now().Unix() {
+			return nil, errCodeUnknown
 		}
 		switch rec.Status {
 		case StatusOfferSent, StatusOfferReceived:
@@ -72,12 +76,15 @@ func (s *WalletService) RedeemPreAuthorizedCode(ctx context.Context, req *oid4vc
 			return nil, err
 		}
 		resp, err := s.issueAccessToken(ctx, &rec, codeKey, req)
+		var gone *PointerGoneError
+		if errors.As(err, &gone) && gone.Kind() == PointerCode {
+			return nil, errCodeUnknown // its guard says the code was used or expired meanwhile
+		}
 		if (errors.Is(err, ErrConflict) || errors.Is(err, ErrTransitionRefused)) && attempt < maxConflictRetries {
 			continue // lost against a concurrent redemption or fetch: the next round sees which
 		}
-		if errors.Is(err, ErrNotFound) {
-			return nil, oid4vci.Errorf(oid4vci.ErrInvalidGrant, "the pre-authorized code is unknown, expired or "+
-				"already used; ask the issuer for a new offer")
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
+			return nil, errCodeUnknown // the record is gone, or the code guard was: expired or used
 		}
 		if err != nil {
 			return nil, fmt.Errorf("redeem pre-authorized code: %w", err)
@@ -141,6 +148,7 @@ func (s *WalletService) issueAccessToken(ctx context.Context, rec *ExchangeRecor
 	if req.ClientID != "" && len(req.ClientID) <= maxClientIDLen {
 		next.ClientID = req.ClientID
 	}
+	next.Internal.CodeHash = "" // spent: neither the token endpoint nor the offer endpoint accepts it again
 	next.Internal.AccessTokenHash = HashSecret(token)
 	next.Internal.AccessTokenExpiresAt = tokenExp
 	ops := []PointerOp{

@@ -36,6 +36,18 @@ func TestFetchOffer(t *testing.T) {
 			f.mustToken(id, "")
 			return id
 		}},
+		{name: "forged offer id naming the exchange", wantErr: true, prepare: func(f *walletFixture, id string) string {
+			return exchangeOf(f.t, id) + "." + forged
+		}},
+		{name: "the code as offer id", wantErr: true, prepare: func(_ *walletFixture, id string) string {
+			return issuance.PreAuthorizedCode(id)
+		}},
+		{name: "offer of a deleted exchange", wantErr: true, prepare: func(f *walletFixture, id string) string {
+			f.store.mu.Lock()
+			delete(f.store.exchanges, exchangeOf(f.t, id))
+			f.store.mu.Unlock()
+			return id
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -122,6 +134,17 @@ func TestRedeemPreAuthorizedCode(t *testing.T) {
 			wantCode: oid4vci.ErrInvalidGrant},
 		{name: "used code", prepare: func(f *walletFixture, id string) { f.mustToken(id, "") },
 			wantCode: oid4vci.ErrInvalidGrant},
+		{name: "forged code naming the exchange", form: func(offerID string) url.Values {
+			return url.Values{"pre-authorized_code": {exchangeOf(t, offerID) + "." + forged}}
+		}, wantCode: oid4vci.ErrInvalidGrant},
+		{name: "the offer id as code", form: func(offerID string) url.Values {
+			return url.Values{"pre-authorized_code": {offerID}}
+		}, wantCode: oid4vci.ErrInvalidGrant},
+		{name: "code whose single-use guard is gone", prepare: func(f *walletFixture, id string) {
+			f.store.mu.Lock()
+			delete(f.store.pointers, issuance.PointerKey(issuance.PointerCode, issuance.PreAuthorizedCode(id)))
+			f.store.mu.Unlock()
+		}, wantCode: oid4vci.ErrInvalidGrant},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -58,12 +58,14 @@ func newWalletStoreFixture(t *testing.T) *walletStoreFixture {
 	return &walletStoreFixture{st: st, clock: c, svc: svc}
 }
 
-// offer stores an InTime exchange with its OFFER and CODE pointers, as the admin side does.
+// offer stores an InTime exchange with its CODE pointer, as the admin side does.
 func (f *walletStoreFixture) offer(t *testing.T, pin string) (string, issuance.ExchangeRecord) {
 	t.Helper()
 	id, _ := issuance.NewID(rand.Reader)
-	offerID, _ := issuance.NewSecret(rand.Reader)
+	offerID, _ := issuance.NewExchangeSecret(rand.Reader, id)
 	now := f.clock.now()
+	exp := now.Add(time.Hour).Unix()
+	code := issuance.PreAuthorizedCode(offerID)
 	def := issuance.CredentialDefinition{ID: "def-1", DefinitionSpec: issuance.DefinitionSpec{Label: "Test",
 		CredentialFormat: "dc+sd-jwt", VCT: "TestCredential", ExpirationInDays: 30,
 		Claims: []issuance.Claim{{Path: []any{"given_name"}, LimitDisclosure: true}}}}
@@ -71,7 +73,8 @@ func (f *walletStoreFixture) offer(t *testing.T, pin string) (string, issuance.E
 		CredentialOffer: issuance.OfferDeepLink(issuance.SchemeOpenIDCredentialOffer, issuance.OfferURL(walletStoreIssuer, offerID)),
 		Status:          issuance.StatusOfferSent, CreatedAt: now.Unix(), UpdatedAt: now.Unix(), CredentialDefinitionID: def.ID,
 		Internal: issuance.ExchangeInternal{Version: 1, ExpiresAt: now.Add(24 * time.Hour).Unix(), CreatedNanos: now.UnixNano(),
-			Definition: def, ConfigurationID: def.ID, CredentialType: []string{def.VCT}, OfferIDHash: issuance.HashSecret(offerID)}}
+			Definition: def, ConfigurationID: def.ID, CredentialType: []string{def.VCT}, OfferIDHash: issuance.HashSecret(offerID),
+			CodeHash: issuance.HashSecret(code), OfferExpiresAt: exp}}
 	rec.SetCredentials([]issuance.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika", "age": json.Number("42")}}})
 	if pin != "" {
 		tx, err := issuance.NewTxCode(rand.Reader, pin)
@@ -80,11 +83,7 @@ func (f *walletStoreFixture) offer(t *testing.T, pin string) (string, issuance.E
 		}
 		rec.Internal.TxCode = tx
 	}
-	exp := now.Add(time.Hour).Unix()
-	ptrs := []issuance.Pointer{
-		{Key: issuance.PointerKey(issuance.PointerOffer, offerID), ExchangeID: id, ExpiresAt: exp},
-		{Key: issuance.PointerKey(issuance.PointerCode, issuance.PreAuthorizedCode(offerID)), ExchangeID: id, ExpiresAt: exp},
-	}
+	ptrs := []issuance.Pointer{{Key: issuance.PointerKey(issuance.PointerCode, code), ExchangeID: id, ExpiresAt: exp}}
 	for _, p := range ptrs {
 		rec.Internal.Pointers = append(rec.Internal.Pointers, p.Key)
 	}
@@ -207,9 +206,9 @@ func TestWalletStore(t *testing.T) {
 		if err != nil || got.Status != issuance.StatusCredentialAccepted || got.Internal.TxCode.Attempts != 1 || got.CredentialToken == "" {
 			t.Fatalf("record %s attempts %d, %v", got.Status, got.Internal.TxCode.Attempts, err)
 		}
-		// every pointer created on the way (offer, code, the token's c_nonce) is known to the record, so
+		// every pointer created on the way (the code's guard, the token's c_nonce) is known to the record, so
 		// DeleteExchange removes it; the access token and notification id live as hashes in the record
-		if len(got.Internal.Pointers) != 3 || got.Internal.AccessTokenHash == "" || got.Internal.NotificationIDHash == "" {
+		if len(got.Internal.Pointers) != 2 || got.Internal.AccessTokenHash == "" || got.Internal.NotificationIDHash == "" {
 			t.Errorf("record knows %d pointers, token hash %v, notification hash %v", len(got.Internal.Pointers),
 				got.Internal.AccessTokenHash != "", got.Internal.NotificationIDHash != "")
 		}
