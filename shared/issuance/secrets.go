@@ -11,9 +11,10 @@ import (
 	"strings"
 )
 
-// Pointer kinds: the prefix of a pointer item's key, `<kind>#<hex SHA-256 of the secret>`. Access tokens and
-// notification ids have no pointer items any more (they name their exchange and are checked against hashes in
-// its record); their kinds stay reserved so that no other secret reuses them.
+// Pointer kinds: the prefix of a pointer item's key, `<kind>#<hex SHA-256 of the secret>`. Pointer items are
+// written for c_nonces, transaction ids and (as its single-use guard only) the pre-authorized code. Offer ids,
+// access tokens and notification ids have none any more: they name their exchange and are checked against
+// hashes in its record. Their kinds stay reserved so that no other secret reuses them.
 const (
 	PointerOffer        = "OFFER"
 	PointerCode         = "CODE"
