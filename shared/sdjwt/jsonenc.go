@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"sort"
 	"strconv"
@@ -222,76 +221,4 @@ func validNumber(s string) bool {
 	}
 	_, ok := v.(json.Number)
 	return ok && d.InputOffset() == int64(len(s))
-}
-
-// decodeStrict decodes one JSON value with json.Number numbers, rejecting duplicate object
-// members, nesting beyond maxJSONDepth and trailing data. Different parsers resolve duplicate
-// members differently, so a verifier that accepted them could be shown claims the signer never saw.
-func decodeStrict(data []byte) (any, error) {
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.UseNumber()
-	v, err := decodeValue(d, 0)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := d.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: trailing data after JSON value", ErrMalformed)
-	}
-	return v, nil
-}
-
-func decodeValue(d *json.Decoder, depth int) (any, error) {
-	if depth > maxJSONDepth {
-		return nil, fmt.Errorf("%w: JSON nested deeper than %d", ErrTooLarge, maxJSONDepth)
-	}
-	tok, err := d.Token()
-	if err != nil {
-		return nil, fmt.Errorf("%w: invalid JSON", ErrMalformed)
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			m := make(map[string]any)
-			for d.More() {
-				kt, err := d.Token()
-				if err != nil {
-					return nil, fmt.Errorf("%w: invalid JSON", ErrMalformed)
-				}
-				k, ok := kt.(string)
-				if !ok {
-					return nil, fmt.Errorf("%w: invalid JSON object key", ErrMalformed)
-				}
-				if _, dup := m[k]; dup {
-					return nil, fmt.Errorf("%w: duplicate JSON member %q", ErrMalformed, k)
-				}
-				v, err := decodeValue(d, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				m[k] = v
-			}
-			if _, err := d.Token(); err != nil {
-				return nil, fmt.Errorf("%w: invalid JSON", ErrMalformed)
-			}
-			return m, nil
-		case '[':
-			a := make([]any, 0, 4)
-			for d.More() {
-				v, err := decodeValue(d, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				a = append(a, v)
-			}
-			if _, err := d.Token(); err != nil {
-				return nil, fmt.Errorf("%w: invalid JSON", ErrMalformed)
-			}
-			return a, nil
-		default:
-			return nil, fmt.Errorf("%w: unexpected JSON delimiter", ErrMalformed)
-		}
-	default:
-		return tok, nil
-	}
 }
