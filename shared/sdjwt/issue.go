@@ -271,9 +271,9 @@ func buildPayload(vc VC, cfg *issueConfig) (*builder, []byte, error) {
 //
 // It allocates per issuance, not per disclosure: the JSON of a disclosure and of its value is
 // built in the free space after the caller's output buffer and dropped once encoded; the
-// encoded disclosures, generated salts and digests go to one byte arena that becomes one string
-// at the end; disclosed values go to one value arena; _sd digests and object member names are
-// kept on shared stacks that each object truncates back when done.
+// encoded disclosures (arena) and their salts and digests (tail) are copied into the one result
+// string at the end (see signAndSerialize); disclosed values go to one value arena; _sd digests
+// and object member names are kept on shared stacks that each object truncates back when done.
 type builder struct {
 	enc    jsonEncoder
 	cfg    *issueConfig
