@@ -56,6 +56,7 @@ type memberScan struct {
 	i    int
 }
 
+// space skips JSON white space.
 func (c *memberScan) space() {
 	for c.i < len(c.data) {
 		switch c.data[c.i] {
@@ -76,6 +77,7 @@ func (c *memberScan) next() byte {
 	return c.data[c.i]
 }
 
+// value scans the value at c.i, nested depth deep.
 func (c *memberScan) value(depth int) error {
 	if depth > maxJSONDepth {
 		return fmt.Errorf("%w: JSON nested deeper than %d", ErrTooLarge, maxJSONDepth)
@@ -126,6 +128,7 @@ func (c *memberScan) value(depth int) error {
 // use a set.
 const maxLinearMembers = 16
 
+// object scans the object at c.i, checking its member names.
 func (c *memberScan) object(depth int) error {
 	c.i++ // '{'
 	if c.next() == '}' {
