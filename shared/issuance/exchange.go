@@ -87,6 +87,10 @@ type ExchangeInternal struct {
 	Pointers []string `json:"pointers"`
 	// IssuedCount counts credentials issued to the wallet (batch and credentials[]).
 	IssuedCount int `json:"issuedCount"`
+	// FailedNonces counts credential requests refused for their c_nonce after signing (the credential write is
+	// the nonce's only check); from nonceCheckAfter on, nonces are read before signing, which bounds the KMS
+	// signatures a holder of the access token can waste.
+	FailedNonces int `json:"failedNonces,omitempty"`
 	// NotificationDescription is the last credential_failure description from the wallet.
 	NotificationDescription string `json:"notificationDescription,omitempty"`
 	// StatusEntries are the status list entries of the issued credentials (one per credential), which

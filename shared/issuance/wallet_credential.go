@@ -127,6 +127,11 @@ func (s *WalletService) requestCredentialOnce(ctx context.Context, accessToken s
 		return ans, nil
 	}
 
+	if rec.Internal.FailedNonces >= nonceCheckAfter {
+		if err := s.checkNonces(ctx, rec.CredentialExchangeID, proofs); err != nil {
+			return nil, err
+		}
+	}
 	creds, err := s.issueCredentials(ctx, &rec, keys, format)
 	if err != nil {
 		return nil, err
@@ -143,6 +148,9 @@ func (s *WalletService) requestCredentialOnce(ctx context.Context, accessToken s
 	next.CredentialToken = strings.Join(creds, CredentialTokenSeparator)
 	next.Internal.IssuedCount = len(creds)
 	if err := s.commit(ctx, &rec, next, ops); err != nil {
+		if errors.Is(err, errNonceGone) {
+			s.countFailedNonce(ctx, rec)
+		}
 		return nil, err
 	}
 	s.publish(ctx, &next)
@@ -181,6 +189,42 @@ func (s *WalletService) commit(ctx context.Context, rec *ExchangeRecord, next Ex
 			"its credentials cannot be requested again", cur.Status)
 	}
 	return ErrConflict
+}
+
+// nonceCheckAfter is how many credential requests of one exchange may fail on their c_nonce after signing
+// before the nonces are read ahead of signing: wallets get the cheap path (no read), and a holder of the access
+// token sending stale nonces in a loop wastes at most this many KMS signatures (the KMS signing quota is shared
+// by the whole account).
+const nonceCheckAfter = 3
+
+// checkNonces reads each distinct c_nonce of the proofs before anything is signed: it must exist, be unexpired and
+// belong to no exchange or to this one. The credential write still consumes them (single use).
+func (s *WalletService) checkNonces(ctx context.Context, exchangeID string, proofs []*oid4vci.Proof) error {
+	for _, op := range consumeNonces(proofs) {
+		ptr, err := s.store.GetPointer(ctx, op.Consume)
+		if errors.Is(err, ErrNotFound) {
+			return errNonceGone
+		}
+		if err != nil {
+			return fmt.Errorf("check c_nonce: %w", err)
+		}
+		if ptr.ExchangeID != "" && ptr.ExchangeID != exchangeID {
+			return errNonceGone
+		}
+	}
+	return nil
+}
+
+// countFailedNonce records, best effort, that a credential request of rec failed on its c_nonce after signing.
+// A lost race only loses a count.
+func (s *WalletService) countFailedNonce(ctx context.Context, rec ExchangeRecord) {
+	next := rec.Clone()
+	next.Internal.FailedNonces++
+	err := s.store.UpdateExchange(ctx, next, Expect{Version: rec.Internal.Version, Status: rec.Status})
+	if err != nil && !errors.Is(err, ErrConflict) && !errors.Is(err, ErrNotFound) {
+		s.log.WarnContext(ctx, "count failed c_nonce", "credential_exchange_id", rec.CredentialExchangeID,
+			"error", err.Error())
+	}
 }
 
 // consumeNonces is one Consume per distinct c_nonce of the proofs.
