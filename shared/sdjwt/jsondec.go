@@ -11,9 +11,9 @@ import (
 // members, nesting beyond maxJSONDepth and trailing data. Different parsers resolve duplicate
 // members differently, so a verifier that accepted them could be shown claims the signer never saw.
 //
-// It scans the structure first (member names, depth), then lets encoding/json check the syntax
-// and decode the whole value in one call: token by token decoding cost more than the signature
-// check it precedes.
+// It scans the structure first (member names, depth), lets encoding/json check the syntax,
+// then decodes the value knowing it is valid: token by token decoding through encoding/json cost
+// more than the signature check it precedes.
 func decodeStrict(data []byte) (any, error) {
 	if err := checkMembers(data); err != nil {
 		return nil, err
@@ -21,13 +21,129 @@ func decodeStrict(data []byte) (any, error) {
 	if !json.Valid(data) {
 		return nil, fmt.Errorf("%w: invalid JSON", ErrMalformed)
 	}
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, fmt.Errorf("%w: invalid JSON", ErrMalformed)
+	d := validDecoder{memberScan{data: data}}
+	return d.value()
+}
+
+// validDecoder decodes JSON that json.Valid accepted and checkMembers passed into the values
+// encoding/json decodes with UseNumber: map[string]any, []any, string, json.Number, bool and
+// nil. Strings with escapes or non-ASCII bytes are decoded by encoding/json itself. It returns
+// errInvalidJSON rather than panic should its input break those preconditions.
+type validDecoder struct {
+	memberScan
+}
+
+// value decodes the value at c.i.
+func (d *validDecoder) value() (any, error) {
+	switch d.next() {
+	case '{':
+		d.i++
+		m := make(map[string]any)
+		if d.next() == '}' {
+			d.i++
+			return m, nil
+		}
+		for {
+			if d.next() != '"' {
+				return nil, errInvalidJSON
+			}
+			name, err := d.string()
+			if err != nil {
+				return nil, err
+			}
+			if d.next() != ':' {
+				return nil, errInvalidJSON
+			}
+			d.i++
+			v, err := d.value()
+			if err != nil {
+				return nil, err
+			}
+			m[name] = v
+			switch d.next() {
+			case ',':
+				d.i++
+			case '}':
+				d.i++
+				return m, nil
+			default:
+				return nil, errInvalidJSON
+			}
+		}
+	case '[':
+		d.i++
+		a := make([]any, 0)
+		if d.next() == ']' {
+			d.i++
+			return a, nil
+		}
+		for {
+			v, err := d.value()
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+			switch d.next() {
+			case ',':
+				d.i++
+			case ']':
+				d.i++
+				return a, nil
+			default:
+				return nil, errInvalidJSON
+			}
+		}
+	case '"':
+		return d.string()
+	case 't':
+		return true, d.literal("true")
+	case 'f':
+		return false, d.literal("false")
+	case 'n':
+		return nil, d.literal("null")
+	default:
+		start := d.i
+		for d.i < len(d.data) {
+			switch d.data[d.i] {
+			case '-', '+', '.', 'e', 'E', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+				d.i++
+				continue
+			}
+			break
+		}
+		if d.i == start {
+			return nil, errInvalidJSON
+		}
+		return json.Number(d.data[start:d.i]), nil
 	}
-	return v, nil
+}
+
+// literal consumes word at c.i.
+func (d *validDecoder) literal(word string) error {
+	if !bytes.HasPrefix(d.data[d.i:], []byte(word)) {
+		return errInvalidJSON
+	}
+	d.i += len(word)
+	return nil
+}
+
+// string decodes the string at c.i.
+func (d *validDecoder) string() (string, error) {
+	s, decoded, err := d.str()
+	if err != nil {
+		return "", err
+	}
+	if decoded {
+		return string(s), nil
+	}
+	if !bytes.ContainsRune(s, '\\') && utf8.Valid(s) { // quoted, no escapes, valid UTF-8
+		return string(s[1 : len(s)-1]), nil
+	}
+	var out string
+	if err := json.Unmarshal(s, &out); err != nil {
+		return "", errInvalidJSON
+	}
+	return out, nil
 }
 
 // errInvalidJSON is what the structure scan reports for input that is not JSON.
