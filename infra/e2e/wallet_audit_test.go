@@ -121,7 +121,7 @@ func (h holder) publicJWK(t *testing.T) map[string]any {
 func (h holder) privateJWK(t *testing.T) map[string]any {
 	t.Helper()
 	m := h.publicJWK(t)
-	m["d"] = base64.RawURLEncoding.EncodeToString(h.priv.D.FillBytes(make([]byte, 32)))
+	m["d"] = base64.RawURLEncoding.EncodeToString(mustBytes(t, h.priv))
 	return m
 }
 
@@ -729,4 +729,14 @@ func TestWalletConcurrentRedemptionOutcome(t *testing.T) {
 	if tokens := strings.Split(is.history(exID)["credentialToken"].(string), ","); len(tokens) != 1 {
 		t.Errorf("the record holds %d credentials", len(tokens))
 	}
+}
+
+// mustBytes is the raw 32-byte private scalar of key.
+func mustBytes(t *testing.T, key *ecdsa.PrivateKey) []byte {
+	t.Helper()
+	b, err := key.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -33,12 +33,6 @@ type route struct {
 	segments []segment
 }
 
-// match is the outcome of matching a request path against the route table.
-type match struct {
-	route  *route
-	params map[string]string
-}
-
 // routeTable matches request paths against the template's resource paths the way API Gateway does.
 type routeTable struct {
 	routes []*route

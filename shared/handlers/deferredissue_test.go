@@ -17,14 +17,6 @@ import (
 const deferredBody = `{"credential": {"credentialSubject": {"given_name": "Erika", "family_name": "Mustermann"},
 	"credentialMetadata": {"employeeNumber": "000123"}}}`
 
-// dfrRecord is the credentialHistory of a reply.
-func dfrRecord(t *testing.T, r reply) map[string]any {
-	t.Helper()
-	var out map[string]map[string]any
-	r.json(t, &out)
-	return out["credentialHistory"]
-}
-
 func (a *api) deferredExchange(defID string) string {
 	a.t.Helper()
 	rec := a.issue(`{"issuanceMode": "Deferred", "credentialDefinitionId": "` + defID + `"}`)

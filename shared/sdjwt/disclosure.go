@@ -43,12 +43,6 @@ func Digest(encoded string) string {
 	return b64.EncodeToString(sum[:])
 }
 
-// appendDigest appends base64url(SHA-256(data)) to dst.
-func appendDigest(dst []byte, data []byte) []byte {
-	sum := sha256.Sum256(data)
-	return b64.AppendEncode(dst, sum[:])
-}
-
 // ParseDisclosure decodes an encoded disclosure strictly: unpadded base64url, a JSON array of
 // [salt, name, value] or [salt, value], string salt and name, no reserved name.
 func ParseDisclosure(encoded string) (Disclosure, error) {

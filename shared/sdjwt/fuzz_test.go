@@ -3,7 +3,6 @@ package sdjwt
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -14,10 +13,10 @@ import (
 // fuzzIssuerKey is a fixed issuer key, so the seed corpus stays valid across runs.
 func fuzzIssuerKey(tb testing.TB) (*localSigner, jwk.Key) {
 	tb.Helper()
-	d := new(big.Int).SetBytes([]byte("sdjwt fuzz issuer key, fixed....")) // 32 bytes
-	key := &ecdsa.PrivateKey{D: d}
-	key.Curve = elliptic.P256()
-	key.X, key.Y = elliptic.P256().ScalarBaseMult(d.Bytes())
+	key, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), []byte("sdjwt fuzz issuer key, fixed....")) // 32 bytes
+	if err != nil {
+		tb.Fatal(err)
+	}
 	pub, err := jwk.FromRaw(&key.PublicKey)
 	if err != nil {
 		tb.Fatal(err)
