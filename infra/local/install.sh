@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # install.sh: installs the pinned local tools into <repo>/.tools (what `make tools` runs).
 #   .tools/bin/local-kms, .tools/bin/aws-lambda-rie   go install of pinned pseudo-versions
+#   .tools/bin/staticcheck                           go install of a pinned release (make test lints with it)
 #   .tools/node/node_modules                          npm ci of infra/node/package{,-lock}.json
 # Idempotent: each step is skipped when its stamp says the same version is already installed.
 set -euo pipefail
@@ -13,6 +14,7 @@ NODE_DIR="$TOOLS/node"
 GO_TOOLS=(
 	"local-kms github.com/nsmithuk/local-kms@v0.0.0-20260228092603-2a5e92d09ab6"
 	"aws-lambda-rie github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
+	"staticcheck honnef.co/go/tools/cmd/staticcheck@v0.8.2"
 )
 
 say() { printf 'install: %s\n' "$*"; }

@@ -10,6 +10,8 @@ if [[ "${1:-}" != "--in-stack" ]]; then
 	bash infra/local/install.sh
 	say "go vet ./..."
 	go vet ./... || die "go vet"
+	say "staticcheck ./..."
+	.tools/bin/staticcheck ./... || die "staticcheck"
 	with_stack bash infra/local/test.sh --in-stack
 	exit
 fi
