@@ -34,6 +34,12 @@ func (s *WalletService) RedeemPreAuthorizedCode(ctx context.Context, req *oid4vc
 	if !ok || len(req.PreAuthorizedCode) > maxIDLen {
 		return nil, errCodeUnknown
 	}
+	// A lost write means another request's write landed; while the code lives at most MaxTxCodeAttempts wrong
+	// guesses, one redemption and one offer fetch can land. So with this bound every guess is decided on the
+	// record as it ends up: a wrong one is counted before it is answered, a right one wins or finds the code
+	// dead. A smaller bound would answer a guess unchecked against the cap, differently for a right and a wrong
+	// tx_code, and a burst of parallel guesses could then test more tx_codes than the cap allows.
+	retries := maxConflictRetries + s.cfg.MaxTxCodeAttempts
 	for attempt := 0; ; attempt++ {
 		rec, err := s.store.GetExchange(ctx, id)
 		if errors.Is(err, ErrNotFound) {
@@ -58,7 +64,7 @@ func (s *WalletService) RedeemPreAuthorizedCode(ctx context.Context, req *oid4vc
 		}
 		if rec.Internal.TxCode != nil && !rec.Internal.TxCode.Verify(req.TxCode) {
 			denied, err := s.recordWrongTxCode(ctx, &rec, codeKey)
-			if (errors.Is(err, ErrConflict) || errors.Is(err, ErrTransitionRefused)) && attempt < maxConflictRetries {
+			if (errors.Is(err, ErrConflict) || errors.Is(err, ErrTransitionRefused)) && attempt < retries {
 				continue // another request changed the record: count this attempt on the fresh state
 			}
 			if err != nil && !errors.Is(err, ErrNotFound) {
@@ -80,7 +86,7 @@ func (s *WalletService) RedeemPreAuthorizedCode(ctx context.Context, req *oid4vc
 		if errors.As(err, &gone) && gone.Kind() == PointerCode {
 			return nil, errCodeUnknown // its guard says the code was used or expired meanwhile
 		}
-		if (errors.Is(err, ErrConflict) || errors.Is(err, ErrTransitionRefused)) && attempt < maxConflictRetries {
+		if (errors.Is(err, ErrConflict) || errors.Is(err, ErrTransitionRefused)) && attempt < retries {
 			continue // lost against a concurrent redemption or fetch: the next round sees which
 		}
 		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {

@@ -1,0 +1,100 @@
+package issuance_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+)
+
+// guessRaceStore lets other requests' wrong tx_code guesses land between a request's read and its write: before
+// each of the first `races` UpdateExchange calls it counts one wrong attempt on the record itself (as a
+// concurrent token request would), so the caller's write loses against it.
+type guessRaceStore struct {
+	*walletMem
+	mu    sync.Mutex
+	races int
+	cap   int
+	code  string // the pointer key of the offer's code guard
+}
+
+func (r *guessRaceStore) UpdateExchange(ctx context.Context, rec issuance.ExchangeRecord, expect issuance.Expect, ops ...issuance.PointerOp) error {
+	r.mu.Lock()
+	race := r.races > 0
+	if race {
+		r.races--
+	}
+	r.mu.Unlock()
+	if race {
+		cur, err := r.walletMem.GetExchange(ctx, rec.CredentialExchangeID)
+		if err == nil && (cur.Status == issuance.StatusOfferSent || cur.Status == issuance.StatusOfferReceived) {
+			next := cur.Clone()
+			next.Internal.TxCode.Attempts++
+			var kill []issuance.PointerOp
+			if next.Internal.TxCode.Attempts >= r.cap {
+				if err := next.Transition(issuance.StatusIssuanceDenied, next.UpdatedAt); err != nil {
+					return err
+				}
+				next.IssuanceDeniedReason = issuance.TxCodeAttemptsExhaustedReason
+				kill = append(kill, issuance.PointerOp{Consume: r.code})
+			}
+			if err := r.walletMem.UpdateExchange(ctx, next, issuance.Expect{Version: cur.Internal.Version, Status: cur.Status}, kill...); err != nil {
+				return err
+			}
+		}
+	}
+	return r.walletMem.UpdateExchange(ctx, rec, expect, ops...)
+}
+
+// TestTxCodeGuessesLosingRaces: a guess whose write keeps losing against other requests' wrong guesses is still
+// decided on the record as it ends up: a wrong guess is counted (never answered uncounted), a right one gets its
+// token while the code lives and is refused like every other guess once the cap killed it. Before, a request
+// that lost more than the retry bound answered differently for a right guess (invalid_grant) than for a wrong
+// one (an error, uncounted), so a burst of parallel guesses could test far more tx_codes than the cap allows.
+func TestTxCodeGuessesLosingRaces(t *testing.T) {
+	tests := []struct {
+		name         string
+		cap, races   int
+		pin          string
+		wantToken    bool
+		wantAttempts int
+		wantStatus   issuance.Status
+	}{
+		{name: "wrong guess is counted", cap: 100, races: 8, pin: "0000", wantAttempts: 9, wantStatus: issuance.StatusOfferSent},
+		{name: "right guess gets its token", cap: 100, races: 8, pin: "4821", wantToken: true, wantAttempts: 8,
+			wantStatus: issuance.StatusOfferReceived},
+		{name: "right guess after the cap is refused", cap: 5, races: 8, pin: "4821", wantAttempts: 5,
+			wantStatus: issuance.StatusIssuanceDenied},
+		{name: "wrong guess after the cap is refused", cap: 5, races: 8, pin: "0000", wantAttempts: 5,
+			wantStatus: issuance.StatusIssuanceDenied},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newWalletFixture(t, issuance.WalletConfig{MaxTxCodeAttempts: tc.cap})
+			offerID, rec := f.offer(issuance.ModeInTime, "4821", erika())
+			racing := &guessRaceStore{walletMem: f.store, races: tc.races, cap: tc.cap,
+				code: issuance.PointerKey(issuance.PointerCode, issuance.PreAuthorizedCode(offerID))}
+			svc, err := issuance.NewWalletService(issuance.WalletConfig{IssuerURL: walletIssuer, MaxTxCodeAttempts: tc.cap},
+				racing, f.signer, issuance.WithWalletClock(f.clock.now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.svc = svc
+			resp, err := f.token(offerID, tc.pin)
+			if tc.wantToken {
+				if err != nil || resp == nil || resp.AccessToken == "" {
+					t.Fatalf("token: %v", err)
+				}
+			} else if oauthCode(err) != oid4vci.ErrInvalidGrant {
+				t.Fatalf("err = %v, want invalid_grant", err)
+			}
+			got := f.store.record(rec.CredentialExchangeID)
+			if got.Internal.TxCode.Attempts != tc.wantAttempts || got.Status != tc.wantStatus {
+				t.Errorf("attempts %d status %s, want %d %s", got.Internal.TxCode.Attempts, got.Status,
+					tc.wantAttempts, tc.wantStatus)
+			}
+		})
+	}
+}
