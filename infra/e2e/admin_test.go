@@ -13,30 +13,13 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
 	"github.com/sdjwt-issuer/issuer/infra/template"
 	"github.com/sdjwt-issuer/issuer/shared/issuance"
 )
 
 // The admin API over HTTP: the local gateway routes each request to the function template.yaml names, as API
 // Gateway would, and every test runs against a fresh table of DynamoDB Local.
-
-// admLogs collects the log lines of the functions and the gateway, written concurrently.
-type admLogs struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *admLogs) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *admLogs) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // admRaw sends an admin request with a raw body and the given headers (no key unless given).
 func (is *issuer) admRaw(method, path, body string, headers ...string) *response {
@@ -86,7 +69,7 @@ func (is *issuer) configurationIDs() map[string]map[string]any {
 // anything; none of them is a gateway 404 or 405.
 func TestAdminRoutesRequireTheKeyOverHTTP(t *testing.T) {
 	is := startIssuer(t)
-	routes, err := template.Routes(filepath.Join(repoRoot(t), "template.yaml"))
+	routes, err := template.Routes(filepath.Join(testkit.MustRepoRoot(t), "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +212,7 @@ func TestDefinitionsOverHTTP(t *testing.T) {
 // TestIssueAndHistoryOverHTTP: both request shapes, tx_code from userPin, urlScheme, the full record, the
 // offer's QR code as a PNG, the history list with filters and cursor, and delete (the offer is dead after it).
 func TestIssueAndHistoryOverHTTP(t *testing.T) {
-	logs := &admLogs{}
+	logs := &testkit.SyncBuffer{}
 	is := startIssuerLogging(t, logs)
 	defID := is.definition()
 	secrets := []string{"Ilsebill-4c1d", "Butt-77e0", "Q7xk2p"}

@@ -20,6 +20,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
 	"github.com/sdjwt-issuer/issuer/infra/gateway"
+	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
 	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
 	"github.com/sdjwt-issuer/issuer/infra/template"
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
@@ -63,7 +64,7 @@ func startDeferredIssuer(t *testing.T) *deferredIssuer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := repoRoot(t)
+	root := testkit.MustRepoRoot(t)
 	routes, err := template.Routes(filepath.Join(root, "template.yaml"))
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,6 +23,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jws"
 
 	"github.com/sdjwt-issuer/issuer/infra/gateway"
+	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
 	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
 	"github.com/sdjwt-issuer/issuer/infra/template"
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
@@ -46,24 +46,6 @@ type issuer struct {
 	// table and aws let a test read what the issuer stored.
 	table string
 	aws   aws.Config
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
 }
 
 func startIssuer(t *testing.T) *issuer {
@@ -91,7 +73,7 @@ func startIssuerLogging(t *testing.T, logs io.Writer) *issuer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	routes, err := template.Routes(filepath.Join(repoRoot(t), "template.yaml"))
+	routes, err := template.Routes(filepath.Join(testkit.MustRepoRoot(t), "template.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

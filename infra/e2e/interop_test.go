@@ -1,57 +1,22 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
 )
 
-// node finds node and the pinned npm packages (NODE_MODULES_DIR, default <repo>/.tools/node/node_modules). It
-// fails when they are missing, and skips only under -short.
-func node(t *testing.T) (string, string) {
-	t.Helper()
-	modules := os.Getenv("NODE_MODULES_DIR")
-	if modules == "" {
-		modules = filepath.Join(repoRoot(t), ".tools", "node", "node_modules")
-	}
-	bin, err := exec.LookPath("node")
-	_, statErr := os.Stat(filepath.Join(modules, "@openid4vc", "openid4vci", "package.json"))
-	if err != nil || statErr != nil {
-		if testing.Short() {
-			t.Skip("node or the npm packages are missing; skipped under -short")
-		}
-		t.Fatalf("node (%v) or @openid4vc/openid4vci in %s (%v) missing: run make tools", err, modules, statErr)
-	}
-	return bin, modules
-}
+// openid4vci is the npm package the wallet scripts of infra/interop need.
+const openid4vci = "@openid4vc/openid4vci"
 
-// runNode runs a script of infra/interop with input as JSON on stdin and decodes its stdout into out.
+// runNode runs a script of infra/interop with input as JSON on stdin and decodes its stdout into out; node and the
+// pinned npm packages must be installed (testkit.Node).
 func runNode(t *testing.T, script string, input, out any) {
 	t.Helper()
-	bin, modules := node(t)
-	in, err := json.Marshal(input)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, filepath.Join(repoRoot(t), "infra", "interop", script))
-	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
-	cmd.Stdin = bytes.NewReader(in)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s: %v: %s", script, err, stderr.String())
-	}
-	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
-		t.Fatalf("%s: output %q: %v", script, stdout.String(), err)
-	}
+	testkit.RunNode(t, openid4vci, filepath.Join(testkit.MustRepoRoot(t), "infra", "interop", script), input, out)
 }
 
 // walletRun is the output of infra/interop/oid4vci_schema.cjs.
@@ -71,7 +36,7 @@ type walletRun struct {
 // offer of the running issuer (with a tx_code, and a wrong one first), and @sd-jwt/sd-jwt-vc verifies what it got
 // with the key of /.well-known/jwt-vc-issuer.
 func TestWalletLibraryInterop(t *testing.T) {
-	node(t)
+	testkit.Node(t, openid4vci)
 	is := startIssuer(t)
 	defID := is.definition()
 	exID, link := is.issue(map[string]any{"issuanceMode": "InTime", "userPin": "4821", "credentialDefinitionId": defID,

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/rand"
@@ -20,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
 	"github.com/sdjwt-issuer/issuer/shared/issuance"
 )
 
@@ -447,29 +447,11 @@ func TestWalletNotificationEvents(t *testing.T) {
 	}
 }
 
-// syncBuffer collects log lines written concurrently.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestWalletFlowLogsNoSecrets plays the whole wallet flow, its refusals included, with every log line of the
 // functions and the gateway captured (status events too: without a bus they are logged), and checks that no
 // claim value, offer id, code, PIN, token, nonce, notification or transaction id, proof or holder key is in them.
 func TestWalletFlowLogsNoSecrets(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	is := startIssuerLogging(t, logs)
 	defID := is.definition()
 	claims := map[string]any{"given_name": "Zerlinde-7f3a", "family_name": "Quastenflosser-91c2",
@@ -639,7 +621,7 @@ func awsCallsOf(t *testing.T, logs string, route string) []int {
 // reads for the issuer metadata, KMS GetPublicKey for jwt-vc-issuer) and then served without an AWS call, with
 // the same ETag, until its TTL.
 func TestWellKnownDocumentsCachedPerContainer(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	is := startIssuerLogging(t, logs)
 	is.definition()
 	for _, doc := range []string{"openid-credential-issuer", "oauth-authorization-server", "jwt-vc-issuer"} {

@@ -10,9 +10,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +19,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
 
+	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
 	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
 )
@@ -58,68 +56,11 @@ func newSigner(tb testing.TB) (*localSigner, jwk.Key) {
 	return &localSigner{key: key, kid: base64.RawURLEncoding.EncodeToString(tp)}, pub
 }
 
-// nodeEnv finds node and the pinned node_modules. Without them the test fails (the interop
-// suite is part of `make test`), unless -short.
-func nodeEnv(tb testing.TB) (node, modules string) {
-	tb.Helper()
-	modules = os.Getenv("NODE_MODULES_DIR")
-	if modules == "" {
-		root, err := repoRoot()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		modules = filepath.Join(root, ".tools", "node", "node_modules")
-	}
-	node, err := exec.LookPath("node")
-	_, statErr := os.Stat(filepath.Join(modules, "@sd-jwt", "sd-jwt-vc", "package.json"))
-	if err != nil || statErr != nil {
-		if testing.Short() {
-			tb.Skip("node or @sd-jwt node modules missing; skipped in -short mode")
-		}
-		tb.Fatalf("node or @sd-jwt/sd-jwt-vc not found (node: %v; modules %s: %v): run `make tools` "+
-			"(or set NODE_MODULES_DIR to an npm ci of infra/node)", err, modules, statErr)
-	}
-	return node, modules
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", os.ErrNotExist
-		}
-		dir = parent
-	}
-}
-
-// runScript runs a script of this directory with input as JSON on stdin and decodes its stdout.
+// runScript runs a script of this directory with input as JSON on stdin and decodes its stdout; node and
+// @sd-jwt/sd-jwt-vc must be installed (testkit.Node).
 func runScript(tb testing.TB, script string, input, output any, args ...string) {
 	tb.Helper()
-	node, modules := nodeEnv(tb)
-	in, err := json.Marshal(input)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, append([]string{script}, args...)...)
-	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
-	cmd.Stdin = bytes.NewReader(in)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		tb.Fatalf("%s: %v: %s", script, err, stderr.String())
-	}
-	if err := json.Unmarshal(stdout.Bytes(), output); err != nil {
-		tb.Fatalf("%s: output: %v", script, err)
-	}
+	testkit.RunNode(tb, "@sd-jwt/sd-jwt-vc", script, input, output, args...)
 }
 
 func canonical(tb testing.TB, v any) string {
@@ -220,10 +161,9 @@ func TestNodeVerifiesOurPresentation(t *testing.T) {
 		}
 	}
 	// A wrong nonce must make the independent verifier fail too (the script exits 1).
-	node, modules := nodeEnv(t)
+	node, modules := testkit.Node(t, "@sd-jwt/sd-jwt-vc")
 	in, _ := json.Marshal(map[string]any{"sdjwt": pres, "issuerJwk": pub, "now": time.Now().Unix(), "keyBindingNonce": "other"})
-	cmd := exec.Command(node, "verify.cjs")
-	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
+	cmd := testkit.NodeCommand(context.Background(), node, modules, "verify.cjs")
 	cmd.Stdin = bytes.NewReader(in)
 	if err := cmd.Run(); err == nil {
 		t.Error("node accepted a key binding JWT with the wrong nonce")
@@ -376,31 +316,13 @@ func extraDisclosure(t *testing.T, issued, presentation string) string {
 	return ""
 }
 
-// referenceFrame is ReferenceRules as an @sd-jwt disclosure frame.
-func referenceFrame() map[string]any {
-	return map[string]any{
-		"_sd":           []any{"given_name", "family_name", "birthdate", "email", "phone_number", "address", "is_over_18"},
-		"address":       map[string]any{"_sd": []any{"street_address", "locality", "postal_code"}},
-		"nationalities": map[string]any{"_sd": []any{0, 1}},
-	}
-}
-
-func referencePayload(vc sdjwt.VC) map[string]any {
-	p := map[string]any{"iss": vc.Issuer, "vct": vc.Type, "iat": vc.IssuedAt.Unix(), "exp": vc.Expiry.Unix(),
-		"cnf": map[string]any{"jwk": vc.HolderKey}}
-	for k, v := range vc.Claims {
-		p[k] = v
-	}
-	return p
-}
-
 func TestNodeBenchScriptIssuesReference(t *testing.T) {
 	vc, _ := reference(t)
 	var out struct {
 		N             int     `json:"n"`
 		USPerIssuance float64 `json:"usPerIssuance"`
 	}
-	runScript(t, "bench_issue.cjs", map[string]any{"payload": referencePayload(vc), "disclosureFrame": referenceFrame()}, &out, "20")
+	runScript(t, "bench_issue.cjs", map[string]any{"payload": testkit.ReferencePayload(vc), "disclosureFrame": testkit.ReferenceFrame()}, &out, "20")
 	if out.N != 20 || out.USPerIssuance <= 0 {
 		t.Fatalf("bench output = %+v", out)
 	}
@@ -409,7 +331,7 @@ func TestNodeBenchScriptIssuesReference(t *testing.T) {
 		SDJWT     string          `json:"sdjwt"`
 		IssuerJWK json.RawMessage `json:"issuerJwk"`
 	}
-	runScript(t, "issue.cjs", map[string]any{"payload": referencePayload(vc), "disclosureFrame": referenceFrame()}, &issued)
+	runScript(t, "issue.cjs", map[string]any{"payload": testkit.ReferencePayload(vc), "disclosureFrame": testkit.ReferenceFrame()}, &issued)
 	p, err := sdjwt.Parse(issued.SDJWT)
 	if err != nil {
 		t.Fatal(err)
@@ -472,7 +394,7 @@ func BenchmarkReferenceIssuanceGoals(b *testing.B) {
 	var node struct {
 		USPerIssuance float64 `json:"usPerIssuance"`
 	}
-	runScript(b, "bench_issue.cjs", map[string]any{"payload": referencePayload(vc), "disclosureFrame": referenceFrame()},
+	runScript(b, "bench_issue.cjs", map[string]any{"payload": testkit.ReferencePayload(vc), "disclosureFrame": testkit.ReferenceFrame()},
 		&node, strconv.Itoa(min(max(b.N, 200), 2000)))
 	nodeNS := node.USPerIssuance * 1000
 	b.ReportMetric(issueNS, "issue-ns/op")

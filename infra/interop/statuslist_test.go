@@ -8,10 +8,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +15,7 @@ import (
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
+	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
 	"github.com/sdjwt-issuer/issuer/shared/statuslist"
 )
 
@@ -31,61 +28,10 @@ func (s statusListSigner) KeyID() string                              { return "
 func (s statusListSigner) CryptoSigner(context.Context) crypto.Signer { return s.key }
 
 // statusListNode runs a statuslist_*.cjs script of this directory with input as JSON on stdin and decodes its
-// stdout into output. Node and @sd-jwt/jwt-status-list come from NODE_MODULES_DIR, else
-// <repo>/.tools/node/node_modules; without them the test fails (skips only under -short).
+// stdout into output; node and @sd-jwt/jwt-status-list must be installed (testkit.Node).
 func statusListNode(t *testing.T, script string, input, output any) {
 	t.Helper()
-	modules := os.Getenv("NODE_MODULES_DIR")
-	if modules == "" {
-		root, err := statusListRepoRoot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		modules = filepath.Join(root, ".tools", "node", "node_modules")
-	}
-	node, lookErr := exec.LookPath("node")
-	_, statErr := os.Stat(filepath.Join(modules, "@sd-jwt", "jwt-status-list", "package.json"))
-	if lookErr != nil || statErr != nil {
-		if testing.Short() {
-			t.Skip("node or @sd-jwt/jwt-status-list missing; skipped under -short")
-		}
-		t.Fatalf("node or @sd-jwt/jwt-status-list not found (node: %v; modules %s: %v): run make tools "+
-			"(or set NODE_MODULES_DIR to an npm ci of infra/node)", lookErr, modules, statErr)
-	}
-	in, err := json.Marshal(input)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, script)
-	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
-	cmd.Stdin = bytes.NewReader(in)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s: %v: %s", script, err, stderr.String())
-	}
-	if err := json.Unmarshal(stdout.Bytes(), output); err != nil {
-		t.Fatalf("%s: output %q: %v", script, stdout.String(), err)
-	}
-}
-
-func statusListRepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", os.ErrNotExist
-		}
-		dir = parent
-	}
+	testkit.RunNode(t, "@sd-jwt/jwt-status-list", script, input, output)
 }
 
 type statusListReadResult struct {
