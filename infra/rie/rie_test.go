@@ -13,13 +13,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
 	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
 )
@@ -94,13 +94,13 @@ func TestBootstrapUnderRIE(t *testing.T) {
 		t.Fatalf("build functions/%s: %v\n%s", fn.dir, err, out)
 	}
 
-	rieAddr, apiAddr := freeAddr(t), freeAddr(t)
+	rieAddr, apiAddr := testkit.MustFreeAddr(t), testkit.MustFreeAddr(t)
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", rieAddr, "--runtime-api-address", apiAddr, bootstrap)
 	cmd.Dir = dir
 	cmd.Env = functionEnv(stack)
 	// Own process group: the cleanup stops RIE and the bootstrap it started together.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start aws-lambda-rie: %v", err)
@@ -182,17 +182,7 @@ func functionEnv(stack *localstack.Stack) []string {
 	return append(env, stack.Env()...)
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-func waitListening(t *testing.T, addr string, exited chan error, logs *syncBuffer) {
+func waitListening(t *testing.T, addr string, exited chan error, logs *testkit.SyncBuffer) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -211,7 +201,7 @@ func waitListening(t *testing.T, addr string, exited chan error, logs *syncBuffe
 	t.Fatalf("aws-lambda-rie did not listen on %s within 30 s:\n%s", addr, logs.String())
 }
 
-func invoke(t *testing.T, url string, event []byte, logs *syncBuffer) []byte {
+func invoke(t *testing.T, url string, event []byte, logs *testkit.SyncBuffer) []byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -235,23 +225,4 @@ func invoke(t *testing.T, url string, event []byte, logs *syncBuffer) []byte {
 		t.Fatalf("function error %s: %s", errType, out)
 	}
 	return out
-}
-
-// syncBuffer collects the output of RIE and the function, written by exec's copying goroutines while the test
-// may read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
 )
 
 func TestAdminAPIKey(t *testing.T) {
@@ -176,47 +177,9 @@ func curlLines(banner string) string {
 type devserver struct {
 	cmd    *exec.Cmd
 	port   string
-	stdout *lockedBuffer
-	stderr *lockedBuffer
+	stdout *testkit.SyncBuffer
+	stderr *testkit.SyncBuffer
 	done   chan error
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func buildDevserver(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "devserver")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
 }
 
 // startDevserver runs the binary from the repository root with a clean environment of its own.
@@ -237,7 +200,7 @@ func startDevserver(t *testing.T, bin, port, dir string, extraEnv ...string) *de
 		cmd.Env = append(cmd.Env, kv)
 	}
 	cmd.Env = append(cmd.Env, append([]string{"PORT=" + port}, extraEnv...)...)
-	d := &devserver{cmd: cmd, port: port, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan error, 1)}
+	d := &devserver{cmd: cmd, port: port, stdout: &testkit.SyncBuffer{}, stderr: &testkit.SyncBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = d.stdout, d.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -366,9 +329,9 @@ func TestDevserverSmoke(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the local stack")
 	}
-	bin := buildDevserver(t)
+	bin := testkit.BuildBinary(t, "devserver")
 	dir := filepath.Join(t.TempDir(), "local")
-	port := freePort(t)
+	port := testkit.MustFreePort(t)
 	base := "http://127.0.0.1:" + port
 
 	d := startDevserver(t, bin, port, dir)
@@ -436,7 +399,7 @@ func TestDevserverRefusesTakenPort(t *testing.T) {
 	defer ln.Close()
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	dir := filepath.Join(t.TempDir(), "local")
-	d := startDevserver(t, buildDevserver(t), port, dir)
+	d := startDevserver(t, testkit.BuildBinary(t, "devserver"), port, dir)
 	select {
 	case err := <-d.done:
 		var exit *exec.ExitError

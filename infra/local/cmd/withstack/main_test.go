@@ -4,22 +4,13 @@ import (
 	"context"
 	"errors"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
 	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
 )
-
-func buildWithstack(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "withstack")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 func exitCode(err error) int {
 	var exit *exec.ExitError
@@ -33,7 +24,7 @@ func exitCode(err error) int {
 }
 
 func TestUsage(t *testing.T) {
-	bin := buildWithstack(t)
+	bin := testkit.BuildBinary(t, "withstack")
 	tests := []struct {
 		name string
 		args []string
@@ -58,7 +49,7 @@ func TestRunsCommandWithStack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a local stack")
 	}
-	bin := buildWithstack(t)
+	bin := testkit.BuildBinary(t, "withstack")
 	script := `echo "$LOCALSTACK_DYNAMODB_ENDPOINT $LOCALSTACK_KMS_ENDPOINT $LOCALSTACK_KEY_ID $AWS_ENDPOINT_URL_KMS $KMS_KEY_ID"; exit 7`
 	cmd := exec.Command(bin, "--", "sh", "-c", script)
 	cmd.Dir = "../../../.." // the repository root, where the tools are found
