@@ -13,10 +13,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sync"
 	"syscall"
 	"time"
 
+	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
 	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
 )
@@ -67,11 +67,11 @@ type coldStart struct {
 // invokes it once with event and returns the time from process start to the answer. It stops RIE and the
 // bootstrap (their own process group) before returning.
 func measureColdStart(ctx context.Context, rie, bootstrap string, event []byte, stack *localstack.Stack) (coldStart, error) {
-	rieAddr, err := freeAddr()
+	rieAddr, err := testkit.FreeAddr()
 	if err != nil {
 		return coldStart{}, err
 	}
-	apiAddr, err := freeAddr()
+	apiAddr, err := testkit.FreeAddr()
 	if err != nil {
 		return coldStart{}, err
 	}
@@ -83,7 +83,7 @@ func measureColdStart(ctx context.Context, rie, bootstrap string, event []byte, 
 		"AWS_LAMBDA_FUNCTION_NAME=" + filepath.Base(bootstrap), "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256", "LOG_LEVEL=ERROR"},
 		stack.Env()...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -195,31 +195,4 @@ func bootstrapSizes(dir string, functions []string) (map[string]int64, error) {
 		return out, errors.New("no functions")
 	}
 	return out, nil
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("find a free port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// syncBuffer is a bytes.Buffer safe for the writes of exec's copy goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

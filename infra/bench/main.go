@@ -32,6 +32,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
 	"github.com/sdjwt-issuer/issuer/infra/load/flow"
 	"github.com/sdjwt-issuer/issuer/infra/load/inproc"
 	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
@@ -120,11 +121,7 @@ func measure(ctx context.Context, root string, s settings, log io.Writer) (*figu
 	}
 	if wanted(s.only, "js") {
 		t := step("@sd-jwt/sd-jwt-vc issuance")
-		modules := os.Getenv("NODE_MODULES_DIR")
-		if modules == "" {
-			modules = filepath.Join(root, ".tools", "node", "node_modules")
-		}
-		us, err := benchJS(ctx, root, modules, s.jsN)
+		us, err := benchJS(ctx, root, testkit.NodeModulesDir(root), s.jsN)
 		if err != nil {
 			failures = append(failures, err)
 		} else {

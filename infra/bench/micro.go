@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jws"
 
+	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
 	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
 )
@@ -99,47 +98,24 @@ func signedParts(compact string) ([]byte, jws.Headers, error) {
 	return payload, hdr, nil
 }
 
-// referenceFrame is the @sd-jwt/sd-jwt-vc disclosure frame of sdjwt.ReferenceRules (12 disclosures).
-func referenceFrame() map[string]any {
-	return map[string]any{
-		"_sd":           []any{"given_name", "family_name", "birthdate", "email", "phone_number", "address", "is_over_18"},
-		"address":       map[string]any{"_sd": []any{"street_address", "locality", "postal_code"}},
-		"nationalities": map[string]any{"_sd": []any{0, 1}},
-	}
-}
-
-// referencePayload is the reference credential's payload before disclosures, as @sd-jwt/sd-jwt-vc takes it.
-func referencePayload(vc sdjwt.VC) map[string]any {
-	p := map[string]any{"iss": vc.Issuer, "vct": vc.Type, "iat": vc.IssuedAt.Unix(), "exp": vc.Expiry.Unix(),
-		"cnf": map[string]any{"jwk": vc.HolderKey}}
-	for k, v := range vc.Claims {
-		p[k] = v
-	}
-	return p
-}
-
 // benchJS runs infra/interop/bench_issue.cjs: n issuances of the reference credential with @sd-jwt/sd-jwt-vc
 // (after a warm-up), microseconds per issuance.
 func benchJS(ctx context.Context, root, modules string, n int) (float64, error) {
-	node, err := exec.LookPath("node")
+	node, err := testkit.FindNode(modules, "@sd-jwt/sd-jwt-vc")
 	if err != nil {
 		return 0, fmt.Errorf("bench @sd-jwt/sd-jwt-vc: %w", err)
-	}
-	if _, err := os.Stat(filepath.Join(modules, "@sd-jwt", "sd-jwt-vc", "package.json")); err != nil {
-		return 0, fmt.Errorf("bench @sd-jwt/sd-jwt-vc: modules missing (make tools): %w", err)
 	}
 	vc, err := sdjwt.ReferenceCredential()
 	if err != nil {
 		return 0, fmt.Errorf("bench @sd-jwt/sd-jwt-vc: %w", err)
 	}
-	in, err := json.Marshal(map[string]any{"payload": referencePayload(vc), "disclosureFrame": referenceFrame()})
+	in, err := json.Marshal(map[string]any{"payload": testkit.ReferencePayload(vc), "disclosureFrame": testkit.ReferenceFrame()})
 	if err != nil {
 		return 0, fmt.Errorf("bench @sd-jwt/sd-jwt-vc: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(root, "infra", "interop", "bench_issue.cjs"), strconv.Itoa(n))
-	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
+	cmd := testkit.NodeCommand(ctx, node, modules, filepath.Join(root, "infra", "interop", "bench_issue.cjs"), strconv.Itoa(n))
 	cmd.Stdin = bytes.NewReader(in)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
