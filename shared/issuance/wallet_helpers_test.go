@@ -3,20 +3,16 @@ package issuance_test
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
-	"github.com/lestrrat-go/jwx/v2/jws"
 
+	"github.com/sdjwt-issuer/issuer/shared/internal/wallettest"
 	"github.com/sdjwt-issuer/issuer/shared/issuance"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
@@ -142,12 +138,7 @@ func erika() map[string]any {
 
 // token redeems the offer's code with a tx_code form value (pin "" sends none).
 func (f *walletFixture) token(offerID, pin string) (*oid4vci.TokenResponse, error) {
-	form := url.Values{"grant_type": {oid4vci.GrantTypePreAuthorizedCode},
-		"pre-authorized_code": {issuance.PreAuthorizedCode(offerID)}}
-	if pin != "" {
-		form.Set("tx_code", pin)
-	}
-	req, err := oid4vci.ParseTokenRequest(form.Encode(), "application/x-www-form-urlencoded")
+	req, err := wallettest.TokenRequest(offerID, pin)
 	if err != nil {
 		return nil, err
 	}
@@ -180,14 +171,7 @@ type holder struct {
 
 func newHolder(t *testing.T) holder {
 	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := jwk.FromRaw(priv.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
+	priv, pub := wallettest.NewHolderKey(t)
 	return holder{priv: priv, pub: pub}
 }
 
@@ -197,25 +181,11 @@ func (h holder) proof(t *testing.T, nonce, aud string, iat time.Time) string {
 	if aud == "" {
 		aud = walletIssuer
 	}
-	hdr := jws.NewHeaders()
-	for k, v := range map[string]any{"typ": oid4vci.ProofJWTType, "jwk": h.pub} {
-		if err := hdr.Set(k, v); err != nil {
-			t.Fatal(err)
-		}
-	}
 	claims := map[string]any{"aud": aud, "iat": iat.Unix()}
 	if nonce != "" {
 		claims["nonce"] = nonce
 	}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := jws.Sign(payload, jws.WithKey(jwa.ES256, h.priv, jws.WithProtectedHeaders(hdr)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return wallettest.SignProof(t, h.priv, h.pub, claims)
 }
 
 // credentialRequest parses a 1.0 request for the fixture's configuration with the given proofs.
@@ -269,13 +239,7 @@ func (f *walletFixture) verifyBound(cred string, h holder) *sdjwt.Verified {
 }
 
 // oauthCode is the OAuth error code of err ("" when it is not an *oid4vci.Error).
-func oauthCode(err error) string {
-	var oe *oid4vci.Error
-	if errors.As(err, &oe) {
-		return oe.Code
-	}
-	return ""
-}
+func oauthCode(err error) string { return wallettest.OAuthCode(err) }
 
 func splitCredentials(token string) []string {
 	if token == "" {

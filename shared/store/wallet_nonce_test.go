@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdjwt-issuer/issuer/shared/internal/wallettest"
 	"github.com/sdjwt-issuer/issuer/shared/issuance"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
 )
@@ -81,7 +82,7 @@ func TestCredentialNonceConsumedByTheWrite(t *testing.T) {
 				}
 				return
 			}
-			if oauth(err) != tc.want {
+			if wallettest.OAuthCode(err) != tc.want {
 				t.Fatalf("err = %v, want %s", err, tc.want)
 			}
 			// The history record is as it was; only the internal count of requests refused for their c_nonce

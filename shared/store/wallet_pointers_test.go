@@ -2,22 +2,17 @@ package store_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"net/url"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/lestrrat-go/jwx/v2/jwa"
-	"github.com/lestrrat-go/jwx/v2/jwk"
-	"github.com/lestrrat-go/jwx/v2/jws"
 
 	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
+	"github.com/sdjwt-issuer/issuer/shared/internal/wallettest"
 	"github.com/sdjwt-issuer/issuer/shared/issuance"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
@@ -94,12 +89,7 @@ func (f *walletStoreFixture) offer(t *testing.T, pin string) (string, issuance.E
 }
 
 func (f *walletStoreFixture) token(offerID, pin string) (*oid4vci.TokenResponse, error) {
-	form := url.Values{"grant_type": {oid4vci.GrantTypePreAuthorizedCode},
-		"pre-authorized_code": {issuance.PreAuthorizedCode(offerID)}}
-	if pin != "" {
-		form.Set("tx_code", pin)
-	}
-	req, err := oid4vci.ParseTokenRequest(form.Encode(), "application/x-www-form-urlencoded")
+	req, err := wallettest.TokenRequest(offerID, pin)
 	if err != nil {
 		return nil, err
 	}
@@ -108,31 +98,8 @@ func (f *walletStoreFixture) token(offerID, pin string) (*oid4vci.TokenResponse,
 
 func storeProof(t *testing.T, nonce string, now time.Time) string {
 	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := jwk.FromRaw(priv.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	hdr := jws.NewHeaders()
-	_ = hdr.Set("typ", oid4vci.ProofJWTType)
-	_ = hdr.Set("jwk", pub)
-	payload, _ := json.Marshal(map[string]any{"aud": walletStoreIssuer, "iat": now.Unix(), "nonce": nonce})
-	b, err := jws.Sign(payload, jws.WithKey(jwa.ES256, priv, jws.WithProtectedHeaders(hdr)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-func oauth(err error) string {
-	var oe *oid4vci.Error
-	if errors.As(err, &oe) {
-		return oe.Code
-	}
-	return ""
+	priv, pub := wallettest.NewHolderKey(t)
+	return wallettest.SignProof(t, priv, pub, map[string]any{"aud": walletStoreIssuer, "iat": now.Unix(), "nonce": nonce})
 }
 
 // TestWalletStore runs the pointer operations and the wallet use cases against DynamoDB Local: conditional
@@ -175,7 +142,7 @@ func TestWalletStore(t *testing.T) {
 		if _, err := f.svc.FetchOffer(ctx, offerID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.token(offerID, "0000"); oauth(err) != oid4vci.ErrInvalidGrant {
+		if _, err := f.token(offerID, "0000"); wallettest.OAuthCode(err) != oid4vci.ErrInvalidGrant {
 			t.Fatalf("wrong tx_code: %v", err)
 		}
 		tok, err := f.token(offerID, "4821")
@@ -221,7 +188,7 @@ func TestWalletStore(t *testing.T) {
 			}
 		}
 		if err := f.svc.Notify(ctx, tok.AccessToken, &oid4vci.NotificationRequest{NotificationID: ans.Issuance.NotificationID,
-			Event: oid4vci.EventCredentialDeleted}); oauth(err) != oid4vci.ErrInvalidToken {
+			Event: oid4vci.EventCredentialDeleted}); wallettest.OAuthCode(err) != oid4vci.ErrInvalidToken {
 			t.Errorf("access token after the deletion: %v", err)
 		}
 	})
@@ -242,7 +209,7 @@ func TestWalletStore(t *testing.T) {
 				switch {
 				case err == nil:
 					wins++
-				case oauth(err) == oid4vci.ErrInvalidGrant:
+				case wallettest.OAuthCode(err) == oid4vci.ErrInvalidGrant:
 					invalid++
 				default:
 					t.Errorf("unexpected: %v", err)
@@ -284,7 +251,7 @@ func TestWalletStore(t *testing.T) {
 				_, err := f.svc.RequestCredential(ctx, tok.AccessToken, req)
 				mu.Lock()
 				defer mu.Unlock()
-				switch oauth(err) {
+				switch wallettest.OAuthCode(err) {
 				case "":
 					if err != nil {
 						t.Errorf("internal: %v", err)
