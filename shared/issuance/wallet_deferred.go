@@ -10,12 +10,23 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
 )
 
+// PointerPickup is the pointer kind of a picked-up transaction id (PICKUP#<hex SHA-256 of the transaction id>):
+// written in the pick-up transaction that consumes the TXN pointer, it keeps the dialect, proof shape and format
+// of the answer (no keys, no credentials) until the access token expires, so that a retry after a lost pick-up
+// answer can be answered again in the same shape.
+const PointerPickup = "PICKUP"
+
 // RequestDeferredCredential runs the deferred credential endpoint for the exchange of accessToken. While the
 // exchange has no claims it answers the same transaction_id with the interval again. Once the organisation
 // completed it, the credentials are issued bound to the keys proven in the original request, answered in that
 // request's dialect, and the record moves to credential_acked in the transaction that consumes the
 // transaction id (so it is picked up exactly once). A denied exchange is credential_request_denied; an unknown,
-// used or foreign transaction id is invalid_transaction_id.
+// expired or foreign transaction id is invalid_transaction_id.
+//
+// A retry after a lost pick-up answer (the function died after DynamoDB applied the pick-up, or the response
+// never reached the wallet): the same access token, while it is valid, and the same transaction_id on the
+// credential_acked exchange get the recorded credentials again, in the same response shape, without a new
+// signature, status list entry or record write (see answerPickedUp).
 //
 // The answer carries no notification_id (oid4vci.BuildDeferredCredentialResponse explains why): the pick-up
 // itself is recorded as credential_acked.
@@ -42,6 +53,9 @@ func (s *WalletService) requestDeferredOnce(ctx context.Context, accessToken, tr
 	if len(transactionID) > maxIDLen {
 		return nil, unknown
 	}
+	if rec.Status == StatusCredentialAcked {
+		return s.answerPickedUp(ctx, rec, transactionID, unknown)
+	}
 	txnKey := PointerKey(PointerTransaction, transactionID)
 	ptr, err := s.store.GetPointer(ctx, txnKey)
 	if errors.Is(err, ErrNotFound) {
@@ -53,16 +67,10 @@ func (s *WalletService) requestDeferredOnce(ctx context.Context, accessToken, tr
 	if ptr.ExchangeID != rec.CredentialExchangeID {
 		return nil, unknown
 	}
-	dialect, ok := oid4vci.ParseDialect(ptr.Attributes[txnAttrDialect])
-	shape, ok2 := oid4vci.ParseProofShape(ptr.Attributes[txnAttrShape])
-	if !ok || !ok2 {
-		return nil, fmt.Errorf("request deferred credential: transaction pointer lacks dialect or shape")
+	ans, err := deferredAnswer(ptr)
+	if err != nil {
+		return nil, fmt.Errorf("request deferred credential: %w", err)
 	}
-	format := sdjwt.Format(ptr.Attributes[txnAttrFormat])
-	if format != sdjwt.FormatDCSDJWT && format != sdjwt.FormatVCSDJWT {
-		format = sdjwt.FormatDCSDJWT
-	}
-	ans := &CredentialAnswer{Dialect: dialect, Shape: shape, Issuance: oid4vci.Issuance{Format: string(format)}}
 	switch {
 	case rec.Status == StatusIssuanceDenied:
 		return nil, oid4vci.Errorf(oid4vci.ErrCredentialRequestDenied, "the issuer denied this issuance")
@@ -77,7 +85,7 @@ func (s *WalletService) requestDeferredOnce(ctx context.Context, accessToken, tr
 	if err != nil {
 		return nil, fmt.Errorf("request deferred credential: %w", err)
 	}
-	creds, err := s.issueCredentials(ctx, &rec, keys, format)
+	creds, err := s.issueCredentials(ctx, &rec, keys, sdjwt.Format(ans.Issuance.Format))
 	if err != nil {
 		return nil, err
 	}
@@ -89,24 +97,95 @@ func (s *WalletService) requestDeferredOnce(ctx context.Context, accessToken, tr
 	next.CredentialToken = strings.Join(creds, CredentialTokenSeparator)
 	next.Internal.IssuedCount = len(creds)
 	err = s.store.UpdateExchange(ctx, next, Expect{Version: rec.Internal.Version, Status: rec.Status},
-		PointerOp{Consume: txnKey})
-	if errors.Is(err, ErrConflict) || errors.Is(err, ErrTransitionRefused) || errors.Is(err, ErrNotFound) {
-		if _, gerr := s.store.GetPointer(ctx, txnKey); errors.Is(gerr, ErrNotFound) {
-			return nil, unknown
-		}
+		PointerOp{Consume: txnKey}, PointerOp{Put: pickupPointer(&rec, transactionID, ptr)})
+	if errors.Is(err, ErrNotFound) {
+		return nil, unknown // the exchange was deleted, with its pointers
+	}
+	if errors.Is(err, ErrConflict) || errors.Is(err, ErrTransitionRefused) {
+		// Read again: a concurrent pick-up of this transaction id that was recorded is answered from the
+		// record (answerPickedUp), a consumed or expired transaction id is unknown, anything else is retried.
 		return nil, ErrConflict
 	}
 	if err != nil {
 		return nil, fmt.Errorf("request deferred credential: %w", err)
 	}
 	s.publish(ctx, &next)
-	if dialect.Legacy() {
+	if ans.Dialect.Legacy() {
 		if ans.Issuance.CNonce, err = s.NewNonce(ctx); err != nil {
 			s.log.WarnContext(ctx, "mint c_nonce for a draft deferred answer failed", "error", err.Error())
 		}
 	}
 	ans.Issuance.Credentials = creds
 	return ans, nil
+}
+
+// answerPickedUp serves a deferred credential request on an exchange that is already credential_acked: the
+// answer of the recorded pick-up got lost and the wallet retries with the same access token (authorize checked
+// it and its deadline) and the same transaction_id. The PICKUP pointer the pick-up wrote for that transaction id
+// holds the answer's dialect, shape and format, so the retry gets the recorded credentials (the same strings: no
+// new signature, no new status list entry, no record write) in exactly the shape of the first answer, with a
+// fresh c_nonce for draft wallets as then. Any other transaction id is unknown.
+func (s *WalletService) answerPickedUp(ctx context.Context, rec ExchangeRecord, transactionID string, unknown error) (*CredentialAnswer, error) {
+	ptr, err := s.store.GetPointer(ctx, PointerKey(PointerPickup, transactionID))
+	if errors.Is(err, ErrNotFound) {
+		return nil, unknown
+	}
+	if err != nil {
+		return nil, fmt.Errorf("answer picked-up credentials: %w", err)
+	}
+	if ptr.ExchangeID != rec.CredentialExchangeID {
+		return nil, unknown
+	}
+	if rec.CredentialToken == "" {
+		return nil, fmt.Errorf("answer picked-up credentials: the record holds no credentials")
+	}
+	ans, err := deferredAnswer(ptr)
+	if err != nil {
+		return nil, fmt.Errorf("answer picked-up credentials: %w", err)
+	}
+	if ans.Dialect.Legacy() {
+		if ans.Issuance.CNonce, err = s.NewNonce(ctx); err != nil {
+			s.log.WarnContext(ctx, "mint c_nonce for a draft deferred answer failed", "error", err.Error())
+		}
+	}
+	ans.Issuance.Credentials = strings.Split(rec.CredentialToken, CredentialTokenSeparator)
+	s.log.InfoContext(ctx, "picked-up credentials answered again to the same transaction",
+		"credential_exchange_id", rec.CredentialExchangeID, "credentials", len(ans.Issuance.Credentials))
+	return ans, nil
+}
+
+// deferredAnswer is the answer frame a TXN or PICKUP pointer's attributes describe: the dialect, proof shape and
+// format of the original credential request (dc+sd-jwt when the format is missing or unknown).
+func deferredAnswer(ptr Pointer) (*CredentialAnswer, error) {
+	dialect, ok := oid4vci.ParseDialect(ptr.Attributes[txnAttrDialect])
+	shape, ok2 := oid4vci.ParseProofShape(ptr.Attributes[txnAttrShape])
+	if !ok || !ok2 {
+		return nil, fmt.Errorf("%s pointer lacks dialect or shape", ptrKind(ptr.Key))
+	}
+	format := sdjwt.Format(ptr.Attributes[txnAttrFormat])
+	if format != sdjwt.FormatDCSDJWT && format != sdjwt.FormatVCSDJWT {
+		format = sdjwt.FormatDCSDJWT
+	}
+	return &CredentialAnswer{Dialect: dialect, Shape: shape, Issuance: oid4vci.Issuance{Format: string(format)}}, nil
+}
+
+// ptrKind is the kind part of a pointer key (never the hash).
+func ptrKind(key string) string {
+	kind, _, _ := strings.Cut(key, "#")
+	return kind
+}
+
+// pickupPointer is the PICKUP pointer written with the pick-up of transactionID: the answer's dialect, shape and
+// format (not the holder keys), of rec's exchange, until rec's access token expires (a retry needs the token),
+// never beyond the record's retention.
+func pickupPointer(rec *ExchangeRecord, transactionID string, txn Pointer) *Pointer {
+	exp := rec.Internal.ExpiresAt
+	if t := rec.Internal.AccessTokenExpiresAt; t > 0 && t < exp {
+		exp = t
+	}
+	return &Pointer{Key: PointerKey(PointerPickup, transactionID), ExchangeID: rec.CredentialExchangeID,
+		ExpiresAt: exp, Attributes: map[string]string{txnAttrDialect: txn.Attributes[txnAttrDialect],
+			txnAttrShape: txn.Attributes[txnAttrShape], txnAttrFormat: txn.Attributes[txnAttrFormat]}}
 }
 
 // Notify runs the notification endpoint: credential_accepted and credential_deleted move the record to that
