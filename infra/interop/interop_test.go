@@ -170,10 +170,10 @@ func TestNodeVerifiesOurPresentation(t *testing.T) {
 	}
 }
 
-func TestOurVerifierAcceptsNodeCredential(t *testing.T) {
-	_, holderPub := newKey(t)
-	now := time.Now().Truncate(time.Second)
-	payload := map[string]any{
+// nodeCredential is the payload and the disclosure frame of the credentials @sd-jwt/sd-jwt-vc issues for our
+// verifier (7 disclosures), bound to holderPub and issued at now for an hour.
+func nodeCredential(holderPub jwk.Key, now time.Time) (payload, frame map[string]any) {
+	payload = map[string]any{
 		"iss": "https://issuer.example.org", "vct": "urn:example:pid", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 		"cnf":           map[string]any{"jwk": holderPub},
 		"given_name":    "Max",
@@ -182,11 +182,18 @@ func TestOurVerifierAcceptsNodeCredential(t *testing.T) {
 		"nationalities": []any{"DE", "AT"},
 		"age":           42,
 	}
-	frame := map[string]any{
+	frame = map[string]any{
 		"_sd":           []any{"given_name", "address", "age"},
 		"address":       map[string]any{"_sd": []any{"street_address", "locality"}},
 		"nationalities": map[string]any{"_sd": []any{0, 1}},
 	}
+	return payload, frame
+}
+
+func TestOurVerifierAcceptsNodeCredential(t *testing.T) {
+	_, holderPub := newKey(t)
+	now := time.Now().Truncate(time.Second)
+	payload, frame := nodeCredential(holderPub, now)
 	var out struct {
 		SDJWT     string          `json:"sdjwt"`
 		IssuerJWK json.RawMessage `json:"issuerJwk"`
@@ -218,20 +225,7 @@ func TestOurVerifierAcceptsNodePresentation(t *testing.T) {
 	}
 	now := time.Now().Truncate(time.Second)
 	const aud, nonce = "https://verifier.example", "node-kb-nonce-5521"
-	payload := map[string]any{
-		"iss": "https://issuer.example.org", "vct": "urn:example:pid", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
-		"cnf":           map[string]any{"jwk": holderPub},
-		"given_name":    "Max",
-		"family_name":   "Muster",
-		"address":       map[string]any{"street_address": "Hauptstr. 1", "locality": "Berlin", "country": "DE"},
-		"nationalities": []any{"DE", "AT"},
-		"age":           42,
-	}
-	frame := map[string]any{
-		"_sd":           []any{"given_name", "address", "age"},
-		"address":       map[string]any{"_sd": []any{"street_address", "locality"}},
-		"nationalities": map[string]any{"_sd": []any{0, 1}},
-	}
+	payload, frame := nodeCredential(holderPub, now)
 	var out struct {
 		SDJWT        string          `json:"sdjwt"`
 		Presentation string          `json:"presentation"`
