@@ -299,14 +299,14 @@ var tableAccess = map[string]struct {
 	events  bool
 	indexes bool
 }{
-	"DefinitionsFunction":        {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, false, true},
-	"IssueFunction":              {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"}, true, false},
-	"StatusFunction":             {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query"}, true, true},
-	"DeferredIssueFunction":      {[]string{"GetItem", "PutItem", "UpdateItem", "ConditionCheckItem"}, true, false},
+	"DefinitionsFunction":        {[]string{"GetItem", "PutItem", "DeleteItem", "Query"}, false, true},
+	"IssueFunction":              {[]string{"GetItem", "PutItem", "DeleteItem"}, true, false},
+	"StatusFunction":             {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, true, true},
+	"DeferredIssueFunction":      {[]string{"GetItem", "PutItem"}, true, false},
 	"MetadataFunction":           {[]string{"GetItem", "PutItem", "UpdateItem", "Query"}, true, true},
-	"TokenFunction":              {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"}, true, false},
-	"CredentialFunction":         {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query"}, true, false},
-	"DeferredCredentialFunction": {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem", "Query"}, true, false},
+	"TokenFunction":              {[]string{"GetItem", "PutItem", "DeleteItem"}, true, false},
+	"CredentialFunction":         {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, true, false},
+	"DeferredCredentialFunction": {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, true, false},
 	"NotificationFunction":       {[]string{"GetItem", "PutItem"}, true, false}, // the record write is a conditional PutItem
 }
 
