@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -21,10 +20,7 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/infra/gateway"
 	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
-	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
 	"github.com/sdjwt-issuer/issuer/infra/template"
-	"github.com/sdjwt-issuer/issuer/shared/apigw"
-	"github.com/sdjwt-issuer/issuer/shared/config"
 	"github.com/sdjwt-issuer/issuer/shared/handlers"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
 	"github.com/sdjwt-issuer/issuer/shared/platform"
@@ -44,23 +40,14 @@ const deferredBus = "e2e-bus"
 
 func startDeferredIssuer(t *testing.T) *deferredIssuer {
 	t.Helper()
-	stack := localstack.ForTest(t)
-	ctx := context.Background()
-	table := stack.NewTable(ctx, t)
-	awsCfg, err := stack.AWSConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(nil)
-	issuerURL := "http://" + srv.Listener.Addr().String()
+	srv, cfg, awsCfg := newLocalIssuer(t)
+	issuerURL := cfg.IssuerURL
 	ebc := eventbridge.NewFromConfig(awsCfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(issuerURL) })
 	clients := platform.FromAWSConfig(awsCfg)
 	clients.EventBridge = ebc
-	cfg := config.Config{IssuerURL: issuerURL, TableName: table, KMSKeyID: stack.KeyID,
-		AdminAPIKeyHashes: []string{apigw.HashAPIKey(adminKey)}, RetentionDays: 30, EventSource: "e2e",
-		EventBusName: deferredBus}
+	cfg.EventBusName = deferredBus
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	deps, err := handlers.NewDeps(ctx, cfg, clients, handlers.WithLogger(quiet))
+	deps, err := handlers.NewDeps(context.Background(), cfg, clients, handlers.WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,14 +48,9 @@ type issuer struct {
 	aws   aws.Config
 }
 
-func startIssuer(t *testing.T) *issuer {
-	t.Helper()
-	return startIssuerLogging(t, io.Discard)
-}
-
-// startIssuerLogging starts the issuer with every log line of the functions and the gateway, at debug level,
-// written to logs.
-func startIssuerLogging(t *testing.T, logs io.Writer) *issuer {
+// newLocalIssuer prepares an issuer on a fresh table of the local stack and its KMS key: the server, not yet
+// started, whose address is the issuer URL, the functions' configuration and the stack's AWS configuration.
+func newLocalIssuer(t *testing.T) (*httptest.Server, config.Config, aws.Config) {
 	t.Helper()
 	stack := localstack.ForTest(t)
 	ctx := context.Background()
@@ -65,11 +60,24 @@ func startIssuerLogging(t *testing.T, logs io.Writer) *issuer {
 		t.Fatal(err)
 	}
 	srv := httptest.NewUnstartedServer(nil)
-	issuerURL := "http://" + srv.Listener.Addr().String()
-	cfg := config.Config{IssuerURL: issuerURL, TableName: table, KMSKeyID: stack.KeyID,
+	cfg := config.Config{IssuerURL: "http://" + srv.Listener.Addr().String(), TableName: table, KMSKeyID: stack.KeyID,
 		AdminAPIKeyHashes: []string{apigw.HashAPIKey(adminKey)}, RetentionDays: 30, EventSource: "e2e"}
+	return srv, cfg, awsCfg
+}
+
+func startIssuer(t *testing.T) *issuer {
+	t.Helper()
+	return startIssuerLogging(t, io.Discard)
+}
+
+// startIssuerLogging starts the issuer with every log line of the functions and the gateway, at debug level,
+// written to logs.
+func startIssuerLogging(t *testing.T, logs io.Writer) *issuer {
+	t.Helper()
+	srv, cfg, awsCfg := newLocalIssuer(t)
+	issuerURL, table := cfg.IssuerURL, cfg.TableName
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	deps, err := handlers.NewDeps(ctx, cfg, platform.FromAWSConfig(awsCfg), handlers.WithLogger(log))
+	deps, err := handlers.NewDeps(context.Background(), cfg, platform.FromAWSConfig(awsCfg), handlers.WithLogger(log))
 	if err != nil {
 		t.Fatal(err)
 	}
