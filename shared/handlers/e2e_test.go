@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
 	"github.com/sdjwt-issuer/issuer/shared/config"
@@ -48,7 +50,8 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 	return b.Buffer.Write(p)
 }
 
-func newAPI(t testing.TB, opts ...handlers.Option) *api {
+// localTable is a fresh table of the local stack and the stack's AWS configuration.
+func localTable(t testing.TB) (string, aws.Config) {
 	t.Helper()
 	stack := localstack.ForTest(t)
 	ctx := context.Background()
@@ -57,6 +60,22 @@ func newAPI(t testing.TB, opts ...handlers.Option) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return table, awsCfg
+}
+
+// route serves the routes of routers through a.
+func (a *api) route(routers ...*apigw.Router) {
+	for _, r := range routers {
+		for _, rt := range r.Routes() {
+			a.routes[rt] = r
+		}
+	}
+}
+
+func newAPI(t testing.TB, opts ...handlers.Option) *api {
+	t.Helper()
+	ctx := context.Background()
+	table, awsCfg := localTable(t)
 	cfg := config.Config{IssuerURL: "https://issuer.example", TableName: table, RetentionDays: 30,
 		AdminAPIKeyHashes: []string{apigw.HashAPIKey(apiKey)}, EventSource: "test"}
 	logs := &syncBuffer{}
@@ -68,11 +87,7 @@ func newAPI(t testing.TB, opts ...handlers.Option) *api {
 		t.Fatal(err)
 	}
 	a := &api{t: t, routes: map[string]*apigw.Router{}, events: pub, logs: &logs.Buffer, deps: deps}
-	for _, r := range []*apigw.Router{handlers.Definitions(deps), handlers.Issue(deps), handlers.Status(deps), handlers.DeferredIssue(deps)} {
-		for _, rt := range r.Routes() {
-			a.routes[rt] = r
-		}
-	}
+	a.route(handlers.Definitions(deps), handlers.Issue(deps), handlers.Status(deps), handlers.DeferredIssue(deps))
 	t.Cleanup(func() {
 		logs.mu.Lock()
 		defer logs.mu.Unlock()

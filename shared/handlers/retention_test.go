@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
 	"github.com/sdjwt-issuer/issuer/shared/config"
 	"github.com/sdjwt-issuer/issuer/shared/handlers"
@@ -45,13 +44,8 @@ func TestRetentionFromConfiguration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			stack := localstack.ForTest(t)
 			ctx := context.Background()
-			table := stack.NewTable(ctx, t)
-			awsCfg, err := stack.AWSConfig(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
+			table, awsCfg := localTable(t)
 			days := tt.days
 			if days == 0 {
 				days = config.DefaultRetentionDays
@@ -66,11 +60,7 @@ func TestRetentionFromConfiguration(t *testing.T) {
 				t.Fatal(err)
 			}
 			a := &api{t: t, routes: map[string]*apigw.Router{}, deps: deps}
-			for _, r := range []*apigw.Router{handlers.Definitions(deps), handlers.Issue(deps), handlers.Status(deps)} {
-				for _, rt := range r.Routes() {
-					a.routes[rt] = r
-				}
-			}
+			a.route(handlers.Definitions(deps), handlers.Issue(deps), handlers.Status(deps))
 			def := a.createDefinition()
 			if r := a.do(call{method: "PUT", path: base + "/individual/p-1", body: `{"credentialOfferEndpoint": "https://w.example/o"}`}); r.status != 200 {
 				t.Fatalf("register individual: %d %s", r.status, r.body)
