@@ -38,6 +38,12 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureAt(t, time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
+}
+
+// newFixtureAt is a store on a fresh table of the local stack whose clock starts at start.
+func newFixtureAt(t *testing.T, start time.Time) *fixture {
+	t.Helper()
 	stack := localstack.ForTest(t)
 	ctx := context.Background()
 	table := stack.NewTable(ctx, t)
@@ -46,7 +52,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	db := dynamodb.NewFromConfig(cfg)
-	c := newClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
+	c := newClock(start)
 	st, err := store.New(db, table, store.WithClock(c.now))
 	if err != nil {
 		t.Fatal(err)

@@ -9,9 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
-	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
 	"github.com/sdjwt-issuer/issuer/shared/internal/wallettest"
 	"github.com/sdjwt-issuer/issuer/shared/issuance"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
@@ -29,18 +26,8 @@ type walletStoreFixture struct {
 
 func newWalletStoreFixture(t *testing.T) *walletStoreFixture {
 	t.Helper()
-	stack := localstack.ForTest(t)
-	ctx := context.Background()
-	table := stack.NewTable(ctx, t)
-	cfg, err := stack.AWSConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := newClock(time.Now().Truncate(time.Second))
-	st, err := store.New(dynamodb.NewFromConfig(cfg), table, store.WithClock(c.now))
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := newFixtureAt(t, time.Now().Truncate(time.Second))
+	st, c := base.st, base.clock
 	signer, err := keys.NewLocal()
 	if err != nil {
 		t.Fatal(err)
