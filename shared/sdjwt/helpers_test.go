@@ -23,14 +23,7 @@ func (s *localSigner) CryptoSigner(context.Context) crypto.Signer { return s.key
 
 func newLocalSigner(tb testing.TB) (*localSigner, jwk.Key) {
 	tb.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	pub, err := jwk.FromRaw(&key.PublicKey)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	key, pub := newHolder(tb) // a P-256 key and its public JWK, made as a holder's
 	tp, err := pub.Thumbprint(crypto.SHA256)
 	if err != nil {
 		tb.Fatal(err)
