@@ -3,29 +3,15 @@ package interop
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/base64"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v2/jwk"
-
 	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
 	"github.com/sdjwt-issuer/issuer/shared/statuslist"
 )
-
-// statusListSigner is a statuslist.Signer over an in-memory P-256 key.
-type statusListSigner struct {
-	key *ecdsa.PrivateKey
-}
-
-func (s statusListSigner) KeyID() string                              { return "status-list-interop" }
-func (s statusListSigner) CryptoSigner(context.Context) crypto.Signer { return s.key }
 
 // statusListNode runs a statuslist_*.cjs script of this directory with input as JSON on stdin and decodes its
 // stdout into output; node and @sd-jwt/jwt-status-list must be installed (testkit.Node).
@@ -46,14 +32,7 @@ type statusListReadResult struct {
 // TestStatusListTokenReadByJWTStatusList: @sd-jwt/jwt-status-list reads the token we sign for a full-size list
 // and sees each credential's status; a tampered token fails its signature check.
 func TestStatusListTokenReadByJWTStatusList(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := jwk.FromRaw(&key.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, pub := newKey(t)
 	layout := statuslist.DefaultLayout()
 	list, err := layout.NewList()
 	if err != nil {
@@ -85,7 +64,7 @@ func TestStatusListTokenReadByJWTStatusList(t *testing.T) {
 
 	uri := statuslist.URI("https://issuer.example/tenant", statuslist.ListID{Shard: 3, Generation: 0})
 	now := time.Now()
-	token, err := statuslist.IssueToken(context.Background(), statusListSigner{key}, list, statuslist.TokenOptions{
+	token, err := statuslist.IssueToken(context.Background(), &localSigner{key: key, kid: "status-list-interop"}, list, statuslist.TokenOptions{
 		URI: uri, IssuedAt: now, Validity: 12 * time.Hour, TTL: 15 * time.Minute,
 	})
 	if err != nil {
