@@ -59,7 +59,7 @@ func (s *WalletService) requestDeferredOnce(ctx context.Context, accessToken, tr
 	txnKey := PointerKey(PointerTransaction, transactionID)
 	ptr, err := s.store.GetPointer(ctx, txnKey)
 	if errors.Is(err, ErrNotFound) {
-		return nil, unknown
+		return nil, s.pickedUpMeanwhile(ctx, rec, transactionID, unknown)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("request deferred credential: %w", err)
@@ -152,6 +152,27 @@ func (s *WalletService) answerPickedUp(ctx context.Context, rec ExchangeRecord, 
 	s.log.InfoContext(ctx, "picked-up credentials answered again to the same transaction",
 		"credential_exchange_id", rec.CredentialExchangeID, "credentials", len(ans.Issuance.Credentials))
 	return ans, nil
+}
+
+// pickedUpMeanwhile is the error for a transaction id whose TXN pointer is gone although the record read
+// before was not yet credential_acked: when a concurrent pick-up of it was recorded in between (its PICKUP
+// pointer exists, of this exchange), ErrConflict, so that the request reads the record again and answers the
+// recorded credentials; otherwise unknown. Only requests that would fail pay this read.
+func (s *WalletService) pickedUpMeanwhile(ctx context.Context, rec ExchangeRecord, transactionID string, unknown error) error {
+	if rec.Status != StatusOfferReceived {
+		return unknown
+	}
+	ptr, err := s.store.GetPointer(ctx, PointerKey(PointerPickup, transactionID))
+	if errors.Is(err, ErrNotFound) {
+		return unknown
+	}
+	if err != nil {
+		return fmt.Errorf("request deferred credential: %w", err)
+	}
+	if ptr.ExchangeID != rec.CredentialExchangeID {
+		return unknown
+	}
+	return ErrConflict
 }
 
 // deferredAnswer is the answer frame a TXN or PICKUP pointer's attributes describe: the dialect, proof shape and

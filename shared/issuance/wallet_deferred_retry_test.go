@@ -45,22 +45,35 @@ func (a *pickupAllocator) AllocateStatus(context.Context, *issuance.ExchangeReco
 	return &sdjwt.StatusReference{URI: walletIssuer + "/status-lists/1", Index: a.n.Add(1)}, nil
 }
 
-// pickupStore runs hook once, before the first UpdateExchange it sees (a concurrent request that writes first).
+// pickupStore runs a hook once, before the first UpdateExchange or GetPointer call it sees (a concurrent request
+// that writes in between).
 type pickupStore struct {
 	*walletMem
-	mu   sync.Mutex
-	hook func()
+	mu          sync.Mutex
+	beforeWrite func()
+	beforeRead  func()
+}
+
+func (p *pickupStore) take(h *func()) func() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f := *h
+	*h = nil
+	return f
 }
 
 func (p *pickupStore) UpdateExchange(ctx context.Context, rec issuance.ExchangeRecord, expect issuance.Expect, ops ...issuance.PointerOp) error {
-	p.mu.Lock()
-	h := p.hook
-	p.hook = nil
-	p.mu.Unlock()
-	if h != nil {
+	if h := p.take(&p.beforeWrite); h != nil {
 		h()
 	}
 	return p.walletMem.UpdateExchange(ctx, rec, expect, ops...)
+}
+
+func (p *pickupStore) GetPointer(ctx context.Context, key string) (issuance.Pointer, error) {
+	if h := p.take(&p.beforeRead); h != nil {
+		h()
+	}
+	return p.walletMem.GetPointer(ctx, key)
 }
 
 // pickupEnv is the wallet service over the fixture's store with a counting signer and status allocator.
@@ -342,33 +355,52 @@ func TestDeferredPickupRetryRefused(t *testing.T) {
 var errStoreDown = errors.New("store unavailable")
 
 // TestDeferredPickupRace: a second pick-up of the same transaction id (the wallet retried before the first answer
-// arrived) is recorded while the first request is between signing and writing; the first request's write loses,
-// and it answers the recorded credentials instead of its own, so both answers and the record hold one issuance.
+// arrived) is recorded while the first request is in flight: between its signing and its write (its write loses),
+// or between its record read and its transaction id read (the id is consumed by then). Either way the first
+// request answers the recorded credentials instead of failing or recording its own, so both answers and the
+// record hold one issuance.
 func TestDeferredPickupRace(t *testing.T) {
-	e := newPickupEnv(t)
-	d := e.completed(t, v1Body, 1)
-	var second *issuance.CredentialAnswer
-	var secondErr error
-	e.st.mu.Lock()
-	e.st.hook = func() { second, secondErr = e.pickUp(d.token, d.txn) }
-	e.st.mu.Unlock()
-	signs := e.signer.signs.Load()
-	first, err := e.pickUp(d.token, d.txn)
-	if err != nil || secondErr != nil {
-		t.Fatalf("pick-ups: %v, %v", err, secondErr)
+	tests := []struct {
+		name      string
+		hook      func(st *pickupStore) *func()
+		wantSigns int64
+	}{
+		{name: "recorded before the request's write", wantSigns: 2, // each signed; the loser's are discarded
+			hook: func(st *pickupStore) *func() { return &st.beforeWrite }},
+		{name: "recorded before the request's transaction id read", wantSigns: 1,
+			hook: func(st *pickupStore) *func() { return &st.beforeRead }},
 	}
-	got := e.f.store.record(d.id)
-	if got.Status != issuance.StatusCredentialAcked || got.Internal.IssuedCount != 1 {
-		t.Fatalf("record %s with %d credentials", got.Status, got.Internal.IssuedCount)
-	}
-	if !slices.Equal(first.Issuance.Credentials, second.Issuance.Credentials) ||
-		!slices.Equal(first.Issuance.Credentials, splitCredentials(got.CredentialToken)) {
-		t.Errorf("the racing pick-ups answered different credentials")
-	}
-	if n := e.signer.signs.Load() - signs; n != 2 {
-		t.Errorf("%d signatures, want 2 (each request signed once; the loser's is discarded)", n)
-	}
-	if n := e.f.store.pointerCount(issuance.PointerPickup + "#"); n != 1 {
-		t.Errorf("%d PICKUP pointers, want 1", n)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newPickupEnv(t)
+			d := e.completed(t, v1Body, 1)
+			var second *issuance.CredentialAnswer
+			var secondErr error
+			e.st.mu.Lock()
+			*tc.hook(e.st) = func() { second, secondErr = e.pickUp(d.token, d.txn) }
+			e.st.mu.Unlock()
+			signs := e.signer.signs.Load()
+			first, err := e.pickUp(d.token, d.txn)
+			if err != nil || secondErr != nil {
+				t.Fatalf("pick-ups: %v, %v", err, secondErr)
+			}
+			if second == nil {
+				t.Fatal("the concurrent pick-up did not run")
+			}
+			got := e.f.store.record(d.id)
+			if got.Status != issuance.StatusCredentialAcked || got.Internal.IssuedCount != 1 {
+				t.Fatalf("record %s with %d credentials", got.Status, got.Internal.IssuedCount)
+			}
+			if !slices.Equal(first.Issuance.Credentials, second.Issuance.Credentials) ||
+				!slices.Equal(first.Issuance.Credentials, splitCredentials(got.CredentialToken)) {
+				t.Errorf("the racing pick-ups answered different credentials")
+			}
+			if n := e.signer.signs.Load() - signs; n != tc.wantSigns {
+				t.Errorf("%d signatures, want %d", n, tc.wantSigns)
+			}
+			if n := e.f.store.pointerCount(issuance.PointerPickup + "#"); n != 1 {
+				t.Errorf("%d PICKUP pointers, want 1", n)
+			}
+		})
 	}
 }
