@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,39 +93,13 @@ func measureColdStart(ctx context.Context, rie, bootstrap string, event []byte, 
 	}()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	for {
-		conn, err := net.DialTimeout("tcp", rieAddr, 100*time.Millisecond)
-		if err == nil {
-			conn.Close()
-			break
-		}
-		select {
-		case err := <-exited:
-			exited <- err
-			return coldStart{}, fmt.Errorf("aws-lambda-rie exited (%v): %s", err, logs.String())
-		case <-ctx.Done():
-			return coldStart{}, fmt.Errorf("aws-lambda-rie did not listen: %w: %s", ctx.Err(), logs.String())
-		case <-time.After(time.Millisecond):
-		}
+	if err := testkit.WaitListening(ctx, rieAddr, 100*time.Millisecond, time.Millisecond, exited); err != nil {
+		return coldStart{}, fmt.Errorf("aws-lambda-rie did not listen: %w: %s", err, logs.String())
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
-		"http://"+rieAddr+"/2015-03-31/functions/function/invocations", bytes.NewReader(event))
-	if err != nil {
-		return coldStart{}, fmt.Errorf("invoke: %w", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return coldStart{}, fmt.Errorf("invoke: %w: %s", err, logs.String())
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body, err := testkit.InvokeRIE(ctx, rieAddr, event)
 	took := time.Since(start)
 	if err != nil {
-		return coldStart{}, fmt.Errorf("invoke: read answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Amz-Function-Error") != "" {
-		return coldStart{}, fmt.Errorf("invoke: RIE answered %d (function error %q): %s", resp.StatusCode,
-			resp.Header.Get("X-Amz-Function-Error"), logs.String())
+		return coldStart{}, fmt.Errorf("%w: %s", err, logs.String())
 	}
 	var proxy struct {
 		StatusCode int `json:"statusCode"`

@@ -3,11 +3,8 @@
 package rie
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -122,7 +119,7 @@ func TestBootstrapUnderRIE(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := invoke(t, "http://"+rieAddr+"/2015-03-31/functions/function/invocations", event, &logs)
+	out := invoke(t, rieAddr, event, &logs)
 	var resp events.APIGatewayProxyResponse
 	if err := json.Unmarshal(out, &resp); err != nil {
 		t.Fatalf("the invocation answered no proxy response: %v\n%s\nRIE log:\n%s", err, out, logs.String())
@@ -184,45 +181,20 @@ func functionEnv(stack *localstack.Stack) []string {
 
 func waitListening(t *testing.T, addr string, exited chan error, logs *testkit.SyncBuffer) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("aws-lambda-rie exited (%v):\n%s", err, logs.String())
-		default:
-		}
-		if conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-			conn.Close()
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := testkit.WaitListening(ctx, addr, 200*time.Millisecond, 50*time.Millisecond, exited); err != nil {
+		t.Fatalf("aws-lambda-rie did not listen on %s within 30 s (%v):\n%s", addr, err, logs.String())
 	}
-	t.Fatalf("aws-lambda-rie did not listen on %s within 30 s:\n%s", addr, logs.String())
 }
 
-func invoke(t *testing.T, url string, event []byte, logs *testkit.SyncBuffer) []byte {
+func invoke(t *testing.T, addr string, event []byte, logs *testkit.SyncBuffer) []byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(event))
+	out, err := testkit.InvokeRIE(ctx, addr, event)
 	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("invoke: %v\nRIE log:\n%s", err, logs.String())
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("RIE answered %d: %s\nRIE log:\n%s", resp.StatusCode, out, logs.String())
-	}
-	if errType := resp.Header.Get("X-Amz-Function-Error"); errType != "" {
-		t.Fatalf("function error %s: %s", errType, out)
+		t.Fatalf("%v: %s\nRIE log:\n%s", err, out, logs.String())
 	}
 	return out
 }
