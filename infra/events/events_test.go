@@ -23,8 +23,8 @@ import (
 
 	awsevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/awslabs/goformation/v7"
 
+	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
 	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
 	"github.com/sdjwt-issuer/issuer/shared/config"
@@ -420,24 +420,10 @@ func functionOfFile(name string, ids []string) string {
 	return best
 }
 
-func templateFunctions(t *testing.T) []string {
-	t.Helper()
-	tpl, err := goformation.Open("../../template.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for id := range tpl.GetAllServerlessFunctionResources() {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
-}
-
 // TestHandlersMatchTemplate checks that handlers.Lambda has exactly the template's functions, each built from
 // the functions/ directory its name gives.
 func TestHandlersMatchTemplate(t *testing.T) {
-	want := templateFunctions(t)
+	want := testkit.TemplateFunctions(t, "../../template.yaml")
 	h := newHarness(t)
 	var got []string
 	for id := range h.functions {
@@ -478,7 +464,7 @@ func TestSampleEvents(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no sample events: %v", err)
 	}
-	ids := templateFunctions(t)
+	ids := testkit.TemplateFunctions(t, "../../template.yaml")
 	h := newHarness(t)
 	for _, file := range files {
 		t.Run(file, func(t *testing.T) {

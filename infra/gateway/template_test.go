@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/awslabs/goformation/v7"
 
+	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
 	"github.com/sdjwt-issuer/issuer/infra/template"
 )
 
@@ -38,21 +38,6 @@ func concretePath(resource string) (string, map[string]string) {
 	return path, params
 }
 
-// templateFunctions lists every AWS::Serverless::Function of the template.
-func templateFunctions(t *testing.T) []string {
-	t.Helper()
-	tpl, err := goformation.Open(templateFile)
-	if err != nil {
-		t.Fatalf("parse %s: %v", templateFile, err)
-	}
-	var ids []string
-	for id := range tpl.GetAllServerlessFunctionResources() {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
-}
-
 // TestTemplateRoutes proves that every route of template.yaml reaches the function the template maps it to, with
 // the resource and path parameters API Gateway would send; that every function of the template is reachable
 // through a route or an EventBridge rule; and that the gateway serves no route the template lacks.
@@ -68,7 +53,7 @@ func TestTemplateRoutes(t *testing.T) {
 	if len(routes) == 0 || len(rules) == 0 {
 		t.Fatalf("%d routes and %d rules in the template", len(routes), len(rules))
 	}
-	functions := templateFunctions(t)
+	functions := testkit.TemplateFunctions(t, templateFile)
 	fakes := map[string]*fakeFunction{}
 	handlers := map[string]lambda.Handler{}
 	for _, id := range functions {

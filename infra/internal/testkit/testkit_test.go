@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -180,5 +181,17 @@ func TestRunNodeDecodesTheOutput(t *testing.T) {
 	RunNode(t, "@sd-jwt/sd-jwt-vc", "testdata/echo.cjs", map[string]any{"a": "b"}, &out, "7")
 	if out.Echo["a"] != "b" || out.N != "7" {
 		t.Errorf("output %+v", out)
+	}
+}
+
+func TestTemplateFunctions(t *testing.T) {
+	ids := TemplateFunctions(t, filepath.Join(MustRepoRoot(t), "template.yaml"))
+	for _, want := range []string{"TokenFunction", "CredentialFunction", "MetadataFunction"} {
+		if !slices.Contains(ids, want) {
+			t.Errorf("functions %v lack %s", ids, want)
+		}
+	}
+	if !slices.IsSorted(ids) {
+		t.Errorf("functions %v are not sorted", ids)
 	}
 }
