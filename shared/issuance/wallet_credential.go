@@ -81,17 +81,8 @@ func (s *WalletService) requestCredentialOnce(ctx context.Context, accessToken s
 		return nil, oid4vci.Errorf(oid4vci.ErrCredentialRequestDenied, "the credentials of this offer were "+
 			"already issued; ask the issuer for a new offer")
 	}
-	if len(req.ProofJWTs) == 0 {
-		return nil, oid4vci.Errorf(oid4vci.ErrInvalidProof, "a jwt key proof is required: send proofs.jwt "+
-			"with a proof signed by the key the credential is bound to")
-	}
-	if len(req.ProofJWTs) > s.cfg.BatchSize {
-		return nil, oid4vci.Errorf(oid4vci.ErrInvalidCredentialRequest, "at most %d proofs (batch_size) per "+
-			"request", s.cfg.BatchSize)
-	}
 	now := s.now()
-	proofs, err := oid4vci.ValidateProofs(req.ProofJWTs, oid4vci.ProofExpectations{Audience: s.cfg.IssuerURL,
-		Now: now, RequireNonce: true}) // the c_nonces are checked by consuming them in commit
+	proofs, err := s.validateProofs(req, now)
 	if err != nil {
 		return nil, err
 	}
@@ -225,6 +216,21 @@ func (s *WalletService) countFailedNonce(ctx context.Context, rec ExchangeRecord
 		s.log.WarnContext(ctx, "count failed c_nonce", "credential_exchange_id", rec.CredentialExchangeID,
 			"error", err.Error())
 	}
+}
+
+// validateProofs checks the request's key proofs (at least one, at most batch_size; aud = the issuer URL, iat,
+// signature, a c_nonce present). The c_nonces themselves are checked by consuming them in the credential write.
+func (s *WalletService) validateProofs(req *oid4vci.CredentialRequest, now time.Time) ([]*oid4vci.Proof, error) {
+	if len(req.ProofJWTs) == 0 {
+		return nil, oid4vci.Errorf(oid4vci.ErrInvalidProof, "a jwt key proof is required: send proofs.jwt "+
+			"with a proof signed by the key the credential is bound to")
+	}
+	if len(req.ProofJWTs) > s.cfg.BatchSize {
+		return nil, oid4vci.Errorf(oid4vci.ErrInvalidCredentialRequest, "at most %d proofs (batch_size) per "+
+			"request", s.cfg.BatchSize)
+	}
+	return oid4vci.ValidateProofs(req.ProofJWTs, oid4vci.ProofExpectations{Audience: s.cfg.IssuerURL,
+		Now: now, RequireNonce: true})
 }
 
 // consumeNonces is one Consume per distinct c_nonce of the proofs.

@@ -26,17 +26,7 @@ import (
 func (s *WalletService) answerRecorded(ctx context.Context, rec ExchangeRecord, req *oid4vci.CredentialRequest, format sdjwt.Format) (*CredentialAnswer, error) {
 	denied := oid4vci.Errorf(oid4vci.ErrCredentialRequestDenied, "the credentials of this offer were already "+
 		"issued for other keys; ask the issuer for a new offer")
-	if len(req.ProofJWTs) == 0 {
-		return nil, oid4vci.Errorf(oid4vci.ErrInvalidProof, "a jwt key proof is required: send proofs.jwt "+
-			"with a proof signed by the key the credential is bound to")
-	}
-	if len(req.ProofJWTs) > s.cfg.BatchSize {
-		return nil, oid4vci.Errorf(oid4vci.ErrInvalidCredentialRequest, "at most %d proofs (batch_size) per "+
-			"request", s.cfg.BatchSize)
-	}
-	now := s.now()
-	proofs, err := oid4vci.ValidateProofs(req.ProofJWTs, oid4vci.ProofExpectations{Audience: s.cfg.IssuerURL,
-		Now: now, RequireNonce: true}) // the c_nonces are checked by consuming them in commit
+	proofs, err := s.validateProofs(req, s.now())
 	if err != nil {
 		return nil, err
 	}
