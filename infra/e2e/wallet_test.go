@@ -281,8 +281,14 @@ func TestWalletErrors(t *testing.T) {
 			if r.status != tc.wantStatus || r.str("error") != tc.wantError || r.str("error_description") == "" {
 				t.Fatalf("got %d %s, want %d %s", r.status, r.raw, tc.wantStatus, tc.wantError)
 			}
-			if tc.wantStatus == 401 && !strings.Contains(r.header.Get("WWW-Authenticate"), `error="invalid_token"`) {
-				t.Errorf("WWW-Authenticate %q", r.header.Get("WWW-Authenticate"))
+			// RFC 6750, section 3.1: no error code in the challenge when the request carried no authentication.
+			wantChallenge := `error="invalid_token"`
+			if strings.HasSuffix(tc.name, "no token") {
+				wantChallenge = ""
+			}
+			if got := r.header.Get("WWW-Authenticate"); tc.wantStatus == 401 && (!strings.HasPrefix(got, "Bearer") ||
+				!strings.Contains(got, wantChallenge) || wantChallenge == "" && got != "Bearer") {
+				t.Errorf("WWW-Authenticate %q", got)
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -141,7 +142,10 @@ func protocolError(ctx context.Context, svc *issuance.WalletService, d oid4vci.D
 			nonce = svc.DraftErrorNonce(ctx, d, err)
 		}
 		headers := []string{"Cache-Control", "no-store"}
-		if oe.Code == oid4vci.ErrInvalidToken {
+		if errors.Is(err, errNoAuthorization) {
+			// RFC 6750, section 3.1: a request without any authentication gets the bare challenge, no error code.
+			headers = append(headers, "WWW-Authenticate", "Bearer")
+		} else if oe.Code == oid4vci.ErrInvalidToken {
 			headers = append(headers, "WWW-Authenticate", `Bearer error="invalid_token", error_description="`+
 				oid4vci.SanitizeDescription(oe.Description)+`"`)
 		}
@@ -154,6 +158,29 @@ func protocolError(ctx context.Context, svc *issuance.WalletService, d oid4vci.D
 		return apigw.Response{}, e
 	}
 	return apigw.Response{}, err
+}
+
+// errNoAuthorization is the answer to a wallet request without an Authorization header: invalid_token in the body,
+// a bare `Bearer` challenge in WWW-Authenticate.
+var errNoAuthorization error = &noAuthorization{oauth: oid4vci.Errorf(oid4vci.ErrInvalidToken,
+	"send the access token of the token endpoint as Authorization: Bearer <token>")}
+
+// noAuthorization marks the oid4vci error of a request that carried no authentication at all.
+type noAuthorization struct{ oauth *oid4vci.Error }
+
+// Error is the OAuth error's text.
+func (n *noAuthorization) Error() string { return n.oauth.Error() }
+
+// Unwrap exposes the OAuth error for the answer's body.
+func (n *noAuthorization) Unwrap() error { return n.oauth }
+
+// bearerToken reads the access token of a wallet request.
+func bearerToken(req *apigw.Request) (string, error) {
+	h := apigw.Header(req, "Authorization")
+	if strings.TrimSpace(h) == "" {
+		return "", errNoAuthorization
+	}
+	return oid4vci.BearerToken(h)
 }
 
 // errNoSigner is what signing through noSigner fails with.

@@ -82,7 +82,7 @@ func (w *Wallet) nonce(ctx context.Context, _ *apigw.Request) (apigw.Response, e
 }
 
 func (w *Wallet) credential(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
-	token, err := oid4vci.BearerToken(apigw.Header(req, "Authorization"))
+	token, err := bearerToken(req)
 	if err != nil {
 		return protocolError(ctx, nil, oid4vci.DialectV1, err)
 	}
@@ -110,7 +110,7 @@ func (w *Wallet) credential(ctx context.Context, req *apigw.Request) (apigw.Resp
 }
 
 func (w *Wallet) deferredCredential(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
-	token, err := oid4vci.BearerToken(apigw.Header(req, "Authorization"))
+	token, err := bearerToken(req)
 	if err != nil {
 		return protocolError(ctx, nil, oid4vci.DialectV1, err)
 	}
@@ -138,7 +138,7 @@ func (w *Wallet) deferredCredential(ctx context.Context, req *apigw.Request) (ap
 }
 
 func (w *Wallet) notification(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
-	token, err := oid4vci.BearerToken(apigw.Header(req, "Authorization"))
+	token, err := bearerToken(req)
 	if err != nil {
 		return protocolError(ctx, nil, oid4vci.DialectV1, err)
 	}
