@@ -112,25 +112,22 @@ func TestStatusListTokenReadByJWTStatusList(t *testing.T) {
 }
 
 // TestStatusListWrittenByJWTStatusList: lists compressed by @sd-jwt/jwt-status-list (pako, zlib level 9) decode
-// with our decoder to the same statuses, and our encoder compresses as well as pako (byte for byte on the draft's
-// examples).
+// with our decoder to the same statuses, and our encoder (compress/zlib at its best level) compresses about as well
+// as pako. The bytes may differ: any valid ZLIB stream is a valid lst.
 func TestStatusListWrittenByJWTStatusList(t *testing.T) {
 	tests := []struct {
 		name string
 		bits int
 		size int
 		set  map[int]statuslist.Status
-		// sameLST: our lst must equal pako's byte for byte. True for the draft's examples (one fixed-Huffman block);
-		// for large lists zlib's Huffman tie-breaking may assign other (equally short) codes.
-		sameLST bool
 	}{
-		{"draft example, 1 bit", 1, 16, map[int]statuslist.Status{0: 1, 3: 1, 4: 1, 5: 1, 7: 1, 8: 1, 9: 1, 13: 1, 15: 1}, true},
-		{"draft example, 2 bits", 2, 12, map[int]statuslist.Status{0: 1, 1: 2, 3: 3, 5: 1, 7: 1, 8: 1, 9: 2, 10: 3, 11: 3}, true},
-		{"empty 2^17 list", 2, 1 << 17, map[int]statuslist.Status{}, false},
+		{"draft example, 1 bit", 1, 16, map[int]statuslist.Status{0: 1, 3: 1, 4: 1, 5: 1, 7: 1, 8: 1, 9: 1, 13: 1, 15: 1}},
+		{"draft example, 2 bits", 2, 12, map[int]statuslist.Status{0: 1, 1: 2, 3: 3, 5: 1, 7: 1, 8: 1, 9: 2, 10: 3, 11: 3}},
+		{"empty 2^17 list", 2, 1 << 17, map[int]statuslist.Status{}},
 		{"2^17 list, a few changes", 2, 1 << 17, map[int]statuslist.Status{
 			0: 1, 1: 2, 999: 1, 4096: 2, 50_000: 1, 100_000: 1, 131_071: 2,
-		}, false},
-		{"4 bits", 4, 4096, map[int]statuslist.Status{7: 15, 8: 3, 4095: 9}, false},
+		}},
+		{"4 bits", 4, 4096, map[int]statuslist.Status{7: 15, 8: 3, 4095: 9}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,10 +154,13 @@ func TestStatusListWrittenByJWTStatusList(t *testing.T) {
 				t.Fatalf("their list decodes to other bytes than ours")
 			}
 			lst := ours.Encode()
-			if tt.sameLST && lst != out.LST {
-				t.Errorf("our lst %q differs from pako's level-9 %q", lst, out.LST)
+			again, err := statuslist.Decode(tt.bits, lst)
+			if err != nil || !bytes.Equal(again.Bytes(), theirs.Bytes()) {
+				t.Fatalf("our lst does not decode to the list pako compressed: %v", err)
 			}
-			if len(lst) > len(out.LST)+len(out.LST)/10 {
+			// compress/zlib ends every stream with an empty stored block (5 bytes, 7 base64url chars) that the
+			// reference zlib leaves out; beyond that our lst must be within 10% of pako's level 9.
+			if len(lst) > len(out.LST)+len(out.LST)/10+8 {
 				t.Errorf("our lst is %d chars, pako's level 9 %d: more than 10%% larger", len(lst), len(out.LST))
 			}
 			t.Logf("lst: ours %d chars, pako %d chars, identical %v", len(lst), len(out.LST), lst == out.LST)

@@ -89,10 +89,20 @@ func (l *List) Set(idx int, s Status) error {
 	return nil
 }
 
-// Encode returns the `lst` value: the byte array compressed with DEFLATE in the ZLIB format (RFC 1950) at the best
-// compression level (see compressZlib), base64url-encoded without padding.
+// Encode returns the `lst` value: the byte array compressed by compress/zlib (RFC 1950), base64url-encoded without
+// padding. Any valid ZLIB stream is a valid `lst`: the bytes need not equal those of another encoder (the draft's
+// examples come from the reference zlib), only decode to the same list.
+//
+// The default level, not the best: on a 100,000-entry list with 1,000 entries set (BenchmarkEncode100k) it takes
+// 0.8 ms for 2,618 bytes where zlib.BestCompression takes 13 ms for 2,158 bytes; every status change and every
+// re-signed token encodes the list, and both sizes are three DynamoDB write units.
 func (l *List) Encode() string {
-	return base64.RawURLEncoding.EncodeToString(compressZlib(l.data))
+	var buf bytes.Buffer
+	// NewWriterLevel fails only for an unknown level; Write and Close into a bytes.Buffer cannot fail.
+	zw, _ := zlib.NewWriterLevel(&buf, zlib.DefaultCompression)
+	_, _ = zw.Write(l.data)
+	_ = zw.Close()
+	return base64.RawURLEncoding.EncodeToString(buf.Bytes())
 }
 
 // DecodeOption tunes Decode.
