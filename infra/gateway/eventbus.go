@@ -144,7 +144,7 @@ func (g *Gateway) putEvent(e putEventsEntry) putEventsResultEntry {
 				ErrorMessage: fmt.Sprintf("Parameter %s is not valid. Reason: %s is a required argument.", f.name, f.name)}
 		}
 	}
-	var detail map[string]any
+	var detail map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(*e.Detail), &detail); err != nil || detail == nil {
 		return putEventsResultEntry{ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed."}
 	}
@@ -166,12 +166,9 @@ func (g *Gateway) putEvent(e putEventsEntry) putEventsResultEntry {
 		Version: "0", ID: newID(), DetailType: *e.DetailType, Source: *e.Source, AccountID: g.accountID,
 		Time: when.Truncate(time.Second), Region: g.region, Resources: resources, Detail: json.RawMessage(*e.Detail),
 	}
-	asMap := map[string]any{"version": ev.Version, "id": ev.ID, "detail-type": ev.DetailType, "source": ev.Source,
-		"account": ev.AccountID, "time": ev.Time.Format(time.RFC3339), "region": ev.Region,
-		"resources": stringsToAny(resources), "detail": detail}
 	rec := &RecordedEvent{EventBusName: bus, Event: ev, Deliveries: []Delivery{}}
 	for _, rule := range g.rules {
-		if matchPattern(rule.Pattern, asMap) {
+		if rule.pattern.matches(ev) {
 			rec.Deliveries = append(rec.Deliveries, Delivery{Function: rule.FunctionLogicalID, Rule: rule.EventName})
 		}
 	}
@@ -340,12 +337,4 @@ func epochTime(n json.Number) (time.Time, bool) {
 	}
 	sec, frac := math.Modf(f)
 	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true
-}
-
-func stringsToAny(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
-	}
-	return out
 }

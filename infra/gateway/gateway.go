@@ -72,7 +72,7 @@ const (
 type Gateway struct {
 	routes    *routeTable
 	functions map[string]lambda.Handler
-	rules     []template.EventRule
+	rules     []eventRule
 	err       error
 	log       *slog.Logger
 	now       func() time.Time
@@ -110,7 +110,18 @@ func WithIntegrationTimeout(d time.Duration) Option { return func(g *Gateway) { 
 
 // WithEventRules sets the EventBridge rules (template.EventRules) whose matching events are delivered.
 func WithEventRules(rules []template.EventRule) Option {
-	return func(g *Gateway) { g.rules = append([]template.EventRule(nil), rules...) }
+	return func(g *Gateway) {
+		g.rules = g.rules[:0]
+		for _, r := range rules {
+			g.rules = append(g.rules, eventRule{EventRule: r})
+		}
+	}
+}
+
+// eventRule is a template rule with its compiled pattern.
+type eventRule struct {
+	template.EventRule
+	pattern eventPattern
 }
 
 // WithMaxEvents bounds how many EventBridge events are kept (default DefaultMaxEvents).
@@ -148,10 +159,12 @@ func New(routes []template.Route, functions map[string]lambda.Handler, opts ...O
 	errs := []error{routeErr}
 	rules := g.rules[:0]
 	for _, rule := range g.rules {
-		if err := checkPattern(rule.Pattern); err != nil {
+		p, err := compilePattern(rule.Pattern)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("rule %s of %s: %w", rule.EventName, rule.FunctionLogicalID, err))
 			continue
 		}
+		rule.pattern = p
 		rules = append(rules, rule)
 	}
 	g.rules = rules

@@ -1,238 +1,81 @@
 package gateway
 
 import (
-	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
 )
 
-// EventBridge event patterns (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html):
-// a pattern is an object whose keys name event fields; a value is a nested pattern (for object fields) or an
-// array of matchers, any one of which must match. Supported matchers: exact values (string, number, boolean,
-// null), and objects with prefix, suffix, equals-ignore-case, wildcard, anything-but (a value, a list or a
-// prefix/suffix), exists and numeric.
+// The local bus evaluates only the part of EventBridge's pattern language
+// (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html) that template.yaml's rules
+// use: a pattern is an object whose keys are envelope fields of the event (source, detail-type) and whose values
+// are non-empty lists of strings; an event matches when each named field equals one of its strings (exact,
+// case-sensitive match, as EventBridge compares strings). Every other construct (content filters such as prefix
+// or anything-but, numbers, nested detail patterns) is refused by compilePattern, so a rule the local bus could
+// not evaluate like EventBridge is reported instead of silently delivering too much or too little. Extend this
+// together with a template rule that needs more.
 
-// matchPattern reports whether event (the EventBridge event as decoded JSON) matches pattern.
-func matchPattern(pattern map[string]any, event map[string]any) bool {
-	for key, want := range pattern {
-		value, present := event[key]
-		switch w := want.(type) {
-		case map[string]any:
-			obj, ok := value.(map[string]any)
-			if !ok || !matchPattern(w, obj) {
-				return false
-			}
-		case []any:
-			if !matchField(w, value, present) {
-				return false
-			}
-		default:
-			return false
-		}
-	}
-	return true
+// patternFields are the envelope fields a local pattern may name, with how to read each from an event.
+var patternFields = map[string]func(events.CloudWatchEvent) string{
+	"source":      func(e events.CloudWatchEvent) string { return e.Source },
+	"detail-type": func(e events.CloudWatchEvent) string { return e.DetailType },
 }
 
-// matchField reports whether any matcher accepts the field's value (any element, when the field is an array).
-func matchField(matchers []any, value any, present bool) bool {
-	values := []any{value}
-	if arr, ok := value.([]any); ok {
-		values = arr
+// eventPattern is a compiled pattern: for each named field, the values it accepts.
+type eventPattern map[string][]string
+
+// compilePattern checks a template pattern (as template.EventRules decodes it) against the supported subset.
+func compilePattern(raw map[string]any) (eventPattern, error) {
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("event pattern is empty")
 	}
-	for _, m := range matchers {
-		if ops, ok := m.(map[string]any); ok {
-			if e, ok := ops["exists"].(bool); ok && len(ops) == 1 {
-				if e == present {
-					return true
-				}
-				continue
+	p := eventPattern{}
+	for key, v := range raw {
+		if _, ok := patternFields[key]; !ok {
+			return nil, fmt.Errorf("%s: the local event bus matches only the fields %s; extend infra/gateway/pattern.go "+
+				"before a rule uses another", key, strings.Join(supportedFields(), " and "))
+		}
+		list, ok := v.([]any)
+		if !ok || len(list) == 0 {
+			return nil, fmt.Errorf("%s: must be a non-empty list of exact values, like [\"DeferredCredentialReady\"]", key)
+		}
+		for _, m := range list {
+			s, ok := m.(string)
+			if !ok {
+				return nil, fmt.Errorf("%s: the local event bus matches only exact string values, not %T (%v): "+
+					"extend infra/gateway/pattern.go before a rule uses content filters", key, m, m)
 			}
+			p[key] = append(p[key], s)
 		}
-		if !present {
-			continue
-		}
+	}
+	return p, nil
+}
+
+// matches reports whether every field the pattern names equals one of its values.
+func (p eventPattern) matches(ev events.CloudWatchEvent) bool {
+	for key, values := range p {
+		got := patternFields[key](ev)
+		found := false
 		for _, v := range values {
-			if matchValue(m, v) {
-				return true
+			if v == got {
+				found = true
+				break
 			}
 		}
-	}
-	return false
-}
-
-func matchValue(matcher, value any) bool {
-	ops, ok := matcher.(map[string]any)
-	if !ok {
-		return equalJSON(matcher, value)
-	}
-	for op, arg := range ops {
-		if !matchOperator(op, arg, value) {
-			return false
-		}
-	}
-	return len(ops) > 0
-}
-
-func matchOperator(op string, arg, value any) bool {
-	s, isString := value.(string)
-	switch op {
-	case "prefix":
-		if inner, ok := arg.(map[string]any); ok {
-			p, _ := inner["equals-ignore-case"].(string)
-			return isString && strings.HasPrefix(strings.ToLower(s), strings.ToLower(p))
-		}
-		p, _ := arg.(string)
-		return isString && strings.HasPrefix(s, p)
-	case "suffix":
-		if inner, ok := arg.(map[string]any); ok {
-			p, _ := inner["equals-ignore-case"].(string)
-			return isString && strings.HasSuffix(strings.ToLower(s), strings.ToLower(p))
-		}
-		p, _ := arg.(string)
-		return isString && strings.HasSuffix(s, p)
-	case "equals-ignore-case":
-		p, _ := arg.(string)
-		return isString && strings.EqualFold(s, p)
-	case "wildcard":
-		p, _ := arg.(string)
-		return isString && wildcard(p, s)
-	case "anything-but":
-		switch a := arg.(type) {
-		case []any:
-			for _, x := range a {
-				if equalJSON(x, value) {
-					return false
-				}
-			}
-			return true
-		case map[string]any:
-			for inner, innerArg := range a {
-				if matchOperator(inner, innerArg, value) {
-					return false
-				}
-			}
-			return true
-		default:
-			return !equalJSON(a, value)
-		}
-	case "numeric":
-		return matchNumeric(arg, value)
-	}
-	return false
-}
-
-func matchNumeric(arg, value any) bool {
-	n, ok := value.(float64)
-	cond, okc := arg.([]any)
-	if !ok || !okc || len(cond)%2 != 0 || len(cond) == 0 {
-		return false
-	}
-	for i := 0; i < len(cond); i += 2 {
-		op, _ := cond[i].(string)
-		bound, ok := cond[i+1].(float64)
-		if !ok {
-			return false
-		}
-		var pass bool
-		switch op {
-		case "<":
-			pass = n < bound
-		case "<=":
-			pass = n <= bound
-		case "=":
-			pass = n == bound
-		case ">":
-			pass = n > bound
-		case ">=":
-			pass = n >= bound
-		}
-		if !pass {
+		if !found {
 			return false
 		}
 	}
 	return true
 }
 
-// wildcard matches s against p where * stands for any run of characters.
-func wildcard(p, s string) bool {
-	parts := strings.Split(p, "*")
-	if len(parts) == 1 {
-		return p == s
+func supportedFields() []string {
+	out := make([]string, 0, len(patternFields))
+	for k := range patternFields {
+		out = append(out, k)
 	}
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	for _, mid := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, mid)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(mid):]
-	}
-	return strings.HasSuffix(s, parts[len(parts)-1])
-}
-
-// equalJSON compares two decoded JSON scalars; numbers compare by value whatever their Go type.
-func equalJSON(a, b any) bool {
-	if fa, ok := toFloat(a); ok {
-		fb, ok := toFloat(b)
-		return ok && fa == fb
-	}
-	switch a.(type) {
-	case string, bool, nil:
-		return a == b
-	}
-	return false
-}
-
-func toFloat(v any) (float64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return n, true
-	case int:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	}
-	return 0, false
-}
-
-var knownOperators = map[string]bool{"prefix": true, "suffix": true, "equals-ignore-case": true, "wildcard": true,
-	"anything-but": true, "exists": true, "numeric": true}
-
-// checkPattern rejects patterns this emulation cannot evaluate, so a rule is never silently ignored.
-func checkPattern(pattern map[string]any) error {
-	if len(pattern) == 0 {
-		return fmt.Errorf("event pattern is empty")
-	}
-	for key, v := range pattern {
-		switch w := v.(type) {
-		case map[string]any:
-			if err := checkPattern(w); err != nil {
-				return fmt.Errorf("%s: %w", key, err)
-			}
-		case []any:
-			if len(w) == 0 {
-				return fmt.Errorf("%s: empty list of matchers", key)
-			}
-			for _, m := range w {
-				ops, ok := m.(map[string]any)
-				if !ok {
-					continue
-				}
-				for op := range ops {
-					if !knownOperators[op] {
-						return fmt.Errorf("%s: matcher %q is not supported by the local event bus", key, op)
-					}
-				}
-			}
-		default:
-			return fmt.Errorf("%s: must be a list of matchers or a nested pattern, not %T", key, v)
-		}
-	}
-	return nil
+	sort.Strings(out)
+	return out
 }

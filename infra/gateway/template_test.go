@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
@@ -157,15 +158,15 @@ func TestTemplateEventRules(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.detailType, func(t *testing.T) {
-			ev := map[string]any{"version": "0", "id": "1", "detail-type": tc.detailType, "source": "com.example.hr",
-				"account": "1", "time": "2026-01-01T00:00:00Z", "region": "us-east-1", "resources": []any{},
-				"detail": map[string]any{"credentialExchangeId": "x"}}
+			ev := events.CloudWatchEvent{Version: "0", ID: "1", DetailType: tc.detailType, Source: "com.example.hr",
+				AccountID: "1", Region: "us-east-1", Detail: json.RawMessage(`{"credentialExchangeId":"x"}`)}
 			var got []string
 			for _, r := range rules {
-				if err := checkPattern(r.Pattern); err != nil {
+				p, err := compilePattern(r.Pattern)
+				if err != nil {
 					t.Fatalf("rule %s: %v", r.EventName, err)
 				}
-				if matchPattern(r.Pattern, ev) {
+				if p.matches(ev) {
 					got = append(got, r.FunctionLogicalID)
 				}
 			}
