@@ -99,14 +99,18 @@ func TestSignedParts(t *testing.T) {
 		{"two parts", "eyJ0eXAiOiJ4In0.eyJhIjoxfQ", true},
 		{"bad payload", "eyJ0eXAiOiJ4In0.!!.c2ln", true},
 		{"header not JSON", "bm90IGpzb24.eyJhIjoxfQ.c2ln", true},
+		{"header with x5c", "eyJ0eXAiOiJ4IiwieDVjIjpbXX0.eyJhIjoxfQ.c2ln", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			payload, hdr, err := signedParts(tt.jwt)
+			payload, newHdr, err := signedParts(tt.jwt)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
 			}
-			if err == nil && (string(payload) != `{"a":1}` || hdr.Type() != "dc+sd-jwt" || hdr.Algorithm() != "") {
+			if err != nil {
+				return
+			}
+			if hdr := newHdr(); string(payload) != `{"a":1}` || hdr.Type() != "dc+sd-jwt" || hdr.Algorithm() != "" {
 				t.Errorf("payload %s, typ %q, alg %q", payload, hdr.Type(), hdr.Algorithm())
 			}
 		})

@@ -1,6 +1,14 @@
-// Package keys provides the issuer's signing keys as jwx signs with them: a KMS-backed crypto.Signer (ES256 with
-// an ECC_NIST_P256 key) and a local P-256 key for tests and benchmarks, each with its public JWK whose `kid` is
-// the RFC 7638 thumbprint.
+// Package keys holds the issuer's signing keys and the one path every issuer signature takes.
+//
+// The keys: KMSSigner, an AWS KMS key (ECC_NIST_P256, SIGN_VERIFY, ECDSA_SHA_256) whose public key is fetched once
+// with GetPublicKey, and LocalSigner, an in-memory P-256 key for tests, benchmarks and the dev server. Each is a
+// Signer: its `kid` (the RFC 7638 thumbprint of its public JWK) and a crypto.Signer bound to a context, whose Sign
+// turns a SHA-256 digest into an ASN.1 DER ECDSA signature (one KMS Sign call for the KMS key).
+//
+// The path: SignJWS hands that crypto.Signer to jwx's jws.Sign (alg ES256), which hashes the signing input, calls
+// Sign once and writes the compact JWS. SD-JWT VCs (shared/sdjwt) and status list tokens (shared/statuslist) are
+// signed this way, the local key exactly like the KMS key; so must anything else the issuer signs as a JWS. A
+// COSE_Sign1 (mdoc) takes the same crypto.Signer through go-cose. No issuer JWS is assembled by hand.
 package keys
 
 import (

@@ -98,16 +98,28 @@ func checkPublicJWK(t *testing.T, s interface {
 	}
 }
 
-// signAndVerify signs with jwx through the signer and verifies with its public JWK.
+// signAndVerify signs through the signing path (SignJWS) and verifies with the signer's public JWK: alg ES256,
+// the caller's typ, the signer's kid.
 func signAndVerify(t *testing.T, ctx context.Context, s interface {
 	keys.JWKSource
-	sdjwt.Signer
+	keys.Signer
 }) {
 	t.Helper()
 	payload := []byte(`{"iss":"https://issuer.example.com"}`)
-	signed, err := jws.Sign(payload, jws.WithKey(jwa.ES256, s.CryptoSigner(ctx)))
+	hdr := jws.NewHeaders()
+	if err := hdr.Set(jws.TypeKey, "example+jwt"); err != nil {
+		t.Fatal(err)
+	}
+	signed, err := keys.SignJWS(ctx, s, payload, hdr)
 	if err != nil {
 		t.Fatalf("sign: %v", err)
+	}
+	msg, err := jws.Parse(signed, jws.WithCompact())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := msg.Signatures()[0].ProtectedHeaders(); h.Algorithm() != jwa.ES256 || h.KeyID() != s.KeyID() || h.Type() != "example+jwt" {
+		t.Errorf("protected header alg %s kid %s typ %s", h.Algorithm(), h.KeyID(), h.Type())
 	}
 	got, err := jws.Verify(signed, jws.WithKey(jwa.ES256, s.PublicJWK()))
 	if err != nil {

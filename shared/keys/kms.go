@@ -91,7 +91,8 @@ func (s *KMSSigner) KMSKeyARN() string { return s.keyARN }
 func (s *KMSSigner) PublicJWK() jwk.Key { return cloneJWK(s.jwk) }
 
 // CryptoSigner returns a crypto.Signer whose Sign calls KMS under ctx (its deadline and cancellation bound the
-// call). Sign takes a SHA-256 digest and returns KMS's ASN.1 DER signature, which jwx turns into JOSE r||s.
+// call). Sign takes a SHA-256 digest and returns KMS's ASN.1 DER signature, which jws.Sign (through SignJWS) turns
+// into JOSE r||s.
 func (s *KMSSigner) CryptoSigner(ctx context.Context) crypto.Signer {
 	return &kmsCryptoSigner{ctx: ctx, s: s}
 }

@@ -18,8 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
-	"github.com/lestrrat-go/jwx/v2/jwa"
-	"github.com/lestrrat-go/jwx/v2/jws"
 
 	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
@@ -168,9 +166,9 @@ func TestKMSSignerContext(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := client.sign.Load()
-			_, err := jws.Sign([]byte("{}"), jws.WithKey(jwa.ES256, s.CryptoSigner(tt.ctx)))
+			_, err := keys.SignJWS(tt.ctx, s, []byte("{}"), nil)
 			if !errors.Is(err, keys.ErrUnavailable) || !errors.Is(err, tt.cause) {
-				t.Fatalf("sign = %v, want ErrUnavailable and %v through jws.Sign", err, tt.cause)
+				t.Fatalf("sign = %v, want ErrUnavailable and %v through SignJWS", err, tt.cause)
 			}
 			if client.sign.Load() != before {
 				t.Error("KMS was called with an ended context")
@@ -239,7 +237,7 @@ func TestKMSDown(t *testing.T) {
 				t.Fatal(err)
 			}
 			client.signErr, client.signWith = tt.signErr, tt.signWith
-			_, err = jws.Sign([]byte("{}"), jws.WithKey(jwa.ES256, s.CryptoSigner(context.Background())))
+			_, err = keys.SignJWS(context.Background(), s, []byte("{}"), nil)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("sign = %v, want %v", err, tt.want)
 			}
@@ -362,7 +360,7 @@ func TestKMSSignerHangingCallEndsWithContext(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := tt.ctx()
 			defer cancel()
-			_, err := jws.Sign([]byte("{}"), jws.WithKey(jwa.ES256, s.CryptoSigner(ctx)))
+			_, err := keys.SignJWS(ctx, s, []byte("{}"), nil)
 			if !errors.Is(err, keys.ErrUnavailable) || !errors.Is(err, tt.cause) {
 				t.Fatalf("sign = %v, want ErrUnavailable and %v", err, tt.cause)
 			}
@@ -414,7 +412,7 @@ func BenchmarkSignLocal(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchmarkSign(b, s.CryptoSigner(context.Background()))
+	benchmarkSign(b, s)
 }
 
 func BenchmarkSignKMS(b *testing.B) {
@@ -423,14 +421,15 @@ func BenchmarkSignKMS(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchmarkSign(b, s.CryptoSigner(context.Background()))
+	benchmarkSign(b, s)
 }
 
-func benchmarkSign(b *testing.B, signer crypto.Signer) {
+func benchmarkSign(b *testing.B, s keys.Signer) {
 	payload := []byte(`{"iss":"https://issuer.example.com","vct":"https://example.com/vct"}`)
+	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := jws.Sign(payload, jws.WithKey(jwa.ES256, signer)); err != nil {
+		if _, err := keys.SignJWS(ctx, s, payload, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -46,5 +46,6 @@ func (s *LocalSigner) KeyID() string { return s.kid }
 // PublicJWK is a copy of the public JWK, with kid, alg ES256 and use sig.
 func (s *LocalSigner) PublicJWK() jwk.Key { return cloneJWK(s.jwk) }
 
-// CryptoSigner returns the private key itself (jwx signs with it directly); ctx is unused, signing is local.
+// CryptoSigner returns the private key as a crypto.Signer (ECDSA over a SHA-256 digest, DER signature), which SignJWS
+// hands to jws.Sign exactly as it hands over the KMS signer; ctx is unused, signing is local.
 func (s *LocalSigner) CryptoSigner(context.Context) crypto.Signer { return s.key }

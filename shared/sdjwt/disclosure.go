@@ -85,7 +85,7 @@ func parseDisclosure(encoded string) (Disclosure, any, error) {
 	} else {
 		d.ArrayElement = true
 	}
-	if d.Value, err = (jsonEncoder{}).appendValue(nil, value, 0); err != nil {
+	if d.Value, err = marshal(value, false); err != nil {
 		return Disclosure{}, nil, fmt.Errorf("%w: disclosure value", ErrMalformed)
 	}
 	return d, value, nil

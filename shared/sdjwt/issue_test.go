@@ -61,7 +61,7 @@ func TestIssueReferenceRoundTrip(t *testing.T) {
 // canonical encodes v deterministically, so float64 and json.Number compare equal.
 func canonical(t testing.TB, v any) string {
 	t.Helper()
-	b, err := (jsonEncoder{}).appendValue(nil, v, 0)
+	b, err := marshal(v, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -85,7 +84,7 @@ func holderKey(claims map[string]any) (jwk.Key, error) {
 	if _, private := raw["d"]; private {
 		return nil, fmt.Errorf("%w: cnf.jwk is a private key", ErrKeyBinding)
 	}
-	buf, err := (jsonEncoder{}).appendValue(nil, raw, 0)
+	buf, err := marshal(raw, false)
 	if err != nil {
 		return nil, fmt.Errorf("%w: cnf.jwk: %w", ErrKeyBinding, err)
 	}
@@ -219,16 +218,15 @@ func signKeyBinding(presentation string, kb *KeyBindingInput) (string, error) {
 	if !ok || pub.Curve != elliptic.P256() {
 		return "", fmt.Errorf("%w: holder key must be ECDSA P-256", ErrKeyBinding)
 	}
-	payload := make([]byte, 0, 256)
-	payload = append(payload, `{"iat":`...)
-	payload = strconv.AppendInt(payload, kb.IssuedAt.Unix(), 10)
-	payload = append(payload, `,"aud":`...)
-	payload = appendString(payload, kb.Audience)
-	payload = append(payload, `,"nonce":`...)
-	payload = appendString(payload, kb.Nonce)
-	payload = append(payload, `,"sd_hash":"`...)
-	payload = append(payload, Digest(presentation)...)
-	payload = append(payload, `"}`...)
+	payload, err := marshal(struct {
+		IssuedAt int64  `json:"iat"`
+		Audience string `json:"aud"`
+		Nonce    string `json:"nonce"`
+		SDHash   string `json:"sd_hash"`
+	}{kb.IssuedAt.Unix(), kb.Audience, kb.Nonce, Digest(presentation)}, false)
+	if err != nil {
+		return "", fmt.Errorf("key binding: payload: %w", err)
+	}
 	hdr := jws.NewHeaders()
 	if err := hdr.Set(jws.TypeKey, KeyBindingTyp); err != nil {
 		return "", fmt.Errorf("key binding: set typ: %w", err)

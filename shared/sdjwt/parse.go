@@ -3,6 +3,8 @@ package sdjwt
 import (
 	"fmt"
 	"strings"
+
+	"github.com/lestrrat-go/jwx/v2/jws"
 )
 
 // Limits bound what Parse and Verify accept.
@@ -89,24 +91,21 @@ func parseWithLimits(s string, lim Limits) (*Parsed, error) {
 	return p, nil
 }
 
-// decodeJWT decodes a compact JWS's header and payload (both JSON objects) without verifying it.
+// decodeJWT decodes a compact JWS's header and payload (both JSON objects, decoded strictly) without verifying it;
+// jwx splits it.
 func decodeJWT(jwt string) (map[string]any, map[string]any, error) {
-	h, rest, ok := strings.Cut(jwt, ".")
-	if !ok {
+	h, pl, sig, err := jws.SplitCompactString(jwt)
+	if err != nil || len(h) == 0 || len(pl) == 0 || len(sig) == 0 {
 		return nil, nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
 	}
-	pl, sig, ok := strings.Cut(rest, ".")
-	if !ok || strings.IndexByte(sig, '.') >= 0 || h == "" || pl == "" || sig == "" {
-		return nil, nil, fmt.Errorf("%w: not a compact JWS", ErrMalformed)
-	}
-	if _, err := b64.DecodeString(sig); err != nil {
+	if _, err := b64.DecodeString(string(sig)); err != nil {
 		return nil, nil, fmt.Errorf("%w: signature is not base64url", ErrMalformed)
 	}
-	header, err := decodeObject(h)
+	header, err := decodeObject(string(h))
 	if err != nil {
 		return nil, nil, fmt.Errorf("header: %w", err)
 	}
-	payload, err := decodeObject(pl)
+	payload, err := decodeObject(string(pl))
 	if err != nil {
 		return nil, nil, fmt.Errorf("payload: %w", err)
 	}

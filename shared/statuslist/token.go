@@ -2,18 +2,18 @@ package statuslist
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
+
+	"github.com/sdjwt-issuer/issuer/shared/keys"
+	"github.com/sdjwt-issuer/issuer/shared/strictjson"
 )
 
 const (
@@ -23,12 +23,9 @@ const (
 	MediaType = "application/statuslist+jwt"
 )
 
-// Signer is the issuer's signing key as the status list token needs it; shared/keys implements it for KMS and
-// local keys.
-type Signer interface {
-	KeyID() string
-	CryptoSigner(ctx context.Context) crypto.Signer // signs a SHA-256 digest (ES256), bound to ctx
-}
+// Signer is the issuer's signing key as the status list token needs it: a keys.Signer (the KMS key or a local
+// P-256 key), through which keys.SignJWS signs the token with jws.Sign.
+type Signer = keys.Signer
 
 // EncodedList is the `status_list` claim of a status list token.
 type EncodedList struct {
@@ -92,22 +89,15 @@ func NewClaims(list *List, o TokenOptions) (TokenClaims, error) {
 	}, nil
 }
 
-// SignToken signs claims as a status list token: a compact JWS with `alg` ES256, `typ` statuslist+jwt and the
-// signer's `kid`. It makes exactly one signature (one KMS Sign call with the KMS signer).
+// SignToken signs claims as a status list token through keys.SignJWS (jws.Sign with the signer's crypto.Signer, the
+// path of every issuer signature): a compact JWS with `alg` ES256, `typ` statuslist+jwt and the signer's `kid`. It
+// makes exactly one signature (one KMS Sign call with the KMS signer).
 func SignToken(ctx context.Context, s Signer, claims TokenClaims) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("sign status list token: %w", err)
 	}
-	kid := s.KeyID()
-	if kid == "" {
+	if s == nil || s.KeyID() == "" {
 		return "", errors.New("sign status list token: signer has no key id")
-	}
-	cs := s.CryptoSigner(ctx)
-	if cs == nil {
-		return "", errors.New("sign status list token: signer has no crypto.Signer")
-	}
-	if pub, ok := cs.Public().(*ecdsa.PublicKey); !ok || pub.Curve != elliptic.P256() {
-		return "", errors.New("sign status list token: ES256 needs a P-256 key")
 	}
 	payload, err := json.Marshal(claims)
 	if err != nil {
@@ -117,10 +107,7 @@ func SignToken(ctx context.Context, s Signer, claims TokenClaims) (string, error
 	if err := hdr.Set(jws.TypeKey, TokenType); err != nil {
 		return "", fmt.Errorf("sign status list token: typ header: %w", err)
 	}
-	if err := hdr.Set(jws.KeyIDKey, kid); err != nil {
-		return "", fmt.Errorf("sign status list token: kid header: %w", err)
-	}
-	out, err := jws.Sign(payload, jws.WithKey(jwa.ES256, cs, jws.WithProtectedHeaders(hdr)))
+	out, err := keys.SignJWS(ctx, s, payload, hdr)
 	if err != nil {
 		return "", fmt.Errorf("sign status list token: %w", err)
 	}
@@ -166,10 +153,17 @@ func VerifyToken(token string, key jwk.Key, o VerifyOptions) (*VerifiedToken, er
 	if key == nil {
 		return nil, invalid("no verification key")
 	}
-	if strings.Count(token, ".") != 2 {
+	rawHdr, _, _, err := jws.SplitCompactString(token)
+	if err != nil {
 		return nil, invalid("not a compact JWS")
 	}
-	msg, err := jws.Parse([]byte(token))
+	// jwx keeps the last of two members of the same name; a token that repeats one is refused first.
+	if hdrJSON, err := base64.RawURLEncoding.DecodeString(string(rawHdr)); err != nil {
+		return nil, invalid("header is not base64url")
+	} else if err := strictjson.Check(hdrJSON); err != nil {
+		return nil, invalid("header: %v", err)
+	}
+	msg, err := jws.Parse([]byte(token), jws.WithCompact())
 	if err != nil {
 		return nil, invalid("parse: %v", err)
 	}
@@ -191,15 +185,17 @@ func VerifyToken(token string, key jwk.Key, o VerifyOptions) (*VerifiedToken, er
 	if err != nil {
 		return nil, invalid("signature: %v", err)
 	}
-	var claims TokenClaims
-	if err := json.Unmarshal(payload, &claims); err != nil {
+	// Claim names match case-sensitively and none may repeat (strictjson); ttl is told apart from an absent one.
+	var wire struct {
+		TokenClaims
+		TTL *int64 `json:"ttl"`
+	}
+	if err := strictjson.Unmarshal(payload, &wire); err != nil {
 		return nil, invalid("claims: %v", err)
 	}
-	var present struct {
-		TTL *json.RawMessage `json:"ttl"`
-	}
-	if err := json.Unmarshal(payload, &present); err != nil {
-		return nil, invalid("claims: %v", err)
+	claims := wire.TokenClaims
+	if wire.TTL != nil {
+		claims.TTL = *wire.TTL
 	}
 	now := o.Now.Unix()
 	leeway := int64(o.Leeway / time.Second)
@@ -212,7 +208,7 @@ func VerifyToken(token string, key jwk.Key, o VerifyOptions) (*VerifiedToken, er
 		return nil, invalid("iat in the future")
 	case claims.ExpiresAt != 0 && claims.ExpiresAt <= now-leeway:
 		return nil, invalid("expired")
-	case present.TTL != nil && claims.TTL <= 0:
+	case wire.TTL != nil && claims.TTL <= 0:
 		return nil, invalid("ttl not positive")
 	}
 	var opts []DecodeOption

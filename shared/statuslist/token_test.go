@@ -6,9 +6,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -341,5 +343,55 @@ func TestCachingHelpers(t *testing.T) {
 		if got := c.NeedsReissue(tt.now, 15*time.Minute); got != tt.reissue {
 			t.Errorf("%s: NeedsReissue = %v, want %v", tt.name, got, tt.reissue)
 		}
+	}
+}
+
+// signCompact signs raw header and payload JSON as given (repeated members included, which no JSON encoder
+// writes): an attacker's token.
+func signCompact(t *testing.T, key *ecdsa.PrivateKey, header, payload string) string {
+	t.Helper()
+	input := base64.RawURLEncoding.EncodeToString([]byte(header)) + "." + base64.RawURLEncoding.EncodeToString([]byte(payload))
+	digest := sha256.Sum256([]byte(input))
+	r, s, err := ecdsa.Sign(rand.Reader, key, digest[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// A token whose header or claims repeat a member, or name a claim in another letter case, is refused: parsers
+// that keep the first or the last of two members would read different statuses from it.
+func TestVerifyTokenRefusesAmbiguousJSON(t *testing.T) {
+	signer, pub := newTestSigner(t, elliptic.P256())
+	lst := sampleList(t).Encode()
+	hdr := `{"alg":"ES256","kid":"test-key-1","typ":"statuslist+jwt"}`
+	claims := func(extra string) string {
+		return fmt.Sprintf(`{"sub":%q,"iat":%d,"exp":%d,"ttl":600,"status_list":{"bits":2,"lst":%q}%s}`,
+			testURI, testNow.Unix(), testNow.Add(time.Hour).Unix(), lst, extra)
+	}
+	opts := VerifyOptions{URI: testURI, Now: testNow}
+	if _, err := VerifyToken(signCompact(t, signer.key, hdr, claims("")), pub, opts); err != nil {
+		t.Fatalf("control token rejected: %v", err)
+	}
+	tests := []struct {
+		name, header, payload string
+	}{
+		{"repeated alg", `{"alg":"ES256","alg":"none","kid":"test-key-1","typ":"statuslist+jwt"}`, claims("")},
+		{"repeated typ", `{"alg":"ES256","kid":"test-key-1","typ":"JWT","typ":"statuslist+jwt"}`, claims("")},
+		{"repeated sub", hdr, claims(`,"sub":"https://issuer.example/status-lists/other"`)},
+		{"repeated status_list", hdr, claims(`,"status_list":{"bits":2,"lst":"eNrbuRgAAhcBXQ"}`)},
+		{"repeated lst", hdr, strings.Replace(claims(""), `"bits":2,`, `"bits":2,"lst":"eNrbuRgAAhcBXQ",`, 1)},
+		{"SUB for sub", hdr, strings.Replace(claims(""), `"sub"`, `"SUB"`, 1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := VerifyToken(signCompact(t, signer.key, tt.header, tt.payload), pub, opts)
+			if !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("VerifyToken = %v, %v; want ErrInvalidToken", v, err)
+			}
+		})
 	}
 }

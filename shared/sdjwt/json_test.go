@@ -7,14 +7,16 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
-// decodeStrictReference is the token-by-token decoder decodeStrict replaced, kept as the
-// reference its results are checked against: it decodes one JSON value with json.Number numbers, rejecting duplicate object
-// members, nesting beyond maxJSONDepth and trailing data. Different parsers resolve duplicate
-// members differently, so a verifier that accepted them could be shown claims the signer never saw.
+// decodeStrictReference is the token-by-token encoding/json decoder this package used before go-json-experiment,
+// kept as the reference decodeStrict is checked against: it decodes one JSON value with json.Number numbers,
+// rejecting duplicate object members, nesting beyond maxJSONDepth and trailing data. It turns invalid UTF-8 and
+// lone surrogate escapes into U+FFFD, which decodeStrict refuses.
 func decodeStrictReference(data []byte) (any, error) {
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
@@ -84,25 +86,31 @@ func decodeValueReference(d *json.Decoder, depth int) (any, error) {
 	}
 }
 
-// sameDecoding checks decodeStrict against decodeStrictReference on data: both accept it with
-// equal values, or both refuse it as malformed or too large.
+// sameDecoding checks decodeStrict against decodeStrictReference on data: both accept it with equal values, or
+// both refuse it as malformed or too large, or decodeStrict alone refuses it for invalid UTF-8 or a lone surrogate
+// (which the reference would have decoded as U+FFFD).
 func sameDecoding(t *testing.T, data []byte) {
 	t.Helper()
 	got, err := decodeStrict(data)
 	want, refErr := decodeStrictReference(data)
-	if (err == nil) != (refErr == nil) {
-		t.Fatalf("decodeStrict(%q) error = %v, reference error = %v", data, err, refErr)
+	if err != nil && !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("decodeStrict(%q) error = %v, want ErrMalformed or ErrTooLarge", data, err)
 	}
-	if err != nil {
-		if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTooLarge) {
-			t.Fatalf("decodeStrict(%q) error = %v, want ErrMalformed or ErrTooLarge", data, err)
+	switch {
+	case err == nil && refErr != nil:
+		t.Fatalf("decodeStrict(%q) accepts what the reference refuses: %v", data, refErr)
+	case err != nil && refErr == nil:
+		if utf8.Valid(data) && !loneSurrogate.Match(data) {
+			t.Fatalf("decodeStrict(%q) error = %v, the reference accepts it", data, err)
 		}
-		return
-	}
-	if !reflect.DeepEqual(got, want) {
+	case err == nil && !reflect.DeepEqual(got, want):
 		t.Fatalf("decodeStrict(%q) = %#v, reference %#v", data, got, want)
 	}
 }
+
+// loneSurrogate finds a surrogate escape (\uD800 to \uDFFF): unpaired, the reference decodes it as U+FFFD and
+// decodeStrict refuses it; that and invalid UTF-8 are the only disagreements allowed.
+var loneSurrogate = regexp.MustCompile(`(?i)\\u[d][89a-f][0-9a-f]{2}`)
 
 func TestDecodeStrict(t *testing.T) {
 	deep := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
@@ -136,7 +144,10 @@ func TestDecodeStrict(t *testing.T) {
 		{"duplicate", `{"a":1,"a":2}`, ErrMalformed},
 		{"duplicate after escape", `{"a":1,"\u0061":2}`, ErrMalformed},
 		{"duplicate non-ASCII", `{"é":1,"\u00e9":2}`, ErrMalformed},
-		{"duplicate invalid UTF-8 (both U+FFFD)", "{\"\xff\":1,\"\xfe\":2}", ErrMalformed},
+		{"invalid UTF-8 name", "{\"\xff\":1}", ErrMalformed},
+		{"invalid UTF-8 value", "[\"a\xfe\"]", ErrMalformed},
+		{"lone surrogate", `["\ud800"]`, ErrMalformed},
+		{"surrogate pair", `["\ud83d\ude00"]`, nil},
 		{"duplicate nested", `{"a":{"b":1,"c":{"b":2,"b":3}}}`, ErrMalformed},
 		{"same name in sibling objects", `[{"a":1},{"a":2}]`, nil},
 		{"17 distinct members", members(17, -1), nil},
@@ -169,7 +180,8 @@ func TestDecodeStrict(t *testing.T) {
 	}
 }
 
-// FuzzDecodeStrict checks decodeStrict against the token-by-token reference decoder.
+// FuzzDecodeStrict checks decodeStrict (go-json-experiment) against the token-by-token encoding/json reference
+// decoder: a regression guard for duplicate members, depth, trailing data and number handling.
 func FuzzDecodeStrict(f *testing.F) {
 	for _, s := range []string{
 		`{"a":1,"b":[true,false,null,"x"],"c":{"d":-1.5e3}}`, `{"a":1,"\u0061":2}`, "{\"\xff\":1}",
