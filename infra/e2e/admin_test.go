@@ -15,7 +15,8 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
 	"github.com/sdjwt-issuer/issuer/infra/template"
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/admin"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 )
 
 // The admin API over HTTP: the local gateway routes each request to the function template.yaml names, as API
@@ -226,7 +227,7 @@ func TestIssueAndHistoryOverHTTP(t *testing.T) {
 		t.Fatalf("issue: %d %s", withDef.status, withDef.raw)
 	}
 	rec := withDef.json["credentialHistory"].(map[string]any)
-	for _, f := range issuance.SeedFields() {
+	for _, f := range exchange.SeedFields() {
 		if _, ok := rec[f]; !ok {
 			t.Errorf("issue response lacks seed field %s", f)
 		}
@@ -265,7 +266,7 @@ func TestIssueAndHistoryOverHTTP(t *testing.T) {
 
 	// The stored record renders every seed field, never the PIN.
 	h := is.history(id)
-	for _, f := range issuance.SeedFields() {
+	for _, f := range exchange.SeedFields() {
 		if _, ok := h[f]; !ok {
 			t.Errorf("history record lacks seed field %s", f)
 		}
@@ -393,7 +394,7 @@ func TestIssueValidationOverHTTP(t *testing.T) {
 		{"transaction data", strings.Replace(valid, `"InTime",`, `"InTime", "transactionData": {"a": 1},`, 1), key, 400, "transactionData"},
 		{"endpoint and individual", strings.Replace(valid, `"InTime",`, `"InTime", "individualId": "p", "credentialOfferEndpoint": "https://w.example/o",`, 1), key, 400, "individualId"},
 		{"unknown individual", strings.Replace(valid, `"InTime",`, `"InTime", "individualId": "nobody",`, 1), key, 400, "individualId"},
-		{"claims too large", strings.Replace(valid, `"Hinz"`, `"`+strings.Repeat("h", issuance.MaxCredentialDataBytes)+`"`, 1), key, 413, "credential"},
+		{"claims too large", strings.Replace(valid, `"Hinz"`, `"`+strings.Repeat("h", admin.MaxCredentialDataBytes)+`"`, 1), key, 413, "credential"},
 		{"body too large", `{"x": "` + strings.Repeat("a", 256<<10) + `"}`, key, 413, "256 KiB"},
 		{"content type", valid, []string{"Authorization", "ApiKey " + adminKey, "Content-Type", "text/plain"}, 415, "Content-Type"},
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 )
 
 // grantOf returns the pre-authorized code grant of an offer answer.
@@ -559,10 +559,10 @@ func TestWalletSecretsStoredOnlyAsHashes(t *testing.T) {
 		{name: "PIN", value: pin},
 		{name: "access token", value: tok.str("access_token"), hashed: true},
 		{name: "deferred access token", value: dtok.str("access_token"), hashed: true},
-		{name: "token c_nonce", value: tok.str("c_nonce"), pointer: issuance.PointerNonce},
-		{name: "unused c_nonce", value: unused, pointer: issuance.PointerNonce},
+		{name: "token c_nonce", value: tok.str("c_nonce"), pointer: exchange.PointerNonce},
+		{name: "unused c_nonce", value: unused, pointer: exchange.PointerNonce},
 		{name: "notification id", value: cred.str("notification_id"), hashed: true},
-		{name: "transaction id", value: dcred.str("transaction_id"), pointer: issuance.PointerTransaction},
+		{name: "transaction id", value: dcred.str("transaction_id"), pointer: exchange.PointerTransaction},
 	}
 	db := dynamodb.NewFromConfig(is.aws)
 	var dump strings.Builder
@@ -590,10 +590,10 @@ func TestWalletSecretsStoredOnlyAsHashes(t *testing.T) {
 		if strings.Contains(stored, s.value) {
 			t.Errorf("the table holds the %s in the clear", s.name)
 		}
-		if s.pointer != "" && !strings.Contains(stored, issuance.PointerKey(s.pointer, s.value)) {
+		if s.pointer != "" && !strings.Contains(stored, exchange.PointerKey(s.pointer, s.value)) {
 			t.Errorf("no pointer %s#<sha256> for the %s", s.pointer, s.name)
 		}
-		if s.hashed && !strings.Contains(stored, issuance.HashSecret(s.value)) {
+		if s.hashed && !strings.Contains(stored, exchange.HashSecret(s.value)) {
 			t.Errorf("no SHA-256 of the %s in its record", s.name)
 		}
 	}

@@ -12,8 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 )
 
 // DefaultSource is the `source` of published events when none is configured.
@@ -45,8 +44,8 @@ func NewEventBridge(client Client, bus, source string) (*EventBridge, error) {
 	return &EventBridge{client: client, bus: bus, source: source}, nil
 }
 
-// Publish implements issuance.EventPublisher with one PutEvents entry; a failed entry is an error.
-func (p *EventBridge) Publish(ctx context.Context, e issuance.Event) error {
+// Publish implements exchange.EventPublisher with one PutEvents entry; a failed entry is an error.
+func (p *EventBridge) Publish(ctx context.Context, e exchange.Event) error {
 	detail, err := json.Marshal(e.Detail)
 	if err != nil {
 		return fmt.Errorf("publish %s: encode detail: %w", e.DetailType, err)
@@ -78,7 +77,7 @@ type Log struct {
 	keep int
 
 	mu     sync.Mutex
-	events []issuance.Event
+	events []exchange.Event
 }
 
 // NewLog builds a logging publisher that remembers the last keep events (0: none).
@@ -89,8 +88,8 @@ func NewLog(log *slog.Logger, keep int) *Log {
 	return &Log{log: log, keep: keep}
 }
 
-// Publish implements issuance.EventPublisher.
-func (p *Log) Publish(ctx context.Context, e issuance.Event) error {
+// Publish implements exchange.EventPublisher.
+func (p *Log) Publish(ctx context.Context, e exchange.Event) error {
 	p.log.InfoContext(ctx, "event", slog.String("detail_type", e.DetailType),
 		slog.String("credential_exchange_id", e.ExchangeID))
 	if p.keep <= 0 {
@@ -100,14 +99,14 @@ func (p *Log) Publish(ctx context.Context, e issuance.Event) error {
 	defer p.mu.Unlock()
 	p.events = append(p.events, e)
 	if over := len(p.events) - p.keep; over > 0 {
-		p.events = append([]issuance.Event(nil), p.events[over:]...)
+		p.events = append([]exchange.Event(nil), p.events[over:]...)
 	}
 	return nil
 }
 
 // Events returns the remembered events, oldest first.
-func (p *Log) Events() []issuance.Event {
+func (p *Log) Events() []exchange.Event {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]issuance.Event(nil), p.events...)
+	return append([]exchange.Event(nil), p.events...)
 }

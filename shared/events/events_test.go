@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
 	"github.com/sdjwt-issuer/issuer/shared/events"
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 )
 
 type fakeClient struct {
@@ -35,12 +35,12 @@ func (f *fakeClient) PutEvents(_ context.Context, in *eventbridge.PutEventsInput
 	return &eventbridge.PutEventsOutput{}, nil
 }
 
-func sampleEvent() issuance.Event {
-	rec := issuance.ExchangeRecord{CredentialExchangeID: "ex-1", Status: issuance.StatusOfferSent, UserPin: "Pq7Zk",
+func sampleEvent() exchange.Event {
+	rec := exchange.Record{CredentialExchangeID: "ex-1", Status: exchange.StatusOfferSent, UserPin: "Pq7Zk",
 		CredentialToken: "eyJ.secret~"}
 	rec.Internal.CredentialType = []string{"T"}
-	rec.SetCredentials([]issuance.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika"}}})
-	return issuance.StatusEvent(&rec, time.Unix(1700000000, 0))
+	rec.SetCredentials([]exchange.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika"}}})
+	return exchange.StatusEvent(&rec, time.Unix(1700000000, 0))
 }
 
 func TestEventBridgePublish(t *testing.T) {

@@ -10,8 +10,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/sdjwt-issuer/issuer/shared/admin"
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/validation"
 )
 
 // The EventBridge detail-types the DeferredIssueFunction handles (template.yaml's DeferredCompletionEvent rule).
@@ -21,13 +23,13 @@ const (
 )
 
 // DeferredIssueRequest is the body of PUT /credential/history/{credentialExchangeId}.
-type DeferredIssueRequest = issuance.DeferredRequest
+type DeferredIssueRequest = admin.DeferredRequest
 
 // DeferredEventDetail is the detail of a DeferredCredentialReady / DeferredCredentialDenied event: the exchange id
 // plus the body of PUT /credential/history/{credentialExchangeId}.
 type DeferredEventDetail struct {
 	CredentialExchangeID string `json:"credentialExchangeId"`
-	issuance.DeferredRequest
+	admin.DeferredRequest
 }
 
 // DeferredIssueHandler is the Lambda handler of the DeferredIssueFunction: one handler for both of its
@@ -41,7 +43,7 @@ type DeferredEventDetail struct {
 // unavailable, a record that kept changing) fails the invocation, so EventBridge retries it.
 type DeferredIssueHandler struct {
 	router *apigw.Router
-	svc    *issuance.Service
+	svc    *admin.Service
 	log    *slog.Logger
 }
 
@@ -144,10 +146,10 @@ func detailMatchesType(detailType string, d *DeferredEventDetail) error {
 
 // permanent reports whether a use case error stays the same however often the event is retried.
 func permanent(err error) bool {
-	var v *issuance.ValidationError
+	var v *validation.Error
 	var a *apigw.Error
-	return errors.As(err, &v) || errors.As(err, &a) || errors.Is(err, issuance.ErrNotFound) ||
-		errors.Is(err, issuance.ErrCompletionRefused)
+	return errors.As(err, &v) || errors.As(err, &a) || errors.Is(err, exchange.ErrNotFound) ||
+		errors.Is(err, admin.ErrCompletionRefused)
 }
 
 // dropped logs an event that is acknowledged without effect: ids and the reason only (reasons never quote
@@ -160,13 +162,13 @@ func (h *DeferredIssueHandler) dropped(ctx context.Context, attrs []any, err err
 // reasonOf is the client-facing reason of an error.
 func reasonOf(err error) string {
 	var a *apigw.Error
-	var ref *issuance.RefusalError
+	var ref *admin.RefusalError
 	switch {
 	case errors.As(err, &ref):
 		return ref.Reason
 	case errors.As(err, &a):
 		return a.Description
-	case errors.Is(err, issuance.ErrNotFound):
+	case errors.Is(err, exchange.ErrNotFound):
 		return "the credential exchange does not exist, was deleted or is past its retention"
 	}
 	return err.Error()
@@ -192,7 +194,7 @@ func (d *Deps) completeDeferred(ctx context.Context, req *apigw.Request) (apigw.
 
 // deferredError maps a refusal to 409 with its reason, the rest as every admin route does.
 func deferredError(err error) error {
-	var ref *issuance.RefusalError
+	var ref *admin.RefusalError
 	if errors.As(err, &ref) {
 		return apigw.Errorf(http.StatusConflict, "conflict", "%s", ref.Reason)
 	}

@@ -9,9 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sdjwt-issuer/issuer/shared/admin"
 	"github.com/sdjwt-issuer/issuer/shared/awscalls"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/handlers"
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
 )
 
 const deferredBody = `{"credential": {"credentialSubject": {"given_name": "Erika", "family_name": "Mustermann"},
@@ -23,7 +24,7 @@ func (a *api) deferredExchange(defID string) string {
 	return rec["credentialExchangeId"].(string)
 }
 
-func (a *api) stored(id string) issuance.ExchangeRecord {
+func (a *api) stored(id string) exchange.Record {
 	a.t.Helper()
 	rec, err := a.deps.Store.GetExchange(context.Background(), id)
 	if err != nil {
@@ -98,7 +99,7 @@ func TestDeferredIssueAPI(t *testing.T) {
 			}
 		})
 	}
-	if rec := a.stored(fresh); rec.CredentialStatus != issuance.CredentialPending || rec.Internal.Version != 1 {
+	if rec := a.stored(fresh); rec.CredentialStatus != exchange.CredentialPending || rec.Internal.Version != 1 {
 		t.Fatalf("rejected requests changed the record: %s v%d", rec.CredentialStatus, rec.Internal.Version)
 	}
 	if rec := a.stored(completed); rec.Internal.Version != 2 {
@@ -106,7 +107,7 @@ func TestDeferredIssueAPI(t *testing.T) {
 	}
 	var ready int
 	for _, e := range a.events.Events() {
-		if e.DetailType == issuance.EventCredentialReady && e.ExchangeID == completed {
+		if e.DetailType == admin.EventCredentialReady && e.ExchangeID == completed {
 			ready++
 		}
 	}
@@ -146,19 +147,19 @@ func TestDeferredIssueLambda(t *testing.T) {
 		payload    []byte
 		id         string
 		times      int
-		status     issuance.Status
+		status     exchange.Status
 		ready      bool
 		reason     string
 		httpStatus int
 	}{
 		{name: "EventBridge ready, delivered twice", payload: sampleEvent(t, "deferred-issue-eventbridge.json", byEvent),
-			id: byEvent, times: 2, status: issuance.StatusOfferSent, ready: true},
+			id: byEvent, times: 2, status: exchange.StatusOfferSent, ready: true},
 		{name: "EventBridge denied, delivered twice", payload: sampleEvent(t, "deferred-issue-eventbridge-denied.json", byEventDenied),
-			id: byEventDenied, times: 2, status: issuance.StatusIssuanceDenied, reason: "Employment record could not be confirmed"},
+			id: byEventDenied, times: 2, status: exchange.StatusIssuanceDenied, reason: "Employment record could not be confirmed"},
 		{name: "proxy PUT, sent twice", payload: apiKeyHeader(sampleEvent(t, "deferred-issue.json", byPut)), id: byPut, times: 2,
-			status: issuance.StatusOfferSent, ready: true, httpStatus: 200},
+			status: exchange.StatusOfferSent, ready: true, httpStatus: 200},
 		{name: "proxy PUT denial", payload: apiKeyHeader(sampleEvent(t, "deferred-issue-put-denied.json", byPutDenied)), id: byPutDenied,
-			times: 1, status: issuance.StatusIssuanceDenied, reason: "Employment record could not be confirmed", httpStatus: 200},
+			times: 1, status: exchange.StatusIssuanceDenied, reason: "Employment record could not be confirmed", httpStatus: 200},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -180,7 +181,7 @@ func TestDeferredIssueLambda(t *testing.T) {
 				}
 			}
 			rec := a.stored(tc.id)
-			if rec.Status != tc.status || (rec.CredentialStatus == issuance.CredentialReady) != tc.ready ||
+			if rec.Status != tc.status || (rec.CredentialStatus == exchange.CredentialReady) != tc.ready ||
 				rec.IssuanceDeniedReason != tc.reason || rec.Internal.Version != 2 {
 				t.Fatalf("record %s/%s reason %q version %d", rec.Status, rec.CredentialStatus, rec.IssuanceDeniedReason, rec.Internal.Version)
 			}

@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sdjwt-issuer/issuer/shared/admin"
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
 	"github.com/sdjwt-issuer/issuer/shared/config"
+	"github.com/sdjwt-issuer/issuer/shared/delivery"
 	"github.com/sdjwt-issuer/issuer/shared/events"
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/platform"
 	"github.com/sdjwt-issuer/issuer/shared/store"
 )
@@ -35,9 +37,9 @@ type Deps struct {
 	// Store is the DynamoDB adapter.
 	Store *store.Store
 	// Events publishes status changes (EventBridge, or the log when no bus is configured).
-	Events issuance.EventPublisher
+	Events exchange.EventPublisher
 	// Issuance runs the use cases.
-	Issuance *issuance.Service
+	Issuance *admin.Service
 	// Now is the clock.
 	Now func() time.Time
 }
@@ -45,8 +47,8 @@ type Deps struct {
 // options collects NewDeps options before the dependencies are built.
 type options struct {
 	log     *slog.Logger
-	events  issuance.EventPublisher
-	http    issuance.HTTPDoer
+	events  exchange.EventPublisher
+	http    delivery.HTTPDoer
 	now     func() time.Time
 	timeout time.Duration
 }
@@ -58,10 +60,10 @@ type Option func(*options)
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // WithEvents replaces the event publisher chosen from the configuration (tests read events back).
-func WithEvents(p issuance.EventPublisher) Option { return func(o *options) { o.events = p } }
+func WithEvents(p exchange.EventPublisher) Option { return func(o *options) { o.events = p } }
 
 // WithHTTPDoer sets the client that delivers offers to wallet endpoints.
-func WithHTTPDoer(d issuance.HTTPDoer) Option { return func(o *options) { o.http = d } }
+func WithHTTPDoer(d delivery.HTTPDoer) Option { return func(o *options) { o.http = d } }
 
 // WithClock sets the clock of the use cases and of the store's expiry checks.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
@@ -98,14 +100,17 @@ func NewDeps(_ context.Context, cfg config.Config, clients *platform.Clients, op
 	if httpDoer == nil {
 		timeout := o.timeout
 		if timeout <= 0 {
-			timeout = issuance.DefaultDeliveryTimeout
+			timeout = delivery.DefaultTimeout
 		}
-		httpDoer = issuance.NewDeliveryClient(timeout, issuance.IsLocalIssuer(cfg.IssuerURL))
+		httpDoer = delivery.NewHTTPClient(timeout, admin.IsLocalIssuer(cfg.IssuerURL))
 	}
-	svcOpts := []issuance.Option{issuance.WithClock(o.now), issuance.WithEvents(pub), issuance.WithHTTPDoer(httpDoer),
-		issuance.WithLogger(o.log)}
-	svc, err := issuance.NewService(issuance.Config{IssuerURL: cfg.IssuerURL, Retention: cfg.Retention(),
-		DeliveryTimeout: o.timeout}, st, svcOpts...)
+	deliverer, err := delivery.New(httpDoer, o.timeout)
+	if err != nil {
+		return nil, fmt.Errorf("build handler dependencies: %w", err)
+	}
+	svc, err := admin.New(admin.Config{IssuerURL: cfg.IssuerURL, Retention: cfg.Retention()},
+		admin.Deps{Store: st, Deliverer: deliverer},
+		exchange.WithClock(o.now), exchange.WithEvents(pub), exchange.WithLogger(o.log))
 	if err != nil {
 		return nil, fmt.Errorf("build handler dependencies: %w", err)
 	}

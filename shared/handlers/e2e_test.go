@@ -21,9 +21,11 @@ import (
 	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
 	"github.com/sdjwt-issuer/issuer/shared/config"
+	"github.com/sdjwt-issuer/issuer/shared/definition"
+	"github.com/sdjwt-issuer/issuer/shared/delivery"
 	"github.com/sdjwt-issuer/issuer/shared/events"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/handlers"
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
 	"github.com/sdjwt-issuer/issuer/shared/platform"
 )
 
@@ -198,7 +200,7 @@ const definitionBody = `{
   "display": [{"name": "Portable Document A1", "locale": "en-GB"}]
 }`
 
-func (a *api) createDefinition() issuance.CredentialDefinition {
+func (a *api) createDefinition() definition.Definition {
 	a.t.Helper()
 	r := a.do(call{method: "POST", path: base + "/credential-definition", body: definitionBody})
 	if r.status != http.StatusCreated {
@@ -283,7 +285,7 @@ func TestIssueAndHistoryAPI(t *testing.T) {
 	rec := a.issue(`{"issuanceMode": "InTime", "userPin": "Zq93Wx", "credentialDefinitionId": "` + def.ID + `",
 		"credential": {"credentialSubject": {"given_name": "Erika", "family_name": "Mustermann", "nationalities": ["DE"]},
 		"credentialMetadata": {"caseId": "A-1"}}}`)
-	for _, f := range issuance.SeedFields() {
+	for _, f := range exchange.SeedFields() {
 		if _, ok := rec[f]; !ok {
 			t.Errorf("issue response lacks %s", f)
 		}
@@ -431,7 +433,7 @@ func TestOfferDelivery(t *testing.T) {
 	}
 
 	// The rest plays a local run, where wallets on loopback are allowed.
-	a := newAPI(t, handlers.WithHTTPDoer(issuance.NewDeliveryClient(2*time.Second, true)))
+	a := newAPI(t, handlers.WithHTTPDoer(delivery.NewHTTPClient(2*time.Second, true)))
 	def := a.createDefinition()
 	rec = a.issue(`{"issuanceMode": "Deferred", "credentialDefinitionId": "` + def.ID + `", "credentialOfferEndpoint": "` + wallet.URL + `/offer"}`)
 	d := rec["offerDelivery"].(map[string]any)

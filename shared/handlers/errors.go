@@ -6,42 +6,43 @@ import (
 	"strconv"
 
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/validation"
 )
 
 // apiError maps the use cases' errors to admin API errors; anything else stays an internal error (500 whose
 // cause is logged, never shown).
 func apiError(err error, what string) error {
-	var v *issuance.ValidationError
+	var v *validation.Error
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, issuance.ErrTooLarge) && errors.As(err, &v):
+	case errors.Is(err, validation.ErrTooLarge) && errors.As(err, &v):
 		return apigw.Errorf(http.StatusRequestEntityTooLarge, "invalid_request", "%s", v.Error())
 	case errors.As(err, &v):
 		return apigw.BadRequest("%s", v.Error())
-	case errors.Is(err, issuance.ErrNotFound):
+	case errors.Is(err, exchange.ErrNotFound):
 		return apigw.NotFound("%s not found (or past its retention)", what)
-	case errors.Is(err, issuance.ErrAlreadyExists):
+	case errors.Is(err, exchange.ErrAlreadyExists):
 		return apigw.Errorf(http.StatusConflict, "conflict", "%s already exists", what)
-	case errors.Is(err, issuance.ErrTransitionRefused):
+	case errors.Is(err, exchange.ErrTransitionRefused):
 		return apigw.Wrap(err, http.StatusConflict, "conflict", "the "+what+" is in a status that does not allow this change")
-	case errors.Is(err, issuance.ErrConflict):
+	case errors.Is(err, exchange.ErrConflict):
 		return apigw.Wrap(err, http.StatusConflict, "conflict", "the "+what+" was changed concurrently; read it again and retry")
 	}
 	return err
 }
 
 // pageRequest reads limit and cursor from the query string; limit must be a whole number.
-func pageRequest(req *apigw.Request) (issuance.PageRequest, error) {
-	p := issuance.PageRequest{Cursor: apigw.Query(req, "cursor")}
+func pageRequest(req *apigw.Request) (exchange.PageRequest, error) {
+	p := exchange.PageRequest{Cursor: apigw.Query(req, "cursor")}
 	if raw := apigw.Query(req, "limit"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil {
-			return p, apigw.BadRequest("limit: must be a whole number from 1 to %d", issuance.MaxPageLimit)
+			return p, apigw.BadRequest("limit: must be a whole number from 1 to %d", exchange.MaxPageLimit)
 		}
 		if n == 0 {
-			return p, apigw.BadRequest("limit: must be from 1 to %d", issuance.MaxPageLimit)
+			return p, apigw.BadRequest("limit: must be from 1 to %d", exchange.MaxPageLimit)
 		}
 		p.Limit = n
 	}
@@ -51,7 +52,7 @@ func pageRequest(req *apigw.Request) (issuance.PageRequest, error) {
 // pageOf is the pagination object of a list response.
 func pageOf(limit int, next string) Pagination {
 	if limit == 0 {
-		limit = issuance.DefaultPageLimit
+		limit = exchange.DefaultPageLimit
 	}
 	return Pagination{Limit: limit, NextCursor: next}
 }

@@ -11,8 +11,10 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sdjwt-issuer/issuer/infra/template"
+	"github.com/sdjwt-issuer/issuer/shared/admin"
+	"github.com/sdjwt-issuer/issuer/shared/definition"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/handlers"
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
 )
 
 // openAPI is the part of docs/openapi.yaml the test reads.
@@ -103,25 +105,25 @@ func TestOpenAPIRoutesMatchTemplate(t *testing.T) {
 
 // schemaTypes maps each object schema of docs/openapi.yaml to the Go type whose JSON it describes.
 var schemaTypes = map[string]reflect.Type{
-	"Display":                 reflect.TypeFor[issuance.Display](),
-	"Logo":                    reflect.TypeFor[issuance.Logo](),
-	"Claim":                   reflect.TypeFor[issuance.Claim](),
+	"Display":                 reflect.TypeFor[definition.Display](),
+	"Logo":                    reflect.TypeFor[definition.Logo](),
+	"Claim":                   reflect.TypeFor[definition.Claim](),
 	"DefinitionRequest":       reflect.TypeFor[handlers.DefinitionRequest](),
-	"CredentialDefinition":    reflect.TypeFor[issuance.CredentialDefinition](),
+	"CredentialDefinition":    reflect.TypeFor[definition.Definition](),
 	"DefinitionResponse":      reflect.TypeFor[handlers.DefinitionResponse](),
 	"Pagination":              reflect.TypeFor[handlers.Pagination](),
 	"DefinitionListResponse":  reflect.TypeFor[handlers.DefinitionListResponse](),
-	"CredentialInput":         reflect.TypeFor[issuance.CredentialInput](),
+	"CredentialInput":         reflect.TypeFor[admin.CredentialInput](),
 	"IssueRequest":            reflect.TypeFor[handlers.IssueRequest](),
 	"DeferredIssueRequest":    reflect.TypeFor[handlers.DeferredIssueRequest](),
-	"RenderedCredential":      reflect.TypeFor[issuance.RenderedCredential](),
-	"OfferDelivery":           reflect.TypeFor[issuance.OfferDelivery](),
-	"CredentialHistory":       reflect.TypeFor[issuance.ExchangeRecord](),
+	"RenderedCredential":      reflect.TypeFor[exchange.RenderedCredential](),
+	"OfferDelivery":           reflect.TypeFor[exchange.OfferDelivery](),
+	"CredentialHistory":       reflect.TypeFor[exchange.Record](),
 	"HistoryResponse":         reflect.TypeFor[handlers.HistoryResponse](),
 	"HistoryListResponse":     reflect.TypeFor[handlers.HistoryListResponse](),
 	"IndividualRequest":       reflect.TypeFor[handlers.IndividualRequest](),
 	"RevocationStatusRequest": reflect.TypeFor[handlers.RevocationStatusRequest](),
-	"Individual":              reflect.TypeFor[issuance.Individual](),
+	"Individual":              reflect.TypeFor[admin.Individual](),
 	"IndividualResponse":      reflect.TypeFor[handlers.IndividualResponse](),
 	"Error": reflect.TypeFor[struct {
 		ErrorCode        int    `json:"errorCode"`

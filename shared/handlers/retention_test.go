@@ -16,8 +16,8 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
 	"github.com/sdjwt-issuer/issuer/shared/config"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/handlers"
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
 	"github.com/sdjwt-issuer/issuer/shared/platform"
 )
 
@@ -114,7 +114,7 @@ func TestRetentionFromConfiguration(t *testing.T) {
 					t.Errorf("%s %s past the retention: %d %s", c.method, c.path, r.status, r.body)
 				}
 			}
-			for _, q := range []map[string]string{{}, {"status": string(issuance.StatusOfferSent)}, {"credentialDefinitionId": def.ID}} {
+			for _, q := range []map[string]string{{}, {"status": string(exchange.StatusOfferSent)}, {"credentialDefinitionId": def.ID}} {
 				var page handlers.HistoryListResponse
 				r := a.do(call{method: "GET", path: base + "/credential/history", query: q})
 				r.json(t, &page)

@@ -6,7 +6,8 @@ import (
 	"net/http"
 
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/revocation"
 )
 
 // RevocationStatusRequest is the body of PUT .../credential/history/{credentialExchangeId}/revocation-status.
@@ -44,7 +45,7 @@ func (r *StatusListRoutes) setRevocationStatus(ctx context.Context, req *apigw.R
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	rec, err := svc.SetRevocationStatus(ctx, id, issuance.RevocationStatus(body.RevocationStatus))
+	rec, err := svc.SetRevocationStatus(ctx, id, exchange.RevocationStatus(body.RevocationStatus))
 	if err != nil {
 		return apigw.Response{}, revocationError(err)
 	}
@@ -54,12 +55,12 @@ func (r *StatusListRoutes) setRevocationStatus(ctx context.Context, req *apigw.R
 // revocationError names why a revocation status change was refused; other errors map as everywhere.
 func revocationError(err error) error {
 	switch {
-	case errors.Is(err, issuance.ErrRevocationNotSupported):
-		return apigw.BadRequest("%s", issuance.ErrRevocationNotSupported.Error())
-	case errors.Is(err, issuance.ErrRevokedIsFinal):
-		return apigw.Wrap(err, http.StatusConflict, "conflict", issuance.ErrRevokedIsFinal.Error())
-	case errors.Is(err, issuance.ErrNoCredentialIssued):
-		return apigw.Wrap(err, http.StatusConflict, "conflict", issuance.ErrNoCredentialIssued.Error())
+	case errors.Is(err, revocation.ErrNotSupported):
+		return apigw.BadRequest("%s", revocation.ErrNotSupported.Error())
+	case errors.Is(err, revocation.ErrRevokedIsFinal):
+		return apigw.Wrap(err, http.StatusConflict, "conflict", revocation.ErrRevokedIsFinal.Error())
+	case errors.Is(err, revocation.ErrNoCredentialIssued):
+		return apigw.Wrap(err, http.StatusConflict, "conflict", revocation.ErrNoCredentialIssued.Error())
 	}
 	return apiError(err, historyWhat)
 }

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/admin"
+	"github.com/sdjwt-issuer/issuer/shared/definition"
 )
 
 // TestOversizedDataOverDynamoDB: against DynamoDB Local, the largest exchange data the API accepts, under the
@@ -15,7 +16,7 @@ import (
 // field that leaves nothing behind, never a 500 from the store.
 func TestOversizedDataOverDynamoDB(t *testing.T) {
 	a := newAPI(t)
-	// A definition just under MaxDefinitionBytes: 120 claims with long display names in several locales.
+	// A definition just under definition.MaxBytes: 120 claims with long display names in several locales.
 	claims := make([]map[string]any, 0, 120)
 	for i := 0; len(claims) < 120; i++ {
 		var display []map[string]any
@@ -31,11 +32,11 @@ func TestOversizedDataOverDynamoDB(t *testing.T) {
 		t.Fatalf("definition of %d bytes: %d %s", len(body), r.status, r.body)
 	}
 	var def struct {
-		CredentialDefinition issuance.CredentialDefinition `json:"credentialDefinition"`
+		CredentialDefinition definition.Definition `json:"credentialDefinition"`
 	}
 	r.json(t, &def)
-	if n, _ := json.Marshal(def.CredentialDefinition.DefinitionSpec); len(n) < issuance.MaxDefinitionBytes*9/10 {
-		t.Fatalf("test definition is %d bytes, want close to %d", len(n), issuance.MaxDefinitionBytes)
+	if n, _ := json.Marshal(def.CredentialDefinition.Spec); len(n) < definition.MaxBytes*9/10 {
+		t.Fatalf("test definition is %d bytes, want close to %d", len(n), definition.MaxBytes)
 	}
 
 	payload := func(n int) string { // a credential element whose CredentialPayload JSON is n bytes
@@ -51,8 +52,8 @@ func TestOversizedDataOverDynamoDB(t *testing.T) {
 		data   int
 		status int
 	}{
-		{"at the limit", issuance.MaxCredentialDataBytes, http.StatusOK},
-		{"one byte over", issuance.MaxCredentialDataBytes + 1, http.StatusRequestEntityTooLarge},
+		{"at the limit", admin.MaxCredentialDataBytes, http.StatusOK},
+		{"one byte over", admin.MaxCredentialDataBytes + 1, http.StatusRequestEntityTooLarge},
 		{"far over, within the body limit", 200 << 10, http.StatusRequestEntityTooLarge},
 	}
 	for _, tt := range tests {
@@ -96,7 +97,7 @@ func TestDeferredCompletionOversized(t *testing.T) {
 	def := a.createDefinition()
 	rec := a.issue(`{"issuanceMode": "Deferred", "credentialDefinitionId": "` + def.ID + `"}`)
 	id := rec["credentialExchangeId"].(string)
-	big := strings.Repeat("p", issuance.MaxCredentialDataBytes)
+	big := strings.Repeat("p", admin.MaxCredentialDataBytes)
 	r := a.do(call{method: "PUT", path: base + "/credential/history/" + id,
 		body: `{"credentials": [{"credentialSubject": {"given_name": "` + big + `"}}]}`})
 	if r.status != 413 || !strings.Contains(r.body, `"credentials: `) {

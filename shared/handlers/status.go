@@ -8,7 +8,7 @@ import (
 	"github.com/skip2/go-qrcode"
 
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 )
 
 // Admin routes of the StatusFunction.
@@ -57,9 +57,9 @@ func (d *Deps) listHistory(ctx context.Context, req *apigw.Request) (apigw.Respo
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	filter := issuance.ExchangeFilter{CredentialDefinitionID: apigw.Query(req, "credentialDefinitionId")}
+	filter := exchange.Filter{CredentialDefinitionID: apigw.Query(req, "credentialDefinitionId")}
 	if raw := apigw.Query(req, "status"); raw != "" {
-		s, err := issuance.ParseStatus(raw)
+		s, err := exchange.ParseStatus(raw)
 		if err != nil {
 			return apigw.Response{}, apigw.BadRequest("status: %v", err)
 		}
@@ -71,7 +71,7 @@ func (d *Deps) listHistory(ctx context.Context, req *apigw.Request) (apigw.Respo
 	}
 	items := p.Items
 	if items == nil {
-		items = []issuance.ExchangeRecord{}
+		items = []exchange.Record{}
 	}
 	return apigw.JSON(http.StatusOK, HistoryListResponse{CredentialHistory: items, Pagination: pageOf(page.Limit, p.NextCursor)},
 		"Cache-Control", "no-store")

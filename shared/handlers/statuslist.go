@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
+	"github.com/sdjwt-issuer/issuer/shared/revocation"
 	"github.com/sdjwt-issuer/issuer/shared/statuslist"
+	"github.com/sdjwt-issuer/issuer/shared/wallet"
 )
 
 // RouteStatusList is the status list token route of the MetadataFunction (the `uri` of credentials' status).
@@ -27,13 +29,13 @@ const RouteStatusList = statuslist.StatusListsPath + "{statusListId}"
 // sign; when it cannot be set up, a change is still stored and its token is signed by a later request.
 type StatusListRoutes struct {
 	deps      *Deps
-	cfg       issuance.StatusListConfig
+	cfg       revocation.Config
 	newSigner func(ctx context.Context) (statuslist.Signer, error)
 
 	mu      sync.Mutex
 	signer  statuslist.Signer
-	signing *issuance.StatusLists
-	plain   *issuance.StatusLists
+	signing *revocation.StatusLists
+	plain   *revocation.StatusLists
 }
 
 // StatusListOption configures NewStatusListRoutes.
@@ -45,7 +47,7 @@ func WithStatusListSigner(s statuslist.Signer) StatusListOption {
 }
 
 // WithStatusListConfig sets the layout and token lifetimes (the issuer URL always comes from Deps).
-func WithStatusListConfig(cfg issuance.StatusListConfig) StatusListOption {
+func WithStatusListConfig(cfg revocation.Config) StatusListOption {
 	return func(r *StatusListRoutes) { r.cfg = cfg }
 }
 
@@ -66,13 +68,13 @@ func NewStatusListRoutes(d *Deps, opts ...StatusListOption) *StatusListRoutes {
 }
 
 // Allocator returns the status list allocator of the credential endpoint (it never signs).
-func (r *StatusListRoutes) Allocator() (issuance.StatusAllocator, error) {
+func (r *StatusListRoutes) Allocator() (wallet.StatusAllocator, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.plainLocked()
 }
 
-func (r *StatusListRoutes) plainLocked() (*issuance.StatusLists, error) {
+func (r *StatusListRoutes) plainLocked() (*revocation.StatusLists, error) {
 	if r.plain == nil {
 		svc, err := r.build(nil)
 		if err != nil {
@@ -84,7 +86,7 @@ func (r *StatusListRoutes) plainLocked() (*issuance.StatusLists, error) {
 }
 
 // service returns the use cases with the signing key, or without it (logged) while it cannot be set up.
-func (r *StatusListRoutes) service(ctx context.Context) (*issuance.StatusLists, error) {
+func (r *StatusListRoutes) service(ctx context.Context) (*revocation.StatusLists, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.signing != nil {
@@ -106,21 +108,22 @@ func (r *StatusListRoutes) service(ctx context.Context) (*issuance.StatusLists, 
 	return svc, nil
 }
 
-func (r *StatusListRoutes) build(signer statuslist.Signer) (*issuance.StatusLists, error) {
+func (r *StatusListRoutes) build(signer statuslist.Signer) (*revocation.StatusLists, error) {
 	if r.deps.Store == nil {
 		return nil, errors.New("build status lists: no store")
 	}
-	opts := []issuance.StatusListOption{issuance.WithStatusLogger(r.deps.Log)}
+	opts := []exchange.Option{exchange.WithLogger(r.deps.Log)}
 	if r.deps.Now != nil {
-		opts = append(opts, issuance.WithStatusClock(r.deps.Now))
+		opts = append(opts, exchange.WithClock(r.deps.Now))
 	}
 	if r.deps.Events != nil {
-		opts = append(opts, issuance.WithStatusEvents(r.deps.Events))
+		opts = append(opts, exchange.WithEvents(r.deps.Events))
 	}
+	deps := revocation.Deps{Store: r.deps.Store}
 	if signer != nil {
-		opts = append(opts, issuance.WithStatusSigner(signer))
+		deps.Signer = signer
 	}
-	svc, err := issuance.NewStatusLists(r.cfg, r.deps.Store, opts...)
+	svc, err := revocation.New(r.cfg, deps, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("build status lists: %w", err)
 	}
@@ -146,9 +149,9 @@ func (r *StatusListRoutes) statusListToken(ctx context.Context, req *apigw.Reque
 	}
 	tok, err := svc.StatusListToken(ctx, id)
 	switch {
-	case errors.Is(err, issuance.ErrNotFound):
+	case errors.Is(err, exchange.ErrNotFound):
 		return apigw.Response{}, apigw.NotFound("no status list %q; use the uri of a credential's status claim", id)
-	case errors.Is(err, keys.ErrUnavailable) || errors.Is(err, issuance.ErrStatusSigningUnavailable):
+	case errors.Is(err, keys.ErrUnavailable) || errors.Is(err, revocation.ErrStatusSigningUnavailable):
 		e := apigw.Wrap(err, http.StatusServiceUnavailable, "temporarily_unavailable",
 			"the status list cannot be signed right now; retry later")
 		e.Headers = map[string]string{"Retry-After": "5"}

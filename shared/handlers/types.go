@@ -1,16 +1,20 @@
 package handlers
 
-import "github.com/sdjwt-issuer/issuer/shared/issuance"
+import (
+	"github.com/sdjwt-issuer/issuer/shared/admin"
+	"github.com/sdjwt-issuer/issuer/shared/definition"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
+)
 
 // The request and response bodies of the admin API; docs/openapi.yaml describes the same shapes and a test
 // keeps them equal.
 
 // DefinitionRequest is the body of POST /credential-definition and PUT /credential-definition/{id}.
-type DefinitionRequest = issuance.DefinitionSpec
+type DefinitionRequest = definition.Spec
 
 // DefinitionResponse wraps one definition.
 type DefinitionResponse struct {
-	CredentialDefinition issuance.CredentialDefinition `json:"credentialDefinition"`
+	CredentialDefinition definition.Definition `json:"credentialDefinition"`
 }
 
 // Pagination says how a list page was cut; NextCursor is empty on the last page.
@@ -21,22 +25,22 @@ type Pagination struct {
 
 // DefinitionListResponse is one page of definitions, newest first.
 type DefinitionListResponse struct {
-	CredentialDefinitions []issuance.CredentialDefinition `json:"credentialDefinitions"`
-	Pagination            Pagination                      `json:"pagination"`
+	CredentialDefinitions []definition.Definition `json:"credentialDefinitions"`
+	Pagination            Pagination              `json:"pagination"`
 }
 
 // IssueRequest is the body of POST /credential/issue.
-type IssueRequest = issuance.IssueRequest
+type IssueRequest = admin.IssueRequest
 
 // HistoryResponse wraps one history record (the issue response too).
 type HistoryResponse struct {
-	CredentialHistory issuance.ExchangeRecord `json:"credentialHistory"`
+	CredentialHistory exchange.Record `json:"credentialHistory"`
 }
 
 // HistoryListResponse is one page of history records, newest first.
 type HistoryListResponse struct {
-	CredentialHistory []issuance.ExchangeRecord `json:"credentialHistory"`
-	Pagination        Pagination                `json:"pagination"`
+	CredentialHistory []exchange.Record `json:"credentialHistory"`
+	Pagination        Pagination        `json:"pagination"`
 }
 
 // IndividualRequest is the body of PUT /individual/{individualId}.
@@ -46,5 +50,5 @@ type IndividualRequest struct {
 
 // IndividualResponse wraps an individual's registration.
 type IndividualResponse struct {
-	Individual issuance.Individual `json:"individual"`
+	Individual admin.Individual `json:"individual"`
 }

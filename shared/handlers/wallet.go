@@ -14,9 +14,10 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+	"github.com/sdjwt-issuer/issuer/shared/wallet"
 )
 
 // DefaultMetadataTTL is how long a container serves its cached well-known documents before rebuilding them, so
@@ -28,15 +29,15 @@ const DefaultMetadataTTL = 30 * time.Second
 // the cache of the well-known documents.
 type Wallet struct {
 	deps        *Deps
-	cfg         issuance.WalletConfig
+	cfg         wallet.Config
 	metadataTTL time.Duration
 	now         func() time.Time
 
 	mu        sync.Mutex
-	signer    issuance.CredentialSigner
-	newSigner func(ctx context.Context) (issuance.CredentialSigner, error)
-	signing   *issuance.WalletService
-	plain     *issuance.WalletService
+	signer    wallet.CredentialSigner
+	newSigner func(ctx context.Context) (wallet.CredentialSigner, error)
+	signing   *wallet.Service
+	plain     *wallet.Service
 	cache     map[string]cachedDocument
 }
 
@@ -44,12 +45,12 @@ type Wallet struct {
 type WalletOption func(*Wallet)
 
 // WithWalletSigner sets the signing key instead of the KMS key of the configuration (tests, local runs).
-func WithWalletSigner(s issuance.CredentialSigner) WalletOption {
+func WithWalletSigner(s wallet.CredentialSigner) WalletOption {
 	return func(w *Wallet) { w.signer = s }
 }
 
 // WithWalletConfig sets the wallet use cases' lifetimes and limits (the issuer URL always comes from Deps).
-func WithWalletConfig(cfg issuance.WalletConfig) WalletOption {
+func WithWalletConfig(cfg wallet.Config) WalletOption {
 	return func(w *Wallet) { w.cfg = cfg }
 }
 
@@ -64,7 +65,7 @@ func NewWallet(d *Deps, opts ...WalletOption) *Wallet {
 	if w.now == nil {
 		w.now = time.Now
 	}
-	w.newSigner = func(ctx context.Context) (issuance.CredentialSigner, error) {
+	w.newSigner = func(ctx context.Context) (wallet.CredentialSigner, error) {
 		if d.Clients == nil || d.Clients.KMS == nil {
 			return nil, errors.New("no KMS client to sign with")
 		}
@@ -82,7 +83,7 @@ func NewWallet(d *Deps, opts ...WalletOption) *Wallet {
 
 // service returns the wallet use cases; withSigner sets up the signing key first (credential endpoints and the
 // jwt-vc-issuer document). A failed set-up is not cached: the next request tries again.
-func (w *Wallet) service(ctx context.Context, withSigner bool) (*issuance.WalletService, error) {
+func (w *Wallet) service(ctx context.Context, withSigner bool) (*wallet.Service, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.signing != nil {
@@ -114,17 +115,16 @@ func (w *Wallet) service(ctx context.Context, withSigner bool) (*issuance.Wallet
 	return svc, nil
 }
 
-func (w *Wallet) build(signer issuance.CredentialSigner) (*issuance.WalletService, error) {
-	opts := []issuance.WalletOption{issuance.WithWalletClock(w.now), issuance.WithWalletLogger(w.deps.Log)}
+func (w *Wallet) build(signer wallet.CredentialSigner) (*wallet.Service, error) {
+	opts := []exchange.Option{exchange.WithClock(w.now), exchange.WithLogger(w.deps.Log)}
 	if w.deps.Events != nil {
-		opts = append(opts, issuance.WithWalletEvents(w.deps.Events))
+		opts = append(opts, exchange.WithEvents(w.deps.Events))
 	}
 	alloc, err := w.statusListRoutes().Allocator()
 	if err != nil {
 		return nil, fmt.Errorf("build wallet service: %w", err)
 	}
-	opts = append(opts, issuance.WithStatusAllocator(alloc))
-	svc, err := issuance.NewWalletService(w.cfg, w.deps.Store, signer, opts...)
+	svc, err := wallet.New(w.cfg, wallet.Deps{Store: w.deps.Store, Signer: signer, StatusAllocator: alloc}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("build wallet service: %w", err)
 	}
@@ -134,7 +134,7 @@ func (w *Wallet) build(signer issuance.CredentialSigner) (*issuance.WalletServic
 // protocolError renders a use case error: an *oid4vci.Error as the OAuth/OpenID4VCI error body of the
 // wallet's dialect (with a fresh c_nonce for draft wallets where they expect one, and WWW-Authenticate for
 // invalid_token), a signing outage as 503, anything else as the router's 500.
-func protocolError(ctx context.Context, svc *issuance.WalletService, d oid4vci.Dialect, err error) (apigw.Response, error) {
+func protocolError(ctx context.Context, svc *wallet.Service, d oid4vci.Dialect, err error) (apigw.Response, error) {
 	var oe *oid4vci.Error
 	if errors.As(err, &oe) {
 		var nonce *oid4vci.CNonce

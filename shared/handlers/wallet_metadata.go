@@ -13,8 +13,9 @@ import (
 	"time"
 
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+	"github.com/sdjwt-issuer/issuer/shared/wallet"
 )
 
 // Routes of the MetadataFunction served here (GET /status-lists/{statusListId} belongs to the status list
@@ -50,18 +51,18 @@ func Metadata(w *Wallet) *apigw.Router {
 // status list tokens).
 func (w *Wallet) RegisterMetadata(r *apigw.Router) {
 	r.Handle(http.MethodGet, RouteCredentialIssuerMetadata, apigw.Public, w.document(false,
-		func(ctx context.Context, s *issuance.WalletService) (any, error) { return s.IssuerMetadata(ctx) }))
+		func(ctx context.Context, s *wallet.Service) (any, error) { return s.IssuerMetadata(ctx) }))
 	r.Handle(http.MethodGet, RouteAuthorizationServer, apigw.Public, w.document(false,
-		func(_ context.Context, s *issuance.WalletService) (any, error) {
+		func(_ context.Context, s *wallet.Service) (any, error) {
 			return s.AuthorizationServerMetadata()
 		}))
 	r.Handle(http.MethodGet, RouteJWTVCIssuer, apigw.Public, w.document(true,
-		func(_ context.Context, s *issuance.WalletService) (any, error) { return s.JWTVCIssuerMetadata() }))
+		func(_ context.Context, s *wallet.Service) (any, error) { return s.JWTVCIssuerMetadata() }))
 	r.Handle(http.MethodGet, RouteCredentialOffer, apigw.Public, w.credentialOffer)
 }
 
 // document serves one well-known document from the container's cache, rebuilding it when older than the TTL.
-func (w *Wallet) document(needsKey bool, build func(context.Context, *issuance.WalletService) (any, error)) apigw.HandlerFunc {
+func (w *Wallet) document(needsKey bool, build func(context.Context, *wallet.Service) (any, error)) apigw.HandlerFunc {
 	return func(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
 		doc, err := w.cachedDocument(ctx, req.Resource, needsKey, build)
 		if err != nil {
@@ -78,7 +79,7 @@ func (w *Wallet) document(needsKey bool, build func(context.Context, *issuance.W
 	}
 }
 
-func (w *Wallet) cachedDocument(ctx context.Context, key string, needsKey bool, build func(context.Context, *issuance.WalletService) (any, error)) (cachedDocument, error) {
+func (w *Wallet) cachedDocument(ctx context.Context, key string, needsKey bool, build func(context.Context, *wallet.Service) (any, error)) (cachedDocument, error) {
 	now := w.now()
 	w.mu.Lock()
 	doc, ok := w.cache[key]
@@ -136,7 +137,7 @@ func (w *Wallet) credentialOffer(ctx context.Context, req *apigw.Request) (apigw
 		return apigw.Response{}, err
 	}
 	offer, err := svc.FetchOffer(ctx, offerID)
-	if errors.Is(err, issuance.ErrNotFound) {
+	if errors.Is(err, exchange.ErrNotFound) {
 		e := apigw.Errorf(http.StatusNotFound, "invalid_request", "no credential offer at this address: it is "+
 			"unknown, expired or already redeemed; ask the issuer for a new offer")
 		e.Headers = map[string]string{"Cache-Control": "no-store"}

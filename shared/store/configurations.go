@@ -8,15 +8,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/definition"
 )
 
 // maxDynamicConfigurations bounds ListDynamicConfigurations (the metadata document must stay small).
 const maxDynamicConfigurations = 1000
 
-// PutDynamicConfiguration implements issuance.ConfigurationStore: an upsert that never shortens the ttl.
-func (st *Store) PutDynamicConfiguration(ctx context.Context, c issuance.DynamicConfiguration) error {
+// PutDynamicConfiguration implements admin.ConfigurationStore: an upsert that never shortens the ttl.
+func (st *Store) PutDynamicConfiguration(ctx context.Context, c definition.DynamicConfiguration) error {
 	data, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("encode dynamic configuration: %w", err)
@@ -36,9 +35,9 @@ func (st *Store) PutDynamicConfiguration(ctx context.Context, c issuance.Dynamic
 	return nil
 }
 
-// ListDynamicConfigurations implements issuance.ConfigurationStore: a Query of GSI1, unexpired only.
-func (st *Store) ListDynamicConfigurations(ctx context.Context) ([]issuance.DynamicConfiguration, error) {
-	var out []issuance.DynamicConfiguration
+// ListDynamicConfigurations implements admin.ConfigurationStore: a Query of GSI1, unexpired only.
+func (st *Store) ListDynamicConfigurations(ctx context.Context) ([]definition.DynamicConfiguration, error) {
+	var out []definition.DynamicConfiguration
 	var start map[string]types.AttributeValue
 	for {
 		res, err := st.db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(st.table), IndexName: aws.String(IndexByKind),
@@ -50,7 +49,7 @@ func (st *Store) ListDynamicConfigurations(ctx context.Context) ([]issuance.Dyna
 			return nil, fmt.Errorf("list dynamic configurations: %w", err)
 		}
 		for _, it := range res.Items {
-			var c issuance.DynamicConfiguration
+			var c definition.DynamicConfiguration
 			if err := decodeJSON(str(it, attrData), &c); err != nil {
 				return nil, fmt.Errorf("decode dynamic configuration: %w", err)
 			}

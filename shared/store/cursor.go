@@ -7,8 +7,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 )
 
 // cursor is the LastEvaluatedKey of a GSI query: the table keys and the index keys, all strings.
@@ -30,30 +29,30 @@ func encodeCursor(item map[string]types.AttributeValue, gpkAttr, gskAttr string)
 }
 
 // decodeCursor validates a cursor for a query of the partition gpk with items whose pk starts with pkPrefix,
-// and returns the ExclusiveStartKey; anything else is issuance.ErrInvalidCursor.
+// and returns the ExclusiveStartKey; anything else is exchange.ErrInvalidCursor.
 func decodeCursor(raw, gpk, pkPrefix, sk, gpkAttr, gskAttr string) (map[string]types.AttributeValue, error) {
 	if raw == "" {
 		return nil, nil
 	}
 	if len(raw) > maxCursorLen {
-		return nil, issuance.ErrInvalidCursor
+		return nil, exchange.ErrInvalidCursor
 	}
 	b, err := base64.RawURLEncoding.DecodeString(raw)
 	if err != nil {
-		return nil, issuance.ErrInvalidCursor
+		return nil, exchange.ErrInvalidCursor
 	}
 	var c cursor
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil || dec.More() {
-		return nil, issuance.ErrInvalidCursor
+		return nil, exchange.ErrInvalidCursor
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, issuance.ErrInvalidCursor
+		return nil, exchange.ErrInvalidCursor
 	}
 	if c.GPK != gpk || c.SK != sk || !strings.HasPrefix(c.PK, pkPrefix) || len(c.PK) == len(pkPrefix) ||
 		!validSortKey(c.GSK) {
-		return nil, issuance.ErrInvalidCursor
+		return nil, exchange.ErrInvalidCursor
 	}
 	return map[string]types.AttributeValue{AttrPK: s(c.PK), AttrSK: s(c.SK), gpkAttr: s(c.GPK), gskAttr: s(c.GSK)}, nil
 }

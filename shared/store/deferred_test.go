@@ -8,32 +8,40 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/admin"
+	"github.com/sdjwt-issuer/issuer/shared/definition"
+	"github.com/sdjwt-issuer/issuer/shared/delivery"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 )
 
 // deferredFixture is the admin service over the DynamoDB store of f, and one Deferred exchange without claims.
-func deferredFixture(t *testing.T) (*fixture, *issuance.Service, issuance.ExchangeRecord) {
+func deferredFixture(t *testing.T) (*fixture, *admin.Service, exchange.Record) {
 	t.Helper()
 	f := newFixture(t)
-	svc, err := issuance.NewService(issuance.Config{IssuerURL: "https://issuer.example"}, f.st, issuance.WithClock(f.clock.now))
+	deliverer, err := delivery.New(delivery.NewHTTPClient(time.Second, false), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := admin.New(admin.Config{IssuerURL: "https://issuer.example"}, admin.Deps{Store: f.st, Deliverer: deliverer},
+		exchange.WithClock(f.clock.now))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	def, err := svc.DefineCredential(ctx, issuance.DefinitionSpec{Label: "Badge", VCT: "Badge", ExpirationInDays: 30,
-		Claims: []issuance.Claim{{Path: []any{"given_name"}, LimitDisclosure: true}}})
+	def, err := svc.DefineCredential(ctx, definition.Spec{Label: "Badge", VCT: "Badge", ExpirationInDays: 30,
+		Claims: []definition.Claim{{Path: []any{"given_name"}, LimitDisclosure: true}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := svc.IssueCredential(ctx, issuance.IssueRequest{IssuanceMode: "Deferred", CredentialDefinitionID: def.ID})
+	rec, err := svc.IssueCredential(ctx, admin.IssueRequest{IssuanceMode: "Deferred", CredentialDefinitionID: def.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return f, svc, rec
 }
 
-func deferredClaims(name string) issuance.DeferredRequest {
-	return issuance.DeferredRequest{Credential: &issuance.CredentialInput{CredentialSubject: map[string]any{"given_name": name}}}
+func deferredClaims(name string) admin.DeferredRequest {
+	return admin.DeferredRequest{Credential: &admin.CredentialInput{CredentialSubject: map[string]any{"given_name": name}}}
 }
 
 // TestDeferredCompletionConditionalWrites runs completions and denials concurrently against DynamoDB Local:
@@ -42,13 +50,13 @@ func deferredClaims(name string) issuance.DeferredRequest {
 func TestDeferredCompletionConditionalWrites(t *testing.T) {
 	tests := []struct {
 		name string
-		reqs func(i int) issuance.DeferredRequest
+		reqs func(i int) admin.DeferredRequest
 	}{
-		{name: "same completion", reqs: func(int) issuance.DeferredRequest { return deferredClaims("Erika") }},
-		{name: "different completions", reqs: func(i int) issuance.DeferredRequest { return deferredClaims(fmt.Sprintf("person-%d", i)) }},
-		{name: "completions and denials", reqs: func(i int) issuance.DeferredRequest {
+		{name: "same completion", reqs: func(int) admin.DeferredRequest { return deferredClaims("Erika") }},
+		{name: "different completions", reqs: func(i int) admin.DeferredRequest { return deferredClaims(fmt.Sprintf("person-%d", i)) }},
+		{name: "completions and denials", reqs: func(i int) admin.DeferredRequest {
 			if i%2 == 0 {
-				return issuance.DeferredRequest{IssuanceDenied: true, IssuanceDeniedReason: "not eligible"}
+				return admin.DeferredRequest{IssuanceDenied: true, IssuanceDeniedReason: "not eligible"}
 			}
 			return deferredClaims("Erika")
 		}},
@@ -59,7 +67,7 @@ func TestDeferredCompletionConditionalWrites(t *testing.T) {
 			ctx := context.Background()
 			const n = 8
 			var wg sync.WaitGroup
-			res := make([]issuance.DeferredResult, n)
+			res := make([]admin.DeferredResult, n)
 			errs := make([]error, n)
 			for i := 0; i < n; i++ {
 				wg.Add(1)
@@ -84,7 +92,7 @@ func TestDeferredCompletionConditionalWrites(t *testing.T) {
 						t.Errorf("call %d answered %s/%s, stored is %s/%s", i, res[i].Record.Status,
 							res[i].Record.CredentialStatus, stored.Status, stored.CredentialStatus)
 					}
-				case !errors.Is(errs[i], issuance.ErrCompletionRefused):
+				case !errors.Is(errs[i], admin.ErrCompletionRefused):
 					t.Errorf("call %d: %v", i, errs[i])
 				}
 			}
@@ -92,8 +100,8 @@ func TestDeferredCompletionConditionalWrites(t *testing.T) {
 				t.Fatalf("%d calls changed the record (version %d -> %d), want exactly one", changed,
 					rec.Internal.Version, stored.Internal.Version)
 			}
-			denied := stored.Status == issuance.StatusIssuanceDenied
-			if denied == (stored.CredentialStatus == issuance.CredentialReady) {
+			denied := stored.Status == exchange.StatusIssuanceDenied
+			if denied == (stored.CredentialStatus == exchange.CredentialReady) {
 				t.Fatalf("stored record is both or neither denied and ready: %s/%s", stored.Status, stored.CredentialStatus)
 			}
 		})
@@ -119,12 +127,12 @@ func TestDeferredCompletionRacesWalletWrites(t *testing.T) {
 				return
 			}
 			next := cur.Clone()
-			if err := next.Transition(issuance.StatusOfferReceived, f.clock.now().Unix()); err != nil {
+			if err := next.Transition(exchange.StatusOfferReceived, f.clock.now().Unix()); err != nil {
 				walletErr = err
 				return
 			}
-			err = f.st.UpdateExchange(ctx, next, issuance.Expect{Version: cur.Internal.Version, Status: cur.Status})
-			if errors.Is(err, issuance.ErrConflict) {
+			err = f.st.UpdateExchange(ctx, next, exchange.Expect{Version: cur.Internal.Version, Status: cur.Status})
+			if errors.Is(err, exchange.ErrConflict) {
 				continue
 			}
 			walletErr = err
@@ -144,7 +152,7 @@ func TestDeferredCompletionRacesWalletWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stored.Status != issuance.StatusOfferReceived || stored.CredentialStatus != issuance.CredentialReady ||
+	if stored.Status != exchange.StatusOfferReceived || stored.CredentialStatus != exchange.CredentialReady ||
 		len(stored.Internal.Credentials) != 1 || stored.Internal.Version != rec.Internal.Version+2 {
 		t.Fatalf("stored %s/%s, %d payloads, version %d", stored.Status, stored.CredentialStatus,
 			len(stored.Internal.Credentials), stored.Internal.Version)
@@ -155,14 +163,14 @@ func TestDeferredCompletionRacesWalletWrites(t *testing.T) {
 func TestDeferredCompletionGoneExchange(t *testing.T) {
 	tests := []struct {
 		name string
-		gone func(t *testing.T, f *fixture, svc *issuance.Service, id string)
+		gone func(t *testing.T, f *fixture, svc *admin.Service, id string)
 	}{
-		{name: "deleted", gone: func(t *testing.T, _ *fixture, svc *issuance.Service, id string) {
+		{name: "deleted", gone: func(t *testing.T, _ *fixture, svc *admin.Service, id string) {
 			if err := svc.DeleteExchange(context.Background(), id); err != nil {
 				t.Fatal(err)
 			}
 		}},
-		{name: "expired", gone: func(_ *testing.T, f *fixture, _ *issuance.Service, _ string) {
+		{name: "expired", gone: func(_ *testing.T, f *fixture, _ *admin.Service, _ string) {
 			f.clock.add(31 * 24 * time.Hour)
 		}},
 	}
@@ -170,8 +178,8 @@ func TestDeferredCompletionGoneExchange(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f, svc, rec := deferredFixture(t)
 			tc.gone(t, f, svc, rec.CredentialExchangeID)
-			for _, req := range []issuance.DeferredRequest{deferredClaims("Erika"), {IssuanceDenied: true, IssuanceDeniedReason: "no"}} {
-				if _, err := svc.ApplyDeferred(context.Background(), rec.CredentialExchangeID, req); !errors.Is(err, issuance.ErrNotFound) {
+			for _, req := range []admin.DeferredRequest{deferredClaims("Erika"), {IssuanceDenied: true, IssuanceDeniedReason: "no"}} {
+				if _, err := svc.ApplyDeferred(context.Background(), rec.CredentialExchangeID, req); !errors.Is(err, exchange.ErrNotFound) {
 					t.Fatalf("err = %v, want ErrNotFound", err)
 				}
 			}

@@ -9,13 +9,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/definition"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 )
 
 // Credential definitions are configuration, not personal data: their items carry no ttl and live until deleted.
 
-func definitionItem(d issuance.CredentialDefinition) (map[string]types.AttributeValue, error) {
+func definitionItem(d definition.Definition) (map[string]types.AttributeValue, error) {
 	data, err := json.Marshal(d)
 	if err != nil {
 		return nil, fmt.Errorf("encode credential definition: %w", err)
@@ -31,8 +31,8 @@ func definitionItem(d issuance.CredentialDefinition) (map[string]types.Attribute
 	}, nil
 }
 
-func definitionFrom(item map[string]types.AttributeValue) (issuance.CredentialDefinition, error) {
-	var d issuance.CredentialDefinition
+func definitionFrom(item map[string]types.AttributeValue) (definition.Definition, error) {
+	var d definition.Definition
 	if err := decodeJSON(str(item, attrData), &d); err != nil {
 		return d, fmt.Errorf("decode credential definition: %w", err)
 	}
@@ -41,8 +41,8 @@ func definitionFrom(item map[string]types.AttributeValue) (issuance.CredentialDe
 	return d, nil
 }
 
-// CreateDefinition implements issuance.DefinitionStore.
-func (st *Store) CreateDefinition(ctx context.Context, d issuance.CredentialDefinition) error {
+// CreateDefinition implements admin.DefinitionStore.
+func (st *Store) CreateDefinition(ctx context.Context, d definition.Definition) error {
 	item, err := definitionItem(d)
 	if err != nil {
 		return err
@@ -51,7 +51,7 @@ func (st *Store) CreateDefinition(ctx context.Context, d issuance.CredentialDefi
 		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
 		ExpressionAttributeNames: map[string]string{"#pk": AttrPK}})
 	if isConditionFailed(err) {
-		return issuance.ErrAlreadyExists
+		return exchange.ErrAlreadyExists
 	}
 	if err != nil {
 		return fmt.Errorf("put credential definition: %w", err)
@@ -59,17 +59,17 @@ func (st *Store) CreateDefinition(ctx context.Context, d issuance.CredentialDefi
 	return nil
 }
 
-// GetDefinition implements issuance.DefinitionStore.
-func (st *Store) GetDefinition(ctx context.Context, id string) (issuance.CredentialDefinition, error) {
+// GetDefinition implements admin.DefinitionStore.
+func (st *Store) GetDefinition(ctx context.Context, id string) (definition.Definition, error) {
 	item, err := st.get(ctx, prefixDefinition+id, skDefinition)
 	if err != nil {
-		return issuance.CredentialDefinition{}, err
+		return definition.Definition{}, err
 	}
 	return definitionFrom(item)
 }
 
-// ReplaceDefinition implements issuance.DefinitionStore.
-func (st *Store) ReplaceDefinition(ctx context.Context, d issuance.CredentialDefinition, expectedVersion int64) error {
+// ReplaceDefinition implements admin.DefinitionStore.
+func (st *Store) ReplaceDefinition(ctx context.Context, d definition.Definition, expectedVersion int64) error {
 	item, err := definitionItem(d)
 	if err != nil {
 		return err
@@ -79,10 +79,10 @@ func (st *Store) ReplaceDefinition(ctx context.Context, d issuance.CredentialDef
 		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#version": attrVersion},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(expectedVersion)}})
 	if isConditionFailed(err) {
-		if _, gerr := st.get(ctx, prefixDefinition+d.ID, skDefinition); errors.Is(gerr, issuance.ErrNotFound) {
-			return issuance.ErrNotFound
+		if _, gerr := st.get(ctx, prefixDefinition+d.ID, skDefinition); errors.Is(gerr, exchange.ErrNotFound) {
+			return exchange.ErrNotFound
 		}
-		return issuance.ErrConflict
+		return exchange.ErrConflict
 	}
 	if err != nil {
 		return fmt.Errorf("replace credential definition: %w", err)
@@ -90,13 +90,13 @@ func (st *Store) ReplaceDefinition(ctx context.Context, d issuance.CredentialDef
 	return nil
 }
 
-// DeleteDefinition implements issuance.DefinitionStore.
+// DeleteDefinition implements admin.DefinitionStore.
 func (st *Store) DeleteDefinition(ctx context.Context, id string) error {
 	_, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(st.table),
 		Key: key(prefixDefinition+id, skDefinition), ConditionExpression: aws.String("attribute_exists(#pk)"),
 		ExpressionAttributeNames: map[string]string{"#pk": AttrPK}})
 	if isConditionFailed(err) {
-		return issuance.ErrNotFound
+		return exchange.ErrNotFound
 	}
 	if err != nil {
 		return fmt.Errorf("delete credential definition: %w", err)
@@ -104,9 +104,9 @@ func (st *Store) DeleteDefinition(ctx context.Context, id string) error {
 	return nil
 }
 
-// ListDefinitions implements issuance.DefinitionStore: a Query of GSI1, newest first.
-func (st *Store) ListDefinitions(ctx context.Context, page issuance.PageRequest) (issuance.Page[issuance.CredentialDefinition], error) {
-	var out issuance.Page[issuance.CredentialDefinition]
+// ListDefinitions implements admin.DefinitionStore: a Query of GSI1, newest first.
+func (st *Store) ListDefinitions(ctx context.Context, page exchange.PageRequest) (exchange.Page[definition.Definition], error) {
+	var out exchange.Page[definition.Definition]
 	q := listQuery{index: IndexByKind, gpkAttr: AttrGSI1PK, gskAttr: AttrGSI1SK, gpk: kindDefinition,
 		pkPrefix: prefixDefinition, sk: skDefinition}
 	items, next, err := st.list(ctx, q, page)
@@ -114,7 +114,7 @@ func (st *Store) ListDefinitions(ctx context.Context, page issuance.PageRequest)
 		return out, err
 	}
 	out.NextCursor = next
-	out.Items = make([]issuance.CredentialDefinition, 0, len(items))
+	out.Items = make([]definition.Definition, 0, len(items))
 	for _, it := range items {
 		d, err := definitionFrom(it)
 		if err != nil {

@@ -9,13 +9,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 )
 
 // exchangeItem is the item of a record: keys for the three GSIs (GSI3 only with a definition), status, version
 // and ttl as top-level attributes for conditions, and the record itself as JSON.
-func exchangeItem(rec *issuance.ExchangeRecord) (map[string]types.AttributeValue, error) {
+func exchangeItem(rec *exchange.Record) (map[string]types.AttributeValue, error) {
 	data, err := rec.MarshalStored()
 	if err != nil {
 		return nil, err
@@ -40,8 +39,8 @@ func exchangeItem(rec *issuance.ExchangeRecord) (map[string]types.AttributeValue
 	return item, nil
 }
 
-func exchangeFrom(item map[string]types.AttributeValue) (issuance.ExchangeRecord, error) {
-	rec, err := issuance.UnmarshalStored([]byte(str(item, attrData)))
+func exchangeFrom(item map[string]types.AttributeValue) (exchange.Record, error) {
+	rec, err := exchange.UnmarshalStored([]byte(str(item, attrData)))
 	if err != nil {
 		return rec, err
 	}
@@ -49,7 +48,7 @@ func exchangeFrom(item map[string]types.AttributeValue) (issuance.ExchangeRecord
 	return rec, nil
 }
 
-func pointerItem(p issuance.Pointer) map[string]types.AttributeValue {
+func pointerItem(p exchange.Pointer) map[string]types.AttributeValue {
 	item := map[string]types.AttributeValue{AttrPK: s(p.Key), AttrSK: s(skPointer), AttrTTL: n(p.ExpiresAt),
 		attrExchangeID: s(p.ExchangeID)}
 	if len(p.Attributes) > 0 {
@@ -67,9 +66,9 @@ func (st *Store) putNew(item map[string]types.AttributeValue) types.TransactWrit
 		ConditionExpression: aws.String("attribute_not_exists(#pk)"), ExpressionAttributeNames: map[string]string{"#pk": AttrPK}}}
 }
 
-// CreateExchange implements issuance.ExchangeStore: the record and its pointers in one transaction, none of
+// CreateExchange implements admin.ExchangeStore: the record and its pointers in one transaction, none of
 // which may exist yet.
-func (st *Store) CreateExchange(ctx context.Context, rec issuance.ExchangeRecord, pointers []issuance.Pointer) error {
+func (st *Store) CreateExchange(ctx context.Context, rec exchange.Record, pointers []exchange.Pointer) error {
 	if len(pointers)+1 > maxTransactItems {
 		return fmt.Errorf("create exchange: %d pointers exceed one transaction", len(pointers))
 	}
@@ -84,9 +83,9 @@ func (st *Store) CreateExchange(ctx context.Context, rec issuance.ExchangeRecord
 	_, err = st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
 	if failed, ok := cancelled(err); ok {
 		if len(failed) > 0 {
-			return issuance.ErrAlreadyExists
+			return exchange.ErrAlreadyExists
 		}
-		return issuance.ErrConflict
+		return exchange.ErrConflict
 	}
 	if err != nil {
 		return fmt.Errorf("create exchange: %w", err)
@@ -109,25 +108,25 @@ func cancelled(err error) ([]int, bool) {
 	return failed, true
 }
 
-// GetExchange implements issuance.ExchangeStore.
-func (st *Store) GetExchange(ctx context.Context, id string) (issuance.ExchangeRecord, error) {
+// GetExchange implements admin.ExchangeStore.
+func (st *Store) GetExchange(ctx context.Context, id string) (exchange.Record, error) {
 	item, err := st.get(ctx, prefixExchange+id, skExchange)
 	if err != nil {
-		return issuance.ExchangeRecord{}, err
+		return exchange.Record{}, err
 	}
 	return exchangeFrom(item)
 }
 
-// UpdateExchange implements issuance.ExchangeStore. The status machine is in the condition itself: the stored
-// status must be one of issuance.AllowedFrom(rec.Status) (or rec.Status when it does not change), the stored
+// UpdateExchange implements admin.ExchangeStore. The status machine is in the condition itself: the stored
+// status must be one of exchange.AllowedFrom(rec.Status) (or rec.Status when it does not change), the stored
 // version must be expect.Version and the record must not have expired. Pointer ops join the same transaction.
-func (st *Store) UpdateExchange(ctx context.Context, rec issuance.ExchangeRecord, expect issuance.Expect, ops ...issuance.PointerOp) error {
-	from := []issuance.Status{rec.Status}
+func (st *Store) UpdateExchange(ctx context.Context, rec exchange.Record, expect exchange.Expect, ops ...exchange.PointerOp) error {
+	from := []exchange.Status{rec.Status}
 	if rec.Status != expect.Status {
-		if !issuance.CanTransition(expect.Status, rec.Status) {
-			return &issuance.TransitionError{From: expect.Status, To: rec.Status}
+		if !exchange.CanTransition(expect.Status, rec.Status) {
+			return &exchange.TransitionError{From: expect.Status, To: rec.Status}
 		}
-		from = issuance.AllowedFrom(rec.Status)
+		from = exchange.AllowedFrom(rec.Status)
 	}
 	rec.Internal.Version = expect.Version + 1
 	for _, op := range ops {
@@ -189,12 +188,12 @@ func (st *Store) UpdateExchange(ctx context.Context, rec issuance.ExchangeRecord
 	_, err = st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if failed, ok := cancelled(err); ok {
 		if gone := consumedPointer(writes, failed); gone != nil {
-			return fmt.Errorf("update exchange: %w: %w", issuance.ErrConflict, gone)
+			return fmt.Errorf("update exchange: %w: %w", exchange.ErrConflict, gone)
 		}
 		if len(failed) > 0 && failed[0] == 0 {
 			return st.whyRefused(ctx, rec.CredentialExchangeID, expect, rec.Status)
 		}
-		return issuance.ErrConflict
+		return exchange.ErrConflict
 	}
 	if err != nil {
 		return fmt.Errorf("update exchange: %w", err)
@@ -204,21 +203,21 @@ func (st *Store) UpdateExchange(ctx context.Context, rec issuance.ExchangeRecord
 
 // whyRefused tells apart the reasons a conditional record write failed: gone, moved to a status the machine
 // does not allow to move on from, or a concurrent change.
-func (st *Store) whyRefused(ctx context.Context, id string, expect issuance.Expect, to issuance.Status) error {
+func (st *Store) whyRefused(ctx context.Context, id string, expect exchange.Expect, to exchange.Status) error {
 	cur, err := st.GetExchange(ctx, id)
 	switch {
-	case errors.Is(err, issuance.ErrNotFound):
-		return issuance.ErrNotFound
+	case errors.Is(err, exchange.ErrNotFound):
+		return exchange.ErrNotFound
 	case err != nil:
 		return fmt.Errorf("update exchange: %w", err)
-	case cur.Status != to && cur.Status != expect.Status && !issuance.CanTransition(cur.Status, to):
-		return fmt.Errorf("%w: %w", issuance.ErrConflict, &issuance.TransitionError{From: cur.Status, To: to})
+	case cur.Status != to && cur.Status != expect.Status && !exchange.CanTransition(cur.Status, to):
+		return fmt.Errorf("%w: %w", exchange.ErrConflict, &exchange.TransitionError{From: cur.Status, To: to})
 	default:
-		return issuance.ErrConflict
+		return exchange.ErrConflict
 	}
 }
 
-// DeleteExchange implements issuance.ExchangeStore: the record (conditional on the version read, so a pointer
+// DeleteExchange implements admin.ExchangeStore: the record (conditional on the version read, so a pointer
 // added meanwhile is not missed) and every pointer item in one transaction; pointers beyond one transaction's
 // size are deleted one by one after it.
 func (st *Store) DeleteExchange(ctx context.Context, id string) error {
@@ -229,7 +228,7 @@ func (st *Store) DeleteExchange(ctx context.Context, id string) error {
 			return fmt.Errorf("delete exchange: %w", err)
 		}
 		if out.Item == nil {
-			return issuance.ErrNotFound
+			return exchange.ErrNotFound
 		}
 		expired := !st.live(out.Item)
 		rec, err := exchangeFrom(out.Item)
@@ -258,11 +257,11 @@ func (st *Store) DeleteExchange(ctx context.Context, id string) error {
 		}
 		if expired {
 			// The record was past its retention: it is gone now, but for the caller it never existed.
-			return issuance.ErrNotFound
+			return exchange.ErrNotFound
 		}
 		return nil
 	}
-	return issuance.ErrConflict
+	return exchange.ErrConflict
 }
 
 // deletePointers deletes pointer items one by one (only for exchanges with more pointers than one transaction
@@ -276,10 +275,10 @@ func (st *Store) deletePointers(ctx context.Context, keys []string) error {
 	return nil
 }
 
-// ListExchanges implements issuance.ExchangeStore: GSI3 when filtering by definition (status as a filter),
+// ListExchanges implements admin.ExchangeStore: GSI3 when filtering by definition (status as a filter),
 // else GSI2 when filtering by status, else GSI1; newest first, never a Scan.
-func (st *Store) ListExchanges(ctx context.Context, f issuance.ExchangeFilter, page issuance.PageRequest) (issuance.Page[issuance.ExchangeRecord], error) {
-	var out issuance.Page[issuance.ExchangeRecord]
+func (st *Store) ListExchanges(ctx context.Context, f exchange.Filter, page exchange.PageRequest) (exchange.Page[exchange.Record], error) {
+	var out exchange.Page[exchange.Record]
 	q := listQuery{index: IndexByKind, gpkAttr: AttrGSI1PK, gskAttr: AttrGSI1SK, gpk: kindExchange,
 		pkPrefix: prefixExchange, sk: skExchange}
 	switch {
@@ -296,7 +295,7 @@ func (st *Store) ListExchanges(ctx context.Context, f issuance.ExchangeFilter, p
 		return out, err
 	}
 	out.NextCursor = next
-	out.Items = make([]issuance.ExchangeRecord, 0, len(items))
+	out.Items = make([]exchange.Record, 0, len(items))
 	for _, it := range items {
 		rec, err := exchangeFrom(it)
 		if err != nil {

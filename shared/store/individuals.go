@@ -8,14 +8,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/admin"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 )
 
 // Individuals' offer endpoints are configuration the organisation registers: no ttl, deleted on request.
 
-// PutIndividual implements issuance.IndividualStore.
-func (st *Store) PutIndividual(ctx context.Context, ind issuance.Individual) error {
+// PutIndividual implements admin.IndividualStore.
+func (st *Store) PutIndividual(ctx context.Context, ind admin.Individual) error {
 	data, err := json.Marshal(ind)
 	if err != nil {
 		return fmt.Errorf("encode individual: %w", err)
@@ -28,9 +28,9 @@ func (st *Store) PutIndividual(ctx context.Context, ind issuance.Individual) err
 	return nil
 }
 
-// GetIndividual implements issuance.IndividualStore.
-func (st *Store) GetIndividual(ctx context.Context, id string) (issuance.Individual, error) {
-	var ind issuance.Individual
+// GetIndividual implements admin.IndividualStore.
+func (st *Store) GetIndividual(ctx context.Context, id string) (admin.Individual, error) {
+	var ind admin.Individual
 	item, err := st.get(ctx, prefixIndividual+id, skIndividual)
 	if err != nil {
 		return ind, err
@@ -41,13 +41,13 @@ func (st *Store) GetIndividual(ctx context.Context, id string) (issuance.Individ
 	return ind, nil
 }
 
-// DeleteIndividual implements issuance.IndividualStore.
+// DeleteIndividual implements admin.IndividualStore.
 func (st *Store) DeleteIndividual(ctx context.Context, id string) error {
 	_, err := st.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(st.table),
 		Key: key(prefixIndividual+id, skIndividual), ConditionExpression: aws.String("attribute_exists(#pk)"),
 		ExpressionAttributeNames: map[string]string{"#pk": AttrPK}})
 	if isConditionFailed(err) {
-		return issuance.ErrNotFound
+		return exchange.ErrNotFound
 	}
 	if err != nil {
 		return fmt.Errorf("delete individual: %w", err)

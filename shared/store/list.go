@@ -9,8 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 )
 
 // listQuery is one GSI partition listed newest first, optionally filtered.
@@ -24,7 +23,7 @@ type listQuery struct {
 
 // list queries one page: never a Scan. Expired items are filtered out. The cursor is made from the last item
 // returned, so filtered queries page correctly.
-func (st *Store) list(ctx context.Context, q listQuery, page issuance.PageRequest) ([]map[string]types.AttributeValue, string, error) {
+func (st *Store) list(ctx context.Context, q listQuery, page exchange.PageRequest) ([]map[string]types.AttributeValue, string, error) {
 	start, err := decodeCursor(page.Cursor, q.gpk, q.pkPrefix, q.sk, q.gpkAttr, q.gskAttr)
 	if err != nil {
 		return nil, "", err

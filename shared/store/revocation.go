@@ -9,16 +9,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/revocation"
 )
 
-// The revocation item of an exchange (issuance.RevocationRecord, docs/status-lists.md):
+// The revocation item of an exchange (revocation.Record, docs/status-lists.md):
 //
 //	REVOCATION#<exchangeId> / REVOCATION   definitionId, revocationStatus, entries (list of {list, idx}),
 //	                                       version, updatedAt, ttl (absent when the credentials have no exp)
 //
-// It is written with the issuance (UpdateExchange, from issuance.RevocationOnIssue) and by revocation status
+// It is written with the issuance (UpdateExchange, from revocation.OnIssue) and by revocation status
 // changes (CommitRevocation). DeleteExchange does not delete it: it is not one of the record's pointers, and
 // the credentials it lets the organisation revoke are still out there. It holds no claims, tokens or keys.
 const (
@@ -38,7 +38,7 @@ func revocationKey(exchangeID string) map[string]types.AttributeValue {
 }
 
 // revocationItem is the item of r.
-func revocationItem(r issuance.RevocationRecord) (map[string]types.AttributeValue, error) {
+func revocationItem(r revocation.Record) (map[string]types.AttributeValue, error) {
 	if r.ExchangeID == "" {
 		return nil, errors.New("revocation item: no exchange id")
 	}
@@ -63,19 +63,19 @@ func revocationItem(r issuance.RevocationRecord) (map[string]types.AttributeValu
 }
 
 // revocationFrom decodes a revocation item.
-func revocationFrom(item map[string]types.AttributeValue) (issuance.RevocationRecord, error) {
+func revocationFrom(item map[string]types.AttributeValue) (revocation.Record, error) {
 	pk := str(item, AttrPK)
 	if len(pk) <= len(prefixRevocation) {
-		return issuance.RevocationRecord{}, fmt.Errorf("decode revocation item: malformed key")
+		return revocation.Record{}, fmt.Errorf("decode revocation item: malformed key")
 	}
-	r := issuance.RevocationRecord{ExchangeID: pk[len(prefixRevocation):], DefinitionID: str(item, attrDefinitionID),
-		RevocationStatus: issuance.RevocationStatus(str(item, attrRevocationStatus)), Version: num(item, attrVersion),
+	r := revocation.Record{ExchangeID: pk[len(prefixRevocation):], DefinitionID: str(item, attrDefinitionID),
+		RevocationStatus: exchange.RevocationStatus(str(item, attrRevocationStatus)), Version: num(item, attrVersion),
 		UpdatedAt: num(item, attrUpdatedAt), ExpiresAt: num(item, AttrTTL)}
 	l, ok := item[attrEntries].(*types.AttributeValueMemberL)
 	if !ok || len(l.Value) == 0 {
-		return issuance.RevocationRecord{}, fmt.Errorf("decode revocation item of exchange %s: no entries", r.ExchangeID)
+		return revocation.Record{}, fmt.Errorf("decode revocation item of exchange %s: no entries", r.ExchangeID)
 	}
-	r.Entries = make([]issuance.StatusEntry, len(l.Value))
+	r.Entries = make([]exchange.StatusEntry, len(l.Value))
 	for i, v := range l.Value {
 		var entry map[string]types.AttributeValue
 		if m, ok := v.(*types.AttributeValueMemberM); ok {
@@ -83,19 +83,19 @@ func revocationFrom(item map[string]types.AttributeValue) (issuance.RevocationRe
 		}
 		idx, err := strconv.Atoi(numText(entry, attrEntryIdx))
 		if err != nil || idx < 0 || str(entry, attrEntryList) == "" {
-			return issuance.RevocationRecord{}, fmt.Errorf("decode revocation item of exchange %s: malformed entry %d",
+			return revocation.Record{}, fmt.Errorf("decode revocation item of exchange %s: malformed entry %d",
 				r.ExchangeID, i)
 		}
-		r.Entries[i] = issuance.StatusEntry{List: str(entry, attrEntryList), Index: idx}
+		r.Entries[i] = exchange.StatusEntry{List: str(entry, attrEntryList), Index: idx}
 	}
 	return r, nil
 }
 
 // revocationOnIssue is the write of the revocation item that joins an issuing exchange update (see
-// issuance.RevocationOnIssue), or nil for any other update. The item must not exist yet: an exchange is issued
+// revocation.OnIssue), or nil for any other update. The item must not exist yet: an exchange is issued
 // once, and exchange ids are random.
-func (st *Store) revocationOnIssue(rec *issuance.ExchangeRecord, expect issuance.Expect) (*types.TransactWriteItem, error) {
-	r, ok := issuance.RevocationOnIssue(rec, expect.Status)
+func (st *Store) revocationOnIssue(rec *exchange.Record, expect exchange.Expect) (*types.TransactWriteItem, error) {
+	r, ok := revocation.OnIssue(rec, expect.Status)
 	if !ok {
 		return nil, nil
 	}
@@ -107,23 +107,23 @@ func (st *Store) revocationOnIssue(rec *issuance.ExchangeRecord, expect issuance
 	return &w, nil
 }
 
-// GetRevocation implements issuance.StatusListStore: a strongly consistent read of the revocation item; an
-// absent or expired one is issuance.ErrNotFound.
-func (st *Store) GetRevocation(ctx context.Context, exchangeID string) (issuance.RevocationRecord, error) {
+// GetRevocation implements revocation.Store: a strongly consistent read of the revocation item; an
+// absent or expired one is exchange.ErrNotFound.
+func (st *Store) GetRevocation(ctx context.Context, exchangeID string) (revocation.Record, error) {
 	item, err := st.get(ctx, prefixRevocation+exchangeID, skRevocation)
 	if err != nil {
-		if errors.Is(err, issuance.ErrNotFound) {
-			return issuance.RevocationRecord{}, err
+		if errors.Is(err, exchange.ErrNotFound) {
+			return revocation.Record{}, err
 		}
-		return issuance.RevocationRecord{}, fmt.Errorf("get revocation item: %w", err)
+		return revocation.Record{}, fmt.Errorf("get revocation item: %w", err)
 	}
 	return revocationFrom(item)
 }
 
-// CommitRevocation implements issuance.StatusListStore with one TransactWriteItems: the revocation item (under
+// CommitRevocation implements revocation.Store with one TransactWriteItems: the revocation item (under
 // the version read and not expired, or new), the exchange record when it still exists (version, same status,
 // not expired) and each list (SET bits, lst, version+1 under the version read).
-func (st *Store) CommitRevocation(ctx context.Context, c issuance.RevocationCommit) error {
+func (st *Store) CommitRevocation(ctx context.Context, c revocation.Commit) error {
 	if len(c.Lists)+2 > maxTransactItems {
 		return fmt.Errorf("commit revocation: %d lists exceed one transaction", len(c.Lists))
 	}
@@ -186,7 +186,7 @@ func (st *Store) CommitRevocation(ctx context.Context, c issuance.RevocationComm
 	}
 	_, err = st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
 	if _, ok := cancelled(err); ok {
-		return issuance.ErrConflict
+		return exchange.ErrConflict
 	}
 	if err != nil {
 		return fmt.Errorf("commit revocation: %w", err)

@@ -12,8 +12,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/definition"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
+	"github.com/sdjwt-issuer/issuer/shared/revocation"
 	"github.com/sdjwt-issuer/issuer/shared/statuslist"
 )
 
@@ -21,14 +23,14 @@ import (
 var revocationLayout = statuslist.Layout{Shards: 1, Capacity: 1024, Bits: 2}
 
 // statusLists is the status list use cases over the fixture's store and clock, with a local signing key.
-func (f *fixture) statusLists(t *testing.T) *issuance.StatusLists {
+func (f *fixture) statusLists(t *testing.T) *revocation.StatusLists {
 	t.Helper()
 	signer, err := keys.NewLocal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := issuance.NewStatusLists(issuance.StatusListConfig{IssuerURL: "https://issuer.example",
-		Layout: revocationLayout}, f.st, issuance.WithStatusSigner(signer), issuance.WithStatusClock(f.clock.now))
+	l, err := revocation.New(revocation.Config{IssuerURL: "https://issuer.example",
+		Layout: revocationLayout}, revocation.Deps{Store: f.st, Signer: signer}, exchange.WithClock(f.clock.now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,16 +39,16 @@ func (f *fixture) statusLists(t *testing.T) *issuance.StatusLists {
 
 // revocableOffer stores a revocable exchange in offer_received whose definition gives credentials an exp of
 // days (0: none), with a TXN pointer for a deferred pick-up.
-func (f *fixture) revocableOffer(t *testing.T, id string, days int) issuance.ExchangeRecord {
+func (f *fixture) revocableOffer(t *testing.T, id string, days int) exchange.Record {
 	t.Helper()
-	rec := f.record(id, issuance.StatusOfferReceived, "def-licence", 0)
+	rec := f.record(id, exchange.StatusOfferReceived, "def-licence", 0)
 	rec.SupportRevocation = true
-	rec.RevocationStatus = issuance.RevocationOperational
-	rec.Internal.Definition = issuance.CredentialDefinition{ID: "def-licence",
-		DefinitionSpec: issuance.DefinitionSpec{ExpirationInDays: days, SupportRevocation: true}}
-	txn := issuance.Pointer{Key: issuance.PointerKey(issuance.PointerTransaction, "txn-"+id), ExchangeID: id,
+	rec.RevocationStatus = exchange.RevocationOperational
+	rec.Internal.Definition = definition.Definition{ID: "def-licence",
+		Spec: definition.Spec{ExpirationInDays: days, SupportRevocation: true}}
+	txn := exchange.Pointer{Key: exchange.PointerKey(exchange.PointerTransaction, "txn-"+id), ExchangeID: id,
 		ExpiresAt: rec.Internal.ExpiresAt}
-	if err := f.st.CreateExchange(context.Background(), rec, []issuance.Pointer{txn}); err != nil {
+	if err := f.st.CreateExchange(context.Background(), rec, []exchange.Pointer{txn}); err != nil {
 		t.Fatal(err)
 	}
 	rec.Internal.Pointers = []string{txn.Key}
@@ -55,7 +57,7 @@ func (f *fixture) revocableOffer(t *testing.T, id string, days int) issuance.Exc
 
 // issue moves rec to `to` with n freshly allocated status entries (none when n is 0), as the credential
 // endpoint (credential_issued) or the deferred pick-up (credential_acked, consuming the TXN pointer) does.
-func (f *fixture) issue(t *testing.T, l *issuance.StatusLists, rec issuance.ExchangeRecord, to issuance.Status, n int, version int64) (issuance.ExchangeRecord, error) {
+func (f *fixture) issue(t *testing.T, l *revocation.StatusLists, rec exchange.Record, to exchange.Status, n int, version int64) (exchange.Record, error) {
 	t.Helper()
 	ctx := context.Background()
 	next := rec.Clone()
@@ -69,15 +71,15 @@ func (f *fixture) issue(t *testing.T, l *issuance.StatusLists, rec issuance.Exch
 	}
 	next.CredentialToken = "header.payload.signature~disclosure~"
 	next.Cnf = map[string]any{"jwk": map[string]any{"kty": "EC", "x": "holder-x"}}
-	var ops []issuance.PointerOp
+	var ops []exchange.PointerOp
 	switch to {
-	case issuance.StatusCredentialIssued:
-		ops = append(ops, issuance.PointerOp{Put: &issuance.Pointer{Key: issuance.PointerKey(issuance.PointerNotification,
+	case exchange.StatusCredentialIssued:
+		ops = append(ops, exchange.PointerOp{Put: &exchange.Pointer{Key: exchange.PointerKey(exchange.PointerNotification,
 			"notif-"+rec.CredentialExchangeID), ExchangeID: rec.CredentialExchangeID, ExpiresAt: rec.Internal.ExpiresAt}})
-	case issuance.StatusCredentialAcked:
-		ops = append(ops, issuance.PointerOp{Consume: issuance.PointerKey(issuance.PointerTransaction, "txn-"+rec.CredentialExchangeID)})
+	case exchange.StatusCredentialAcked:
+		ops = append(ops, exchange.PointerOp{Consume: exchange.PointerKey(exchange.PointerTransaction, "txn-"+rec.CredentialExchangeID)})
 	}
-	err := f.st.UpdateExchange(ctx, next, issuance.Expect{Version: version, Status: rec.Status}, ops...)
+	err := f.st.UpdateExchange(ctx, next, exchange.Expect{Version: version, Status: rec.Status}, ops...)
 	next.Internal.Version = version + 1
 	return next, err
 }
@@ -91,7 +93,7 @@ func (f *fixture) revocationItem(t *testing.T, id string) map[string]types.Attri
 func TestIssuingWriteRecordsRevocationItem(t *testing.T) {
 	tests := []struct {
 		name      string
-		to        issuance.Status
+		to        exchange.Status
 		entries   int
 		days      int
 		version   int64 // the version the issuing write expects (the record is at 1)
@@ -99,11 +101,11 @@ func TestIssuingWriteRecordsRevocationItem(t *testing.T) {
 		wantItem  bool
 		wantNoTTL bool
 	}{
-		{"credential endpoint", issuance.StatusCredentialIssued, 2, 365, 1, nil, true, false},
-		{"deferred pick-up", issuance.StatusCredentialAcked, 3, 365, 1, nil, true, false},
-		{"credentials without exp", issuance.StatusCredentialIssued, 1, 0, 1, nil, true, true},
-		{"not revocable: no entries", issuance.StatusCredentialIssued, 0, 365, 1, nil, false, false},
-		{"lost issuing write writes nothing", issuance.StatusCredentialIssued, 1, 365, 7, issuance.ErrConflict, false, false},
+		{"credential endpoint", exchange.StatusCredentialIssued, 2, 365, 1, nil, true, false},
+		{"deferred pick-up", exchange.StatusCredentialAcked, 3, 365, 1, nil, true, false},
+		{"credentials without exp", exchange.StatusCredentialIssued, 1, 0, 1, nil, true, true},
+		{"not revocable: no entries", exchange.StatusCredentialIssued, 0, 365, 1, nil, false, false},
+		{"lost issuing write writes nothing", exchange.StatusCredentialIssued, 1, 365, 7, exchange.ErrConflict, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,7 +141,7 @@ func TestIssuingWriteRecordsRevocationItem(t *testing.T) {
 					t.Fatalf("revocation item holds %q: %s", secret, render(item))
 				}
 			}
-			wantTTL := time.Unix(issued.UpdatedAt, 0).UTC().AddDate(0, 0, tt.days).Add(issuance.RevocationExpiryMargin).Unix()
+			wantTTL := time.Unix(issued.UpdatedAt, 0).UTC().AddDate(0, 0, tt.days).Add(revocation.ExpiryMargin).Unix()
 			if tt.wantNoTTL {
 				wantTTL = 0
 			}
@@ -147,17 +149,17 @@ func TestIssuingWriteRecordsRevocationItem(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.ExpiresAt != wantTTL || got.Version != 1 || got.RevocationStatus != issuance.RevocationOperational ||
+			if got.ExpiresAt != wantTTL || got.Version != 1 || got.RevocationStatus != exchange.RevocationOperational ||
 				got.DefinitionID != "def-licence" || !slices.Equal(got.Entries, issued.Internal.StatusEntries) ||
 				got.UpdatedAt != issued.UpdatedAt {
 				t.Fatalf("revocation item %+v, want ttl %d and the entries %v", got, wantTTL, issued.Internal.StatusEntries)
 			}
 			// Later writes of the record (the wallet's notification) leave the item alone.
 			later := issued.Clone()
-			if err := later.Transition(issuance.StatusCredentialAccepted, f.clock.now().Unix()); err != nil {
+			if err := later.Transition(exchange.StatusCredentialAccepted, f.clock.now().Unix()); err != nil {
 				t.Fatal(err)
 			}
-			if err := f.st.UpdateExchange(context.Background(), later, issuance.Expect{Version: issued.Internal.Version,
+			if err := f.st.UpdateExchange(context.Background(), later, exchange.Expect{Version: issued.Internal.Version,
 				Status: issued.Status}); err != nil {
 				t.Fatal(err)
 			}
@@ -169,7 +171,7 @@ func TestIssuingWriteRecordsRevocationItem(t *testing.T) {
 }
 
 // listStatuses reads the status of each entry from the stored lists.
-func (f *fixture) listStatuses(t *testing.T, entries []issuance.StatusEntry) []statuslist.Status {
+func (f *fixture) listStatuses(t *testing.T, entries []exchange.StatusEntry) []statuslist.Status {
 	t.Helper()
 	out := make([]statuslist.Status, len(entries))
 	for i, e := range entries {
@@ -208,26 +210,26 @@ func TestRevocationAfterTheRecordIsGone(t *testing.T) {
 			f := newFixture(t)
 			ctx := context.Background()
 			l := f.statusLists(t)
-			issued, err := f.issue(t, l, f.revocableOffer(t, "ex", 365), issuance.StatusCredentialIssued, 2, 1)
+			issued, err := f.issue(t, l, f.revocableOffer(t, "ex", 365), exchange.StatusCredentialIssued, 2, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := l.SetRevocationStatus(ctx, "ex", issuance.RevocationSuspended); err != nil {
+			if _, err := l.SetRevocationStatus(ctx, "ex", exchange.RevocationSuspended); err != nil {
 				t.Fatal(err)
 			}
 			tt.remove(t, f)
-			if _, err := f.st.GetExchange(ctx, "ex"); !errors.Is(err, issuance.ErrNotFound) {
+			if _, err := f.st.GetExchange(ctx, "ex"); !errors.Is(err, exchange.ErrNotFound) {
 				t.Fatalf("GetExchange = %v, want ErrNotFound", err)
 			}
 			if f.revocationItem(t, "ex") == nil {
 				t.Fatal("the revocation item went with the record")
 			}
 			before := f.rawItem(t, "EXCHANGE#ex", "EXCHANGE")
-			got, err := l.SetRevocationStatus(ctx, "ex", issuance.RevocationRevoked)
+			got, err := l.SetRevocationStatus(ctx, "ex", exchange.RevocationRevoked)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.CredentialExchangeID != "ex" || got.RevocationStatus != issuance.RevocationRevoked ||
+			if got.CredentialExchangeID != "ex" || got.RevocationStatus != exchange.RevocationRevoked ||
 				got.Status != "" || got.CredentialDefinitionID != "def-licence" || !got.SupportRevocation {
 				t.Fatalf("answer %+v, want the minimal record", got)
 			}
@@ -237,18 +239,18 @@ func TestRevocationAfterTheRecordIsGone(t *testing.T) {
 				}
 			}
 			item, err := f.st.GetRevocation(ctx, "ex")
-			if err != nil || item.Version != 3 || item.RevocationStatus != issuance.RevocationRevoked {
+			if err != nil || item.Version != 3 || item.RevocationStatus != exchange.RevocationRevoked {
 				t.Fatalf("revocation item %+v, %v", item, err)
 			}
 			if after := f.rawItem(t, "EXCHANGE#ex", "EXCHANGE"); render(after) != render(before) {
 				t.Fatal("the expired or deleted record was written")
 			}
-			if _, err := l.SetRevocationStatus(ctx, "ex", issuance.RevocationOperational); !errors.Is(err, issuance.ErrRevokedIsFinal) {
+			if _, err := l.SetRevocationStatus(ctx, "ex", exchange.RevocationOperational); !errors.Is(err, revocation.ErrRevokedIsFinal) {
 				t.Fatalf("reinstating = %v, want ErrRevokedIsFinal", err)
 			}
 			// Past the credentials' exp (plus the margin) the item is gone too: nothing left to revoke.
 			f.clock.add(366 * 24 * time.Hour)
-			if _, err := l.SetRevocationStatus(ctx, "ex", issuance.RevocationSuspended); !errors.Is(err, issuance.ErrNotFound) {
+			if _, err := l.SetRevocationStatus(ctx, "ex", exchange.RevocationSuspended); !errors.Is(err, exchange.ErrNotFound) {
 				t.Fatalf("after the credentials expired: %v, want ErrNotFound", err)
 			}
 		})
@@ -259,11 +261,11 @@ func TestRevocationWithRecordUpdatesBoth(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	l := f.statusLists(t)
-	issued, err := f.issue(t, l, f.revocableOffer(t, "ex", 365), issuance.StatusCredentialAcked, 2, 1)
+	issued, err := f.issue(t, l, f.revocableOffer(t, "ex", 365), exchange.StatusCredentialAcked, 2, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := l.SetRevocationStatus(ctx, "ex", issuance.RevocationSuspended)
+	got, err := l.SetRevocationStatus(ctx, "ex", exchange.RevocationSuspended)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,8 +277,8 @@ func TestRevocationWithRecordUpdatesBoth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != issuance.StatusCredentialAcked || rec.RevocationStatus != issuance.RevocationSuspended ||
-		rec.Internal.Version != issued.Internal.Version+1 || item.RevocationStatus != issuance.RevocationSuspended ||
+	if got.Status != exchange.StatusCredentialAcked || rec.RevocationStatus != exchange.RevocationSuspended ||
+		rec.Internal.Version != issued.Internal.Version+1 || item.RevocationStatus != exchange.RevocationSuspended ||
 		item.Version != 2 || got.CredentialToken == "" {
 		t.Fatalf("answer %s, record %s v%d, item %s v%d", got.Status, rec.RevocationStatus, rec.Internal.Version,
 			item.RevocationStatus, item.Version)
@@ -294,10 +296,10 @@ func TestRevocationConcurrentChanges(t *testing.T) {
 	ctx := context.Background()
 	l := f.statusLists(t)
 	const exchanges, writers = 6, 3
-	var issued []issuance.ExchangeRecord
+	var issued []exchange.Record
 	for i := range exchanges {
 		id := fmt.Sprintf("ex-%d", i)
-		rec, err := f.issue(t, l, f.revocableOffer(t, id, 365), issuance.StatusCredentialIssued, 2, 1)
+		rec, err := f.issue(t, l, f.revocableOffer(t, id, 365), exchange.StatusCredentialIssued, 2, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -308,7 +310,7 @@ func TestRevocationConcurrentChanges(t *testing.T) {
 		}
 		issued = append(issued, rec)
 	}
-	bystander, err := f.issue(t, l, f.revocableOffer(t, "bystander", 365), issuance.StatusCredentialIssued, 1, 1)
+	bystander, err := f.issue(t, l, f.revocableOffer(t, "bystander", 365), exchange.StatusCredentialIssued, 1, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,9 +318,9 @@ func TestRevocationConcurrentChanges(t *testing.T) {
 	errs := make(chan error, exchanges*(writers+1))
 	for _, rec := range issued {
 		for w := range writers + 1 {
-			to := issuance.RevocationRevoked
+			to := exchange.RevocationRevoked
 			if w == writers {
-				to = issuance.RevocationSuspended
+				to = exchange.RevocationSuspended
 			}
 			wg.Add(1)
 			go func() {
@@ -326,9 +328,9 @@ func TestRevocationConcurrentChanges(t *testing.T) {
 				for {
 					_, err := l.SetRevocationStatus(ctx, rec.CredentialExchangeID, to)
 					switch {
-					case errors.Is(err, issuance.ErrConflict):
+					case errors.Is(err, exchange.ErrConflict):
 						continue // lost every retry to the other writers: an admin client tries again
-					case err == nil, to == issuance.RevocationSuspended && errors.Is(err, issuance.ErrRevokedIsFinal):
+					case err == nil, to == exchange.RevocationSuspended && errors.Is(err, revocation.ErrRevokedIsFinal):
 					default:
 						errs <- fmt.Errorf("%s -> %s: %w", rec.CredentialExchangeID, to, err)
 					}
@@ -345,7 +347,7 @@ func TestRevocationConcurrentChanges(t *testing.T) {
 	for i, rec := range issued {
 		id := rec.CredentialExchangeID
 		item, err := f.st.GetRevocation(ctx, id)
-		if err != nil || item.RevocationStatus != issuance.RevocationRevoked || item.Version < 2 || item.Version > 3 {
+		if err != nil || item.RevocationStatus != exchange.RevocationRevoked || item.Version < 2 || item.Version > 3 {
 			t.Fatalf("%s: revocation item %+v, %v", id, item, err)
 		}
 		for j, st := range f.listStatuses(t, rec.Internal.StatusEntries) {
@@ -355,9 +357,9 @@ func TestRevocationConcurrentChanges(t *testing.T) {
 		}
 		stored, err := f.st.GetExchange(ctx, id)
 		switch {
-		case i%2 == 1 && !errors.Is(err, issuance.ErrNotFound):
+		case i%2 == 1 && !errors.Is(err, exchange.ErrNotFound):
 			t.Fatalf("%s: deleted record reads %v", id, err)
-		case i%2 == 0 && (err != nil || stored.RevocationStatus != issuance.RevocationRevoked):
+		case i%2 == 0 && (err != nil || stored.RevocationStatus != exchange.RevocationRevoked):
 			t.Fatalf("%s: record %s, %v", id, stored.RevocationStatus, err)
 		}
 	}
@@ -372,7 +374,7 @@ func TestDeleteExchangeKeepsRevocationItem(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	l := f.statusLists(t)
-	issued, err := f.issue(t, l, f.revocableOffer(t, "ex", 365), issuance.StatusCredentialIssued, 1, 1)
+	issued, err := f.issue(t, l, f.revocableOffer(t, "ex", 365), exchange.StatusCredentialIssued, 1, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,11 +402,11 @@ func TestRevocationOfExchangeIssuedBeforeRevocationItems(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	l := f.statusLists(t)
-	rec := f.record("ex-old", issuance.StatusCredentialAccepted, "def-licence", 0)
+	rec := f.record("ex-old", exchange.StatusCredentialAccepted, "def-licence", 0)
 	rec.SupportRevocation = true
-	rec.RevocationStatus = issuance.RevocationOperational
-	rec.Internal.Definition = issuance.CredentialDefinition{ID: "def-licence",
-		DefinitionSpec: issuance.DefinitionSpec{ExpirationInDays: 365, SupportRevocation: true}}
+	rec.RevocationStatus = exchange.RevocationOperational
+	rec.Internal.Definition = definition.Definition{ID: "def-licence",
+		Spec: definition.Spec{ExpirationInDays: 365, SupportRevocation: true}}
 	if _, err := l.AllocateStatus(ctx, &rec); err != nil {
 		t.Fatal(err)
 	}
@@ -414,22 +416,22 @@ func TestRevocationOfExchangeIssuedBeforeRevocationItems(t *testing.T) {
 	if f.revocationItem(t, "ex-old") != nil {
 		t.Fatal("a record written without issuing got a revocation item")
 	}
-	if _, err := l.SetRevocationStatus(ctx, "ex-old", issuance.RevocationSuspended); err != nil {
+	if _, err := l.SetRevocationStatus(ctx, "ex-old", exchange.RevocationSuspended); err != nil {
 		t.Fatal(err)
 	}
 	item, err := f.st.GetRevocation(ctx, "ex-old")
-	wantTTL := time.Unix(rec.UpdatedAt, 0).UTC().AddDate(0, 0, 365).Add(issuance.RevocationExpiryMargin).Unix()
-	if err != nil || item.Version != 1 || item.RevocationStatus != issuance.RevocationSuspended ||
+	wantTTL := time.Unix(rec.UpdatedAt, 0).UTC().AddDate(0, 0, 365).Add(revocation.ExpiryMargin).Unix()
+	if err != nil || item.Version != 1 || item.RevocationStatus != exchange.RevocationSuspended ||
 		!slices.Equal(item.Entries, rec.Internal.StatusEntries) || item.ExpiresAt != wantTTL {
 		t.Fatalf("created revocation item %+v, %v", item, err)
 	}
-	if stored, _ := f.st.GetExchange(ctx, "ex-old"); stored.RevocationStatus != issuance.RevocationSuspended {
+	if stored, _ := f.st.GetExchange(ctx, "ex-old"); stored.RevocationStatus != exchange.RevocationSuspended {
 		t.Fatalf("record %s", stored.RevocationStatus)
 	}
 	if err := f.st.DeleteExchange(ctx, "ex-old"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.SetRevocationStatus(ctx, "ex-old", issuance.RevocationRevoked); err != nil {
+	if _, err := l.SetRevocationStatus(ctx, "ex-old", exchange.RevocationRevoked); err != nil {
 		t.Fatal(err)
 	}
 	if st := f.listStatuses(t, rec.Internal.StatusEntries); st[0] != statuslist.Invalid {

@@ -11,7 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/revocation"
 	"github.com/sdjwt-issuer/issuer/shared/statuslist"
 )
 
@@ -46,7 +47,7 @@ const (
 	attrGeneration   = "generation"
 )
 
-var _ issuance.StatusListStore = (*Store)(nil)
+var _ revocation.Store = (*Store)(nil)
 
 func statusListPK(id statuslist.ListID) string { return prefixStatusList + id.String() }
 
@@ -56,7 +57,7 @@ func u64(v uint64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatUint(v, 10)}
 }
 
-// ReserveStatusEntry implements issuance.StatusListStore with one UpdateItem of the list's counter: ADD next 1
+// ReserveStatusEntry implements revocation.Store with one UpdateItem of the list's counter: ADD next 1
 // under next < capacity; the permutation key is set by the first allocation (if_not_exists).
 func (st *Store) ReserveStatusEntry(ctx context.Context, id statuslist.ListID, capacity int, proposedKey uint64) (int, uint64, error) {
 	if capacity < 1 {
@@ -72,7 +73,7 @@ func (st *Store) ReserveStatusEntry(ctx context.Context, id statuslist.ListID, c
 		ReturnValues:              types.ReturnValueAllNew,
 	})
 	if isConditionFailed(err) {
-		return 0, 0, fmt.Errorf("reserve status entry of list %s: %w", id, issuance.ErrStatusListFull)
+		return 0, 0, fmt.Errorf("reserve status entry of list %s: %w", id, revocation.ErrStatusListFull)
 	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("reserve status entry of list %s: %w", id, err)
@@ -92,7 +93,7 @@ func numText(item map[string]types.AttributeValue, name string) string {
 	return ""
 }
 
-// ShardGenerations implements issuance.StatusListStore with one Query of the shard heads' partition (a shard
+// ShardGenerations implements revocation.Store with one Query of the shard heads' partition (a shard
 // without a head is at generation 0).
 func (st *Store) ShardGenerations(ctx context.Context, shards int) ([]int, error) {
 	gens := make([]int, shards)
@@ -121,7 +122,7 @@ func (st *Store) ShardGenerations(ctx context.Context, shards int) ([]int, error
 	}
 }
 
-// AdvanceShard implements issuance.StatusListStore: SET generation = from+1 under generation = from; when
+// AdvanceShard implements revocation.Store: SET generation = from+1 under generation = from; when
 // someone else moved the head already, the head is read and returned.
 func (st *Store) AdvanceShard(ctx context.Context, shard, from int) (int, error) {
 	cond := "#gen = :from"
@@ -150,62 +151,62 @@ func (st *Store) AdvanceShard(ctx context.Context, shard, from int) (int, error)
 	return int(num(out.Item, attrGeneration)), nil
 }
 
-// GetStatusList implements issuance.StatusListStore (strongly consistent read of the list item).
-func (st *Store) GetStatusList(ctx context.Context, id statuslist.ListID, layout statuslist.Layout) (issuance.StatusListState, error) {
+// GetStatusList implements revocation.Store (strongly consistent read of the list item).
+func (st *Store) GetStatusList(ctx context.Context, id statuslist.ListID, layout statuslist.Layout) (revocation.StatusListState, error) {
 	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table),
 		Key: key(statusListPK(id), skStatusList), ConsistentRead: aws.Bool(true),
 		ProjectionExpression:     aws.String("#bits, #lst, #version"),
 		ExpressionAttributeNames: map[string]string{"#bits": attrBits, "#lst": attrLST, "#version": attrVersion}})
 	if err != nil {
-		return issuance.StatusListState{}, fmt.Errorf("get status list %s: %w", id, err)
+		return revocation.StatusListState{}, fmt.Errorf("get status list %s: %w", id, err)
 	}
-	state := issuance.StatusListState{ID: id, Version: num(out.Item, attrVersion)}
+	state := revocation.StatusListState{ID: id, Version: num(out.Item, attrVersion)}
 	lst := str(out.Item, attrLST)
 	if lst == "" {
 		state.List, err = layout.NewList()
 		if err != nil {
-			return issuance.StatusListState{}, fmt.Errorf("get status list %s: %w", id, err)
+			return revocation.StatusListState{}, fmt.Errorf("get status list %s: %w", id, err)
 		}
 		return state, nil
 	}
 	bits := int(num(out.Item, attrBits))
 	state.List, err = statuslist.Decode(bits, lst, statuslist.WithMaxBytes(max(layout.ListBytes(), 1)))
 	if err != nil {
-		return issuance.StatusListState{}, fmt.Errorf("get status list %s: %w", id, err)
+		return revocation.StatusListState{}, fmt.Errorf("get status list %s: %w", id, err)
 	}
 	if state.List.Len() != layout.Capacity || bits != layout.Bits {
-		return issuance.StatusListState{}, fmt.Errorf("get status list %s: stored with %d entries of %d bits, "+
+		return revocation.StatusListState{}, fmt.Errorf("get status list %s: stored with %d entries of %d bits, "+
 			"the layout has %d of %d", id, state.List.Len(), bits, layout.Capacity, layout.Bits)
 	}
 	return state, nil
 }
 
-// GetStatusListToken implements issuance.StatusListStore: the list item (strongly consistent); when there is
+// GetStatusListToken implements revocation.Store: the list item (strongly consistent); when there is
 // none, the counter tells whether the list was ever opened.
-func (st *Store) GetStatusListToken(ctx context.Context, id statuslist.ListID) (issuance.StatusListRead, error) {
+func (st *Store) GetStatusListToken(ctx context.Context, id statuslist.ListID) (revocation.StatusListRead, error) {
 	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table),
 		Key: key(statusListPK(id), skStatusList), ConsistentRead: aws.Bool(true),
 		ProjectionExpression: aws.String("#version, #token, #tv, #iat, #exp, #ttl"),
 		ExpressionAttributeNames: map[string]string{"#version": attrVersion, "#token": attrToken,
 			"#tv": attrTokenVersion, "#iat": attrTokenIat, "#exp": attrTokenExp, "#ttl": attrTokenTTL}})
 	if err != nil {
-		return issuance.StatusListRead{}, fmt.Errorf("get status list token %s: %w", id, err)
+		return revocation.StatusListRead{}, fmt.Errorf("get status list token %s: %w", id, err)
 	}
 	if out.Item == nil {
 		c, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table),
 			Key: key(statusListPK(id), skStatusCounter), ConsistentRead: aws.Bool(true),
 			ProjectionExpression: aws.String("#next"), ExpressionAttributeNames: map[string]string{"#next": attrNext}})
 		if err != nil {
-			return issuance.StatusListRead{}, fmt.Errorf("get status list token %s: %w", id, err)
+			return revocation.StatusListRead{}, fmt.Errorf("get status list token %s: %w", id, err)
 		}
-		return issuance.StatusListRead{Exists: c.Item != nil}, nil
+		return revocation.StatusListRead{Exists: c.Item != nil}, nil
 	}
-	return issuance.StatusListRead{Exists: true, ListVersion: num(out.Item, attrVersion),
-		Token: issuance.StoredStatusToken{Token: str(out.Item, attrToken), Version: num(out.Item, attrTokenVersion),
+	return revocation.StatusListRead{Exists: true, ListVersion: num(out.Item, attrVersion),
+		Token: revocation.StoredStatusToken{Token: str(out.Item, attrToken), Version: num(out.Item, attrTokenVersion),
 			IssuedAt: num(out.Item, attrTokenIat), ExpiresAt: num(out.Item, attrTokenExp), TTL: num(out.Item, attrTokenTTL)}}, nil
 }
 
-// ClaimStatusListSigning implements issuance.StatusListStore: SET leaseUntil under no lease or an expired one.
+// ClaimStatusListSigning implements revocation.Store: SET leaseUntil under no lease or an expired one.
 func (st *Store) ClaimStatusListSigning(ctx context.Context, id statuslist.ListID, now, until time.Time) (bool, error) {
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(st.table),
 		Key:                       key(statusListPK(id), skStatusList),
@@ -222,9 +223,9 @@ func (st *Store) ClaimStatusListSigning(ctx context.Context, id statuslist.ListI
 	return true, nil
 }
 
-// PutStatusListToken implements issuance.StatusListStore: SET the token attributes (and release the lease)
+// PutStatusListToken implements revocation.Store: SET the token attributes (and release the lease)
 // unless a token of a newer list version, or of the same version expiring no earlier, is stored.
-func (st *Store) PutStatusListToken(ctx context.Context, id statuslist.ListID, tok issuance.StoredStatusToken) error {
+func (st *Store) PutStatusListToken(ctx context.Context, id statuslist.ListID, tok revocation.StoredStatusToken) error {
 	if tok.Token == "" {
 		return errors.New("put status list token: empty token")
 	}
@@ -238,7 +239,7 @@ func (st *Store) PutStatusListToken(ctx context.Context, id statuslist.ListID, t
 		ExpressionAttributeValues: map[string]types.AttributeValue{":token": s(tok.Token), ":tv": n(tok.Version),
 			":iat": n(tok.IssuedAt), ":exp": n(tok.ExpiresAt), ":ttl": n(tok.TTL)}})
 	if isConditionFailed(err) {
-		return issuance.ErrConflict
+		return exchange.ErrConflict
 	}
 	if err != nil {
 		return fmt.Errorf("put status list token %s: %w", id, err)

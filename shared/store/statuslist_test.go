@@ -7,7 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/revocation"
 	"github.com/sdjwt-issuer/issuer/shared/statuslist"
 )
 
@@ -30,7 +31,7 @@ func TestReserveStatusEntryConcurrentUniqueUntilFull(t *testing.T) {
 				seq, key, err := f.st.ReserveStatusEntry(ctx, id, capacity, uint64(w+1))
 				mu.Lock()
 				switch {
-				case errors.Is(err, issuance.ErrStatusListFull):
+				case errors.Is(err, revocation.ErrStatusListFull):
 					full++
 				case err != nil:
 					mu.Unlock()
@@ -74,7 +75,7 @@ func TestStatusAllocationConcurrentAcrossShardsAndRotations(t *testing.T) {
 	layout := statuslist.Layout{Shards: 2, Capacity: 1024, Bits: 2}
 	const workers, perWorker = 16, 160 // 2,560 credentials: each shard rotates at least once
 	var mu sync.Mutex
-	seen := map[issuance.StatusEntry]bool{}
+	seen := map[exchange.StatusEntry]bool{}
 	perList := map[string]int{}
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup
@@ -83,14 +84,14 @@ func TestStatusAllocationConcurrentAcrossShardsAndRotations(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			// One StatusLists per worker: separate containers with their own shard caches.
-			lists, err := issuance.NewStatusLists(issuance.StatusListConfig{IssuerURL: "https://issuer.example",
-				Layout: layout}, f.st)
+			lists, err := revocation.New(revocation.Config{IssuerURL: "https://issuer.example",
+				Layout: layout}, revocation.Deps{Store: f.st})
 			if err != nil {
 				errs <- err
 				return
 			}
 			for range perWorker {
-				var rec issuance.ExchangeRecord
+				var rec exchange.Record
 				ref, err := lists.AllocateStatus(ctx, &rec)
 				if err != nil {
 					errs <- err
@@ -181,14 +182,14 @@ func TestCommitRevocationConditions(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	layout := statuslist.Layout{Shards: 1, Capacity: 1024, Bits: 2}
-	rec := f.record("ex-rev", issuance.StatusCredentialIssued, "def", 0)
+	rec := f.record("ex-rev", exchange.StatusCredentialIssued, "def", 0)
 	rec.SupportRevocation = true
-	rec.RevocationStatus = issuance.RevocationOperational
+	rec.RevocationStatus = exchange.RevocationOperational
 	if err := f.st.CreateExchange(ctx, rec, nil); err != nil {
 		t.Fatal(err)
 	}
 	a, b := statuslist.ListID{Shard: 0, Generation: 0}, statuslist.ListID{Shard: 0, Generation: 1}
-	read := func(id statuslist.ListID) issuance.StatusListState {
+	read := func(id statuslist.ListID) revocation.StatusListState {
 		t.Helper()
 		st, err := f.st.GetStatusList(ctx, id, layout)
 		if err != nil {
@@ -196,7 +197,7 @@ func TestCommitRevocationConditions(t *testing.T) {
 		}
 		return st
 	}
-	set := func(st issuance.StatusListState, idx int, s statuslist.Status) issuance.StatusListState {
+	set := func(st revocation.StatusListState, idx int, s statuslist.Status) revocation.StatusListState {
 		t.Helper()
 		if err := st.List.Set(idx, s); err != nil {
 			t.Fatal(err)
@@ -209,43 +210,43 @@ func TestCommitRevocationConditions(t *testing.T) {
 	}
 	staleA := read(a)
 	next := rec.Clone()
-	next.RevocationStatus = issuance.RevocationSuspended
-	expect := issuance.Expect{Version: rec.Internal.Version, Status: rec.Status}
-	rev := issuance.RevocationRecord{ExchangeID: "ex-rev", DefinitionID: "def", RevocationStatus: issuance.RevocationSuspended,
-		Entries: []issuance.StatusEntry{{List: a.String(), Index: 17}, {List: b.String(), Index: 900}}, Version: 1}
-	if err := f.st.CommitRevocation(ctx, issuance.RevocationCommit{Revocation: rev, Create: true, Record: &next,
-		Expect: expect, Lists: []issuance.StatusListState{set(stA, 17, statuslist.Suspended),
+	next.RevocationStatus = exchange.RevocationSuspended
+	expect := exchange.Expect{Version: rec.Internal.Version, Status: rec.Status}
+	rev := revocation.Record{ExchangeID: "ex-rev", DefinitionID: "def", RevocationStatus: exchange.RevocationSuspended,
+		Entries: []exchange.StatusEntry{{List: a.String(), Index: 17}, {List: b.String(), Index: 900}}, Version: 1}
+	if err := f.st.CommitRevocation(ctx, revocation.Commit{Revocation: rev, Create: true, Record: &next,
+		Expect: expect, Lists: []revocation.StatusListState{set(stA, 17, statuslist.Suspended),
 			set(stB, 900, statuslist.Suspended)}}); err != nil {
 		t.Fatal(err)
 	}
 	rev2 := rev
 	rev2.Version = 2
-	nextExpect := issuance.Expect{Version: rec.Internal.Version + 1, Status: rec.Status}
+	nextExpect := exchange.Expect{Version: rec.Internal.Version + 1, Status: rec.Status}
 
 	tests := []struct {
 		name   string
-		commit issuance.RevocationCommit
+		commit revocation.Commit
 	}{
-		{"stale record version", issuance.RevocationCommit{Revocation: rev2, Record: &next, Expect: expect,
-			Lists: []issuance.StatusListState{set(read(a), 18, statuslist.Invalid)}}},
-		{"stale list version", issuance.RevocationCommit{Revocation: rev2, Record: &next, Expect: nextExpect,
-			Lists: []issuance.StatusListState{set(staleA, 18, statuslist.Invalid)}}},
-		{"stale revocation item version", issuance.RevocationCommit{Revocation: rev, Record: &next, Expect: nextExpect,
-			Lists: []issuance.StatusListState{set(read(a), 18, statuslist.Invalid)}}},
-		{"revocation item created twice", issuance.RevocationCommit{Revocation: rev, Create: true,
-			Lists: []issuance.StatusListState{set(read(a), 18, statuslist.Invalid)}}},
+		{"stale record version", revocation.Commit{Revocation: rev2, Record: &next, Expect: expect,
+			Lists: []revocation.StatusListState{set(read(a), 18, statuslist.Invalid)}}},
+		{"stale list version", revocation.Commit{Revocation: rev2, Record: &next, Expect: nextExpect,
+			Lists: []revocation.StatusListState{set(staleA, 18, statuslist.Invalid)}}},
+		{"stale revocation item version", revocation.Commit{Revocation: rev, Record: &next, Expect: nextExpect,
+			Lists: []revocation.StatusListState{set(read(a), 18, statuslist.Invalid)}}},
+		{"revocation item created twice", revocation.Commit{Revocation: rev, Create: true,
+			Lists: []revocation.StatusListState{set(read(a), 18, statuslist.Invalid)}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := f.st.CommitRevocation(ctx, tt.commit)
-			if !errors.Is(err, issuance.ErrConflict) {
+			if !errors.Is(err, exchange.ErrConflict) {
 				t.Fatalf("CommitRevocation = %v, want ErrConflict", err)
 			}
 		})
 	}
 	gotA, gotB := read(a), read(b)
 	for _, c := range []struct {
-		st   issuance.StatusListState
+		st   revocation.StatusListState
 		idx  int
 		want statuslist.Status
 	}{{gotA, 17, statuslist.Suspended}, {gotA, 18, statuslist.Valid}, {gotB, 900, statuslist.Suspended}, {gotB, 17, statuslist.Valid}} {
@@ -257,7 +258,7 @@ func TestCommitRevocationConditions(t *testing.T) {
 		t.Fatalf("versions %d and %d after one commit, want 1", gotA.Version, gotB.Version)
 	}
 	stored, err := f.st.GetExchange(ctx, "ex-rev")
-	if err != nil || stored.RevocationStatus != issuance.RevocationSuspended || stored.Internal.Version != rec.Internal.Version+1 {
+	if err != nil || stored.RevocationStatus != exchange.RevocationSuspended || stored.Internal.Version != rec.Internal.Version+1 {
 		t.Fatalf("record after commit: %s v%d, %v", stored.RevocationStatus, stored.Internal.Version, err)
 	}
 	if item := f.rawItem(t, "STATUSLIST#0-0", "LIST"); item["ttl"] != nil {
@@ -283,20 +284,20 @@ func TestStatusListTokenCache(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	steps := []struct {
 		name string
-		tok  issuance.StoredStatusToken
+		tok  revocation.StoredStatusToken
 		ok   bool
 	}{
-		{"first token", issuance.StoredStatusToken{Token: "t1", Version: 2, IssuedAt: 10, ExpiresAt: 100, TTL: 5}, true},
-		{"older list version", issuance.StoredStatusToken{Token: "t0", Version: 1, IssuedAt: 20, ExpiresAt: 200, TTL: 5}, false},
-		{"same version, earlier exp", issuance.StoredStatusToken{Token: "t1b", Version: 2, IssuedAt: 5, ExpiresAt: 90, TTL: 5}, false},
-		{"same version re-signed later", issuance.StoredStatusToken{Token: "t2", Version: 2, IssuedAt: 30, ExpiresAt: 300, TTL: 5}, true},
-		{"newer version", issuance.StoredStatusToken{Token: "t3", Version: 3, IssuedAt: 31, ExpiresAt: 301, TTL: 6}, true},
+		{"first token", revocation.StoredStatusToken{Token: "t1", Version: 2, IssuedAt: 10, ExpiresAt: 100, TTL: 5}, true},
+		{"older list version", revocation.StoredStatusToken{Token: "t0", Version: 1, IssuedAt: 20, ExpiresAt: 200, TTL: 5}, false},
+		{"same version, earlier exp", revocation.StoredStatusToken{Token: "t1b", Version: 2, IssuedAt: 5, ExpiresAt: 90, TTL: 5}, false},
+		{"same version re-signed later", revocation.StoredStatusToken{Token: "t2", Version: 2, IssuedAt: 30, ExpiresAt: 300, TTL: 5}, true},
+		{"newer version", revocation.StoredStatusToken{Token: "t3", Version: 3, IssuedAt: 31, ExpiresAt: 301, TTL: 6}, true},
 	}
-	want := issuance.StoredStatusToken{}
+	want := revocation.StoredStatusToken{}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
 			err := f.st.PutStatusListToken(ctx, id, s.tok)
-			if s.ok != (err == nil) || (!s.ok && !errors.Is(err, issuance.ErrConflict)) {
+			if s.ok != (err == nil) || (!s.ok && !errors.Is(err, exchange.ErrConflict)) {
 				t.Fatalf("PutStatusListToken = %v, want ok=%v", err, s.ok)
 			}
 			if s.ok {
@@ -325,7 +326,7 @@ func TestStatusListTokenCache(t *testing.T) {
 			}
 		})
 	}
-	if err := f.st.PutStatusListToken(ctx, id, issuance.StoredStatusToken{Token: "t4", Version: 4, IssuedAt: 40,
+	if err := f.st.PutStatusListToken(ctx, id, revocation.StoredStatusToken{Token: "t4", Version: 4, IssuedAt: 40,
 		ExpiresAt: 400, TTL: 6}); err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/admin"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 )
 
 // Client is the part of the DynamoDB API the store uses (a *dynamodb.Client in production).
@@ -84,7 +84,7 @@ func New(db Client, table string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-var _ issuance.AdminStore = (*Store)(nil)
+var _ admin.Store = (*Store)(nil)
 
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 
@@ -125,7 +125,7 @@ func (st *Store) live(item map[string]types.AttributeValue) bool {
 	return num(item, AttrTTL) > st.now().Unix()
 }
 
-// get reads one item with strong consistency; an absent or expired item is issuance.ErrNotFound.
+// get reads one item with strong consistency; an absent or expired item is exchange.ErrNotFound.
 func (st *Store) get(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, error) {
 	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table), Key: key(pk, sk),
 		ConsistentRead: aws.Bool(true)})
@@ -133,7 +133,7 @@ func (st *Store) get(ctx context.Context, pk, sk string) (map[string]types.Attri
 		return nil, fmt.Errorf("get item: %w", err)
 	}
 	if !st.live(out.Item) {
-		return nil, issuance.ErrNotFound
+		return nil, exchange.ErrNotFound
 	}
 	return out.Item, nil
 }

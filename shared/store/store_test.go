@@ -16,7 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/admin"
+	"github.com/sdjwt-issuer/issuer/shared/definition"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/store"
 )
 
@@ -72,16 +74,16 @@ func (f *fixture) rawItem(t *testing.T, pk, sk string) map[string]types.Attribut
 }
 
 // record builds an exchange record created at the fixture's clock plus offset.
-func (f *fixture) record(id string, status issuance.Status, defID string, offset time.Duration) issuance.ExchangeRecord {
+func (f *fixture) record(id string, status exchange.Status, defID string, offset time.Duration) exchange.Record {
 	at := f.clock.now().Add(offset)
-	rec := issuance.ExchangeRecord{
-		CredentialExchangeID: id, IssuanceMode: issuance.ModeInTime, IsPreAuthorised: true,
+	rec := exchange.Record{
+		CredentialExchangeID: id, IssuanceMode: exchange.ModeInTime, IsPreAuthorised: true,
 		CredentialOffer: "openid-credential-offer://?credential_offer_uri=x", Status: status,
 		CreatedAt: at.Unix(), UpdatedAt: at.Unix(), CredentialDefinitionID: defID, CredentialFormat: "dc+sd-jwt",
-		Internal: issuance.ExchangeInternal{Version: 1, ExpiresAt: at.Add(30 * 24 * time.Hour).Unix(),
+		Internal: exchange.Internal{Version: 1, ExpiresAt: at.Add(30 * 24 * time.Hour).Unix(),
 			CreatedNanos: at.UnixNano()},
 	}
-	rec.SetCredentials([]issuance.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika"}}})
+	rec.SetCredentials([]exchange.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika"}}})
 	return rec
 }
 
@@ -95,10 +97,10 @@ func render(item map[string]types.AttributeValue) string {
 	return string(b)
 }
 
-func pointers(id string, exp int64, secrets ...string) []issuance.Pointer {
-	var out []issuance.Pointer
+func pointers(id string, exp int64, secrets ...string) []exchange.Pointer {
+	var out []exchange.Pointer
 	for _, s := range secrets {
-		out = append(out, issuance.Pointer{Key: issuance.PointerKey(issuance.PointerCode, s), ExchangeID: id, ExpiresAt: exp})
+		out = append(out, exchange.Pointer{Key: exchange.PointerKey(exchange.PointerCode, s), ExchangeID: id, ExpiresAt: exp})
 	}
 	return out
 }
@@ -106,7 +108,7 @@ func pointers(id string, exp int64, secrets ...string) []issuance.Pointer {
 func TestExchangeCreateGetDelete(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	rec := f.record("ex-1", issuance.StatusOfferSent, "def-1", 0)
+	rec := f.record("ex-1", exchange.StatusOfferSent, "def-1", 0)
 	ptrs := pointers("ex-1", rec.Internal.ExpiresAt, "code-a", "code-b")
 	for _, p := range ptrs {
 		rec.Internal.Pointers = append(rec.Internal.Pointers, p.Key)
@@ -114,14 +116,14 @@ func TestExchangeCreateGetDelete(t *testing.T) {
 	if err := f.st.CreateExchange(ctx, rec, ptrs); err != nil {
 		t.Fatalf("create: %v", err)
 	}
-	if err := f.st.CreateExchange(ctx, rec, nil); !errors.Is(err, issuance.ErrAlreadyExists) {
+	if err := f.st.CreateExchange(ctx, rec, nil); !errors.Is(err, exchange.ErrAlreadyExists) {
 		t.Fatalf("second create: got %v, want ErrAlreadyExists", err)
 	}
 	got, err := f.st.GetExchange(ctx, "ex-1")
 	if err != nil {
 		t.Fatalf("get: %v", err)
 	}
-	if got.Status != issuance.StatusOfferSent || got.Internal.Version != 1 || got.CredentialDefinitionID != "def-1" ||
+	if got.Status != exchange.StatusOfferSent || got.Internal.Version != 1 || got.CredentialDefinitionID != "def-1" ||
 		len(got.Internal.Credentials) != 1 || fmt.Sprint(got.Internal.Credentials[0].CredentialSubject["given_name"]) != "Erika" {
 		t.Fatalf("get returned %+v", got)
 	}
@@ -133,7 +135,7 @@ func TestExchangeCreateGetDelete(t *testing.T) {
 	if err := f.st.DeleteExchange(ctx, "ex-1"); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	if _, err := f.st.GetExchange(ctx, "ex-1"); !errors.Is(err, issuance.ErrNotFound) {
+	if _, err := f.st.GetExchange(ctx, "ex-1"); !errors.Is(err, exchange.ErrNotFound) {
 		t.Fatalf("get after delete: %v", err)
 	}
 	for _, p := range ptrs {
@@ -141,7 +143,7 @@ func TestExchangeCreateGetDelete(t *testing.T) {
 			t.Fatalf("pointer %s survived the delete", p.Key)
 		}
 	}
-	if err := f.st.DeleteExchange(ctx, "ex-1"); !errors.Is(err, issuance.ErrNotFound) {
+	if err := f.st.DeleteExchange(ctx, "ex-1"); !errors.Is(err, exchange.ErrNotFound) {
 		t.Fatalf("second delete: got %v, want ErrNotFound", err)
 	}
 }
@@ -150,20 +152,20 @@ func TestUpdateExchangeStatusMachine(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	tests := []struct {
-		from, to issuance.Status
+		from, to exchange.Status
 		allowed  bool
 	}{
-		{issuance.StatusOfferSent, issuance.StatusOfferReceived, true},
-		{issuance.StatusOfferSent, issuance.StatusIssuanceDenied, true},
-		{issuance.StatusOfferReceived, issuance.StatusCredentialIssued, true},
-		{issuance.StatusCredentialIssued, issuance.StatusCredentialAccepted, true},
-		{issuance.StatusOfferReceived, issuance.StatusCredentialAcked, true},
-		{issuance.StatusCredentialAcked, issuance.StatusCredentialDeleted, true},
-		{issuance.StatusOfferReceived, issuance.StatusOfferSent, false},
-		{issuance.StatusCredentialIssued, issuance.StatusIssuanceDenied, false},
-		{issuance.StatusCredentialAccepted, issuance.StatusCredentialIssued, false},
-		{issuance.StatusIssuanceDenied, issuance.StatusOfferReceived, false},
-		{issuance.StatusCredentialDeleted, issuance.StatusCredentialAccepted, false},
+		{exchange.StatusOfferSent, exchange.StatusOfferReceived, true},
+		{exchange.StatusOfferSent, exchange.StatusIssuanceDenied, true},
+		{exchange.StatusOfferReceived, exchange.StatusCredentialIssued, true},
+		{exchange.StatusCredentialIssued, exchange.StatusCredentialAccepted, true},
+		{exchange.StatusOfferReceived, exchange.StatusCredentialAcked, true},
+		{exchange.StatusCredentialAcked, exchange.StatusCredentialDeleted, true},
+		{exchange.StatusOfferReceived, exchange.StatusOfferSent, false},
+		{exchange.StatusCredentialIssued, exchange.StatusIssuanceDenied, false},
+		{exchange.StatusCredentialAccepted, exchange.StatusCredentialIssued, false},
+		{exchange.StatusIssuanceDenied, exchange.StatusOfferReceived, false},
+		{exchange.StatusCredentialDeleted, exchange.StatusCredentialAccepted, false},
 	}
 	for i, tt := range tests {
 		t.Run(fmt.Sprintf("%s->%s", tt.from, tt.to), func(t *testing.T) {
@@ -176,7 +178,7 @@ func TestUpdateExchangeStatusMachine(t *testing.T) {
 			next := rec.Clone()
 			next.Status = tt.to
 			next.IssuanceDeniedReason = "changed"
-			err := f.st.UpdateExchange(ctx, next, issuance.Expect{Version: 1, Status: tt.from})
+			err := f.st.UpdateExchange(ctx, next, exchange.Expect{Version: 1, Status: tt.from})
 			if tt.allowed != (err == nil) {
 				t.Fatalf("update: err=%v, want allowed=%v", err, tt.allowed)
 			}
@@ -185,7 +187,7 @@ func TestUpdateExchangeStatusMachine(t *testing.T) {
 				t.Fatal(gerr)
 			}
 			if !tt.allowed {
-				if !errors.Is(err, issuance.ErrTransitionRefused) {
+				if !errors.Is(err, exchange.ErrTransitionRefused) {
 					t.Fatalf("refusal is %v, want ErrTransitionRefused", err)
 				}
 				after := f.rawItem(t, "EXCHANGE#"+id, "EXCHANGE")
@@ -207,31 +209,31 @@ func TestUpdateExchangeStatusMachine(t *testing.T) {
 func TestUpdateExchangeStaleVersionRefused(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	rec := f.record("stale", issuance.StatusOfferSent, "", 0)
+	rec := f.record("stale", exchange.StatusOfferSent, "", 0)
 	if err := f.st.CreateExchange(ctx, rec, nil); err != nil {
 		t.Fatal(err)
 	}
 	next := rec.Clone()
-	next.Status = issuance.StatusOfferReceived
-	if err := f.st.UpdateExchange(ctx, next, issuance.Expect{Version: 1, Status: issuance.StatusOfferSent}); err != nil {
+	next.Status = exchange.StatusOfferReceived
+	if err := f.st.UpdateExchange(ctx, next, exchange.Expect{Version: 1, Status: exchange.StatusOfferSent}); err != nil {
 		t.Fatal(err)
 	}
 	// A writer that read version 1 and tries to deny loses, although offer_received -> issuance_denied is allowed.
 	deny := rec.Clone()
-	deny.Status = issuance.StatusIssuanceDenied
-	err := f.st.UpdateExchange(ctx, deny, issuance.Expect{Version: 1, Status: issuance.StatusOfferSent})
-	if !errors.Is(err, issuance.ErrConflict) {
+	deny.Status = exchange.StatusIssuanceDenied
+	err := f.st.UpdateExchange(ctx, deny, exchange.Expect{Version: 1, Status: exchange.StatusOfferSent})
+	if !errors.Is(err, exchange.ErrConflict) {
 		t.Fatalf("stale update: got %v, want ErrConflict", err)
 	}
 	got, _ := f.st.GetExchange(ctx, "stale")
-	if got.Status != issuance.StatusOfferReceived || got.Internal.Version != 2 {
+	if got.Status != exchange.StatusOfferReceived || got.Internal.Version != 2 {
 		t.Fatalf("stale update changed the record: %s v%d", got.Status, got.Internal.Version)
 	}
-	if err := f.st.UpdateExchange(ctx, next, issuance.Expect{Version: 7, Status: issuance.StatusOfferSent}); !errors.Is(err, issuance.ErrConflict) {
+	if err := f.st.UpdateExchange(ctx, next, exchange.Expect{Version: 7, Status: exchange.StatusOfferSent}); !errors.Is(err, exchange.ErrConflict) {
 		t.Fatalf("wrong version: got %v", err)
 	}
-	missing := f.record("missing", issuance.StatusOfferReceived, "", 0)
-	if err := f.st.UpdateExchange(ctx, missing, issuance.Expect{Version: 1, Status: issuance.StatusOfferSent}); !errors.Is(err, issuance.ErrNotFound) {
+	missing := f.record("missing", exchange.StatusOfferReceived, "", 0)
+	if err := f.st.UpdateExchange(ctx, missing, exchange.Expect{Version: 1, Status: exchange.StatusOfferSent}); !errors.Is(err, exchange.ErrNotFound) {
 		t.Fatalf("missing record: got %v, want ErrNotFound", err)
 	}
 }
@@ -239,13 +241,13 @@ func TestUpdateExchangeStaleVersionRefused(t *testing.T) {
 func TestConcurrentTransitionsExactlyOneWins(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	rec := f.record("race", issuance.StatusOfferSent, "", 0)
+	rec := f.record("race", exchange.StatusOfferSent, "", 0)
 	if err := f.st.CreateExchange(ctx, rec, nil); err != nil {
 		t.Fatal(err)
 	}
-	targets := []issuance.Status{issuance.StatusOfferReceived, issuance.StatusIssuanceDenied,
-		issuance.StatusCredentialIssued, issuance.StatusOfferReceived, issuance.StatusIssuanceDenied,
-		issuance.StatusCredentialIssued, issuance.StatusOfferReceived, issuance.StatusIssuanceDenied}
+	targets := []exchange.Status{exchange.StatusOfferReceived, exchange.StatusIssuanceDenied,
+		exchange.StatusCredentialIssued, exchange.StatusOfferReceived, exchange.StatusIssuanceDenied,
+		exchange.StatusCredentialIssued, exchange.StatusOfferReceived, exchange.StatusIssuanceDenied}
 	var wins atomic.Int32
 	var winner atomic.Value
 	var wg sync.WaitGroup
@@ -257,12 +259,12 @@ func TestConcurrentTransitionsExactlyOneWins(t *testing.T) {
 			next := rec.Clone()
 			next.Status = to
 			<-start
-			err := f.st.UpdateExchange(ctx, next, issuance.Expect{Version: 1, Status: issuance.StatusOfferSent})
+			err := f.st.UpdateExchange(ctx, next, exchange.Expect{Version: 1, Status: exchange.StatusOfferSent})
 			switch {
 			case err == nil:
 				wins.Add(1)
 				winner.Store(to)
-			case !errors.Is(err, issuance.ErrConflict):
+			case !errors.Is(err, exchange.ErrConflict):
 				t.Errorf("loser got %v, want ErrConflict", err)
 			}
 		}()
@@ -273,7 +275,7 @@ func TestConcurrentTransitionsExactlyOneWins(t *testing.T) {
 		t.Fatalf("%d writers won, want exactly 1", wins.Load())
 	}
 	got, _ := f.st.GetExchange(ctx, "race")
-	if got.Status != winner.Load().(issuance.Status) || got.Internal.Version != 2 {
+	if got.Status != winner.Load().(exchange.Status) || got.Internal.Version != 2 {
 		t.Fatalf("stored %s v%d, winner %v", got.Status, got.Internal.Version, winner.Load())
 	}
 }
@@ -281,18 +283,18 @@ func TestConcurrentTransitionsExactlyOneWins(t *testing.T) {
 func TestPointerOpsSingleUse(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	rec := f.record("ptr", issuance.StatusOfferSent, "", 0)
+	rec := f.record("ptr", exchange.StatusOfferSent, "", 0)
 	code := pointers("ptr", rec.Internal.ExpiresAt, "the-code")[0]
 	rec.Internal.Pointers = []string{code.Key}
-	if err := f.st.CreateExchange(ctx, rec, []issuance.Pointer{code}); err != nil {
+	if err := f.st.CreateExchange(ctx, rec, []exchange.Pointer{code}); err != nil {
 		t.Fatal(err)
 	}
-	token := issuance.Pointer{Key: issuance.PointerKey(issuance.PointerAccessToken, "tok"), ExchangeID: "ptr",
+	token := exchange.Pointer{Key: exchange.PointerKey(exchange.PointerAccessToken, "tok"), ExchangeID: "ptr",
 		ExpiresAt: rec.Internal.ExpiresAt}
 	next := rec.Clone()
-	next.Status = issuance.StatusOfferReceived
-	if err := f.st.UpdateExchange(ctx, next, issuance.Expect{Version: 1, Status: issuance.StatusOfferSent},
-		issuance.PointerOp{Consume: code.Key}, issuance.PointerOp{Put: &token}); err != nil {
+	next.Status = exchange.StatusOfferReceived
+	if err := f.st.UpdateExchange(ctx, next, exchange.Expect{Version: 1, Status: exchange.StatusOfferSent},
+		exchange.PointerOp{Consume: code.Key}, exchange.PointerOp{Put: &token}); err != nil {
 		t.Fatalf("redeem: %v", err)
 	}
 	if f.rawItem(t, code.Key, "PTR") != nil {
@@ -305,9 +307,9 @@ func TestPointerOpsSingleUse(t *testing.T) {
 	// Redeeming again (with a fresh read) fails: the code is gone; nothing changes.
 	again := got.Clone()
 	again.IssuanceDeniedReason = "x"
-	err := f.st.UpdateExchange(ctx, again, issuance.Expect{Version: 2, Status: issuance.StatusOfferReceived},
-		issuance.PointerOp{Consume: code.Key})
-	if !errors.Is(err, issuance.ErrConflict) {
+	err := f.st.UpdateExchange(ctx, again, exchange.Expect{Version: 2, Status: exchange.StatusOfferReceived},
+		exchange.PointerOp{Consume: code.Key})
+	if !errors.Is(err, exchange.ErrConflict) {
 		t.Fatalf("second redeem: got %v, want ErrConflict", err)
 	}
 	if g, _ := f.st.GetExchange(ctx, "ptr"); g.Internal.Version != 2 || g.IssuanceDeniedReason != "" {
@@ -324,34 +326,34 @@ func TestPointerOpsSingleUse(t *testing.T) {
 func TestExpiredItemsAreAbsent(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	rec := f.record("old", issuance.StatusOfferSent, "def-x", 0)
+	rec := f.record("old", exchange.StatusOfferSent, "def-x", 0)
 	code := pointers("old", f.clock.now().Add(time.Hour).Unix(), "c")[0]
 	rec.Internal.Pointers = []string{code.Key}
-	if err := f.st.CreateExchange(ctx, rec, []issuance.Pointer{code}); err != nil {
+	if err := f.st.CreateExchange(ctx, rec, []exchange.Pointer{code}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.add(2 * time.Hour)
 	// The code pointer has expired (DynamoDB has not deleted it): consuming it fails.
 	next := rec.Clone()
-	next.Status = issuance.StatusOfferReceived
-	if err := f.st.UpdateExchange(ctx, next, issuance.Expect{Version: 1, Status: issuance.StatusOfferSent},
-		issuance.PointerOp{Consume: code.Key}); !errors.Is(err, issuance.ErrConflict) {
+	next.Status = exchange.StatusOfferReceived
+	if err := f.st.UpdateExchange(ctx, next, exchange.Expect{Version: 1, Status: exchange.StatusOfferSent},
+		exchange.PointerOp{Consume: code.Key}); !errors.Is(err, exchange.ErrConflict) {
 		t.Fatalf("consume expired code: got %v, want ErrConflict", err)
 	}
 	f.clock.add(31 * 24 * time.Hour)
-	if _, err := f.st.GetExchange(ctx, "old"); !errors.Is(err, issuance.ErrNotFound) {
+	if _, err := f.st.GetExchange(ctx, "old"); !errors.Is(err, exchange.ErrNotFound) {
 		t.Fatalf("get expired: got %v, want ErrNotFound", err)
 	}
-	for _, filter := range []issuance.ExchangeFilter{{}, {Status: issuance.StatusOfferSent}, {CredentialDefinitionID: "def-x"}} {
-		p, err := f.st.ListExchanges(ctx, filter, issuance.PageRequest{Limit: 10})
+	for _, filter := range []exchange.Filter{{}, {Status: exchange.StatusOfferSent}, {CredentialDefinitionID: "def-x"}} {
+		p, err := f.st.ListExchanges(ctx, filter, exchange.PageRequest{Limit: 10})
 		if err != nil || len(p.Items) != 0 {
 			t.Fatalf("list %+v: %d items, err %v; want none", filter, len(p.Items), err)
 		}
 	}
-	if err := f.st.UpdateExchange(ctx, next, issuance.Expect{Version: 1, Status: issuance.StatusOfferSent}); !errors.Is(err, issuance.ErrNotFound) {
+	if err := f.st.UpdateExchange(ctx, next, exchange.Expect{Version: 1, Status: exchange.StatusOfferSent}); !errors.Is(err, exchange.ErrNotFound) {
 		t.Fatalf("update expired: got %v, want ErrNotFound", err)
 	}
-	if err := f.st.DeleteExchange(ctx, "old"); !errors.Is(err, issuance.ErrNotFound) {
+	if err := f.st.DeleteExchange(ctx, "old"); !errors.Is(err, exchange.ErrNotFound) {
 		t.Fatalf("delete expired: got %v, want ErrNotFound", err)
 	}
 	if f.rawItem(t, code.Key, "PTR") != nil {
@@ -362,7 +364,7 @@ func TestExpiredItemsAreAbsent(t *testing.T) {
 func TestListExchangesPaginationAndFilters(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	statuses := []issuance.Status{issuance.StatusOfferSent, issuance.StatusOfferReceived, issuance.StatusCredentialIssued}
+	statuses := []exchange.Status{exchange.StatusOfferSent, exchange.StatusOfferReceived, exchange.StatusCredentialIssued}
 	var all []string
 	for i := 0; i < 25; i++ {
 		id := fmt.Sprintf("rec-%02d", i)
@@ -376,14 +378,14 @@ func TestListExchangesPaginationAndFilters(t *testing.T) {
 		}
 		all = append([]string{id}, all...) // newest first
 	}
-	collect := func(filter issuance.ExchangeFilter, limit int) []string {
+	collect := func(filter exchange.Filter, limit int) []string {
 		var ids []string
 		cursor := ""
 		for pages := 0; ; pages++ {
 			if pages > 30 {
 				t.Fatal("pagination does not end")
 			}
-			p, err := f.st.ListExchanges(ctx, filter, issuance.PageRequest{Limit: limit, Cursor: cursor})
+			p, err := f.st.ListExchanges(ctx, filter, exchange.PageRequest{Limit: limit, Cursor: cursor})
 			if err != nil {
 				t.Fatalf("list %+v: %v", filter, err)
 			}
@@ -410,18 +412,18 @@ func TestListExchangesPaginationAndFilters(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		filter issuance.ExchangeFilter
+		filter exchange.Filter
 		limit  int
 		want   []string
 	}{
-		{"all by 7", issuance.ExchangeFilter{}, 7, all},
-		{"all by 25", issuance.ExchangeFilter{}, 25, all},
-		{"all by 100", issuance.ExchangeFilter{}, 100, all},
-		{"status", issuance.ExchangeFilter{Status: issuance.StatusOfferReceived}, 3, want(func(i int) bool { return i%3 == 1 })},
-		{"definition", issuance.ExchangeFilter{CredentialDefinitionID: "def-b"}, 4, want(func(i int) bool { return i%2 == 1 })},
-		{"definition and status", issuance.ExchangeFilter{CredentialDefinitionID: "def-a", Status: issuance.StatusOfferSent}, 2,
+		{"all by 7", exchange.Filter{}, 7, all},
+		{"all by 25", exchange.Filter{}, 25, all},
+		{"all by 100", exchange.Filter{}, 100, all},
+		{"status", exchange.Filter{Status: exchange.StatusOfferReceived}, 3, want(func(i int) bool { return i%3 == 1 })},
+		{"definition", exchange.Filter{CredentialDefinitionID: "def-b"}, 4, want(func(i int) bool { return i%2 == 1 })},
+		{"definition and status", exchange.Filter{CredentialDefinitionID: "def-a", Status: exchange.StatusOfferSent}, 2,
 			want(func(i int) bool { return i%2 == 0 && i%3 == 0 })},
-		{"unknown definition", issuance.ExchangeFilter{CredentialDefinitionID: "nope"}, 5, nil},
+		{"unknown definition", exchange.Filter{CredentialDefinitionID: "nope"}, 5, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -431,19 +433,19 @@ func TestListExchangesPaginationAndFilters(t *testing.T) {
 			}
 		})
 	}
-	first, err := f.st.ListExchanges(ctx, issuance.ExchangeFilter{}, issuance.PageRequest{Limit: 5})
+	first, err := f.st.ListExchanges(ctx, exchange.Filter{}, exchange.PageRequest{Limit: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
 	badCursors := []string{"!!!", "e30", first.NextCursor + "x", "eyJwIjoiREVGI3giLCJzIjoiREVGIiwiZ3AiOiJERUYiLCJncyI6IjEifQ"}
 	for _, c := range badCursors {
-		if _, err := f.st.ListExchanges(ctx, issuance.ExchangeFilter{}, issuance.PageRequest{Limit: 5, Cursor: c}); !errors.Is(err, issuance.ErrInvalidCursor) {
+		if _, err := f.st.ListExchanges(ctx, exchange.Filter{}, exchange.PageRequest{Limit: 5, Cursor: c}); !errors.Is(err, exchange.ErrInvalidCursor) {
 			t.Errorf("cursor %q: got %v, want ErrInvalidCursor", c, err)
 		}
 	}
 	// A cursor of one list is refused by another.
-	if _, err := f.st.ListExchanges(ctx, issuance.ExchangeFilter{Status: issuance.StatusOfferSent},
-		issuance.PageRequest{Limit: 5, Cursor: first.NextCursor}); !errors.Is(err, issuance.ErrInvalidCursor) {
+	if _, err := f.st.ListExchanges(ctx, exchange.Filter{Status: exchange.StatusOfferSent},
+		exchange.PageRequest{Limit: 5, Cursor: first.NextCursor}); !errors.Is(err, exchange.ErrInvalidCursor) {
 		t.Errorf("cursor of another list: got %v", err)
 	}
 }
@@ -451,11 +453,11 @@ func TestListExchangesPaginationAndFilters(t *testing.T) {
 func TestDefinitionsCRUDAndList(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	spec := issuance.DefinitionSpec{Label: "PDA1", CredentialFormat: "dc+sd-jwt", VCT: "PortableDocumentA1",
-		ExpirationInDays: 365, Claims: []issuance.Claim{{Path: []any{"nationalities", nil}, LimitDisclosure: true},
+	spec := definition.Spec{Label: "PDA1", CredentialFormat: "dc+sd-jwt", VCT: "PortableDocumentA1",
+		ExpirationInDays: 365, Claims: []definition.Claim{{Path: []any{"nationalities", nil}, LimitDisclosure: true},
 			{Path: []any{"address", "street_address"}, LimitDisclosure: true}, {Path: []any{"list", 2}}}}
 	for i := 0; i < 5; i++ {
-		d := issuance.CredentialDefinition{ID: fmt.Sprintf("def-%d", i), DefinitionSpec: spec,
+		d := definition.Definition{ID: fmt.Sprintf("def-%d", i), Spec: spec,
 			CreatedAt: f.clock.now().Unix() + int64(i), UpdatedAt: f.clock.now().Unix(), Version: 1}
 		if err := f.st.CreateDefinition(ctx, d); err != nil {
 			t.Fatal(err)
@@ -469,7 +471,7 @@ func TestDefinitionsCRUDAndList(t *testing.T) {
 		fmt.Sprint(d.Claims[2].Path[1]) != "2" {
 		t.Fatalf("definition round trip: %+v", d)
 	}
-	if err := f.st.CreateDefinition(ctx, d); !errors.Is(err, issuance.ErrAlreadyExists) {
+	if err := f.st.CreateDefinition(ctx, d); !errors.Is(err, exchange.ErrAlreadyExists) {
 		t.Fatalf("duplicate: %v", err)
 	}
 	d.Label = "changed"
@@ -477,17 +479,17 @@ func TestDefinitionsCRUDAndList(t *testing.T) {
 	if err := f.st.ReplaceDefinition(ctx, d, 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.st.ReplaceDefinition(ctx, d, 1); !errors.Is(err, issuance.ErrConflict) {
+	if err := f.st.ReplaceDefinition(ctx, d, 1); !errors.Is(err, exchange.ErrConflict) {
 		t.Fatalf("stale replace: %v", err)
 	}
 	d.ID = "missing"
-	if err := f.st.ReplaceDefinition(ctx, d, 1); !errors.Is(err, issuance.ErrNotFound) {
+	if err := f.st.ReplaceDefinition(ctx, d, 1); !errors.Is(err, exchange.ErrNotFound) {
 		t.Fatalf("replace missing: %v", err)
 	}
 	var ids []string
 	cursor := ""
 	for {
-		p, err := f.st.ListDefinitions(ctx, issuance.PageRequest{Limit: 2, Cursor: cursor})
+		p, err := f.st.ListDefinitions(ctx, exchange.PageRequest{Limit: 2, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -504,10 +506,10 @@ func TestDefinitionsCRUDAndList(t *testing.T) {
 	if err := f.st.DeleteDefinition(ctx, "def-2"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.st.DeleteDefinition(ctx, "def-2"); !errors.Is(err, issuance.ErrNotFound) {
+	if err := f.st.DeleteDefinition(ctx, "def-2"); !errors.Is(err, exchange.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
-	if _, err := f.st.GetDefinition(ctx, "def-2"); !errors.Is(err, issuance.ErrNotFound) {
+	if _, err := f.st.GetDefinition(ctx, "def-2"); !errors.Is(err, exchange.ErrNotFound) {
 		t.Fatalf("get deleted: %v", err)
 	}
 }
@@ -515,7 +517,7 @@ func TestDefinitionsCRUDAndList(t *testing.T) {
 func TestIndividualsAndDynamicConfigurations(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	ind := issuance.Individual{IndividualID: "ind-1", CredentialOfferEndpoint: "https://w.example/o", CreatedAt: 1, UpdatedAt: 2}
+	ind := admin.Individual{IndividualID: "ind-1", CredentialOfferEndpoint: "https://w.example/o", CreatedAt: 1, UpdatedAt: 2}
 	if err := f.st.PutIndividual(ctx, ind); err != nil {
 		t.Fatal(err)
 	}
@@ -525,14 +527,14 @@ func TestIndividualsAndDynamicConfigurations(t *testing.T) {
 	if err := f.st.DeleteIndividual(ctx, "ind-1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.st.GetIndividual(ctx, "ind-1"); !errors.Is(err, issuance.ErrNotFound) {
+	if _, err := f.st.GetIndividual(ctx, "ind-1"); !errors.Is(err, exchange.ErrNotFound) {
 		t.Fatalf("deleted individual: %v", err)
 	}
-	if err := f.st.DeleteIndividual(ctx, "ind-1"); !errors.Is(err, issuance.ErrNotFound) {
+	if err := f.st.DeleteIndividual(ctx, "ind-1"); !errors.Is(err, exchange.ErrNotFound) {
 		t.Fatalf("delete missing individual: %v", err)
 	}
 	now := f.clock.now().Unix()
-	for _, c := range []issuance.DynamicConfiguration{
+	for _, c := range []definition.DynamicConfiguration{
 		{ConfigurationID: "A", VCT: "A", Claims: []string{"x"}, ExpiresAt: now + 100},
 		{ConfigurationID: "A", VCT: "A", Claims: []string{"old"}, ExpiresAt: now + 50}, // does not shorten
 		{ConfigurationID: "B", VCT: "B", ExpiresAt: now + 10},
@@ -554,7 +556,7 @@ func TestIndividualsAndDynamicConfigurations(t *testing.T) {
 func TestDeleteExchangeWithManyPointers(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	rec := f.record("many", issuance.StatusOfferSent, "", 0)
+	rec := f.record("many", exchange.StatusOfferSent, "", 0)
 	if err := f.st.CreateExchange(ctx, rec, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -566,14 +568,14 @@ func TestDeleteExchangeWithManyPointers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var ops []issuance.PointerOp
+		var ops []exchange.PointerOp
 		for i := 0; i < 26; i++ {
-			p := issuance.Pointer{Key: issuance.PointerKey(issuance.PointerNonce, fmt.Sprintf("n-%d-%d", batch, i)),
+			p := exchange.Pointer{Key: exchange.PointerKey(exchange.PointerNonce, fmt.Sprintf("n-%d-%d", batch, i)),
 				ExchangeID: "many", ExpiresAt: rec.Internal.ExpiresAt}
 			keys = append(keys, p.Key)
-			ops = append(ops, issuance.PointerOp{Put: &p})
+			ops = append(ops, exchange.PointerOp{Put: &p})
 		}
-		if err := f.st.UpdateExchange(ctx, cur, issuance.Expect{Version: version, Status: cur.Status}, ops...); err != nil {
+		if err := f.st.UpdateExchange(ctx, cur, exchange.Expect{Version: version, Status: cur.Status}, ops...); err != nil {
 			t.Fatal(err)
 		}
 		version++

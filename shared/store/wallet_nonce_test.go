@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/internal/wallettest"
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+	"github.com/sdjwt-issuer/issuer/shared/wallet"
 )
 
 // TestCredentialNonceConsumedByTheWrite: the credential request reads no c_nonce; the transaction that records
@@ -43,7 +44,7 @@ func TestCredentialNonceConsumedByTheWrite(t *testing.T) {
 		}, want: oid4vci.ErrInvalidNonce},
 		{name: "expired", nonce: func(t *testing.T, tok *oid4vci.TokenResponse) string {
 			n := fresh(t, tok)
-			f.clock.add(issuance.DefaultNonceTTL + time.Second)
+			f.clock.add(wallet.DefaultNonceTTL + time.Second)
 			return n
 		}, want: oid4vci.ErrInvalidNonce},
 		{name: "used by another exchange's request", nonce: func(t *testing.T, tok *oid4vci.TokenResponse) string {
@@ -77,7 +78,7 @@ func TestCredentialNonceConsumedByTheWrite(t *testing.T) {
 				t.Fatal(gerr)
 			}
 			if tc.want == "" {
-				if err != nil || len(ans.Issuance.Credentials) != 1 || after.Status != issuance.StatusCredentialIssued {
+				if err != nil || len(ans.Issuance.Credentials) != 1 || after.Status != exchange.StatusCredentialIssued {
 					t.Fatalf("credential: %v, record %s", err, after.Status)
 				}
 				return
@@ -106,19 +107,19 @@ func TestUpdateExchangeConsumeConditions(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name    string
-		pointer *issuance.Pointer // stored before the update (nil: none)
+		pointer *exchange.Pointer // stored before the update (nil: none)
 		gone    bool
 	}{
-		{name: "pointer of no exchange", pointer: &issuance.Pointer{ExchangeID: ""}},
-		{name: "pointer of this exchange", pointer: &issuance.Pointer{ExchangeID: "self"}},
-		{name: "pointer of another exchange", pointer: &issuance.Pointer{ExchangeID: "other"}, gone: true},
-		{name: "expired pointer", pointer: &issuance.Pointer{ExchangeID: "", ExpiresAt: -1}, gone: true},
+		{name: "pointer of no exchange", pointer: &exchange.Pointer{ExchangeID: ""}},
+		{name: "pointer of this exchange", pointer: &exchange.Pointer{ExchangeID: "self"}},
+		{name: "pointer of another exchange", pointer: &exchange.Pointer{ExchangeID: "other"}, gone: true},
+		{name: "expired pointer", pointer: &exchange.Pointer{ExchangeID: "", ExpiresAt: -1}, gone: true},
 		{name: "absent pointer", gone: true},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, rec := f.offer(t, "")
-			k := issuance.PointerKey(issuance.PointerNonce, "consume-"+rec.CredentialExchangeID+string(rune('a'+i)))
+			k := exchange.PointerKey(exchange.PointerNonce, "consume-"+rec.CredentialExchangeID+string(rune('a'+i)))
 			if tc.pointer != nil {
 				p := *tc.pointer
 				p.Key = k
@@ -135,16 +136,16 @@ func TestUpdateExchangeConsumeConditions(t *testing.T) {
 			}
 			next := rec.Clone()
 			next.UpdatedAt++
-			err := f.st.UpdateExchange(ctx, next, issuance.Expect{Version: rec.Internal.Version, Status: rec.Status},
-				issuance.PointerOp{Consume: k})
-			var gone *issuance.PointerGoneError
+			err := f.st.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Internal.Version, Status: rec.Status},
+				exchange.PointerOp{Consume: k})
+			var gone *exchange.PointerGoneError
 			if !tc.gone {
 				if err != nil {
 					t.Fatalf("update: %v", err)
 				}
 				return
 			}
-			if !errors.As(err, &gone) || gone.Key != k || gone.Kind() != issuance.PointerNonce || !errors.Is(err, issuance.ErrConflict) {
+			if !errors.As(err, &gone) || gone.Key != k || gone.Kind() != exchange.PointerNonce || !errors.Is(err, exchange.ErrConflict) {
 				t.Fatalf("err = %v, want PointerGoneError for the nonce and ErrConflict", err)
 			}
 			if got, _ := f.st.GetExchange(ctx, rec.CredentialExchangeID); got.Internal.Version != rec.Internal.Version {

@@ -7,21 +7,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/internal/wallettest"
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
 )
 
 // deferredPickedUp stores a Deferred exchange without claims, redeems it, asks for its credential (202), completes
 // it and picks it up once; it returns the access token, the transaction id and the picked-up credentials.
-func (f *walletStoreFixture) deferredPickedUp(t *testing.T) (rec issuance.ExchangeRecord, token, txn string, creds []string) {
+func (f *walletStoreFixture) deferredPickedUp(t *testing.T) (rec exchange.Record, token, txn string, creds []string) {
 	t.Helper()
 	ctx := context.Background()
 	offerID, rec := f.offer(t, "")
 	deferred := rec.Clone()
-	deferred.IssuanceMode = issuance.ModeDeferred
+	deferred.IssuanceMode = exchange.ModeDeferred
 	deferred.SetCredentials(nil)
-	if err := f.st.UpdateExchange(ctx, deferred, issuance.Expect{Version: rec.Internal.Version, Status: rec.Status}); err != nil {
+	if err := f.st.UpdateExchange(ctx, deferred, exchange.Expect{Version: rec.Internal.Version, Status: rec.Status}); err != nil {
 		t.Fatal(err)
 	}
 	tok, err := f.token(offerID, "")
@@ -46,15 +46,15 @@ func (f *walletStoreFixture) deferredPickedUp(t *testing.T) (rec issuance.Exchan
 		t.Fatal(err)
 	}
 	ready := cur.Clone()
-	ready.SetCredentials([]issuance.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika"}}})
-	if err := f.st.UpdateExchange(ctx, ready, issuance.Expect{Version: cur.Internal.Version, Status: cur.Status}); err != nil {
+	ready.SetCredentials([]exchange.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika"}}})
+	if err := f.st.UpdateExchange(ctx, ready, exchange.Expect{Version: cur.Internal.Version, Status: cur.Status}); err != nil {
 		t.Fatal(err)
 	}
 	done, err := f.svc.RequestDeferredCredential(ctx, tok.AccessToken, &oid4vci.DeferredCredentialRequest{TransactionID: ans.Issuance.TransactionID})
 	if err != nil || len(done.Issuance.Credentials) != 1 {
 		t.Fatalf("pick-up: %+v %v", done, err)
 	}
-	if rec, err = f.st.GetExchange(ctx, rec.CredentialExchangeID); err != nil || rec.Status != issuance.StatusCredentialAcked {
+	if rec, err = f.st.GetExchange(ctx, rec.CredentialExchangeID); err != nil || rec.Status != exchange.StatusCredentialAcked {
 		t.Fatalf("record after the pick-up: %s %v", rec.Status, err)
 	}
 	return rec, tok.AccessToken, ans.Issuance.TransactionID, done.Issuance.Credentials
@@ -69,7 +69,7 @@ func TestDeferredPickupPointer(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name  string
-		after func(t *testing.T, rec issuance.ExchangeRecord)
+		after func(t *testing.T, rec exchange.Record)
 		// wantCode is the retry's OAuth error; "" the recorded credentials.
 		wantCode string
 		// wantPointer says whether the PICKUP pointer is still read.
@@ -77,11 +77,11 @@ func TestDeferredPickupPointer(t *testing.T) {
 	}{
 		{name: "retry with the same token and transaction id", wantPointer: true},
 		{name: "retry after the access token expired", wantCode: oid4vci.ErrInvalidToken,
-			after: func(_ *testing.T, rec issuance.ExchangeRecord) {
+			after: func(_ *testing.T, rec exchange.Record) {
 				f.clock.add(time.Duration(rec.Internal.AccessTokenExpiresAt-f.clock.now().Unix()) * time.Second)
 			}},
 		{name: "retry after the exchange was deleted", wantCode: oid4vci.ErrInvalidToken,
-			after: func(t *testing.T, rec issuance.ExchangeRecord) {
+			after: func(t *testing.T, rec exchange.Record) {
 				if err := f.st.DeleteExchange(ctx, rec.CredentialExchangeID); err != nil {
 					t.Fatal(err)
 				}
@@ -90,10 +90,10 @@ func TestDeferredPickupPointer(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, token, txn, creds := f.deferredPickedUp(t)
-			if _, err := f.st.GetPointer(ctx, issuance.PointerKey(issuance.PointerTransaction, txn)); !errors.Is(err, issuance.ErrNotFound) {
+			if _, err := f.st.GetPointer(ctx, exchange.PointerKey(exchange.PointerTransaction, txn)); !errors.Is(err, exchange.ErrNotFound) {
 				t.Errorf("TXN pointer after the pick-up: %v, want consumed", err)
 			}
-			key := issuance.PointerKey(issuance.PointerPickup, txn)
+			key := exchange.PointerKey(exchange.PointerPickup, txn)
 			p, err := f.st.GetPointer(ctx, key)
 			if err != nil {
 				t.Fatalf("PICKUP pointer: %v", err)

@@ -8,28 +8,28 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/wallet"
 )
 
-var _ issuance.WalletStore = (*Store)(nil)
+var _ wallet.Store = (*Store)(nil)
 
-// GetPointer implements issuance.WalletStore: a strongly consistent read of the pointer item; an absent or
-// expired pointer (DynamoDB deletes expired items late) is issuance.ErrNotFound.
-func (st *Store) GetPointer(ctx context.Context, key string) (issuance.Pointer, error) {
+// GetPointer implements wallet.Store: a strongly consistent read of the pointer item; an absent or
+// expired pointer (DynamoDB deletes expired items late) is exchange.ErrNotFound.
+func (st *Store) GetPointer(ctx context.Context, key string) (exchange.Pointer, error) {
 	item, err := st.get(ctx, key, skPointer)
 	if err != nil {
-		if errors.Is(err, issuance.ErrNotFound) {
-			return issuance.Pointer{}, err
+		if errors.Is(err, exchange.ErrNotFound) {
+			return exchange.Pointer{}, err
 		}
-		return issuance.Pointer{}, fmt.Errorf("get pointer: %w", err)
+		return exchange.Pointer{}, fmt.Errorf("get pointer: %w", err)
 	}
 	return pointerFrom(item), nil
 }
 
-// PutPointer implements issuance.WalletStore: a conditional put that refuses to overwrite a live pointer
-// (issuance.ErrAlreadyExists); an expired leftover with the same key is replaced.
-func (st *Store) PutPointer(ctx context.Context, p issuance.Pointer) error {
+// PutPointer implements wallet.Store: a conditional put that refuses to overwrite a live pointer
+// (exchange.ErrAlreadyExists); an expired leftover with the same key is replaced.
+func (st *Store) PutPointer(ctx context.Context, p exchange.Pointer) error {
 	if p.Key == "" {
 		return fmt.Errorf("put pointer: empty key")
 	}
@@ -38,7 +38,7 @@ func (st *Store) PutPointer(ctx context.Context, p issuance.Pointer) error {
 		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#ttl": AttrTTL},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(st.now().Unix())}})
 	if isConditionFailed(err) {
-		return issuance.ErrAlreadyExists
+		return exchange.ErrAlreadyExists
 	}
 	if err != nil {
 		return fmt.Errorf("put pointer: %w", err)
@@ -47,8 +47,8 @@ func (st *Store) PutPointer(ctx context.Context, p issuance.Pointer) error {
 }
 
 // pointerFrom decodes a pointer item.
-func pointerFrom(item map[string]types.AttributeValue) issuance.Pointer {
-	p := issuance.Pointer{Key: str(item, AttrPK), ExchangeID: str(item, attrExchangeID), ExpiresAt: num(item, AttrTTL)}
+func pointerFrom(item map[string]types.AttributeValue) exchange.Pointer {
+	p := exchange.Pointer{Key: str(item, AttrPK), ExchangeID: str(item, attrExchangeID), ExpiresAt: num(item, AttrTTL)}
 	if m, ok := item[attrAttributes].(*types.AttributeValueMemberM); ok && len(m.Value) > 0 {
 		p.Attributes = make(map[string]string, len(m.Value))
 		for k := range m.Value {
@@ -72,12 +72,12 @@ func (st *Store) consumeItem(pointerKey, exchangeID string) types.TransactWriteI
 
 // consumedPointer names the first pointer of a cancelled transaction whose consuming delete failed its
 // condition (used, expired or of another exchange), nil when none did.
-func consumedPointer(writes []types.TransactWriteItem, failed []int) *issuance.PointerGoneError {
+func consumedPointer(writes []types.TransactWriteItem, failed []int) *exchange.PointerGoneError {
 	for _, i := range failed {
 		if i < 0 || i >= len(writes) || writes[i].Delete == nil || str(writes[i].Delete.Key, AttrSK) != skPointer {
 			continue
 		}
-		return &issuance.PointerGoneError{Key: str(writes[i].Delete.Key, AttrPK)}
+		return &exchange.PointerGoneError{Key: str(writes[i].Delete.Key, AttrPK)}
 	}
 	return nil
 }

@@ -9,11 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdjwt-issuer/issuer/shared/definition"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/internal/wallettest"
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
 	"github.com/sdjwt-issuer/issuer/shared/store"
+	"github.com/sdjwt-issuer/issuer/shared/wallet"
 )
 
 const walletStoreIssuer = "http://127.0.0.1:3000"
@@ -21,7 +23,7 @@ const walletStoreIssuer = "http://127.0.0.1:3000"
 type walletStoreFixture struct {
 	st    *store.Store
 	clock *clock
-	svc   *issuance.WalletService
+	svc   *wallet.Service
 }
 
 func newWalletStoreFixture(t *testing.T) *walletStoreFixture {
@@ -32,8 +34,8 @@ func newWalletStoreFixture(t *testing.T) *walletStoreFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := issuance.NewWalletService(issuance.WalletConfig{IssuerURL: walletStoreIssuer}, st, signer,
-		issuance.WithWalletClock(c.now))
+	svc, err := wallet.New(wallet.Config{IssuerURL: walletStoreIssuer}, wallet.Deps{Store: st, Signer: signer},
+		exchange.WithClock(c.now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,31 +43,31 @@ func newWalletStoreFixture(t *testing.T) *walletStoreFixture {
 }
 
 // offer stores an InTime exchange with its CODE pointer, as the admin side does.
-func (f *walletStoreFixture) offer(t *testing.T, pin string) (string, issuance.ExchangeRecord) {
+func (f *walletStoreFixture) offer(t *testing.T, pin string) (string, exchange.Record) {
 	t.Helper()
-	id, _ := issuance.NewID(rand.Reader)
-	offerID, _ := issuance.NewExchangeSecret(rand.Reader, id)
+	id, _ := exchange.NewID(rand.Reader)
+	offerID, _ := exchange.NewExchangeSecret(rand.Reader, id)
 	now := f.clock.now()
 	exp := now.Add(time.Hour).Unix()
-	code := issuance.PreAuthorizedCode(offerID)
-	def := issuance.CredentialDefinition{ID: "def-1", DefinitionSpec: issuance.DefinitionSpec{Label: "Test",
+	code := exchange.PreAuthorizedCode(offerID)
+	def := definition.Definition{ID: "def-1", Spec: definition.Spec{Label: "Test",
 		CredentialFormat: "dc+sd-jwt", VCT: "TestCredential", ExpirationInDays: 30,
-		Claims: []issuance.Claim{{Path: []any{"given_name"}, LimitDisclosure: true}}}}
-	rec := issuance.ExchangeRecord{CredentialExchangeID: id, IssuanceMode: issuance.ModeInTime, IsPreAuthorised: true,
-		CredentialOffer: issuance.OfferDeepLink(issuance.SchemeOpenIDCredentialOffer, issuance.OfferURL(walletStoreIssuer, offerID)),
-		Status:          issuance.StatusOfferSent, CreatedAt: now.Unix(), UpdatedAt: now.Unix(), CredentialDefinitionID: def.ID,
-		Internal: issuance.ExchangeInternal{Version: 1, ExpiresAt: now.Add(24 * time.Hour).Unix(), CreatedNanos: now.UnixNano(),
-			Definition: def, ConfigurationID: def.ID, CredentialType: []string{def.VCT}, OfferIDHash: issuance.HashSecret(offerID),
-			CodeHash: issuance.HashSecret(code), OfferExpiresAt: exp}}
-	rec.SetCredentials([]issuance.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika", "age": json.Number("42")}}})
+		Claims: []definition.Claim{{Path: []any{"given_name"}, LimitDisclosure: true}}}}
+	rec := exchange.Record{CredentialExchangeID: id, IssuanceMode: exchange.ModeInTime, IsPreAuthorised: true,
+		CredentialOffer: exchange.OfferDeepLink(exchange.SchemeOpenIDCredentialOffer, exchange.OfferURL(walletStoreIssuer, offerID)),
+		Status:          exchange.StatusOfferSent, CreatedAt: now.Unix(), UpdatedAt: now.Unix(), CredentialDefinitionID: def.ID,
+		Internal: exchange.Internal{Version: 1, ExpiresAt: now.Add(24 * time.Hour).Unix(), CreatedNanos: now.UnixNano(),
+			Definition: def, ConfigurationID: def.ID, CredentialType: []string{def.VCT}, OfferIDHash: exchange.HashSecret(offerID),
+			CodeHash: exchange.HashSecret(code), OfferExpiresAt: exp}}
+	rec.SetCredentials([]exchange.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika", "age": json.Number("42")}}})
 	if pin != "" {
-		tx, err := issuance.NewTxCode(rand.Reader, pin)
+		tx, err := exchange.NewTxCode(rand.Reader, pin)
 		if err != nil {
 			t.Fatal(err)
 		}
 		rec.Internal.TxCode = tx
 	}
-	ptrs := []issuance.Pointer{{Key: issuance.PointerKey(issuance.PointerCode, code), ExchangeID: id, ExpiresAt: exp}}
+	ptrs := []exchange.Pointer{{Key: exchange.PointerKey(exchange.PointerCode, code), ExchangeID: id, ExpiresAt: exp}}
 	for _, p := range ptrs {
 		rec.Internal.Pointers = append(rec.Internal.Pointers, p.Key)
 	}
@@ -96,7 +98,7 @@ func TestWalletStore(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("pointer round trip and expiry", func(t *testing.T) {
-		p := issuance.Pointer{Key: issuance.PointerKey(issuance.PointerTransaction, "txn-1"), ExchangeID: "ex-1",
+		p := exchange.Pointer{Key: exchange.PointerKey(exchange.PointerTransaction, "txn-1"), ExchangeID: "ex-1",
 			ExpiresAt: f.clock.now().Add(time.Minute).Unix(), Attributes: map[string]string{"dialect": "v1", "keys": "[]"}}
 		if err := f.st.PutPointer(ctx, p); err != nil {
 			t.Fatal(err)
@@ -105,21 +107,21 @@ func TestWalletStore(t *testing.T) {
 		if err != nil || got.ExchangeID != "ex-1" || got.ExpiresAt != p.ExpiresAt || got.Attributes["dialect"] != "v1" || got.Attributes["keys"] != "[]" {
 			t.Fatalf("got %+v %v", got, err)
 		}
-		if err := f.st.PutPointer(ctx, p); !errors.Is(err, issuance.ErrAlreadyExists) {
+		if err := f.st.PutPointer(ctx, p); !errors.Is(err, exchange.ErrAlreadyExists) {
 			t.Fatalf("duplicate put: %v", err)
 		}
-		if _, err := f.st.GetPointer(ctx, "NONCE#unknown"); !errors.Is(err, issuance.ErrNotFound) {
+		if _, err := f.st.GetPointer(ctx, "NONCE#unknown"); !errors.Is(err, exchange.ErrNotFound) {
 			t.Fatalf("unknown: %v", err)
 		}
 		f.clock.add(2 * time.Minute)
-		if _, err := f.st.GetPointer(ctx, p.Key); !errors.Is(err, issuance.ErrNotFound) {
+		if _, err := f.st.GetPointer(ctx, p.Key); !errors.Is(err, exchange.ErrNotFound) {
 			t.Fatalf("expired pointer read: %v", err)
 		}
 		p.ExpiresAt = f.clock.now().Add(time.Minute).Unix()
 		if err := f.st.PutPointer(ctx, p); err != nil {
 			t.Fatalf("expired leftover not replaced: %v", err)
 		}
-		if err := f.st.PutPointer(ctx, issuance.Pointer{}); err == nil {
+		if err := f.st.PutPointer(ctx, exchange.Pointer{}); err == nil {
 			t.Fatal("empty key accepted")
 		}
 	})
@@ -136,7 +138,7 @@ func TestWalletStore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.FetchOffer(ctx, offerID); !errors.Is(err, issuance.ErrNotFound) {
+		if _, err := f.svc.FetchOffer(ctx, offerID); !errors.Is(err, exchange.ErrNotFound) {
 			t.Fatalf("redeemed offer still served: %v", err)
 		}
 		n, err := f.svc.NewNonce(ctx)
@@ -157,7 +159,7 @@ func TestWalletStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, err := f.st.GetExchange(ctx, rec.CredentialExchangeID)
-		if err != nil || got.Status != issuance.StatusCredentialAccepted || got.Internal.TxCode.Attempts != 1 || got.CredentialToken == "" {
+		if err != nil || got.Status != exchange.StatusCredentialAccepted || got.Internal.TxCode.Attempts != 1 || got.CredentialToken == "" {
 			t.Fatalf("record %s attempts %d, %v", got.Status, got.Internal.TxCode.Attempts, err)
 		}
 		// every pointer created on the way (the code's guard, the token's c_nonce) is known to the record, so
@@ -170,7 +172,7 @@ func TestWalletStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, k := range got.Internal.Pointers {
-			if _, err := f.st.GetPointer(ctx, k); !errors.Is(err, issuance.ErrNotFound) {
+			if _, err := f.st.GetPointer(ctx, k); !errors.Is(err, exchange.ErrNotFound) {
 				t.Errorf("pointer %s survives the deletion: %v", k[:5], err)
 			}
 		}
@@ -256,7 +258,7 @@ func TestWalletStore(t *testing.T) {
 			t.Fatalf("%d credential answers, want 1", wins)
 		}
 		got, err := f.st.GetExchange(ctx, rec.CredentialExchangeID)
-		if err != nil || got.Status != issuance.StatusCredentialIssued {
+		if err != nil || got.Status != exchange.StatusCredentialIssued {
 			t.Fatalf("record %s %v", got.Status, err)
 		}
 	})

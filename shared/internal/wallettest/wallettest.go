@@ -17,7 +17,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
 
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
 )
 
@@ -25,7 +25,7 @@ import (
 // ("" sends none), as a wallet posts it.
 func TokenRequest(offerID, pin string) (*oid4vci.TokenRequest, error) {
 	form := url.Values{"grant_type": {oid4vci.GrantTypePreAuthorizedCode},
-		"pre-authorized_code": {issuance.PreAuthorizedCode(offerID)}}
+		"pre-authorized_code": {exchange.PreAuthorizedCode(offerID)}}
 	if pin != "" {
 		form.Set("tx_code", pin)
 	}

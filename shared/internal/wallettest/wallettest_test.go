@@ -9,7 +9,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jws"
 
-	"github.com/sdjwt-issuer/issuer/shared/issuance"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
 )
 
@@ -26,7 +26,7 @@ func TestTokenRequest(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := issuance.PreAuthorizedCode("exchange.offer"); req.PreAuthorizedCode != want {
+			if want := exchange.PreAuthorizedCode("exchange.offer"); req.PreAuthorizedCode != want {
 				t.Errorf("code %q, want %q", req.PreAuthorizedCode, want)
 			}
 			if req.TxCode != tt.wantPin || req.TxCodePresent != (tt.wantPin != "") {

@@ -1,0 +1,415 @@
+package admin_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sdjwt-issuer/issuer/shared/admin"
+	"github.com/sdjwt-issuer/issuer/shared/definition"
+	"github.com/sdjwt-issuer/issuer/shared/delivery"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/internal/domaintest"
+	"github.com/sdjwt-issuer/issuer/shared/validation"
+)
+
+// fakeDoer answers the offer delivery with a status, or an error.
+type fakeDoer struct {
+	status int
+	err    error
+	got    *http.Request
+}
+
+func (f *fakeDoer) Do(req *http.Request) (*http.Response, error) {
+	f.got = req
+	if f.err != nil {
+		return nil, f.err
+	}
+	return &http.Response{StatusCode: f.status, Body: io.NopCloser(strings.NewReader("ok"))}, nil
+}
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string { return "i/o timeout" }
+
+func (timeoutErr) Timeout() bool { return true }
+
+func (timeoutErr) Temporary() bool { return true }
+
+// deps are the ports of a service over st (nil: none) that delivers offers through doer.
+func deps(st admin.Store, doer delivery.HTTPDoer) admin.Deps {
+	d, err := delivery.New(doer, 0)
+	if err != nil {
+		panic(err)
+	}
+	if st == nil {
+		return admin.Deps{Deliverer: d}
+	}
+	return admin.Deps{Store: st, Deliverer: d}
+}
+
+type env struct {
+	svc    *admin.Service
+	store  *memStore
+	events *domaintest.Events
+	doer   *fakeDoer
+	now    time.Time
+	def    definition.Definition
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{store: newMemStore(), events: &domaintest.Events{}, doer: &fakeDoer{status: 200},
+		now: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+	svc, err := admin.New(admin.Config{IssuerURL: "https://issuer.example/"}, deps(e.store, e.doer),
+		exchange.WithClock(func() time.Time { return e.now }), exchange.WithEvents(e.events),
+		exchange.WithRandom(rand.Reader))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc = svc
+	e.def, err = svc.DefineCredential(context.Background(), validSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func subject() map[string]any {
+	return map[string]any{"given_name": "Erika", "family_name": "Mustermann"}
+}
+
+func TestIssueCredentialValidation(t *testing.T) {
+	e := newEnv(t)
+	e.store.individuals["known"] = admin.Individual{IndividualID: "known", CredentialOfferEndpoint: "https://w.example/o"}
+	base := func() admin.IssueRequest {
+		return admin.IssueRequest{IssuanceMode: "InTime", CredentialDefinitionID: e.def.ID,
+			Credential: &admin.CredentialInput{CredentialSubject: subject()}}
+	}
+	tests := []struct {
+		name   string
+		change func(r *admin.IssueRequest)
+		field  string
+	}{
+		{"valid", func(*admin.IssueRequest) {}, ""},
+		{"no mode", func(r *admin.IssueRequest) { r.IssuanceMode = "" }, "issuanceMode"},
+		{"bad mode", func(r *admin.IssueRequest) { r.IssuanceMode = "intime" }, "issuanceMode"},
+		{"presentation definition", func(r *admin.IssueRequest) { r.PresentationDefinitionID = "pd" }, "presentationDefinitionId"},
+		{"transaction data", func(r *admin.IssueRequest) { r.TransactionData = json.RawMessage(`{}`) }, "transactionData"},
+		{"transaction data null", func(r *admin.IssueRequest) { r.TransactionData = json.RawMessage(`null`) }, ""},
+		{"InTime without claims", func(r *admin.IssueRequest) { r.Credential = nil }, "credential.credentialSubject"},
+		{"neither definition nor credential", func(r *admin.IssueRequest) {
+			r.IssuanceMode, r.CredentialDefinitionID, r.Credential = "Deferred", "", nil
+		}, "credentialDefinitionId"},
+		{"no type without definition", func(r *admin.IssueRequest) { r.CredentialDefinitionID = "" }, "credential.type"},
+		{"type number", func(r *admin.IssueRequest) { r.Credential.Type = 5.0 }, "credential.type"},
+		{"type empty array", func(r *admin.IssueRequest) { r.Credential.Type = []any{} }, "credential.type"},
+		{"type element not string", func(r *admin.IssueRequest) { r.Credential.Type = []any{"a", 1.0} }, "credential.type[1]"},
+		{"type differs from definition", func(r *admin.IssueRequest) { r.Credential.Type = "Other" }, "credential.type"},
+		{"type equals definition", func(r *admin.IssueRequest) {
+			r.Credential.Type = []any{"VerifiableCredential", "PortableDocumentA1"}
+		}, ""},
+		{"dynamic bad vct", func(r *admin.IssueRequest) { r.CredentialDefinitionID = ""; r.Credential.Type = "a b" }, "credential.type"},
+		{"unknown definition", func(r *admin.IssueRequest) { r.CredentialDefinitionID = "nope" }, "credentialDefinitionId"},
+		{"definition id with #", func(r *admin.IssueRequest) { r.CredentialDefinitionID = "a#b" }, "credentialDefinitionId"},
+		{"empty subject", func(r *admin.IssueRequest) { r.Credential.CredentialSubject = map[string]any{} }, "credential.credentialSubject"},
+		{"reserved claim", func(r *admin.IssueRequest) { r.Credential.CredentialSubject["iss"] = "x" }, "credential.credentialSubject.iss"},
+		{"metadata without subject", func(r *admin.IssueRequest) {
+			r.Credential = &admin.CredentialInput{CredentialMetadata: map[string]any{"a": 1.0}}
+		}, "credential.credentialSubject"},
+		{"credentials item without subject", func(r *admin.IssueRequest) {
+			r.Credentials = []admin.CredentialInput{{CredentialSubject: subject()}, {}}
+		}, "credentials[1].credentialSubject"},
+		{"credentials item with type", func(r *admin.IssueRequest) {
+			r.Credentials = []admin.CredentialInput{{CredentialSubject: subject(), Type: "X"}}
+		}, "credentials[0].type"},
+		{"credentials item reserved claim", func(r *admin.IssueRequest) {
+			r.Credentials = []admin.CredentialInput{{CredentialSubject: map[string]any{"vct": "x"}}}
+		}, "credentials[0].credentialSubject.vct"},
+		{"too many credentials", func(r *admin.IssueRequest) {
+			for i := 0; i < 20; i++ {
+				r.Credentials = append(r.Credentials, admin.CredentialInput{CredentialSubject: subject()})
+			}
+		}, "credentials"},
+		{"pin with space", func(r *admin.IssueRequest) { r.UserPin = "12 34" }, "userPin"},
+		{"pin too long", func(r *admin.IssueRequest) { r.UserPin = "1234567890123" }, "userPin"},
+		{"scheme", func(r *admin.IssueRequest) { r.URLScheme = "https://" }, "urlScheme"},
+		{"haip", func(r *admin.IssueRequest) { r.URLScheme = "haip://" }, ""},
+		{"endpoint http", func(r *admin.IssueRequest) { r.CredentialOfferEndpoint = "http://w.example/o" }, "credentialOfferEndpoint"},
+		{"endpoint and individual", func(r *admin.IssueRequest) {
+			r.CredentialOfferEndpoint, r.IndividualID = "https://w.example/o", "known"
+		}, "individualId"},
+		{"unknown individual", func(r *admin.IssueRequest) { r.IndividualID = "stranger" }, "individualId"},
+		{"known individual", func(r *admin.IssueRequest) { r.IndividualID = "known" }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := base()
+			tt.change(&req)
+			before := len(e.store.exchanges)
+			_, err := e.svc.IssueCredential(context.Background(), req)
+			if tt.field == "" {
+				if err != nil {
+					t.Fatalf("valid request refused: %v", err)
+				}
+				return
+			}
+			var v *validation.Error
+			if !errors.As(err, &v) || v.Field != tt.field {
+				t.Fatalf("err = %v, want a validation error on %s", err, tt.field)
+			}
+			if len(e.store.exchanges) != before {
+				t.Fatal("a refused request stored an exchange")
+			}
+			if strings.Contains(v.Error(), "Erika") {
+				t.Fatal("validation error quotes a claim value")
+			}
+		})
+	}
+	e.store.failGetDef = errors.New("dynamodb down")
+	req := base()
+	if _, err := e.svc.IssueCredential(context.Background(), req); err == nil || errors.As(err, new(*validation.Error)) {
+		t.Fatalf("store failure surfaced as %v, want an internal error", err)
+	}
+}
+
+func TestIssueCredentialInTimeWithDefinition(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	rec, err := e.svc.IssueCredential(ctx, admin.IssueRequest{IssuanceMode: "InTime", UserPin: "4821",
+		CredentialDefinitionID: e.def.ID,
+		Credential:             &admin.CredentialInput{CredentialSubject: subject(), CredentialMetadata: map[string]any{"ref": "A-1"}},
+		Credentials:            []admin.CredentialInput{{CredentialSubject: map[string]any{"given_name": "Max"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status != exchange.StatusOfferSent || rec.CredentialStatus != exchange.CredentialReady || !rec.IsPreAuthorised ||
+		rec.UserPin != "4821" || rec.CredentialDefinitionID != e.def.ID || rec.CredentialFormat != "dc+sd-jwt" ||
+		!rec.SupportRevocation || rec.RevocationStatus != exchange.RevocationOperational || len(rec.Credentials) != 2 ||
+		rec.Credential.CredentialMetadata["ref"] != "A-1" || rec.Credential.Type[0] != "PortableDocumentA1" ||
+		rec.CreatedAt != e.now.Unix() || rec.OfferDelivery != nil {
+		t.Fatalf("record %+v", rec)
+	}
+	u, err := url.Parse(rec.CredentialOffer)
+	if err != nil || u.Scheme != "openid-credential-offer" {
+		t.Fatalf("offer %q", rec.CredentialOffer)
+	}
+	offerURL := u.Query().Get("credential_offer_uri")
+	if !strings.HasPrefix(offerURL, "https://issuer.example/credential-offer/") {
+		t.Fatalf("offer uri %q", offerURL)
+	}
+	offerID, _ := exchange.OfferIDFromDeepLink(rec.CredentialOffer)
+	stored, err := e.store.GetExchange(ctx, rec.CredentialExchangeID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.UserPin != "" || !stored.Internal.TxCode.Verify("4821") || stored.Internal.TxCode.InputMode != "numeric" ||
+		stored.Internal.TxCode.Length != 4 || stored.Internal.Definition.VCT != "PortableDocumentA1" ||
+		stored.Internal.ConfigurationID != e.def.ID || stored.Internal.ExpiresAt != e.now.Add(30*24*time.Hour).Unix() {
+		t.Fatalf("stored internal %+v", stored.Internal)
+	}
+	if id, ok := exchange.SecretExchangeID(offerID); !ok || id != rec.CredentialExchangeID ||
+		!exchange.SecretMatches(offerID, stored.Internal.OfferIDHash) ||
+		!exchange.SecretMatches(exchange.PreAuthorizedCode(offerID), stored.Internal.CodeHash) ||
+		stored.Internal.OfferExpiresAt <= e.now.Unix() {
+		t.Fatalf("offer id and code do not name the exchange, or their hashes or validity are not in the record")
+	}
+	codeKey := exchange.PointerKey(exchange.PointerCode, exchange.PreAuthorizedCode(offerID))
+	if p, ok := e.store.pointers[codeKey]; !ok || p.ExchangeID != rec.CredentialExchangeID || len(e.store.pointers) != 1 {
+		t.Fatalf("pointers %v, want only the code's guard", e.store.pointers)
+	}
+	raw := string(e.store.exchanges[rec.CredentialExchangeID])
+	// The PIN is looked for as a JSON string value: the bare digits can occur by chance inside random ids, salts
+	// and hashes.
+	for _, secret := range []string{`"4821"`, exchange.PreAuthorizedCode(offerID)} {
+		if strings.Contains(raw, secret) {
+			t.Fatalf("stored record carries a secret in the clear")
+		}
+	}
+	if len(e.events.All()) != 1 || e.events.All()[0].DetailType != "credential.offer_sent" ||
+		e.events.All()[0].Detail.Credential != nil || e.events.All()[0].Detail.UserPin != "" {
+		t.Fatalf("events %+v", e.events.All())
+	}
+	if err := e.svc.DeleteExchange(ctx, rec.CredentialExchangeID); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.store.pointers) != 0 {
+		t.Fatalf("pointers left after delete: %v", e.store.pointers)
+	}
+}
+
+func TestIssueCredentialDeferredAndDynamic(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	rec, err := e.svc.IssueCredential(ctx, admin.IssueRequest{IssuanceMode: "Deferred", CredentialDefinitionID: e.def.ID,
+		URLScheme: "haip://"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.CredentialStatus != exchange.CredentialPending || rec.Credential != nil || !strings.HasPrefix(rec.CredentialOffer, "haip://?") ||
+		rec.UserPin != "" {
+		t.Fatalf("deferred record %+v", rec)
+	}
+	dyn, err := e.svc.IssueCredential(ctx, admin.IssueRequest{IssuanceMode: "InTime",
+		Credential: &admin.CredentialInput{Type: []any{"VerifiableCredential", "https://example.com/Badge"},
+			CredentialSubject: map[string]any{"name": "Erika", "address": map[string]any{"city": "Berlin"}}},
+		UserPin: "ab12"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := e.store.GetExchange(ctx, dyn.CredentialExchangeID)
+	if dyn.CredentialDefinitionID != "" || stored.Internal.ConfigurationID != "https://example.com/Badge" || !stored.Internal.Dynamic ||
+		stored.Internal.Definition.VCT != "https://example.com/Badge" || len(stored.Internal.Definition.Claims) != 2 ||
+		!stored.Internal.Definition.Claims[0].LimitDisclosure || stored.Internal.TxCode.InputMode != "text" {
+		t.Fatalf("dynamic record %+v", stored.Internal)
+	}
+	m, _ := json.Marshal(dyn.DisclosureMapping)
+	if string(m) != `{"address":{"city":{"limitedDisclosure":false},"limitedDisclosure":true},"name":{"limitedDisclosure":true}}` {
+		t.Fatalf("dynamic mapping %s", m)
+	}
+	cfg := e.store.dynamic["https://example.com/Badge"]
+	if cfg.VCT != "https://example.com/Badge" || strings.Join(cfg.Claims, ",") != "address,name" {
+		t.Fatalf("dynamic configuration %+v", cfg)
+	}
+}
+
+func TestIssueCredentialDelivery(t *testing.T) {
+	tests := []struct {
+		name        string
+		doer        *fakeDoer
+		outcome     string
+		status      int
+		errContains string
+	}{
+		{"delivered", &fakeDoer{status: 204}, exchange.DeliveryDelivered, 204, ""},
+		{"wallet error", &fakeDoer{status: 500}, exchange.DeliveryFailed, 500, "HTTP 500"},
+		{"timeout", &fakeDoer{err: timeoutErr{}}, exchange.DeliveryFailed, 0, "timed out"},
+		{"refused", &fakeDoer{err: errors.New("dial tcp: refused")}, exchange.DeliveryFailed, 0, "request failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			svc, _ := admin.New(admin.Config{IssuerURL: "https://issuer.example"}, deps(e.store, tt.doer),
+				exchange.WithClock(func() time.Time { return e.now }))
+			rec, err := svc.IssueCredential(context.Background(), admin.IssueRequest{IssuanceMode: "Deferred",
+				CredentialDefinitionID: e.def.ID, CredentialOfferEndpoint: "https://wallet.example/offer?x=1"})
+			if err != nil {
+				t.Fatalf("delivery failure failed the call: %v", err)
+			}
+			d := rec.OfferDelivery
+			if d == nil || d.Outcome != tt.outcome || d.HTTPStatus != tt.status || !strings.Contains(d.Error, tt.errContains) ||
+				d.Endpoint != "https://wallet.example/offer?x=1" {
+				t.Fatalf("delivery %+v", d)
+			}
+			q := tt.doer.got.URL.Query()
+			if tt.doer.got.Method != http.MethodGet || q.Get("x") != "1" || !strings.HasPrefix(q.Get("credential_offer_uri"), "https://issuer.example/credential-offer/") {
+				t.Fatalf("delivery request %s %s", tt.doer.got.Method, tt.doer.got.URL)
+			}
+			stored, _ := e.store.GetExchange(context.Background(), rec.CredentialExchangeID)
+			if stored.OfferDelivery == nil || stored.OfferDelivery.Outcome != tt.outcome || stored.Internal.Version != 2 {
+				t.Fatalf("stored delivery %+v v%d", stored.OfferDelivery, stored.Internal.Version)
+			}
+		})
+	}
+}
+
+func TestDefinitionsAndIndividualsUseCases(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.now = e.now.Add(time.Hour)
+	spec := validSpec()
+	spec.Label = "Replaced"
+	d, err := e.svc.ReplaceDefinition(ctx, e.def.ID, spec)
+	if err != nil || d.Label != "Replaced" || d.CreatedAt != e.def.CreatedAt || d.UpdatedAt != e.now.Unix() || d.Version != 2 {
+		t.Fatalf("replace: %+v %v", d, err)
+	}
+	if _, err := e.svc.ReplaceDefinition(ctx, "missing", spec); !errors.Is(err, exchange.ErrNotFound) {
+		t.Fatalf("replace missing: %v", err)
+	}
+	bad := validSpec()
+	bad.VCT = ""
+	if _, err := e.svc.ReplaceDefinition(ctx, e.def.ID, bad); !errors.As(err, new(*validation.Error)) {
+		t.Fatalf("replace invalid: %v", err)
+	}
+	for _, p := range []exchange.PageRequest{{Limit: -1}, {Limit: 101}} {
+		if _, err := e.svc.ListDefinitions(ctx, p); !errors.As(err, new(*validation.Error)) {
+			t.Errorf("page %+v accepted", p)
+		}
+	}
+	if _, err := e.svc.ListDefinitions(ctx, exchange.PageRequest{Cursor: "zz"}); !errors.As(err, new(*validation.Error)) {
+		t.Errorf("bad cursor: %v", err)
+	}
+	if _, err := e.svc.ListExchanges(ctx, exchange.Filter{Status: "lost"}, exchange.PageRequest{}); !errors.As(err, new(*validation.Error)) {
+		t.Errorf("bad status filter: %v", err)
+	}
+	if err := e.svc.DeleteDefinition(ctx, e.def.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.GetDefinition(ctx, e.def.ID); !errors.Is(err, exchange.ErrNotFound) {
+		t.Fatalf("get deleted: %v", err)
+	}
+	if _, err := e.svc.RegisterIndividual(ctx, "ind", "http://evil.example"); !errors.As(err, new(*validation.Error)) {
+		t.Fatalf("http endpoint accepted: %v", err)
+	}
+	if _, err := e.svc.RegisterIndividual(ctx, "ind", ""); !errors.As(err, new(*validation.Error)) {
+		t.Fatalf("empty endpoint accepted: %v", err)
+	}
+	first, err := e.svc.RegisterIndividual(ctx, "ind", "https://w.example/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.now = e.now.Add(time.Minute)
+	second, err := e.svc.RegisterIndividual(ctx, "ind", "https://w.example/b")
+	if err != nil || second.CreatedAt != first.CreatedAt || second.UpdatedAt == first.UpdatedAt {
+		t.Fatalf("re-register: %+v %v", second, err)
+	}
+	if err := e.svc.DeleteIndividual(ctx, "ind"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.GetIndividual(ctx, "ind"); !errors.Is(err, exchange.ErrNotFound) {
+		t.Fatalf("get deleted individual: %v", err)
+	}
+}
+
+func TestNewServiceRequiresIssuerStoreAndDeliverer(t *testing.T) {
+	if _, err := admin.New(admin.Config{}, deps(newMemStore(), &fakeDoer{})); err == nil {
+		t.Error("empty issuer URL accepted")
+	}
+	if _, err := admin.New(admin.Config{IssuerURL: "https://i"}, deps(nil, &fakeDoer{})); err == nil {
+		t.Error("nil store accepted")
+	}
+	if _, err := admin.New(admin.Config{IssuerURL: "https://i"}, admin.Deps{Store: newMemStore()}); err == nil {
+		t.Error("nil deliverer accepted")
+	}
+}
+
+func BenchmarkIssueCredential(b *testing.B) {
+	store := newMemStore()
+	svc, _ := admin.New(admin.Config{IssuerURL: "https://issuer.example"}, deps(store, &fakeDoer{status: 200}))
+	ctx := context.Background()
+	def, _ := svc.DefineCredential(ctx, validSpec())
+	req := admin.IssueRequest{IssuanceMode: "InTime", UserPin: "1234", CredentialDefinitionID: def.ID,
+		Credential: &admin.CredentialInput{CredentialSubject: subject()}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := svc.IssueCredential(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func validSpec() definition.Spec {
+	return definition.Spec{Label: "Portable Document A1", CredentialFormat: "dc+sd-jwt", VCT: "PortableDocumentA1",
+		ExpirationInDays: 365, SupportRevocation: true,
+		Claims: []definition.Claim{{Path: []any{"given_name"}, Mandatory: true, LimitDisclosure: true},
+			{Path: []any{"address"}, LimitDisclosure: true}, {Path: []any{"address", "street_address"}, LimitDisclosure: true},
+			{Path: []any{"nationalities", nil}, LimitDisclosure: true}, {Path: []any{"list", json.Number("0")}}},
+		Display: []definition.Display{{Name: "Portable Document A1", Locale: "en-GB"}}}
+}

@@ -1,0 +1,98 @@
+package definition_test
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/sdjwt-issuer/issuer/shared/definition"
+	"github.com/sdjwt-issuer/issuer/shared/validation"
+)
+
+func validSpec() definition.Spec {
+	return definition.Spec{Label: "Portable Document A1", CredentialFormat: "dc+sd-jwt", VCT: "PortableDocumentA1",
+		ExpirationInDays: 365, SupportRevocation: true,
+		Claims: []definition.Claim{{Path: []any{"given_name"}, Mandatory: true, LimitDisclosure: true},
+			{Path: []any{"address"}, LimitDisclosure: true}, {Path: []any{"address", "street_address"}, LimitDisclosure: true},
+			{Path: []any{"nationalities", nil}, LimitDisclosure: true}, {Path: []any{"list", json.Number("0")}}},
+		Display: []definition.Display{{Name: "Portable Document A1", Locale: "en-GB"}}}
+}
+
+func TestDefinitionSpecNormalize(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*definition.Spec)
+		field  string
+	}{
+		{"valid", func(*definition.Spec) {}, ""},
+		{"legacy format", func(s *definition.Spec) { s.CredentialFormat = "vc+sd-jwt" }, ""},
+		{"default format", func(s *definition.Spec) { s.CredentialFormat = "" }, ""},
+		{"https vct", func(s *definition.Spec) { s.VCT = "https://example.com/pda1" }, ""},
+		{"no claims", func(s *definition.Spec) { s.Claims = nil }, ""},
+		{"no label", func(s *definition.Spec) { s.Label = "  " }, "label"},
+		{"long label", func(s *definition.Spec) { s.Label = strings.Repeat("a", 257) }, "label"},
+		{"control in label", func(s *definition.Spec) { s.Label = "a\x00b" }, "label"},
+		{"mdoc", func(s *definition.Spec) { s.CredentialFormat = "mso_mdoc" }, "credentialFormat"},
+		{"no vct", func(s *definition.Spec) { s.VCT = "" }, "vct"},
+		{"vct with space", func(s *definition.Spec) { s.VCT = "Portable Document" }, "vct"},
+		{"vct colon not URI", func(s *definition.Spec) { s.VCT = ":abc" }, "vct"},
+		{"vct too long", func(s *definition.Spec) { s.VCT = strings.Repeat("v", 2049) }, "vct"},
+		{"zero expiry", func(s *definition.Spec) { s.ExpirationInDays = 0 }, "expirationInDays"},
+		{"negative expiry", func(s *definition.Spec) { s.ExpirationInDays = -1 }, "expirationInDays"},
+		{"huge expiry", func(s *definition.Spec) { s.ExpirationInDays = 3651 }, "expirationInDays"},
+		{"empty path", func(s *definition.Spec) { s.Claims[1].Path = nil }, "claims[1].path"},
+		{"null first", func(s *definition.Spec) { s.Claims[0].Path = []any{nil} }, "claims[0].path[0]"},
+		{"index first", func(s *definition.Spec) { s.Claims[0].Path = []any{1.0} }, "claims[0].path[0]"},
+		{"negative index", func(s *definition.Spec) { s.Claims[0].Path = []any{"a", -1.0} }, "claims[0].path[1]"},
+		{"fraction index", func(s *definition.Spec) { s.Claims[0].Path = []any{"a", 1.5} }, "claims[0].path[1]"},
+		{"bool element", func(s *definition.Spec) { s.Claims[2].Path = []any{"a", true} }, "claims[2].path[1]"},
+		{"empty name", func(s *definition.Spec) { s.Claims[0].Path = []any{""} }, "claims[0].path[0]"},
+		{"reserved iss", func(s *definition.Spec) { s.Claims[0].Path = []any{"iss"} }, "claims[0].path[0]"},
+		{"reserved cnf", func(s *definition.Spec) { s.Claims[0].Path = []any{"cnf"} }, "claims[0].path[0]"},
+		{"sd marker", func(s *definition.Spec) { s.Claims[0].Path = []any{"a", "_sd"} }, "claims[0].path[1]"},
+		{"array used as object", func(s *definition.Spec) {
+			s.Claims = append(s.Claims, definition.Claim{Path: []any{"nationalities", "x"}})
+		}, "claims[5].path"},
+		{"duplicate", func(s *definition.Spec) { s.Claims[1].Path = []any{"given_name"} }, "claims[1].path"},
+		{"too deep", func(s *definition.Spec) { s.Claims[0].Path = make([]any, 17) }, "claims[0].path"},
+		{"too many claims", func(s *definition.Spec) {
+			s.Claims = make([]definition.Claim, 201)
+		}, "claims"},
+		{"display without name", func(s *definition.Spec) { s.Display[0].Name = "" }, "display[0].name"},
+		{"bad locale", func(s *definition.Spec) { s.Display[0].Locale = "en GB" }, "display[0].locale"},
+		{"claim display", func(s *definition.Spec) {
+			s.Claims[0].Display = []definition.Display{{Locale: "en"}}
+		}, "claims[0].display[0].name"},
+		{"logo http", func(s *definition.Spec) {
+			s.Display[0].Logo = &definition.Logo{URI: "http://x.example/l.png"}
+		}, "display[0].logo.uri"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := validSpec()
+			tt.change(&s)
+			err := s.Normalize()
+			if tt.field == "" {
+				if err != nil {
+					t.Fatalf("valid spec refused: %v", err)
+				}
+				if s.CredentialFormat == "" || s.Display == nil {
+					t.Fatalf("not normalized: %+v", s)
+				}
+				return
+			}
+			var v *validation.Error
+			if !errors.As(err, &v) || v.Field != tt.field {
+				t.Fatalf("err = %v, want a validation error on %s", err, tt.field)
+			}
+		})
+	}
+	s := validSpec()
+	if err := s.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := s.Claims[4].Path[1].(int); !ok || n != 0 {
+		t.Fatalf("index element not normalized to int: %#v", s.Claims[4].Path[1])
+	}
+}

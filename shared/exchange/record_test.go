@@ -1,0 +1,220 @@
+package exchange_test
+
+import (
+	"encoding/json"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/sdjwt-issuer/issuer/shared/definition"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
+)
+
+func TestStatusMachine(t *testing.T) {
+	type pair struct{ from, to exchange.Status }
+	allowed := map[pair]bool{
+		{exchange.StatusOfferSent, exchange.StatusOfferReceived}:              true,
+		{exchange.StatusOfferSent, exchange.StatusCredentialIssued}:           true,
+		{exchange.StatusOfferReceived, exchange.StatusCredentialIssued}:       true,
+		{exchange.StatusOfferReceived, exchange.StatusCredentialAcked}:        true,
+		{exchange.StatusCredentialIssued, exchange.StatusCredentialAcked}:     true,
+		{exchange.StatusCredentialIssued, exchange.StatusCredentialAccepted}:  true,
+		{exchange.StatusCredentialAcked, exchange.StatusCredentialAccepted}:   true,
+		{exchange.StatusCredentialIssued, exchange.StatusCredentialDeleted}:   true,
+		{exchange.StatusCredentialAcked, exchange.StatusCredentialDeleted}:    true,
+		{exchange.StatusCredentialAccepted, exchange.StatusCredentialDeleted}: true,
+		{exchange.StatusOfferSent, exchange.StatusIssuanceDenied}:             true,
+		{exchange.StatusOfferReceived, exchange.StatusIssuanceDenied}:         true,
+	}
+	order := map[exchange.Status]int{}
+	for i, s := range exchange.Statuses() {
+		order[s] = i
+	}
+	for _, from := range exchange.Statuses() {
+		for _, to := range exchange.Statuses() {
+			got := exchange.CanTransition(from, to)
+			if got != allowed[pair{from, to}] {
+				t.Errorf("CanTransition(%s, %s) = %v", from, to, got)
+			}
+			if got && to != exchange.StatusIssuanceDenied && order[to] <= order[from] {
+				t.Errorf("%s -> %s moves backwards", from, to)
+			}
+		}
+	}
+	if len(exchange.AllowedFrom(exchange.StatusOfferSent)) != 0 {
+		t.Error("offer_sent must only be initial")
+	}
+	a := exchange.AllowedFrom(exchange.StatusCredentialDeleted)
+	a[0] = "tampered"
+	if exchange.AllowedFrom(exchange.StatusCredentialDeleted)[0] == "tampered" {
+		t.Error("AllowedFrom exposes the machine's table")
+	}
+	if _, err := exchange.ParseStatus("offer_lost"); err == nil {
+		t.Error("unknown status parsed")
+	}
+	rec := exchange.Record{Status: exchange.StatusCredentialIssued}
+	if err := rec.Transition(exchange.StatusIssuanceDenied, 5); !errors.Is(err, exchange.ErrTransitionRefused) || rec.Status != exchange.StatusCredentialIssued {
+		t.Errorf("refused Transition: %v, status %s", err, rec.Status)
+	}
+	if err := rec.Transition(exchange.StatusCredentialAccepted, 5); err != nil || rec.UpdatedAt != 5 {
+		t.Errorf("allowed Transition: %v", err)
+	}
+}
+
+func validSpec() definition.Spec {
+	return definition.Spec{Label: "Portable Document A1", CredentialFormat: "dc+sd-jwt", VCT: "PortableDocumentA1",
+		ExpirationInDays: 365, SupportRevocation: true,
+		Claims: []definition.Claim{{Path: []any{"given_name"}, Mandatory: true, LimitDisclosure: true},
+			{Path: []any{"address"}, LimitDisclosure: true}, {Path: []any{"address", "street_address"}, LimitDisclosure: true},
+			{Path: []any{"nationalities", nil}, LimitDisclosure: true}, {Path: []any{"list", json.Number("0")}}},
+		Display: []definition.Display{{Name: "Portable Document A1", Locale: "en-GB"}}}
+}
+
+func TestRecordRendersEverySeedField(t *testing.T) {
+	b, err := json.Marshal(exchange.Record{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	objects := map[string]bool{"disclosureMapping": true, "holder": true, "cnf": true,
+		"decodedWalletUnitAttestation": true, "idTokenDecoded": true, "credentialResponseEncryption": true}
+	for _, f := range exchange.SeedFields() {
+		v, ok := m[f]
+		if !ok {
+			t.Errorf("field %s missing", f)
+			continue
+		}
+		switch {
+		case objects[f]:
+			if mm, ok := v.(map[string]any); !ok || len(mm) != 0 {
+				t.Errorf("%s = %v, want {}", f, v)
+			}
+		case f == "credential":
+			if v != nil {
+				t.Errorf("credential = %v, want null", v)
+			}
+		case f == "expiredCredentialTokens" || f == "expiredCredentials":
+			if a, ok := v.([]any); !ok || len(a) != 0 {
+				t.Errorf("%s = %v, want []", f, v)
+			}
+		default:
+			if v != "" && v != false && v != float64(0) {
+				t.Errorf("%s = %v, want an empty scalar", f, v)
+			}
+		}
+	}
+	for _, internal := range []string{"version", "expiresAt", "internal", "txCode", "pointers", "definition"} {
+		if _, ok := m[internal]; ok {
+			t.Errorf("internal field %s rendered", internal)
+		}
+	}
+	if len(exchange.SeedFields()) != 40 {
+		t.Errorf("seed has 40 fields, list has %d", len(exchange.SeedFields()))
+	}
+}
+
+func TestStoredRecordRoundTripAndSecrets(t *testing.T) {
+	rec := exchange.Record{CredentialExchangeID: "x", Status: exchange.StatusOfferSent, UserPin: "1234"}
+	if _, err := rec.MarshalStored(); err == nil {
+		t.Fatal("a clear userPin was encoded for storage")
+	}
+	rec.UserPin = ""
+	rec.Internal = exchange.Internal{Version: 3, ExpiresAt: 99, Pointers: []string{"CODE#ab"},
+		Definition: definition.Definition{ID: "d", Spec: validSpec()}}
+	rec.Internal.CredentialType = []string{"VerifiableCredential", "PortableDocumentA1"}
+	rec.SetCredentials([]exchange.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika",
+		"age": json.Number("12345678901234567890"), "address": map[string]any{"street_address": "Main 1"},
+		"nationalities": []any{"DE"}},
+		CredentialMetadata: map[string]any{"k": "v"}}})
+	b, err := rec.MarshalStored()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := exchange.UnmarshalStored(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Internal.Version != 3 || got.Internal.Pointers[0] != "CODE#ab" || got.Credential == nil ||
+		got.Credential.Type[1] != "PortableDocumentA1" || got.CredentialStatus != exchange.CredentialReady ||
+		got.Internal.Credentials[0].CredentialSubject["age"] != json.Number("12345678901234567890") {
+		t.Fatalf("round trip lost data: %+v", got)
+	}
+	mapping, _ := json.Marshal(got.DisclosureMapping)
+	want := `{"address":{"limitedDisclosure":true,"street_address":{"limitedDisclosure":true}},"age":{"limitedDisclosure":false},"given_name":{"limitedDisclosure":true},"nationalities":{"items":[{"limitedDisclosure":true}],"limitedDisclosure":false}}`
+	if string(mapping) != want {
+		t.Fatalf("disclosure mapping\n got %s\nwant %s", mapping, want)
+	}
+	pending := got.Clone()
+	pending.SetCredentials(nil)
+	mapping, _ = json.Marshal(pending.DisclosureMapping)
+	want = `{"address":{"limitedDisclosure":true,"street_address":{"limitedDisclosure":true}},"given_name":{"limitedDisclosure":true},"list":{"limitedDisclosure":false},"nationalities":{"limitedDisclosure":true}}`
+	if string(mapping) != want || pending.CredentialStatus != exchange.CredentialPending || pending.Credential != nil {
+		t.Fatalf("pending disclosure mapping\n got %s\nwant %s", mapping, want)
+	}
+	detail, _ := json.Marshal(rec.EventDetail())
+	for _, secret := range []string{"Erika", "Main 1", "CODE#ab"} {
+		if strings.Contains(string(detail), secret) {
+			t.Fatalf("event detail carries %q", secret)
+		}
+	}
+}
+
+func TestSecrets(t *testing.T) {
+	r := strings.NewReader(strings.Repeat("0123456789abcdef", 8))
+	id, err := exchange.NewID(r)
+	if err != nil || !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(id) {
+		t.Fatalf("NewID = %q, %v", id, err)
+	}
+	s1, _ := exchange.NewSecret(r)
+	if len(s1) != 43 {
+		t.Fatalf("secret %q is not 32 bytes base64url", s1)
+	}
+	if _, err := exchange.NewSecret(strings.NewReader("short")); err == nil {
+		t.Fatal("short random source accepted")
+	}
+	codeA, codeA2 := exchange.PreAuthorizedCode("a"), exchange.PreAuthorizedCode("a")
+	if codeA != codeA2 || codeA == exchange.PreAuthorizedCode("b") || codeA == "a" {
+		t.Fatal("pre-authorized code derivation is not a keyed function of the offer id")
+	}
+	if k := exchange.PointerKey(exchange.PointerCode, "secret"); k != "CODE#2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b" {
+		t.Fatalf("PointerKey = %s", k)
+	}
+	tests := []struct {
+		pin, mode string
+		length    int
+	}{{"4821", "numeric", 4}, {"ab12", "text", 4}, {"ü1", "text", 2}}
+	for _, tt := range tests {
+		tx, err := exchange.NewTxCode(strings.NewReader(strings.Repeat("s", 16)), tt.pin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tx.InputMode != tt.mode || tx.Length != tt.length || !tx.Verify(tt.pin) || tx.Verify(tt.pin+"0") ||
+			strings.Contains(string(tx.Hash), tt.pin) {
+			t.Errorf("tx code of %q: %+v", tt.pin, tx)
+		}
+	}
+	var none *exchange.TxCode
+	if none.Verify("") {
+		t.Fatal("nil tx code verified")
+	}
+}
+
+func TestOfferLinks(t *testing.T) {
+	link := exchange.OfferDeepLink("haip://", exchange.OfferURL("https://issuer.example/tenant/", "OFFER_id-1"))
+	if link != "haip://?credential_offer_uri=https%3A%2F%2Fissuer.example%2Ftenant%2Fcredential-offer%2FOFFER_id-1" {
+		t.Fatalf("deep link %s", link)
+	}
+	id, err := exchange.OfferIDFromDeepLink(link)
+	if err != nil || id != "OFFER_id-1" {
+		t.Fatalf("offer id %q, %v", id, err)
+	}
+	for _, bad := range []string{"haip://", "haip://?credential_offer_uri=https%3A%2F%2Fx", "x?%zz"} {
+		if _, err := exchange.OfferIDFromDeepLink(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}

@@ -1,0 +1,86 @@
+// Package domaintest holds the test doubles that the tests of the use case packages (admin, wallet, revocation)
+// share: an event recorder and a signing key that counts its signatures. Only tests import it.
+package domaintest
+
+import (
+	"context"
+	"crypto"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/keys"
+)
+
+// Events records the events published to it (an exchange.EventPublisher); a non-nil Err makes every Publish
+// fail after recording.
+type Events struct {
+	mu     sync.Mutex
+	events []exchange.Event
+	// Err is what Publish returns.
+	Err error
+}
+
+// Publish records e.
+func (e *Events) Publish(_ context.Context, ev exchange.Event) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.events = append(e.events, ev)
+	return e.Err
+}
+
+// All returns the recorded events in order (a copy).
+func (e *Events) All() []exchange.Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]exchange.Event(nil), e.events...)
+}
+
+// DetailTypes returns the detail-type of every recorded event in order.
+func (e *Events) DetailTypes() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]string, len(e.events))
+	for i, ev := range e.events {
+		out[i] = ev.DetailType
+	}
+	return out
+}
+
+// CountingSigner is a local ES256 issuer key that counts its signatures (KMS Sign calls in production).
+type CountingSigner struct {
+	*keys.LocalSigner
+	signs atomic.Int64
+}
+
+// NewCountingSigner returns a CountingSigner over a fresh local key.
+func NewCountingSigner() (*CountingSigner, error) {
+	s, err := keys.NewLocal()
+	if err != nil {
+		return nil, err
+	}
+	return &CountingSigner{LocalSigner: s}, nil
+}
+
+// CountSignatures returns a CountingSigner over s.
+func CountSignatures(s *keys.LocalSigner) *CountingSigner { return &CountingSigner{LocalSigner: s} }
+
+// CryptoSigner returns the key's signer, counting each signature.
+func (c *CountingSigner) CryptoSigner(ctx context.Context) crypto.Signer {
+	return countedSigner{Signer: c.LocalSigner.CryptoSigner(ctx), n: &c.signs}
+}
+
+// Signs is the number of signatures made so far.
+func (c *CountingSigner) Signs() int64 { return c.signs.Load() }
+
+type countedSigner struct {
+	crypto.Signer
+	n *atomic.Int64
+}
+
+// Sign counts and signs.
+func (c countedSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	c.n.Add(1)
+	return c.Signer.Sign(r, digest, opts)
+}

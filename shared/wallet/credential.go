@@ -1,0 +1,375 @@
+package wallet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
+)
+
+// Attributes of a TXN pointer: what the deferred credential request needs to answer like the original request.
+const (
+	txnAttrKeys    = "keys"
+	txnAttrDialect = "dialect"
+	txnAttrShape   = "shape"
+	txnAttrFormat  = "format"
+)
+
+// CredentialAnswer is what the credential and deferred credential endpoints answer, in the dialect and proof
+// shape of the wallet's credential request (oid4vci.BuildCredentialResponse / BuildDeferredCredentialResponse).
+type CredentialAnswer struct {
+	Dialect  oid4vci.Dialect
+	Shape    oid4vci.ProofShape
+	Issuance oid4vci.Issuance
+}
+
+// RequestCredential runs the credential endpoint for the exchange of accessToken.
+//
+// The request must name the offered configuration (credential_configuration_id or credential_identifier, or the
+// draft format+vct). Every proof is validated (aud = the issuer URL, a live c_nonce of the nonce endpoint or of
+// this exchange); the distinct nonces are consumed in the transaction that records the result, so a replayed
+// nonce fails. Proofs repeating a key are dropped. When the exchange's claims are there, max(payloads, keys)
+// credentials are issued: credential i carries payload i mod len(payloads) and is bound to key i mod len(keys),
+// so every payload of credentials[] is issued and every proven key binds at least one credential. Each
+// credential is verified with the issuer key before it is answered. The record moves to credential_issued with
+// cnf, proof, proofType, jti and credentialToken, and a notification_id is created. A Deferred exchange still
+// without claims keeps the proven keys in a TXN pointer and answers transaction_id and interval.
+func (s *Service) RequestCredential(ctx context.Context, accessToken string, req *oid4vci.CredentialRequest) (*CredentialAnswer, error) {
+	if req == nil {
+		return nil, oid4vci.Errorf(oid4vci.ErrInvalidCredentialRequest, "the credential request is empty")
+	}
+	for attempt := 0; ; attempt++ {
+		ans, err := s.requestCredentialOnce(ctx, accessToken, req)
+		if errors.Is(err, exchange.ErrConflict) && attempt < maxConflictRetries {
+			continue // the record changed under us (e.g. the deferred completion arrived): decide again
+		}
+		return ans, err
+	}
+}
+
+func (s *Service) requestCredentialOnce(ctx context.Context, accessToken string, req *oid4vci.CredentialRequest) (*CredentialAnswer, error) {
+	rec, err := s.authorize(ctx, accessToken)
+	if err != nil {
+		return nil, err
+	}
+	format, err := requestedFormat(&rec, req)
+	if err != nil {
+		return nil, err
+	}
+	switch rec.Status {
+	case exchange.StatusOfferReceived:
+	case exchange.StatusIssuanceDenied:
+		return nil, oid4vci.Errorf(oid4vci.ErrCredentialRequestDenied, "the issuer denied this issuance")
+	case exchange.StatusCredentialIssued:
+		if rec.CredentialToken != "" && rec.Proof != "" {
+			return s.answerRecorded(ctx, rec, req, format) // the recorded answer was lost: see answerRecorded
+		}
+		return nil, oid4vci.Errorf(oid4vci.ErrCredentialRequestDenied, "the credentials of this offer were "+
+			"already issued; ask the issuer for a new offer")
+	default:
+		return nil, oid4vci.Errorf(oid4vci.ErrCredentialRequestDenied, "the credentials of this offer were "+
+			"already issued; ask the issuer for a new offer")
+	}
+	now := s.rt.Now()
+	proofs, err := s.validateProofs(req, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(proofs) == 0 {
+		return nil, oid4vci.Errorf(oid4vci.ErrInvalidProof, "no valid key proof in the request")
+	}
+	ops := consumeNonces(proofs)
+	next := rec.Clone()
+	next.UpdatedAt = now.Unix()
+	recordProofs(&next, proofs)
+	draft, err := s.draftNonce(ctx, req.Dialect)
+	if err != nil {
+		return nil, fmt.Errorf("request credential: %w", err)
+	}
+	ans := &CredentialAnswer{Dialect: req.Dialect, Shape: req.ProofShape,
+		Issuance: oid4vci.Issuance{Format: string(format), CNonce: draft}}
+
+	keys := make([]jwk.Key, len(proofs))
+	for i, p := range proofs {
+		keys[i] = p.Key
+	}
+	if len(rec.Internal.Credentials) == 0 {
+		ptr, txn, err := s.transactionPointer(&rec, proofs, req, format)
+		if err != nil {
+			return nil, err
+		}
+		ops = append(ops, exchange.PointerOp{Put: ptr})
+		if err := s.commit(ctx, &rec, next, ops); err != nil {
+			return nil, err
+		}
+		ans.Issuance.TransactionID = txn
+		ans.Issuance.Interval = s.cfg.DeferredInterval
+		return ans, nil
+	}
+
+	if rec.Internal.FailedNonces >= nonceCheckAfter {
+		if err := s.checkNonces(ctx, rec.CredentialExchangeID, proofs); err != nil {
+			return nil, err
+		}
+	}
+	creds, err := s.issueCredentials(ctx, &rec, keys, format)
+	if err != nil {
+		return nil, err
+	}
+	next.Internal.StatusEntries = rec.Internal.StatusEntries // recorded by the StatusAllocator
+	notif, err := exchange.NewExchangeSecret(s.rt.Random(), rec.CredentialExchangeID)
+	if err != nil {
+		return nil, fmt.Errorf("request credential: %w", err)
+	}
+	next.Internal.NotificationIDHash = exchange.HashSecret(notif)
+	if err := next.Transition(exchange.StatusCredentialIssued, now.Unix()); err != nil {
+		return nil, fmt.Errorf("request credential: %w", err)
+	}
+	next.CredentialToken = strings.Join(creds, exchange.CredentialTokenSeparator)
+	next.Internal.IssuedCount = len(creds)
+	if err := s.commit(ctx, &rec, next, ops); err != nil {
+		if errors.Is(err, errNonceGone) {
+			s.countFailedNonce(ctx, rec)
+		}
+		return nil, err
+	}
+	s.rt.PublishStatus(ctx, &next)
+	ans.Issuance.Credentials = creds
+	ans.Issuance.NotificationID = notif
+	return ans, nil
+}
+
+// errNonceGone is the answer to proofs whose c_nonce the credential write could not consume.
+var errNonceGone = oid4vci.Errorf(oid4vci.ErrInvalidNonce, "the c_nonce is unknown, expired or used; fetch a new "+
+	"one from the nonce endpoint and create a new proof")
+
+// commit writes next over rec with ops. A lost write is explained to the wallet: a c_nonce that is unknown,
+// expired, used or of another exchange (the write's consuming delete is its only check) is invalid_nonce, a record that moved on is credential_request_denied; a mere version race is ErrConflict, which
+// the caller retries.
+func (s *Service) commit(ctx context.Context, rec *exchange.Record, next exchange.Record, ops []exchange.PointerOp) error {
+	err := s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Internal.Version, Status: rec.Status}, ops...)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, exchange.ErrConflict) && !errors.Is(err, exchange.ErrTransitionRefused) && !errors.Is(err, exchange.ErrNotFound) {
+		return fmt.Errorf("record credential request: %w", err)
+	}
+	var gone *exchange.PointerGoneError
+	if errors.As(err, &gone) && gone.Kind() == exchange.PointerNonce {
+		return errNonceGone
+	}
+	cur, gerr := s.store.GetExchange(ctx, rec.CredentialExchangeID)
+	switch {
+	case errors.Is(gerr, exchange.ErrNotFound):
+		return oid4vci.Errorf(oid4vci.ErrInvalidToken, "the access token is unknown or expired")
+	case gerr != nil:
+		return fmt.Errorf("record credential request: %w", gerr)
+	case cur.Status != rec.Status:
+		return oid4vci.Errorf(oid4vci.ErrCredentialRequestDenied, "the exchange moved on to %s meanwhile; "+
+			"its credentials cannot be requested again", cur.Status)
+	}
+	return exchange.ErrConflict
+}
+
+// nonceCheckAfter is how many credential requests of one exchange may fail on their c_nonce after signing
+// before the nonces are read ahead of signing: wallets get the cheap path (no read), and a holder of the access
+// token sending stale nonces in a loop wastes at most this many KMS signatures (the KMS signing quota is shared
+// by the whole account).
+const nonceCheckAfter = 3
+
+// checkNonces reads each distinct c_nonce of the proofs before anything is signed: it must exist, be unexpired and
+// belong to no exchange or to this one. The credential write still consumes them (single use).
+func (s *Service) checkNonces(ctx context.Context, exchangeID string, proofs []*oid4vci.Proof) error {
+	for _, op := range consumeNonces(proofs) {
+		ptr, err := s.store.GetPointer(ctx, op.Consume)
+		if errors.Is(err, exchange.ErrNotFound) {
+			return errNonceGone
+		}
+		if err != nil {
+			return fmt.Errorf("check c_nonce: %w", err)
+		}
+		if ptr.ExchangeID != "" && ptr.ExchangeID != exchangeID {
+			return errNonceGone
+		}
+	}
+	return nil
+}
+
+// countFailedNonce records, best effort, that a credential request of rec failed on its c_nonce after signing.
+// A lost race only loses a count.
+func (s *Service) countFailedNonce(ctx context.Context, rec exchange.Record) {
+	next := rec.Clone()
+	next.Internal.FailedNonces++
+	err := s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Internal.Version, Status: rec.Status})
+	if err != nil && !errors.Is(err, exchange.ErrConflict) && !errors.Is(err, exchange.ErrNotFound) {
+		s.rt.Log().WarnContext(ctx, "count failed c_nonce", "credential_exchange_id", rec.CredentialExchangeID,
+			"error", err.Error())
+	}
+}
+
+// validateProofs checks the request's key proofs (at least one, at most batch_size; aud = the issuer URL, iat,
+// signature, a c_nonce present). The c_nonces themselves are checked by consuming them in the credential write.
+func (s *Service) validateProofs(req *oid4vci.CredentialRequest, now time.Time) ([]*oid4vci.Proof, error) {
+	if len(req.ProofJWTs) == 0 {
+		return nil, oid4vci.Errorf(oid4vci.ErrInvalidProof, "a jwt key proof is required: send proofs.jwt "+
+			"with a proof signed by the key the credential is bound to")
+	}
+	if len(req.ProofJWTs) > s.cfg.BatchSize {
+		return nil, oid4vci.Errorf(oid4vci.ErrInvalidCredentialRequest, "at most %d proofs (batch_size) per "+
+			"request", s.cfg.BatchSize)
+	}
+	return oid4vci.ValidateProofs(req.ProofJWTs, oid4vci.ProofExpectations{Audience: s.cfg.IssuerURL,
+		Now: now, RequireNonce: true})
+}
+
+// consumeNonces is one Consume per distinct c_nonce of the proofs.
+func consumeNonces(proofs []*oid4vci.Proof) []exchange.PointerOp {
+	seen := map[string]bool{}
+	var ops []exchange.PointerOp
+	for _, p := range proofs {
+		if p.Nonce == "" || seen[p.Nonce] {
+			continue
+		}
+		seen[p.Nonce] = true
+		ops = append(ops, exchange.PointerOp{Consume: exchange.PointerKey(exchange.PointerNonce, p.Nonce)})
+	}
+	return ops
+}
+
+// recordProofs puts the holder binding into the record: cnf of the first key, the proofs (comma-joined, like
+// credentialToken), proofType jwt and the first proof's jti.
+func recordProofs(rec *exchange.Record, proofs []*oid4vci.Proof) {
+	raws := make([]string, len(proofs))
+	for i, p := range proofs {
+		raws[i] = p.Raw
+	}
+	rec.Cnf = map[string]any{"jwk": proofs[0].JWK}
+	rec.Proof = strings.Join(raws, exchange.CredentialTokenSeparator)
+	rec.ProofType = oid4vci.ProofTypeJWT
+	rec.JTI = proofs[0].JTI
+}
+
+// requestedFormat checks that the request names what the exchange offers and returns the SD-JWT VC typ to
+// issue: vc+sd-jwt for the draft-13 twin configuration or a draft request in that format, else dc+sd-jwt.
+func requestedFormat(rec *exchange.Record, req *oid4vci.CredentialRequest) (sdjwt.Format, error) {
+	switch {
+	case req.CredentialConfigurationID != "":
+		if !offeredConfiguration(rec, req.CredentialConfigurationID) {
+			return "", oid4vci.Errorf(oid4vci.ErrUnknownCredentialConfiguration, "the access token was not "+
+				"granted this credential_configuration_id; request the one of the offer")
+		}
+		_, f := oid4vci.SplitConfigurationID(req.CredentialConfigurationID)
+		return sdjwt.Format(f), nil
+	case req.CredentialIdentifier != "":
+		if !offeredConfiguration(rec, req.CredentialIdentifier) {
+			return "", oid4vci.Errorf(oid4vci.ErrUnknownCredentialIdentifier, "the access token was not "+
+				"granted this credential_identifier; use one of the token response's credential_identifiers")
+		}
+		_, f := oid4vci.SplitConfigurationID(req.CredentialIdentifier)
+		return sdjwt.Format(f), nil
+	default:
+		if req.Format != oid4vci.FormatSDJWTVC && req.Format != oid4vci.FormatLegacySDJWTVC {
+			return "", oid4vci.Errorf(oid4vci.ErrUnsupportedCredentialFormat, "only %s and %s are issued",
+				oid4vci.FormatSDJWTVC, oid4vci.FormatLegacySDJWTVC)
+		}
+		if req.VCT != rec.Internal.Definition.VCT {
+			return "", oid4vci.Errorf(oid4vci.ErrUnknownCredentialConfiguration, "the access token was not "+
+				"granted this vct; request the vct of the offered configuration")
+		}
+		return sdjwt.Format(req.Format), nil
+	}
+}
+
+// transactionPointer is the TXN pointer of a deferral: the proven holder keys and the request's dialect, shape
+// and format travel with it, so the deferred answer binds to those keys and speaks the same dialect.
+func (s *Service) transactionPointer(rec *exchange.Record, proofs []*oid4vci.Proof, req *oid4vci.CredentialRequest, format sdjwt.Format) (*exchange.Pointer, string, error) {
+	txn, err := exchange.NewSecret(s.rt.Random())
+	if err != nil {
+		return nil, "", fmt.Errorf("defer credential: %w", err)
+	}
+	jwks := make([]map[string]any, len(proofs))
+	for i, p := range proofs {
+		jwks[i] = p.JWK
+	}
+	keys, err := json.Marshal(jwks)
+	if err != nil {
+		return nil, "", fmt.Errorf("defer credential: encode holder keys: %w", err)
+	}
+	return &exchange.Pointer{Key: exchange.PointerKey(exchange.PointerTransaction, txn), ExchangeID: rec.CredentialExchangeID,
+		ExpiresAt: rec.Internal.ExpiresAt, Attributes: map[string]string{txnAttrKeys: string(keys),
+			txnAttrDialect: req.Dialect.String(), txnAttrShape: req.ProofShape.String(), txnAttrFormat: string(format)}}, txn, nil
+}
+
+// issueCredentials signs max(payloads, keys) SD-JWT VCs (see RequestCredential) and verifies each with the
+// issuer's public key before it leaves.
+func (s *Service) issueCredentials(ctx context.Context, rec *exchange.Record, keys []jwk.Key, format sdjwt.Format) ([]string, error) {
+	def := rec.Internal.Definition
+	rules := make([]sdjwt.ClaimRule, 0, len(def.Claims))
+	for i, c := range def.Claims {
+		p, err := sdjwt.ParseClaimPath(c.Path)
+		if err != nil {
+			return nil, fmt.Errorf("issue credential: claims[%d] of the definition snapshot: %w", i, err)
+		}
+		rules = append(rules, sdjwt.ClaimRule{Path: p, LimitDisclosure: c.LimitDisclosure})
+	}
+	policy, err := sdjwt.NewPolicy(rules)
+	if err != nil {
+		return nil, fmt.Errorf("issue credential: %w", err)
+	}
+	payloads := rec.Internal.Credentials
+	now := s.rt.Now().Truncate(time.Second)
+	var expiry time.Time
+	if def.ExpirationInDays > 0 {
+		expiry = now.AddDate(0, 0, def.ExpirationInDays)
+	}
+	n := max(len(payloads), len(keys))
+	out := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		vc := sdjwt.VC{Issuer: s.cfg.IssuerURL, Type: def.VCT, IssuedAt: now, Expiry: expiry,
+			HolderKey: keys[i%len(keys)], Claims: payloads[i%len(payloads)].CredentialSubject, Policy: policy}
+		if s.status != nil && rec.SupportRevocation {
+			ref, err := s.status.AllocateStatus(ctx, rec)
+			if err != nil {
+				return nil, fmt.Errorf("issue credential: allocate status: %w", err)
+			}
+			vc.Status = ref
+		}
+		issued, err := sdjwt.IssueVC(ctx, s.signer, vc, sdjwt.WithFormat(format))
+		if err != nil {
+			return nil, fmt.Errorf("issue credential: %w", err)
+		}
+		if _, err := sdjwt.Verify(issued.SDJWT, sdjwt.WithIssuerKey(s.signer.PublicJWK()),
+			sdjwt.WithClock(func() time.Time { return now })); err != nil {
+			return nil, fmt.Errorf("issue credential: self-verification failed: %w", err)
+		}
+		out = append(out, issued.SDJWT)
+	}
+	return out, nil
+}
+
+// holderKeys decodes the JWKs a TXN pointer carries.
+func holderKeys(encoded string) ([]jwk.Key, error) {
+	var raws []json.RawMessage
+	if err := json.Unmarshal([]byte(encoded), &raws); err != nil {
+		return nil, fmt.Errorf("decode holder keys: %w", err)
+	}
+	if len(raws) == 0 {
+		return nil, errors.New("decode holder keys: none stored")
+	}
+	keys := make([]jwk.Key, len(raws))
+	for i, r := range raws {
+		k, err := jwk.ParseKey(r)
+		if err != nil {
+			return nil, fmt.Errorf("decode holder key %d: %w", i, err)
+		}
+		keys[i] = k
+	}
+	return keys, nil
+}

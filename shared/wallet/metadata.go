@@ -1,0 +1,131 @@
+package wallet
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/sdjwt-issuer/issuer/shared/definition"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+)
+
+// maxMetadataDefinitionPages bounds how many pages of definitions the metadata reads (100 per page).
+const maxMetadataDefinitionPages = 100
+
+// IssuerMetadata builds /.well-known/openid-credential-issuer: one configuration (and its draft-13 vc+sd-jwt
+// twin) per stored definition, read page by page, and per unexpired dynamic configuration; the endpoints under
+// the issuer URL and batch_credential_issuance.batch_size. A definition the metadata builder refuses is left
+// out (and logged by id) rather than taking the whole document down.
+func (s *Service) IssuerMetadata(ctx context.Context) (*oid4vci.CredentialIssuerMetadata, error) {
+	var inputs []oid4vci.ConfigInput
+	seen := map[string]bool{}
+	cursor := ""
+	for pages := 0; pages < maxMetadataDefinitionPages; pages++ {
+		page, err := s.store.ListDefinitions(ctx, exchange.PageRequest{Limit: exchange.MaxPageLimit, Cursor: cursor})
+		if err != nil {
+			return nil, fmt.Errorf("issuer metadata: list definitions: %w", err)
+		}
+		for i := range page.Items {
+			in := definitionInput(&page.Items[i])
+			if !seen[in.ID] {
+				seen[in.ID] = true
+				inputs = append(inputs, in)
+			}
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		cursor = page.NextCursor
+	}
+	dyn, err := s.store.ListDynamicConfigurations(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("issuer metadata: list dynamic configurations: %w", err)
+	}
+	sort.Slice(dyn, func(i, j int) bool { return dyn[i].ConfigurationID < dyn[j].ConfigurationID })
+	for _, d := range dyn {
+		if seen[d.ConfigurationID] {
+			continue
+		}
+		seen[d.ConfigurationID] = true
+		inputs = append(inputs, dynamicInput(d))
+	}
+	endpoints := oid4vci.DefaultEndpoints(s.cfg.IssuerURL)
+	opts := []oid4vci.MetadataOption{oid4vci.WithBatchSize(s.cfg.BatchSize)}
+	md, err := oid4vci.BuildMetadata(s.cfg.IssuerURL, endpoints, inputs, opts...)
+	if err == nil {
+		return md, nil
+	}
+	usable := inputs[:0:0]
+	for _, in := range inputs {
+		if _, err := oid4vci.BuildMetadata(s.cfg.IssuerURL, endpoints, []oid4vci.ConfigInput{in}, opts...); err != nil {
+			s.rt.Log().WarnContext(ctx, "credential configuration left out of the issuer metadata",
+				"credential_configuration_id", in.ID, "error", err.Error())
+			continue
+		}
+		usable = append(usable, in)
+	}
+	md, err = oid4vci.BuildMetadata(s.cfg.IssuerURL, endpoints, usable, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("issuer metadata: %w", err)
+	}
+	return md, nil
+}
+
+// AuthorizationServerMetadata builds /.well-known/oauth-authorization-server (the issuer is its own
+// authorization server: pre-authorized code grant, anonymous access).
+func (s *Service) AuthorizationServerMetadata() (*oid4vci.AuthorizationServerMetadata, error) {
+	md, err := oid4vci.BuildAuthorizationServerMetadata(s.cfg.IssuerURL, oid4vci.DefaultEndpoints(s.cfg.IssuerURL))
+	if err != nil {
+		return nil, fmt.Errorf("authorization server metadata: %w", err)
+	}
+	return md, nil
+}
+
+// JWTVCIssuerMetadata builds /.well-known/jwt-vc-issuer: the issuer and the signing key's public JWK, whose kid
+// is the kid of every credential's header.
+func (s *Service) JWTVCIssuerMetadata() (*oid4vci.JWTVCIssuerMetadata, error) {
+	md, err := oid4vci.BuildJWTVCIssuerMetadata(s.cfg.IssuerURL, s.signer.PublicJWK())
+	if err != nil {
+		return nil, fmt.Errorf("jwt-vc-issuer metadata: %w", err)
+	}
+	return md, nil
+}
+
+// definitionInput maps a stored definition to the metadata builder's input.
+func definitionInput(d *definition.Definition) oid4vci.ConfigInput {
+	in := oid4vci.ConfigInput{ID: d.ConfigurationID(), VCT: d.VCT}
+	for _, disp := range d.Display {
+		cd := oid4vci.CredentialDisplay{Name: disp.Name, Locale: disp.Locale, Description: disp.Description,
+			BackgroundColor: disp.BackgroundColor, TextColor: disp.TextColor}
+		if disp.Logo != nil {
+			cd.Logo = &oid4vci.Image{URI: disp.Logo.URI, AltText: disp.Logo.AltText}
+		}
+		in.Display = append(in.Display, cd)
+	}
+	if len(in.Display) == 0 && d.Label != "" {
+		in.Display = []oid4vci.CredentialDisplay{{Name: d.Label}}
+	}
+	for _, c := range d.Claims {
+		path, err := oid4vci.NormalizeClaimPath(c.Path)
+		if err != nil {
+			continue // Normalize accepted it when the definition was stored; a broken path is left out
+		}
+		cd := oid4vci.ClaimDescription{Path: path, Mandatory: c.Mandatory}
+		for _, disp := range c.Display {
+			cd.Display = append(cd.Display, oid4vci.ClaimDisplay{Name: disp.Name, Locale: disp.Locale})
+		}
+		in.Claims = append(in.Claims, cd)
+	}
+	return in
+}
+
+// dynamicInput maps a dynamic configuration (issued from credential.type) to the metadata builder's input.
+func dynamicInput(d definition.DynamicConfiguration) oid4vci.ConfigInput {
+	in := oid4vci.ConfigInput{ID: d.ConfigurationID, VCT: d.VCT,
+		Display: []oid4vci.CredentialDisplay{{Name: d.VCT}}}
+	for _, c := range d.Claims {
+		in.Claims = append(in.Claims, oid4vci.ClaimDescription{Path: oid4vci.ClaimPath{c}})
+	}
+	return in
+}

@@ -1,0 +1,75 @@
+package wallet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+	"github.com/sdjwt-issuer/issuer/shared/validation"
+)
+
+// NewNonce mints a c_nonce for the nonce endpoint: 256 random bits, stored only as the hash key of a NONCE
+// pointer of no exchange that lives Config.NonceTTL. A proof carrying it is accepted once: the credential
+// endpoint consumes the pointer in the transaction that records the issuance, whose condition (the pointer
+// exists, is unexpired and belongs to no exchange or to this one) is the nonce's only check.
+func (s *Service) NewNonce(ctx context.Context) (*oid4vci.CNonce, error) {
+	nonce, err := exchange.NewSecret(s.rt.Random())
+	if err != nil {
+		return nil, fmt.Errorf("new nonce: %w", err)
+	}
+	now := s.rt.Now()
+	exp := now.Add(s.cfg.NonceTTL).Unix()
+	if err := s.store.PutPointer(ctx, exchange.Pointer{Key: exchange.PointerKey(exchange.PointerNonce, nonce), ExpiresAt: exp}); err != nil {
+		return nil, fmt.Errorf("new nonce: %w", err)
+	}
+	return &oid4vci.CNonce{Value: nonce, ExpiresInSeconds: secondsUntil(now, exp)}, nil
+}
+
+// authorize finds the exchange of a Bearer access token: the token names its exchange, whose record is read
+// directly (one GetItem) and must hold the token's hash with an unexpired deadline. An unknown, malformed or
+// expired token, or one whose exchange is gone, is invalid_token (401).
+func (s *Service) authorize(ctx context.Context, accessToken string) (exchange.Record, error) {
+	invalid := oid4vci.Errorf(oid4vci.ErrInvalidToken, "the access token is unknown or expired; redeem the "+
+		"offer at the token endpoint again")
+	id, ok := exchange.SecretExchangeID(accessToken)
+	if !ok || len(accessToken) > validation.MaxIDLen {
+		return exchange.Record{}, invalid
+	}
+	rec, err := s.store.GetExchange(ctx, id)
+	if errors.Is(err, exchange.ErrNotFound) {
+		return exchange.Record{}, invalid
+	}
+	if err != nil {
+		return exchange.Record{}, fmt.Errorf("look up access token: %w", err)
+	}
+	if !exchange.SecretMatches(accessToken, rec.Internal.AccessTokenHash) || rec.Internal.AccessTokenExpiresAt <= s.rt.Now().Unix() {
+		return exchange.Record{}, invalid
+	}
+	return rec, nil
+}
+
+// draftNonce mints the fresh c_nonce that draft-13 and draft-12 wallets expect in a credential response or
+// beside invalid_proof; other dialects get nil.
+func (s *Service) draftNonce(ctx context.Context, d oid4vci.Dialect) (*oid4vci.CNonce, error) {
+	if !d.Legacy() {
+		return nil, nil
+	}
+	return s.NewNonce(ctx)
+}
+
+// DraftErrorNonce is the fresh c_nonce to send beside an invalid_proof or invalid_nonce answer to a draft wallet
+// (nil for 1.0 wallets and other errors).
+func (s *Service) DraftErrorNonce(ctx context.Context, d oid4vci.Dialect, err error) *oid4vci.CNonce {
+	var oe *oid4vci.Error
+	if !errors.As(err, &oe) || (oe.Code != oid4vci.ErrInvalidProof && oe.Code != oid4vci.ErrInvalidNonce) {
+		return nil
+	}
+	n, nerr := s.draftNonce(ctx, d)
+	if nerr != nil {
+		s.rt.Log().WarnContext(ctx, "mint c_nonce for a draft error answer failed", "error", nerr.Error())
+		return nil
+	}
+	return n
+}

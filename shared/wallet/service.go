@@ -1,0 +1,147 @@
+package wallet
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/sdjwt-issuer/issuer/shared/definition"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
+)
+
+// Store is everything the wallet (OID4VCI) use cases need from storage. Single use of codes, nonces and
+// transaction ids rests on UpdateExchange consuming their pointers in the same transaction as the record write.
+type Store interface {
+	// GetPointer returns the pointer item stored under key, or ErrNotFound (also once it has expired).
+	GetPointer(ctx context.Context, key string) (exchange.Pointer, error)
+	// PutPointer stores a pointer of no exchange write (a c_nonce of the nonce endpoint); ErrAlreadyExists.
+	PutPointer(ctx context.Context, p exchange.Pointer) error
+	// GetExchange returns a record or ErrNotFound (also when its retention has passed).
+	GetExchange(ctx context.Context, id string) (exchange.Record, error)
+	// UpdateExchange writes rec under expect's condition with ops in the same transaction (see ExchangeStore).
+	UpdateExchange(ctx context.Context, rec exchange.Record, expect exchange.Expect, ops ...exchange.PointerOp) error
+	// ListDefinitions lists definitions newest first (the metadata pages through all of them).
+	ListDefinitions(ctx context.Context, page exchange.PageRequest) (exchange.Page[definition.Definition], error)
+	// ListDynamicConfigurations lists the unexpired dynamic configurations.
+	ListDynamicConfigurations(ctx context.Context) ([]definition.DynamicConfiguration, error)
+}
+
+// CredentialSigner is the issuer's signing key: sdjwt signs through it and its public JWK (kid = the
+// credential header's kid) is published at /.well-known/jwt-vc-issuer. shared/keys implements it.
+type CredentialSigner interface {
+	sdjwt.Signer
+	// PublicJWK is the public key with kid, as published.
+	PublicJWK() jwk.Key
+}
+
+// StatusAllocator reserves a Token Status List entry for a credential about to be issued (issue 6). Without
+// one, credentials carry no status claim; with one, every credential of an exchange whose definition supports
+// revocation gets the reference it returns.
+type StatusAllocator interface {
+	// AllocateStatus returns the status reference of the next credential of rec.
+	AllocateStatus(ctx context.Context, rec *exchange.Record) (*sdjwt.StatusReference, error)
+}
+
+// Defaults of Config.
+const (
+	DefaultAccessTokenTTL         = 15 * time.Minute
+	DefaultDeferredAccessTokenTTL = 24 * time.Hour
+	DefaultNonceTTL               = 5 * time.Minute
+	DefaultMaxTxCodeAttempts      = 5
+	DefaultBatchSize              = 10
+	DefaultDeferredInterval       = 60
+	// MaxBatchSize bounds Config.BatchSize: one KMS Sign per credential.
+	MaxBatchSize = 20
+)
+
+// TxCodeAttemptsExhaustedReason is the issuanceDeniedReason of an exchange whose pre-authorized code died after
+// too many wrong tx_code submissions.
+const TxCodeAttemptsExhaustedReason = "too many wrong tx_code attempts: the pre-authorized code is no longer valid; issue a new offer"
+
+// Config is what the wallet use cases need from the deployment.
+type Config struct {
+	// IssuerURL is the credential issuer identifier, byte for byte (proof aud, credential iss, metadata).
+	IssuerURL string
+	// AccessTokenTTL is the lifetime of access tokens of InTime exchanges; zero: DefaultAccessTokenTTL.
+	AccessTokenTTL time.Duration
+	// DeferredAccessTokenTTL is the lifetime of access tokens of Deferred exchanges, long enough for the
+	// deferred wait; zero: DefaultDeferredAccessTokenTTL.
+	DeferredAccessTokenTTL time.Duration
+	// NonceTTL is the lifetime of a c_nonce; zero: DefaultNonceTTL.
+	NonceTTL time.Duration
+	// MaxTxCodeAttempts is how many wrong tx_codes kill a pre-authorized code; zero: DefaultMaxTxCodeAttempts.
+	MaxTxCodeAttempts int
+	// BatchSize is the advertised batch_size: the most proofs (and credentials) per request; zero:
+	// DefaultBatchSize, capped at MaxBatchSize.
+	BatchSize int
+	// DeferredInterval is the interval (seconds) a deferred answer asks the wallet to wait; zero:
+	// DefaultDeferredInterval.
+	DeferredInterval int
+	// TxCodeDescription is the tx_code description of offers; empty: a generic English sentence.
+	TxCodeDescription string
+}
+
+// Deps are the ports of the wallet use cases.
+type Deps struct {
+	// Store keeps exchanges, pointers, definitions and dynamic configurations (required).
+	Store Store
+	// Signer is the issuer's credential signing key (required).
+	Signer CredentialSigner
+	// StatusAllocator adds a status list reference to every credential of revocable exchanges; nil: credentials
+	// carry no status claim.
+	StatusAllocator StatusAllocator
+}
+
+// Service runs the wallet use cases (offer by reference, token, nonce, credential, deferred credential,
+// notification, metadata) over its ports.
+type Service struct {
+	cfg    Config
+	store  Store
+	signer CredentialSigner
+	status StatusAllocator
+	rt     exchange.Runtime
+}
+
+// New builds the wallet service; the issuer URL, the store and the signer are required.
+func New(cfg Config, deps Deps, opts ...exchange.Option) (*Service, error) {
+	if deps.Store == nil {
+		return nil, errors.New("new wallet service: store is required")
+	}
+	if deps.Signer == nil {
+		return nil, errors.New("new wallet service: signer is required")
+	}
+	cfg.IssuerURL = strings.TrimRight(cfg.IssuerURL, "/")
+	if cfg.IssuerURL == "" {
+		return nil, errors.New("new wallet service: issuer URL is required")
+	}
+	if cfg.AccessTokenTTL <= 0 {
+		cfg.AccessTokenTTL = DefaultAccessTokenTTL
+	}
+	if cfg.DeferredAccessTokenTTL <= 0 {
+		cfg.DeferredAccessTokenTTL = DefaultDeferredAccessTokenTTL
+	}
+	if cfg.NonceTTL <= 0 {
+		cfg.NonceTTL = DefaultNonceTTL
+	}
+	if cfg.MaxTxCodeAttempts <= 0 {
+		cfg.MaxTxCodeAttempts = DefaultMaxTxCodeAttempts
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = DefaultBatchSize
+	}
+	cfg.BatchSize = min(cfg.BatchSize, MaxBatchSize)
+	if cfg.DeferredInterval <= 0 {
+		cfg.DeferredInterval = DefaultDeferredInterval
+	}
+	if cfg.TxCodeDescription == "" {
+		cfg.TxCodeDescription = "Enter the transaction code you received from the issuer"
+	}
+	return &Service{cfg: cfg, store: deps.Store, signer: deps.Signer, status: deps.StatusAllocator,
+		rt: exchange.NewRuntime(opts...)}, nil
+}
+
+// Config returns the effective configuration (defaults applied).
+func (s *Service) Config() Config { return s.cfg }
