@@ -414,19 +414,28 @@ func TestDeferredCompletionRacesPoll(t *testing.T) {
 		id, link := d.deferredOffer(defID)
 		w := &dfrWallet{is: d.issuer, defID: defID}
 		w.pending(t, link)
-		const pollers = 4
+		// Each poller goes on until it has polled pollsAfterPickup times since the first 200 (polls racing the
+		// pick-up's finish), or until stop (no pick-up in time).
+		const pollers, pollsAfterPickup = 4, 3
 		var (
 			mu       sync.Mutex
 			issued   []*response
 			statuses = map[string]int{}
 			wg       sync.WaitGroup
 			stop     = make(chan struct{})
+			picked   = make(chan struct{})
+			pickOnce sync.Once
 		)
 		for p := 0; p < pollers; p++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for {
+				for after := 0; after < pollsAfterPickup; {
+					select {
+					case <-stop:
+						return
+					default:
+					}
 					r := w.poll()
 					mu.Lock()
 					switch {
@@ -438,15 +447,14 @@ func TestDeferredCompletionRacesPoll(t *testing.T) {
 					default:
 						statuses[r.str("error")]++
 					}
-					done := len(issued) > 0
 					mu.Unlock()
-					select {
-					case <-stop:
-						return
-					default:
+					if r.status == http.StatusOK {
+						pickOnce.Do(func() { close(picked) })
 					}
-					if done {
-						time.Sleep(5 * time.Millisecond) // keep polling a little after the pick-up
+					select {
+					case <-picked:
+						after++
+					default:
 					}
 				}
 			}()
@@ -465,18 +473,11 @@ func TestDeferredCompletionRacesPoll(t *testing.T) {
 			d.putEvent("DeferredCredentialReady", map[string]any{"credentialExchangeId": id, "credential": body["credential"]})
 		}()
 		cwg.Wait()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			mu.Lock()
-			n := len(issued)
-			mu.Unlock()
-			if n > 0 || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
+		select {
+		case <-picked:
+		case <-time.After(10 * time.Second):
+			close(stop)
 		}
-		time.Sleep(50 * time.Millisecond) // polls racing the pick-up finish
-		close(stop)
 		wg.Wait()
 		if len(issued) == 0 {
 			t.Fatalf("round %d: no poll received credentials (answers %v)", round, statuses)

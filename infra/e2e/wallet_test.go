@@ -4,19 +4,15 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
-	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
 	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
 )
-
-func TestMain(m *testing.M) { os.Exit(localstack.RunMain(m)) }
 
 var erika = map[string]any{"given_name": "Erika", "family_name": "Mustermann",
 	"address": map[string]any{"street_address": "Heidestrasse 17", "locality": "Koeln"}}

@@ -32,8 +32,6 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/platform"
 )
 
-func TestMain(m *testing.M) { os.Exit(localstack.RunMain(m)) }
-
 // The fixed sample values of the event files (README.md), replaced by real ones where a scenario creates state.
 const (
 	sampleDefinitionID = "3f1c2a9e-6b7d-4e1a-9c55-2d8b7f0a4e61"

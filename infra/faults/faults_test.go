@@ -100,8 +100,12 @@ func TestKMSSlow(t *testing.T) {
 				return
 			}
 			// The function keeps running in-process after the gateway gave up; its context is cancelled, so its
-			// KMS call ends at once. Give it a moment before looking at the table.
-			time.Sleep(500 * time.Millisecond)
+			// KMS call ends at once. Look at the table once it has returned.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := e.srv.WaitInvocations(ctx); err != nil {
+				t.Fatal(err)
+			}
 			e.inj.Clear()
 			e.sameItems(before, e.items())
 			issued(t, e.credential(r, e.nonce()))

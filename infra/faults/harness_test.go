@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"reflect"
 	"sort"
 	"testing"
@@ -20,8 +19,6 @@ import (
 	"github.com/sdjwt-issuer/issuer/infra/load/inproc"
 	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
 )
-
-func TestMain(m *testing.M) { os.Exit(localstack.RunMain(m)) }
 
 const adminKey = "faults-admin-key"
 

@@ -89,6 +89,8 @@ type Gateway struct {
 	closed   bool
 	closing  chan struct{}
 	inflight sync.WaitGroup
+	running  int           // handler invocations not yet returned, including those given up on after the timeout
+	idle     chan struct{} // closed when running drops to zero
 }
 
 // Option configures a Gateway.
@@ -322,8 +324,10 @@ func (g *Gateway) invoke(ctx context.Context, function, requestID string, payloa
 		err error
 	}
 	done := make(chan result, 1)
+	g.invocationStarted()
 	go func() {
 		var res result
+		defer g.invocationEnded()
 		defer func() {
 			if p := recover(); p != nil {
 				res = result{err: fmt.Errorf("function %s panicked: %v", function, p)}
@@ -343,6 +347,41 @@ func (g *Gateway) invoke(ctx context.Context, function, requestID string, payloa
 			return nil, fmt.Errorf("invoke %s after %s: %w", function, g.timeout, errTimeout)
 		}
 		return nil, fmt.Errorf("invoke %s: %w", function, ctx.Err())
+	}
+}
+
+func (g *Gateway) invocationStarted() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.running == 0 {
+		g.idle = make(chan struct{})
+	}
+	g.running++
+}
+
+func (g *Gateway) invocationEnded() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.running--
+	if g.running == 0 {
+		close(g.idle)
+	}
+}
+
+// WaitInvocations blocks until no function invocation is running or ctx ends. It includes the invocations the
+// gateway answered 504 for and that go on with a cancelled context: after it returns, they have stopped writing.
+func (g *Gateway) WaitInvocations(ctx context.Context) error {
+	g.mu.Lock()
+	n, idle := g.running, g.idle
+	g.mu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for %d function invocations: %w", n, ctx.Err())
 	}
 }
 

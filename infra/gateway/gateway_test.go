@@ -482,3 +482,42 @@ func TestNewIDIsUUIDv4(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+// TestWaitInvocations: a handler the gateway gave up on (504) still counts as running until it returns, and
+// WaitInvocations returns exactly then.
+func TestWaitInvocations(t *testing.T) {
+	release := make(chan struct{})
+	returned := make(chan struct{})
+	slow := &fakeFunction{respond: func(ctx context.Context, _ []byte) ([]byte, error) {
+		<-ctx.Done()
+		<-release // goes on after the gateway answered, like a function finishing its writes
+		close(returned)
+		return nil, ctx.Err()
+	}}
+	g := New(testRoutes, map[string]lambda.Handler{"Items": slow}, WithLogger(quietLogger()),
+		WithIntegrationTimeout(10*time.Millisecond))
+	if err := g.WaitInvocations(context.Background()); err != nil {
+		t.Fatalf("nothing running: %v", err)
+	}
+	rec := httptest.NewRecorder()
+	g.ServeHTTP(rec, httptest.NewRequest("GET", "/items", nil))
+	if rec.Code != http.StatusGatewayTimeout {
+		t.Fatalf("status %d, want 504", rec.Code)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := g.WaitInvocations(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("WaitInvocations with the handler still running = %v, want context.Canceled", err)
+	}
+	close(release)
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := g.WaitInvocations(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-returned:
+	default:
+		t.Fatal("WaitInvocations returned before the handler did")
+	}
+}

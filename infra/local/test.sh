@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# test.sh (`make test`): installs the tools, vets, then runs every test and briefly every fuzz target against one
-# local stack. FUZZTIME_BRIEF (default 3s) is the time per fuzz target; TEST_TIMEOUT (default 30m) bounds go test.
+# test.sh (`make test`): installs the tools, checks that go.mod/go.sum are tidy, vets, then runs every test and
+# briefly every fuzz target against one local stack. FUZZTIME_BRIEF (default 3s) is the time per fuzz target;
+# TEST_TIMEOUT (default 30m) bounds go test.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 SCRIPT_NAME=test
@@ -8,6 +9,8 @@ source infra/local/lib.sh
 
 if [[ "${1:-}" != "--in-stack" ]]; then
 	bash infra/local/install.sh
+	say "go mod tidy -diff"
+	go mod tidy -diff || die "go mod tidy would change go.mod/go.sum (diff above): run \`go mod tidy\` and commit the result"
 	say "go vet ./..."
 	go vet ./... || die "go vet"
 	say "staticcheck ./..."
@@ -19,8 +22,9 @@ fi
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 rc=0
+# LOCALSTACK_REQUIRED: a test that needs the stack or the npm packages fails here instead of skipping.
 say "go test -count=1 -p 2 ./..."
-go test -count=1 -p 2 -timeout "${TEST_TIMEOUT:-30m}" ./... 2>&1 | tee "$log" || rc=$?
+LOCALSTACK_REQUIRED=1 go test -count=1 -p 2 -timeout "${TEST_TIMEOUT:-30m}" ./... 2>&1 | tee "$log" || rc=$?
 ok=$(grep -cE '^ok ' "$log" || true)
 failed=$(grep -cE '^FAIL[[:space:]]' "$log" || true)
 none=$(grep -cE '^\?' "$log" || true)

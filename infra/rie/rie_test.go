@@ -59,9 +59,7 @@ var candidates = []candidate{
 // TestBootstrapUnderRIE builds a real function for the host, runs it under aws-lambda-rie with the function's
 // environment pointing at the local stack, and invokes it with a sample API Gateway event.
 func TestBootstrapUnderRIE(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a function binary under aws-lambda-rie against the local stack")
-	}
+	localstack.SkipWithoutStack(t)
 	root, err := filepath.Abs(repoRoot)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"net"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,8 +22,6 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/keys"
 	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
 )
-
-func TestMain(m *testing.M) { os.Exit(localstack.RunMain(m)) }
 
 // countingKMS counts the calls that reach KMS and can replace Sign's answer.
 type countingKMS struct {

@@ -100,6 +100,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
+// WaitInvocations blocks until no function invocation is running, including one the gateway gave up on after
+// the integration timeout, or until ctx ends (gateway.Gateway.WaitInvocations).
+func (s *Server) WaitInvocations(ctx context.Context) error { return s.gw.WaitInvocations(ctx) }
+
 // Close stops serving and waits for requests in progress (at most 10 s).
 func (s *Server) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -3,7 +3,6 @@ package localstack
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,8 +17,6 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/store"
 )
-
-func TestMain(m *testing.M) { os.Exit(RunMain(m)) }
 
 func clients(t *testing.T, s *Stack) (*dynamodb.Client, *kms.Client) {
 	t.Helper()
@@ -247,9 +244,7 @@ func item(pk string) map[string]ddbtypes.AttributeValue {
 
 // TestPersistentDataDir starts its own stacks: data survives a restart, Clean wipes it.
 func TestPersistentDataDir(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts local stacks")
-	}
+	SkipWithoutStack(t)
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "data")
 	start := func(clean bool) (*Stack, *dynamodb.Client) {
@@ -321,9 +316,7 @@ func TestStartToolsMissing(t *testing.T) {
 
 // BenchmarkStart measures a cold in-memory stack: both tools up, table and key created, then stopped.
 func BenchmarkStart(b *testing.B) {
-	if testing.Short() {
-		b.Skip("starts local stacks")
-	}
+	SkipWithoutStack(b)
 	var start, stop time.Duration
 	for b.Loop() {
 		s, err := Start(context.Background(), Options{})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -81,55 +80,43 @@ func (s *Stack) Ping(ctx context.Context) error {
 	return nil
 }
 
-// ForTest returns the stack for a test: the one the test wrapper exported (LOCALSTACK_* variables), or else a
-// new one that the test's Cleanup stops, so that a plain `go test ./shared/store` works too. It skips under
-// -short and fails the test (never skips) when the tools are missing.
-func ForTest(tb testing.TB) *Stack {
+// EnvRequired, when set, turns a missing stack into a test failure instead of a skip: `make test` (test.sh) sets
+// it, so that a broken export can never pass as skipped tests.
+const EnvRequired = "LOCALSTACK_REQUIRED"
+
+// skipHint says where the stack tests run.
+const skipHint = "needs the local stack (DynamoDB Local and local-kms): run `make test`, which starts one and runs " +
+	"every test against it (one package: `go run ./infra/local/cmd/withstack -- go test ./PACKAGE`)"
+
+// SkipWithoutStack skips the test unless a stack was exported into the environment (cmd/withstack, which `make
+// test` uses), so that a plain `go test ./...` runs the unit tests and skips, naming `make test`, the tests that
+// need the stack or its tools. It also skips under -short, and fails instead of skipping when EnvRequired is set.
+func SkipWithoutStack(tb testing.TB) {
 	tb.Helper()
 	if testing.Short() {
-		tb.Skip("local stack not started under -short")
+		tb.Skip("not under -short: " + skipHint)
 	}
-	if s, ok := FromEnv(os.Getenv); ok {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if err := s.Ping(ctx); err != nil {
-			tb.Fatalf("local stack exported in %s does not answer: %v", EnvDynamoDBEndpoint, err)
-		}
-		return s
+	if _, ok := FromEnv(os.Getenv); ok {
+		return
 	}
-	s, err := Start(context.Background(), Options{})
-	if err != nil {
-		tb.Fatalf("%v", err)
+	if os.Getenv(EnvRequired) != "" {
+		tb.Fatalf("%s is set but no stack is exported (%s): %s", EnvRequired, EnvDynamoDBEndpoint, skipHint)
 	}
-	tb.Cleanup(s.Stop)
-	tb.Logf("local stack started in %v", s.StartDuration.Round(time.Millisecond))
-	return s
+	tb.Skip(skipHint)
 }
 
-// RunMain runs a package's tests with one shared stack: `func TestMain(m *testing.M) { os.Exit(localstack.RunMain(m)) }`.
-// When the wrapper already exported a stack, or under -short, it only runs the tests. Otherwise it starts a stack,
-// exports it into this test process's environment (so ForTest attaches to it), runs the tests and stops it.
-func RunMain(m *testing.M) int {
-	if !flag.Parsed() {
-		flag.Parse()
+// ForTest returns the stack the test wrapper exported (LOCALSTACK_* variables), after checking that it answers.
+// Without one it skips the test (SkipWithoutStack).
+func ForTest(tb testing.TB) *Stack {
+	tb.Helper()
+	SkipWithoutStack(tb)
+	s, _ := FromEnv(os.Getenv)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := s.Ping(ctx); err != nil {
+		tb.Fatalf("local stack exported in %s does not answer: %v", EnvDynamoDBEndpoint, err)
 	}
-	if _, ok := FromEnv(os.Getenv); ok || testing.Short() {
-		return m.Run()
-	}
-	s, err := Start(context.Background(), Options{})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "localstack: %v\n", err)
-		return 1
-	}
-	defer s.Stop()
-	for _, kv := range s.ExportEnv() {
-		k, v, _ := strings.Cut(kv, "=")
-		if err := os.Setenv(k, v); err != nil {
-			fmt.Fprintf(os.Stderr, "localstack: export %s: %v\n", k, err)
-			return 1
-		}
-	}
-	return m.Run()
+	return s
 }
 
 // NewTable creates a fresh, uniquely named table with the issuer's definition and TTL, for a test that needs

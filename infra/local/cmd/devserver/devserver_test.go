@@ -25,6 +25,7 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
 	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
+	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
 )
 
 func TestAdminAPIKey(t *testing.T) {
@@ -326,9 +327,7 @@ func getJSON(t *testing.T, method, url, key, body string) (int, map[string]any) 
 // TestDevserverSmoke runs the real binary: it serves the metadata with credential_issuer equal to ISSUER_URL, the
 // printed key creates an offer, SIGTERM stops it and its local stack, and a restart keeps the key and the data.
 func TestDevserverSmoke(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the local stack")
-	}
+	localstack.SkipWithoutStack(t)
 	bin := testkit.BuildBinary(t, "devserver")
 	dir := filepath.Join(t.TempDir(), "local")
 	port := testkit.MustFreePort(t)

@@ -46,9 +46,7 @@ func TestUsage(t *testing.T) {
 // TestRunsCommandWithStack starts a real stack: the command sees it, its exit code comes through, and the stack
 // is gone afterwards.
 func TestRunsCommandWithStack(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a local stack")
-	}
+	localstack.SkipWithoutStack(t)
 	bin := testkit.BuildBinary(t, "withstack")
 	script := `echo "$LOCALSTACK_DYNAMODB_ENDPOINT $LOCALSTACK_KMS_ENDPOINT $LOCALSTACK_KEY_ID $AWS_ENDPOINT_URL_KMS $KMS_KEY_ID"; exit 7`
 	cmd := exec.Command(bin, "--", "sh", "-c", script)
