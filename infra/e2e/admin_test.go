@@ -16,7 +16,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
 	"github.com/sdjwt-issuer/issuer/infra/template"
 	"github.com/sdjwt-issuer/issuer/shared/admin"
-	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/historyrecord"
 )
 
 // The admin API over HTTP: the local gateway routes each request to the function template.yaml names, as API
@@ -227,7 +227,7 @@ func TestIssueAndHistoryOverHTTP(t *testing.T) {
 		t.Fatalf("issue: %d %s", withDef.status, withDef.raw)
 	}
 	rec := withDef.json["credentialHistory"].(map[string]any)
-	for _, f := range exchange.SeedFields() {
+	for _, f := range historyrecord.SeedFields() {
 		if _, ok := rec[f]; !ok {
 			t.Errorf("issue response lacks seed field %s", f)
 		}
@@ -266,7 +266,7 @@ func TestIssueAndHistoryOverHTTP(t *testing.T) {
 
 	// The stored record renders every seed field, never the PIN.
 	h := is.history(id)
-	for _, f := range exchange.SeedFields() {
+	for _, f := range historyrecord.SeedFields() {
 		if _, ok := h[f]; !ok {
 			t.Errorf("history record lacks seed field %s", f)
 		}

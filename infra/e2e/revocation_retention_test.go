@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/historyrecord"
 	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
 	"github.com/sdjwt-issuer/issuer/shared/statuslist"
 )
@@ -140,7 +140,7 @@ func TestRevocationAfterHistoryDeleted(t *testing.T) {
 			}
 			if r.status == http.StatusOK {
 				h, _ := r.json["credentialHistory"].(map[string]any)
-				for _, f := range exchange.SeedFields() {
+				for _, f := range historyrecord.SeedFields() {
 					if _, ok := h[f]; !ok {
 						t.Fatalf("minimal record lacks %s: %s", f, r.raw)
 					}

@@ -156,8 +156,8 @@ func (s *Service) CompleteDeferred(ctx context.Context, id string, credential *C
 	}
 	fields := subjectFields(IssueRequest{Credential: credential, Credentials: credentials}, len(payloads))
 	return s.retryDeferred(ctx, "complete deferred credential", id, func(rec *exchange.Record) (*exchange.Record, error) {
-		if !rec.Internal.Dynamic {
-			if err := checkFitsDefinition(rec.Internal.Definition, fields, payloads); err != nil {
+		if !rec.Dynamic {
+			if err := checkFitsDefinition(rec.Definition, fields, payloads); err != nil {
 				return nil, err
 			}
 		}
@@ -197,14 +197,14 @@ func (s *Service) retryDeferred(ctx context.Context, op, id string, decide func(
 		if next == nil {
 			return DeferredResult{Record: rec}, nil
 		}
-		err = s.store.UpdateExchange(ctx, *next, exchange.Expect{Version: rec.Internal.Version, Status: rec.Status})
+		err = s.store.UpdateExchange(ctx, *next, exchange.Expect{Version: rec.Version, Status: rec.Status})
 		if errors.Is(err, exchange.ErrConflict) || errors.Is(err, exchange.ErrTransitionRefused) {
 			continue // the wallet or another completion changed the record meanwhile: decide again on what it is now
 		}
 		if err != nil {
 			return DeferredResult{}, wrap(op, err)
 		}
-		next.Internal.Version = rec.Internal.Version + 1
+		next.Version = rec.Version + 1
 		if detailType == "" {
 			s.rt.PublishStatus(ctx, next)
 		} else {
@@ -225,12 +225,12 @@ func (s *Service) decideCompletion(ctx context.Context, rec *exchange.Record, pa
 	if rec.Status == exchange.StatusIssuanceDenied {
 		return nil, refuse(rec.Status, "the exchange was denied (issuance_denied) and cannot be completed; issue a new offer")
 	}
-	if typeVCT != "" && typeVCT != rec.Internal.Definition.VCT {
+	if typeVCT != "" && typeVCT != rec.Definition.VCT {
 		return nil, validation.Invalid("credential.type", "names a type different from the exchange's vct; omit it or make "+
 			"its last element the vct the exchange was issued with")
 	}
-	if len(rec.Internal.Credentials) > 0 {
-		have, err := canonicalPayloads(rec.Internal.Credentials)
+	if len(rec.Credentials) > 0 {
+		have, err := canonicalPayloads(rec.Credentials)
 		if err != nil {
 			return nil, err
 		}
@@ -248,13 +248,13 @@ func (s *Service) decideCompletion(ctx context.Context, rec *exchange.Record, pa
 		return nil, refuse(rec.Status, "the exchange is %s and can no longer be completed; issue a new offer", rec.Status)
 	}
 	next := rec.Clone()
-	if rec.Internal.Dynamic {
+	if rec.Dynamic {
 		// Issued without a definition: every top-level claim of the payloads becomes selectively disclosable,
 		// as when the claims come with the issue request, and the metadata lists them.
-		next.Internal.Definition = dynamicDefinition(rec.Internal.Definition.VCT, payloads)
-		plan := issuePlan{configurationID: rec.Internal.ConfigurationID, definition: next.Internal.Definition,
+		next.Definition = dynamicDefinition(rec.Definition.VCT, payloads)
+		plan := issuePlan{configurationID: rec.ConfigurationID, definition: next.Definition,
 			payloads: payloads}
-		if err := s.store.PutDynamicConfiguration(ctx, plan.dynamicConfig(rec.Internal.ExpiresAt)); err != nil {
+		if err := s.store.PutDynamicConfiguration(ctx, plan.dynamicConfig(rec.ExpiresAt)); err != nil {
 			return nil, err
 		}
 	}
@@ -276,7 +276,7 @@ func (s *Service) decideDenial(rec *exchange.Record, reason string) (*exchange.R
 	case rec.Status != exchange.StatusOfferSent && rec.Status != exchange.StatusOfferReceived:
 		return nil, refuse(rec.Status, "the credentials were already issued (status %s); a denial is only possible "+
 			"before issuance: revoke the credential instead", rec.Status)
-	case len(rec.Internal.Credentials) > 0:
+	case len(rec.Credentials) > 0:
 		return nil, refuse(rec.Status, "the exchange already has its claims (credentialStatus ready) and the wallet "+
 			"may be collecting them; it can no longer be denied: delete the exchange to withdraw the offer")
 	}

@@ -44,7 +44,7 @@ func setStatus(t *testing.T, e *env, id string, to exchange.Status) {
 		if err := next.Transition(st, e.now.Unix()); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.store.UpdateExchange(context.Background(), next, exchange.Expect{Version: cur.Internal.Version, Status: cur.Status}); err != nil {
+		if err := e.store.UpdateExchange(context.Background(), next, exchange.Expect{Version: cur.Version, Status: cur.Status}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -78,8 +78,8 @@ func TestCompleteDeferred(t *testing.T) {
 	}
 	got := res.Record
 	if !res.Changed || got.CredentialStatus != exchange.CredentialReady || got.Status != exchange.StatusOfferSent ||
-		len(got.Credentials) != 2 || got.Credential == nil || got.Credential.CredentialSubject["given_name"] != "Erika" ||
-		got.Credentials[1].CredentialMetadata["ref"] != "1" || got.Credential.Type[0] != "PortableDocumentA1" {
+		len(got.Credentials) != 2 || got.Credentials[0].CredentialSubject["given_name"] != "Erika" ||
+		got.Credentials[1].CredentialMetadata["ref"] != "1" || got.CredentialType[0] != "PortableDocumentA1" {
 		t.Fatalf("completed record %+v", got)
 	}
 	m, _ := json.Marshal(got.DisclosureMapping)
@@ -87,16 +87,16 @@ func TestCompleteDeferred(t *testing.T) {
 		t.Fatalf("disclosure mapping %s", m)
 	}
 	stored, _ := e.store.GetExchange(ctx, rec.CredentialExchangeID)
-	if stored.CredentialStatus != exchange.CredentialReady || len(stored.Internal.Credentials) != 2 ||
-		stored.Internal.Version != rec.Internal.Version+1 {
-		t.Fatalf("stored %+v", stored.Internal)
+	if stored.CredentialStatus != exchange.CredentialReady || len(stored.Credentials) != 2 ||
+		stored.Version != rec.Version+1 {
+		t.Fatalf("stored %+v", stored)
 	}
 	types := e.events.DetailTypes()[before:]
 	if len(types) != 1 || types[0] != admin.EventCredentialReady {
 		t.Fatalf("events %v", types)
 	}
 	detail := e.events.All()[len(e.events.All())-1].Detail
-	if detail.Credential != nil || len(detail.Credentials) != 0 || detail.CredentialStatus != exchange.CredentialReady {
+	if len(detail.Credentials) != 0 || detail.CredentialStatus != exchange.CredentialReady {
 		t.Fatalf("event detail carries claims or misses the status: %+v", detail)
 	}
 }
@@ -135,9 +135,9 @@ func TestDeferredIdempotent(t *testing.T) {
 				t.Fatalf("again: %v", err)
 			}
 			after, _ := e.store.GetExchange(ctx, rec.CredentialExchangeID)
-			if again.Changed || after.Internal.Version != stored.Internal.Version || len(e.events.DetailTypes()) != events {
+			if again.Changed || after.Version != stored.Version || len(e.events.DetailTypes()) != events {
 				t.Fatalf("the second call changed something: changed=%v version %d -> %d, events %d -> %d",
-					again.Changed, stored.Internal.Version, after.Internal.Version, events, len(e.events.DetailTypes()))
+					again.Changed, stored.Version, after.Version, events, len(e.events.DetailTypes()))
 			}
 			if again.Record.CredentialExchangeID != rec.CredentialExchangeID || again.Record.Status != stored.Status {
 				t.Fatalf("the second call answered %+v", again.Record)
@@ -200,7 +200,7 @@ func TestDeferredRefused(t *testing.T) {
 				}
 			}
 			after, _ := e.store.GetExchange(ctx, rec.CredentialExchangeID)
-			if after.Internal.Version != stored.Internal.Version || len(e.events.DetailTypes()) != events {
+			if after.Version != stored.Version || len(e.events.DetailTypes()) != events {
 				t.Fatal("a refused request changed the record or published")
 			}
 		})
@@ -320,7 +320,7 @@ func TestDeferredValidation(t *testing.T) {
 		})
 	}
 	stored, _ := e.store.GetExchange(ctx, rec.CredentialExchangeID)
-	if stored.Internal.Version != rec.Internal.Version || stored.CredentialStatus != exchange.CredentialPending {
+	if stored.Version != rec.Version || stored.CredentialStatus != exchange.CredentialPending {
 		t.Fatal("an invalid request changed the record")
 	}
 }
@@ -339,8 +339,8 @@ func TestCompleteDeferredDynamic(t *testing.T) {
 		t.Fatal(err)
 	}
 	stored, _ := e.store.GetExchange(ctx, rec.CredentialExchangeID)
-	if !res.Changed || len(stored.Internal.Definition.Claims) != 2 || !stored.Internal.Definition.Claims[0].LimitDisclosure {
-		t.Fatalf("dynamic definition after completion %+v", stored.Internal.Definition)
+	if !res.Changed || len(stored.Definition.Claims) != 2 || !stored.Definition.Claims[0].LimitDisclosure {
+		t.Fatalf("dynamic definition after completion %+v", stored.Definition)
 	}
 	if cfg := e.store.dynamic["https://example.com/Badge"]; strings.Join(cfg.Claims, ",") != "level,name" {
 		t.Fatalf("dynamic configuration %+v", cfg)
@@ -407,8 +407,8 @@ func TestDeferredLostWriteDecidesAgain(t *testing.T) {
 			}
 			stored, _ := e.store.GetExchange(ctx, id)
 			if res.Changed != tc.wantChanged || stored.Status != tc.wantStatus || stored.CredentialStatus != exchange.CredentialReady ||
-				stored.Internal.Credentials[0].CredentialSubject["given_name"] != "Erika" {
-				t.Fatalf("changed=%v stored %s/%s %v", res.Changed, stored.Status, stored.CredentialStatus, stored.Internal.Credentials)
+				stored.Credentials[0].CredentialSubject["given_name"] != "Erika" {
+				t.Fatalf("changed=%v stored %s/%s %v", res.Changed, stored.Status, stored.CredentialStatus, stored.Credentials)
 			}
 		})
 	}
@@ -436,7 +436,7 @@ func TestDeferredConcurrentCompletions(t *testing.T) {
 	}
 	wg.Wait()
 	stored, _ := e.store.GetExchange(ctx, rec.CredentialExchangeID)
-	winner, _ := json.Marshal(stored.Internal.Credentials[0].CredentialSubject)
+	winner, _ := json.Marshal(stored.Credentials[0].CredentialSubject)
 	changed := 0
 	for i := 0; i < n; i++ {
 		if results[i].Changed {
@@ -444,7 +444,7 @@ func TestDeferredConcurrentCompletions(t *testing.T) {
 		}
 		switch {
 		case errs[i] == nil:
-			got, _ := json.Marshal(results[i].Record.Internal.Credentials[0].CredentialSubject)
+			got, _ := json.Marshal(results[i].Record.Credentials[0].CredentialSubject)
 			if string(got) != string(winner) {
 				t.Errorf("call %d succeeded with claims that are not the stored ones", i)
 			}
@@ -452,8 +452,8 @@ func TestDeferredConcurrentCompletions(t *testing.T) {
 			t.Errorf("call %d: %v", i, errs[i])
 		}
 	}
-	if changed != 1 || stored.Internal.Version != rec.Internal.Version+1 {
-		t.Fatalf("%d calls changed the record, version %d -> %d; want exactly one", changed, rec.Internal.Version, stored.Internal.Version)
+	if changed != 1 || stored.Version != rec.Version+1 {
+		t.Fatalf("%d calls changed the record, version %d -> %d; want exactly one", changed, rec.Version, stored.Version)
 	}
 }
 

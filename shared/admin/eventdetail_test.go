@@ -8,6 +8,7 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/admin"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/historyrecord"
 )
 
 // TestStatusEventsCarryNoRedeemableOffer: the offer deep link holds the offer id, from which the pre-authorized
@@ -45,7 +46,7 @@ func TestStatusEventsCarryNoRedeemableOffer(t *testing.T) {
 				t.Fatalf("%d events, want 1", len(e.events.All()))
 			}
 			ev := e.events.All()[0]
-			detail, err := json.Marshal(ev.Detail)
+			detail, err := json.Marshal(historyrecord.From(&ev.Detail)) // as the event adapters publish it
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/admin"
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/store"
 )
 
 // memStore is an in-memory admin.Store with the same conditions as the DynamoDB store (retention is the
@@ -115,7 +116,7 @@ func (m *memStore) CreateExchange(_ context.Context, rec exchange.Record, ptrs [
 			return exchange.ErrAlreadyExists
 		}
 	}
-	b, err := rec.MarshalStored()
+	b, err := store.MarshalExchange(&rec)
 	if err != nil {
 		return err
 	}
@@ -131,7 +132,7 @@ func (m *memStore) get(id string) (exchange.Record, error) {
 	if !ok {
 		return exchange.Record{}, exchange.ErrNotFound
 	}
-	return exchange.UnmarshalStored(b)
+	return store.UnmarshalExchange(b)
 }
 
 func (m *memStore) GetExchange(_ context.Context, id string) (exchange.Record, error) {
@@ -150,7 +151,7 @@ func (m *memStore) UpdateExchange(_ context.Context, rec exchange.Record, expect
 	if err != nil {
 		return err
 	}
-	if cur.Internal.Version != expect.Version || cur.Status != expect.Status {
+	if cur.Version != expect.Version || cur.Status != expect.Status {
 		return exchange.ErrConflict
 	}
 	for _, op := range ops {
@@ -160,8 +161,8 @@ func (m *memStore) UpdateExchange(_ context.Context, rec exchange.Record, expect
 			}
 		}
 	}
-	rec.Internal.Version = expect.Version + 1
-	b, err := rec.MarshalStored()
+	rec.Version = expect.Version + 1
+	b, err := store.MarshalExchange(&rec)
 	if err != nil {
 		return err
 	}
@@ -183,7 +184,7 @@ func (m *memStore) DeleteExchange(_ context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	for _, k := range rec.Internal.Pointers {
+	for _, k := range rec.Pointers {
 		delete(m.pointers, k)
 	}
 	delete(m.exchanges, id)
@@ -200,7 +201,7 @@ func (m *memStore) ListExchanges(_ context.Context, f exchange.Filter, p exchang
 			all = append(all, r)
 		}
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Internal.CreatedNanos > all[j].Internal.CreatedNanos })
+	sort.Slice(all, func(i, j int) bool { return all[i].CreatedNanos > all[j].CreatedNanos })
 	return page(all, p)
 }
 

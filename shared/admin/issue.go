@@ -49,8 +49,8 @@ type IssueRequest struct {
 }
 
 // IssueCredential creates an exchange and its offer (by reference), stores it with its pointer items, delivers
-// the offer when an endpoint is known, publishes credential.offer_sent and returns the record. The returned
-// record echoes userPin once; the stored one keeps only its salted hash.
+// the offer when an endpoint is known, publishes credential.offer_sent and returns the record. The userPin is
+// kept only as its salted hash (the issue response echoes it from the request).
 func (s *Service) IssueCredential(ctx context.Context, req IssueRequest) (exchange.Record, error) {
 	plan, err := s.planIssue(ctx, req)
 	if err != nil {
@@ -79,18 +79,16 @@ func (s *Service) IssueCredential(ctx context.Context, req IssueRequest) (exchan
 		CredentialFormat:       plan.definition.CredentialFormat,
 		SupportRevocation:      plan.definition.SupportRevocation,
 		IndividualID:           req.IndividualID,
-		Internal: exchange.Internal{
-			Version:         1,
-			ExpiresAt:       now.Add(s.cfg.Retention).Unix(),
-			CreatedNanos:    now.UnixNano(),
-			Definition:      plan.definition,
-			ConfigurationID: plan.configurationID,
-			Dynamic:         plan.dynamic,
-			CredentialType:  plan.types,
-			OfferIDHash:     exchange.HashSecret(offerID),
-			CodeHash:        exchange.HashSecret(code),
-			OfferExpiresAt:  offerExpiry,
-		},
+		Version:                1,
+		ExpiresAt:              now.Add(s.cfg.Retention).Unix(),
+		CreatedNanos:           now.UnixNano(),
+		Definition:             plan.definition,
+		ConfigurationID:        plan.configurationID,
+		Dynamic:                plan.dynamic,
+		CredentialType:         plan.types,
+		OfferIDHash:            exchange.HashSecret(offerID),
+		CodeHash:               exchange.HashSecret(code),
+		OfferExpiresAt:         offerExpiry,
 	}
 	if rec.SupportRevocation {
 		rec.RevocationStatus = exchange.RevocationOperational
@@ -101,16 +99,16 @@ func (s *Service) IssueCredential(ctx context.Context, req IssueRequest) (exchan
 		if err != nil {
 			return exchange.Record{}, wrap("issue credential", err)
 		}
-		rec.Internal.TxCode = tx
+		rec.TxCode = tx
 	}
 	// The offer id and the code name the exchange and are checked against the record's hashes; the CODE
 	// pointer is only the code's single-use and validity guard, consumed by the token transaction.
 	pointers := []exchange.Pointer{{Key: exchange.PointerKey(exchange.PointerCode, code), ExchangeID: id, ExpiresAt: offerExpiry}}
 	for _, p := range pointers {
-		rec.Internal.Pointers = append(rec.Internal.Pointers, p.Key)
+		rec.Pointers = append(rec.Pointers, p.Key)
 	}
 	if plan.dynamic {
-		if err := s.store.PutDynamicConfiguration(ctx, plan.dynamicConfig(rec.Internal.ExpiresAt)); err != nil {
+		if err := s.store.PutDynamicConfiguration(ctx, plan.dynamicConfig(rec.ExpiresAt)); err != nil {
 			return exchange.Record{}, wrap("issue credential", err)
 		}
 	}
@@ -121,7 +119,6 @@ func (s *Service) IssueCredential(ctx context.Context, req IssueRequest) (exchan
 		rec = s.recordDelivery(ctx, rec, plan.endpoint)
 	}
 	s.rt.PublishStatus(ctx, &rec)
-	rec.UserPin = req.UserPin
 	return rec, nil
 }
 

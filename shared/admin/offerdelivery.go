@@ -77,8 +77,8 @@ func (s *Service) recordDelivery(ctx context.Context, rec exchange.Record, endpo
 		next := rec.Clone()
 		next.OfferDelivery = &d
 		next.UpdatedAt = s.rt.Unix()
-		next.Internal.Version = rec.Internal.Version + 1
-		err := s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Internal.Version, Status: rec.Status})
+		next.Version = rec.Version + 1
+		err := s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Version, Status: rec.Status})
 		if err == nil {
 			return next
 		}
@@ -89,7 +89,6 @@ func (s *Service) recordDelivery(ctx context.Context, rec exchange.Record, endpo
 		if gerr != nil {
 			break
 		}
-		latest.UserPin = ""
 		rec = latest
 	}
 	s.rt.Log().WarnContext(ctx, "could not record offer delivery outcome",

@@ -191,9 +191,9 @@ func TestIssueCredentialInTimeWithDefinition(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rec.Status != exchange.StatusOfferSent || rec.CredentialStatus != exchange.CredentialReady || !rec.IsPreAuthorised ||
-		rec.UserPin != "4821" || rec.CredentialDefinitionID != e.def.ID || rec.CredentialFormat != "dc+sd-jwt" ||
+		rec.CredentialDefinitionID != e.def.ID || rec.CredentialFormat != "dc+sd-jwt" ||
 		!rec.SupportRevocation || rec.RevocationStatus != exchange.RevocationOperational || len(rec.Credentials) != 2 ||
-		rec.Credential.CredentialMetadata["ref"] != "A-1" || rec.Credential.Type[0] != "PortableDocumentA1" ||
+		rec.Credentials[0].CredentialMetadata["ref"] != "A-1" || rec.CredentialType[0] != "PortableDocumentA1" ||
 		rec.CreatedAt != e.now.Unix() || rec.OfferDelivery != nil {
 		t.Fatalf("record %+v", rec)
 	}
@@ -210,15 +210,15 @@ func TestIssueCredentialInTimeWithDefinition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stored.UserPin != "" || !stored.Internal.TxCode.Verify("4821") || stored.Internal.TxCode.InputMode != "numeric" ||
-		stored.Internal.TxCode.Length != 4 || stored.Internal.Definition.VCT != "PortableDocumentA1" ||
-		stored.Internal.ConfigurationID != e.def.ID || stored.Internal.ExpiresAt != e.now.Add(30*24*time.Hour).Unix() {
-		t.Fatalf("stored internal %+v", stored.Internal)
+	if !stored.TxCode.Verify("4821") || stored.TxCode.InputMode != "numeric" ||
+		stored.TxCode.Length != 4 || stored.Definition.VCT != "PortableDocumentA1" ||
+		stored.ConfigurationID != e.def.ID || stored.ExpiresAt != e.now.Add(30*24*time.Hour).Unix() {
+		t.Fatalf("stored internal %+v", stored)
 	}
 	if id, ok := exchange.SecretExchangeID(offerID); !ok || id != rec.CredentialExchangeID ||
-		!exchange.SecretMatches(offerID, stored.Internal.OfferIDHash) ||
-		!exchange.SecretMatches(exchange.PreAuthorizedCode(offerID), stored.Internal.CodeHash) ||
-		stored.Internal.OfferExpiresAt <= e.now.Unix() {
+		!exchange.SecretMatches(offerID, stored.OfferIDHash) ||
+		!exchange.SecretMatches(exchange.PreAuthorizedCode(offerID), stored.CodeHash) ||
+		stored.OfferExpiresAt <= e.now.Unix() {
 		t.Fatalf("offer id and code do not name the exchange, or their hashes or validity are not in the record")
 	}
 	codeKey := exchange.PointerKey(exchange.PointerCode, exchange.PreAuthorizedCode(offerID))
@@ -234,7 +234,7 @@ func TestIssueCredentialInTimeWithDefinition(t *testing.T) {
 		}
 	}
 	if len(e.events.All()) != 1 || e.events.All()[0].DetailType != "credential.offer_sent" ||
-		e.events.All()[0].Detail.Credential != nil || e.events.All()[0].Detail.UserPin != "" {
+		len(e.events.All()[0].Detail.Credentials) != 0 || e.events.All()[0].Detail.CredentialOffer != "" {
 		t.Fatalf("events %+v", e.events.All())
 	}
 	if err := e.svc.DeleteExchange(ctx, rec.CredentialExchangeID); err != nil {
@@ -253,8 +253,8 @@ func TestIssueCredentialDeferredAndDynamic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.CredentialStatus != exchange.CredentialPending || rec.Credential != nil || !strings.HasPrefix(rec.CredentialOffer, "haip://?") ||
-		rec.UserPin != "" {
+	if rec.CredentialStatus != exchange.CredentialPending || len(rec.Credentials) != 0 ||
+		!strings.HasPrefix(rec.CredentialOffer, "haip://?") {
 		t.Fatalf("deferred record %+v", rec)
 	}
 	dyn, err := e.svc.IssueCredential(ctx, admin.IssueRequest{IssuanceMode: "InTime",
@@ -265,10 +265,10 @@ func TestIssueCredentialDeferredAndDynamic(t *testing.T) {
 		t.Fatal(err)
 	}
 	stored, _ := e.store.GetExchange(ctx, dyn.CredentialExchangeID)
-	if dyn.CredentialDefinitionID != "" || stored.Internal.ConfigurationID != "https://example.com/Badge" || !stored.Internal.Dynamic ||
-		stored.Internal.Definition.VCT != "https://example.com/Badge" || len(stored.Internal.Definition.Claims) != 2 ||
-		!stored.Internal.Definition.Claims[0].LimitDisclosure || stored.Internal.TxCode.InputMode != "text" {
-		t.Fatalf("dynamic record %+v", stored.Internal)
+	if dyn.CredentialDefinitionID != "" || stored.ConfigurationID != "https://example.com/Badge" || !stored.Dynamic ||
+		stored.Definition.VCT != "https://example.com/Badge" || len(stored.Definition.Claims) != 2 ||
+		!stored.Definition.Claims[0].LimitDisclosure || stored.TxCode.InputMode != "text" {
+		t.Fatalf("dynamic record %+v", stored)
 	}
 	m, _ := json.Marshal(dyn.DisclosureMapping)
 	if string(m) != `{"address":{"city":{"limitedDisclosure":false},"limitedDisclosure":true},"name":{"limitedDisclosure":true}}` {
@@ -313,8 +313,8 @@ func TestIssueCredentialDelivery(t *testing.T) {
 				t.Fatalf("delivery request %s %s", tt.doer.got.Method, tt.doer.got.URL)
 			}
 			stored, _ := e.store.GetExchange(context.Background(), rec.CredentialExchangeID)
-			if stored.OfferDelivery == nil || stored.OfferDelivery.Outcome != tt.outcome || stored.Internal.Version != 2 {
-				t.Fatalf("stored delivery %+v v%d", stored.OfferDelivery, stored.Internal.Version)
+			if stored.OfferDelivery == nil || stored.OfferDelivery.Outcome != tt.outcome || stored.Version != 2 {
+				t.Fatalf("stored delivery %+v v%d", stored.OfferDelivery, stored.Version)
 			}
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/historyrecord"
 )
 
 // DefaultSource is the `source` of published events when none is configured.
@@ -44,9 +45,10 @@ func NewEventBridge(client Client, bus, source string) (*EventBridge, error) {
 	return &EventBridge{client: client, bus: bus, source: source}, nil
 }
 
-// Publish implements exchange.EventPublisher with one PutEvents entry; a failed entry is an error.
+// Publish implements exchange.EventPublisher with one PutEvents entry whose detail is the history record of
+// e.Detail (shared/historyrecord); a failed entry is an error.
 func (p *EventBridge) Publish(ctx context.Context, e exchange.Event) error {
-	detail, err := json.Marshal(e.Detail)
+	detail, err := json.Marshal(historyrecord.From(&e.Detail))
 	if err != nil {
 		return fmt.Errorf("publish %s: encode detail: %w", e.DetailType, err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/events"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/historyrecord"
 )
 
 type fakeClient struct {
@@ -36,9 +37,9 @@ func (f *fakeClient) PutEvents(_ context.Context, in *eventbridge.PutEventsInput
 }
 
 func sampleEvent() exchange.Event {
-	rec := exchange.Record{CredentialExchangeID: "ex-1", Status: exchange.StatusOfferSent, UserPin: "Pq7Zk",
+	rec := exchange.Record{CredentialExchangeID: "ex-1", Status: exchange.StatusOfferSent, CredentialOffer: "haip://?credential_offer_uri=Pq7Zk",
 		CredentialToken: "eyJ.secret~"}
-	rec.Internal.CredentialType = []string{"T"}
+	rec.CredentialType = []string{"T"}
 	rec.SetCredentials([]exchange.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika"}}})
 	return exchange.StatusEvent(&rec, time.Unix(1700000000, 0))
 }
@@ -74,6 +75,11 @@ func TestEventBridgePublish(t *testing.T) {
 			}
 			if detail["credentialExchangeId"] != "ex-1" || detail["status"] != "offer_sent" {
 				t.Fatalf("detail %v", detail)
+			}
+			for _, f := range historyrecord.SeedFields() {
+				if _, ok := detail[f]; !ok {
+					t.Fatalf("detail lacks the history record's %s: %v", f, detail)
+				}
 			}
 			for _, secret := range []string{"Erika", "Pq7Zk", "eyJ.secret"} {
 				if strings.Contains(aws.ToString(e.Detail), secret) {

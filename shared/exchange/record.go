@@ -1,23 +1,13 @@
 package exchange
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 )
 
 // CredentialPayload is the data of one credential to issue: the claims and the organisation's metadata (stored
-// and echoed back, never put into the credential).
+// and echoed back, never put into the credential). Its JSON is the issue request's shape, which the size limit
+// of an exchange's claims counts.
 type CredentialPayload struct {
-	CredentialSubject  map[string]any `json:"credentialSubject"`
-	CredentialMetadata map[string]any `json:"credentialMetadata"`
-}
-
-// RenderedCredential is the record's `credential` field: the credential type and the first payload.
-type RenderedCredential struct {
-	Type               []string       `json:"type"`
 	CredentialSubject  map[string]any `json:"credentialSubject"`
 	CredentialMetadata map[string]any `json:"credentialMetadata"`
 }
@@ -28,209 +18,134 @@ const (
 	DeliveryFailed    = "failed"
 )
 
-// OfferDelivery records the delivery of the offer to a wallet's credential offer endpoint (not a seed field:
-// rendered as `offerDelivery`, null when no endpoint was given).
+// OfferDelivery records the delivery of the offer to a wallet's credential offer endpoint.
 type OfferDelivery struct {
 	// Endpoint is the wallet endpoint the offer was sent to.
-	Endpoint string `json:"endpoint"`
+	Endpoint string
 	// Outcome is "delivered" (2xx) or "failed".
-	Outcome string `json:"outcome"`
+	Outcome string
 	// HTTPStatus is the wallet's status code, 0 when no response came.
-	HTTPStatus int `json:"httpStatus"`
+	HTTPStatus int
 	// Error says why a delivery failed (timeout, connection refused, HTTP status), never with offer data.
-	Error string `json:"error"`
+	Error string
 	// AttemptedAt is when the delivery was attempted (unix seconds).
-	AttemptedAt int64 `json:"attemptedAt"`
+	AttemptedAt int64
 }
 
-// TxCode is the stored form of the userPin: only a salted SHA-256, with what the offer tells the wallet.
+// TxCode is what is kept of the userPin: only a salted SHA-256, with what the offer tells the wallet.
 type TxCode struct {
-	Salt      []byte `json:"salt"`
-	Hash      []byte `json:"hash"`
-	InputMode string `json:"inputMode"`
-	Length    int    `json:"length"`
+	Salt      []byte
+	Hash      []byte
+	InputMode string
+	Length    int
 	// Attempts counts wrong tx_code submissions; the wallet side caps it and then denies issuance.
-	Attempts int `json:"attempts"`
+	Attempts int
 }
 
-// Internal is the part of an exchange record that is stored but never rendered.
-type Internal struct {
+// Record is a credential exchange: what the organisation offered, what the wallet did with it, and the state the
+// use cases keep beside it (the hashes of its secrets, the definition snapshot, counters). It is the domain's
+// own type: the history record of the admin API and of events (shared/historyrecord) and the stored item
+// (shared/store) are mapped from and to it at the edge.
+type Record struct {
+	// CredentialExchangeID is the exchange's id (a UUID), safe to log.
+	CredentialExchangeID string
+	// IssuanceMode is InTime (claims given with the offer) or Deferred (claims may come later).
+	IssuanceMode IssuanceMode
+	// IsPreAuthorised is true: every offer carries a pre-authorized code.
+	IsPreAuthorised bool
+	// CredentialOffer is the offer deep link (it contains the offer id: as sensitive as the offer).
+	CredentialOffer string
+	// CredentialStatus says whether the claims are there (ready) or not yet (pending).
+	CredentialStatus CredentialStatus
+	// Status is where the exchange stands in the status machine.
+	Status Status
+	// ClientID is the client_id the wallet sent to the token endpoint, if any.
+	ClientID string
+	// CreatedAt and UpdatedAt are unix seconds.
+	CreatedAt, UpdatedAt int64
+	// DisclosureMapping is the view of the disclosure policy the credential is issued with (claim names, never
+	// values); see definition.DisclosureMapping.
+	DisclosureMapping map[string]any
+	// CredentialDefinitionID is the definition issued from ("" for a definition derived from credential.type).
+	CredentialDefinitionID string
+	// CredentialFormat is the definition's format.
+	CredentialFormat string
+	// SupportRevocation: the credentials carry a status list entry.
+	SupportRevocation bool
+	// RevocationStatus is the status of every credential of the exchange ("" when not revocable).
+	RevocationStatus RevocationStatus
+	// CredentialToken is the issued SD-JWTs, joined by CredentialTokenSeparator.
+	CredentialToken string
+	// Cnf is the holder binding of the first credential ({"jwk": ...}).
+	Cnf map[string]any
+	// JTI is the jti of the first key proof.
+	JTI string
+	// Proof is the validated key proofs, joined by CredentialTokenSeparator; ProofType is "jwt".
+	Proof, ProofType string
+	// IssuanceDeniedReason says why the organisation (or the tx_code cap) denied the issuance.
+	IssuanceDeniedReason string
+	// IndividualID is the individual whose registered endpoint the offer was delivered to.
+	IndividualID string
+	// OfferDelivery is the outcome of delivering the offer to a wallet endpoint (nil without an endpoint).
+	OfferDelivery *OfferDelivery
+
+	// The state below is kept with the record but never rendered in the history record.
+
 	// Version increments on every write; conditional writes compare it (optimistic locking).
-	Version int64 `json:"version"`
+	Version int64
 	// ExpiresAt is the retention deadline (unix seconds), the item's DynamoDB TTL.
-	ExpiresAt int64 `json:"expiresAt"`
+	ExpiresAt int64
 	// CreatedNanos orders records created within the same second in the history list.
-	CreatedNanos int64 `json:"createdNanos"`
+	CreatedNanos int64
 	// Definition is the snapshot of the definition the exchange issues (kept when the definition changes or goes).
-	Definition definition.Definition `json:"definition"`
+	Definition definition.Definition
 	// ConfigurationID is the credential_configuration_id offered.
-	ConfigurationID string `json:"configurationId"`
+	ConfigurationID string
 	// Dynamic reports that the definition was derived from credential.type (no stored definition).
-	Dynamic bool `json:"dynamic"`
+	Dynamic bool
 	// CredentialType is the type array rendered in `credential.type`.
-	CredentialType []string `json:"credentialType"`
+	CredentialType []string
 	// Credentials are the payloads of credentials[] (and credential), in order.
-	Credentials []CredentialPayload `json:"credentials"`
+	Credentials []CredentialPayload
 	// TxCode is the hashed userPin, nil without one.
-	TxCode *TxCode `json:"txCode,omitempty"`
+	TxCode *TxCode
 	// OfferIDHash is HashSecret of the offer id; the offer id itself lives only in credentialOffer.
-	OfferIDHash string `json:"offerIdHash"`
+	OfferIDHash string
 	// CodeHash is HashSecret of the pre-authorized code while it can be redeemed; the redemption clears it.
-	CodeHash string `json:"codeHash,omitempty"`
+	CodeHash string
 	// OfferExpiresAt is when the offer and its code stop being served (unix seconds).
-	OfferExpiresAt int64 `json:"offerExpiresAt,omitempty"`
+	OfferExpiresAt int64
 	// AccessTokenHash is HashSecret of the exchange's access token ("" before the code is redeemed); the
 	// token names the exchange, and the wallet steps compare its hash here (SecretMatches).
-	AccessTokenHash string `json:"accessTokenHash,omitempty"`
+	AccessTokenHash string
 	// AccessTokenExpiresAt is when the access token stops being accepted (unix seconds).
-	AccessTokenExpiresAt int64 `json:"accessTokenExpiresAt,omitempty"`
+	AccessTokenExpiresAt int64
 	// NotificationIDHash is HashSecret of the notification_id of the last credential answer.
-	NotificationIDHash string `json:"notificationIdHash,omitempty"`
+	NotificationIDHash string
 	// Pointers are the keys (pk) of every pointer item of this exchange, deleted with it.
-	Pointers []string `json:"pointers"`
+	Pointers []string
 	// IssuedCount counts credentials issued to the wallet (batch and credentials[]).
-	IssuedCount int `json:"issuedCount"`
+	IssuedCount int
 	// FailedNonces counts credential requests refused for their c_nonce after signing (the credential write is
 	// the nonce's only check); from nonceCheckAfter on, nonces are read before signing, which bounds the KMS
 	// signatures a holder of the access token can waste.
-	FailedNonces int `json:"failedNonces,omitempty"`
+	FailedNonces int
 	// NotificationDescription is the last credential_failure description from the wallet.
-	NotificationDescription string `json:"notificationDescription,omitempty"`
+	NotificationDescription string
 	// StatusEntries are the status list entries of the issued credentials (one per credential), which
 	// revocation changes together (StatusLists.SetRevocationStatus).
-	StatusEntries []StatusEntry `json:"statusEntries,omitempty"`
+	StatusEntries []StatusEntry
 }
 
-// Record is a credential exchange: the seed's credential history record (every field rendered, empty
-// as "", false, 0, null or {}), plus `credentials` and `offerDelivery` (documented additions), plus the internal
-// state that is stored but never rendered.
-type Record struct {
-	CredentialExchangeID          string              `json:"credentialExchangeId"`
-	IssuanceMode                  IssuanceMode        `json:"issuanceMode"`
-	IsPreAuthorised               bool                `json:"isPreAuthorised"`
-	CredentialOffer               string              `json:"credentialOffer"`
-	CredentialStatus              CredentialStatus    `json:"credentialStatus"`
-	Status                        Status              `json:"status"`
-	ClientID                      string              `json:"clientId"`
-	UserPin                       string              `json:"userPin"`
-	CreatedAt                     int64               `json:"createdAt"`
-	UpdatedAt                     int64               `json:"updatedAt"`
-	Credential                    *RenderedCredential `json:"credential"`
-	DisclosureMapping             map[string]any      `json:"disclosureMapping"`
-	CredentialDefinitionID        string              `json:"credentialDefinitionId"`
-	PresentationDefinitionID      string              `json:"presentationDefinitionId"`
-	PresentationExchangeID        string              `json:"presentationExchangeId"`
-	Holder                        map[string]any      `json:"holder"`
-	CredentialFormat              string              `json:"credentialFormat"`
-	SupportRevocation             bool                `json:"supportRevocation"`
-	RevocationStatus              RevocationStatus    `json:"revocationStatus"`
-	ClientAssertion               string              `json:"clientAssertion"`
-	ClientAssertionType           string              `json:"clientAssertionType"`
-	ClientAssertionVerified       bool                `json:"clientAssertionVerified"`
-	WalletUnitAttestation         string              `json:"walletUnitAttestation"`
-	WalletUnitAttestationPoP      string              `json:"walletUnitAttestationPoP"`
-	WalletUnitAttestationVerified bool                `json:"walletUnitAttestationVerified"`
-	CredentialToken               string              `json:"credentialToken"`
-	Cnf                           map[string]any      `json:"cnf"`
-	JTI                           string              `json:"jti"`
-	Proof                         string              `json:"proof"`
-	ProofType                     string              `json:"proofType"`
-	DecodedWalletUnitAttestation  map[string]any      `json:"decodedWalletUnitAttestation"`
-	IDToken                       string              `json:"idToken"`
-	IDTokenDecoded                map[string]any      `json:"idTokenDecoded"`
-	IDTokenVerified               bool                `json:"idTokenVerified"`
-	IssuanceDeniedReason          string              `json:"issuanceDeniedReason"`
-	ExpiredCredentialTokens       []string            `json:"expiredCredentialTokens"`
-	ExpiredCredentials            []map[string]any    `json:"expiredCredentials"`
-	CredentialResponseEncryption  map[string]any      `json:"credentialResponseEncryption"`
-	IndividualID                  string              `json:"individualId"`
-	MapperID                      string              `json:"mapperId"`
-
-	// Credentials renders every payload of the exchange (addition to the seed, for credentials[]).
-	Credentials []RenderedCredential `json:"credentials"`
-	// OfferDelivery is the outcome of delivering the offer to a wallet endpoint (addition to the seed).
-	OfferDelivery *OfferDelivery `json:"offerDelivery"`
-	// CredentialFailureDescription is the wallet's last credential_failure notification description (addition
-	// to the seed; "" when the wallet reported none). Rendered from the stored internal state.
-	CredentialFailureDescription string `json:"credentialFailureDescription"`
-
-	// Internal is stored, never rendered.
-	Internal Internal `json:"-"`
-}
-
-// SeedFields are the JSON names of the seed's history record, each present in every rendered record.
-var seedFields = []string{"credentialExchangeId", "issuanceMode", "isPreAuthorised", "credentialOffer",
-	"credentialStatus", "status", "clientId", "userPin", "createdAt", "updatedAt", "credential",
-	"disclosureMapping", "credentialDefinitionId", "presentationDefinitionId", "presentationExchangeId", "holder",
-	"credentialFormat", "supportRevocation", "revocationStatus", "clientAssertion", "clientAssertionType",
-	"clientAssertionVerified", "walletUnitAttestation", "walletUnitAttestationPoP",
-	"walletUnitAttestationVerified", "credentialToken", "cnf", "jti", "proof", "proofType",
-	"decodedWalletUnitAttestation", "idToken", "idTokenDecoded", "idTokenVerified", "issuanceDeniedReason",
-	"expiredCredentialTokens", "expiredCredentials", "credentialResponseEncryption", "individualId", "mapperId"}
-
-// SeedFields returns the JSON names of the seed's history record (a copy).
-func SeedFields() []string { return append([]string(nil), seedFields...) }
-
-// recordJSON breaks the MarshalJSON recursion.
-type recordJSON Record
-
-// MarshalJSON renders the record with every seed field present: nil objects become {}, nil lists [].
-func (r Record) MarshalJSON() ([]byte, error) {
-	r.fillEmpty()
-	return json.Marshal(recordJSON(r))
-}
-
-func (r *Record) fillEmpty() {
-	r.CredentialFailureDescription = r.Internal.NotificationDescription
-	obj := func(m *map[string]any) {
-		if *m == nil {
-			*m = map[string]any{}
-		}
-	}
-	obj(&r.DisclosureMapping)
-	obj(&r.Holder)
-	obj(&r.Cnf)
-	obj(&r.DecodedWalletUnitAttestation)
-	obj(&r.IDTokenDecoded)
-	obj(&r.CredentialResponseEncryption)
-	if r.ExpiredCredentialTokens == nil {
-		r.ExpiredCredentialTokens = []string{}
-	}
-	if r.ExpiredCredentials == nil {
-		r.ExpiredCredentials = []map[string]any{}
-	}
-	if r.Credentials == nil {
-		r.Credentials = []RenderedCredential{}
-	}
-}
-
-// renderCredentials sets the rendered credential fields from the internal payloads.
-func (r *Record) renderCredentials() {
-	r.Credential = nil
-	r.Credentials = make([]RenderedCredential, 0, len(r.Internal.Credentials))
-	for _, p := range r.Internal.Credentials {
-		r.Credentials = append(r.Credentials, RenderedCredential{
-			Type:               append([]string(nil), r.Internal.CredentialType...),
-			CredentialSubject:  p.CredentialSubject,
-			CredentialMetadata: p.CredentialMetadata,
-		})
-	}
-	if len(r.Credentials) > 0 {
-		c := r.Credentials[0]
-		r.Credential = &c
-	}
-}
-
-// SetCredentials replaces the exchange's payloads (issue now, or deferred completion later) and re-renders the
-// credential fields, the disclosure mapping and the credential status.
+// SetCredentials replaces the exchange's payloads (issue now, or deferred completion later) and sets the
+// disclosure mapping and the credential status that follow from them.
 func (r *Record) SetCredentials(payloads []CredentialPayload) {
-	r.Internal.Credentials = payloads
-	r.renderCredentials()
+	r.Credentials = payloads
 	var subject map[string]any
 	if len(payloads) > 0 {
 		subject = payloads[0].CredentialSubject
 	}
-	r.DisclosureMapping = definition.DisclosureMapping(r.Internal.Definition.Claims, subject)
+	r.DisclosureMapping = definition.DisclosureMapping(r.Definition.Claims, subject)
 	if len(payloads) > 0 {
 		r.CredentialStatus = CredentialReady
 	} else {
@@ -241,13 +156,12 @@ func (r *Record) SetCredentials(payloads []CredentialPayload) {
 // Clone returns a deep enough copy for a writer to change without touching r (maps are shared read-only).
 func (r *Record) Clone() Record {
 	c := *r
-	c.Internal.Pointers = append([]string(nil), r.Internal.Pointers...)
-	c.Internal.Credentials = append([]CredentialPayload(nil), r.Internal.Credentials...)
-	c.Internal.StatusEntries = append([]StatusEntry(nil), r.Internal.StatusEntries...)
-	c.ExpiredCredentialTokens = append([]string(nil), r.ExpiredCredentialTokens...)
-	if r.Internal.TxCode != nil {
-		t := *r.Internal.TxCode
-		c.Internal.TxCode = &t
+	c.Pointers = append([]string(nil), r.Pointers...)
+	c.Credentials = append([]CredentialPayload(nil), r.Credentials...)
+	c.StatusEntries = append([]StatusEntry(nil), r.StatusEntries...)
+	if r.TxCode != nil {
+		t := *r.TxCode
+		c.TxCode = &t
 	}
 	if r.OfferDelivery != nil {
 		d := *r.OfferDelivery
@@ -256,9 +170,9 @@ func (r *Record) Clone() Record {
 	return c
 }
 
-// Transition moves the record to status `to` if the status machine allows it, at time now (unix seconds),
-// bumping the version. It returns a *TransitionError (errors.Is ErrTransitionRefused) otherwise; the store
-// enforces the same rule with its conditional write.
+// Transition moves the record to status `to` if the status machine allows it, at time now (unix seconds). It
+// returns a *TransitionError (errors.Is ErrTransitionRefused) otherwise; the store enforces the same rule with
+// its conditional write.
 func (r *Record) Transition(to Status, now int64) error {
 	if !CanTransition(r.Status, to) {
 		return &TransitionError{From: r.Status, To: to}
@@ -268,78 +182,31 @@ func (r *Record) Transition(to Status, now int64) error {
 	return nil
 }
 
-// EventDetail is the record as published in events: without claims, tokens, PINs, proofs or assertions, and
-// without the offer deep link (its offer id yields the pre-authorized code: whoever holds it can redeem the offer).
+// EventDetail is the record as published in events: only what subscribers may see (ids, statuses, times, the
+// definition id and format, the revocation status, the holder binding's public key, the denial reason, the
+// delivery outcome). Claims, credentials, proofs, the offer deep link (its offer id yields the pre-authorized
+// code: whoever holds it can redeem the offer) and every hash, counter and snapshot are left out; a field added
+// to Record stays out of events until it is added here.
 func (r *Record) EventDetail() Record {
-	d := r.Clone()
-	d.UserPin = ""
-	d.CredentialOffer = ""
-	d.Credential = nil
-	d.Credentials = nil
-	d.CredentialToken = ""
-	d.ExpiredCredentialTokens = nil
-	d.ExpiredCredentials = nil
-	d.Proof = ""
-	d.IDToken = ""
-	d.IDTokenDecoded = nil
-	d.ClientAssertion = ""
-	d.WalletUnitAttestation = ""
-	d.WalletUnitAttestationPoP = ""
-	d.DecodedWalletUnitAttestation = nil
-	d.Internal = Internal{}
+	d := Record{CredentialExchangeID: r.CredentialExchangeID, IssuanceMode: r.IssuanceMode,
+		IsPreAuthorised: r.IsPreAuthorised, CredentialStatus: r.CredentialStatus, Status: r.Status,
+		ClientID: r.ClientID, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DisclosureMapping: r.DisclosureMapping,
+		CredentialDefinitionID: r.CredentialDefinitionID, CredentialFormat: r.CredentialFormat,
+		SupportRevocation: r.SupportRevocation, RevocationStatus: r.RevocationStatus, Cnf: r.Cnf, JTI: r.JTI,
+		ProofType: r.ProofType, IssuanceDeniedReason: r.IssuanceDeniedReason, IndividualID: r.IndividualID}
+	if r.OfferDelivery != nil {
+		od := *r.OfferDelivery
+		d.OfferDelivery = &od
+	}
 	return d
-}
-
-// StoredRecord is the full stored form of a record: the rendered fields plus the internal state. The store
-// persists exactly this (as JSON), so nothing is lost and nothing secret is added.
-type StoredRecord struct {
-	Record   json.RawMessage `json:"record"`
-	Internal Internal        `json:"internal"`
-}
-
-// MarshalStored encodes the record for the store. A clear userPin is refused: only its salted hash is stored.
-func (r *Record) MarshalStored() ([]byte, error) {
-	if r.UserPin != "" {
-		return nil, fmt.Errorf("encode exchange record: refusing to store a clear userPin")
-	}
-	rec, err := json.Marshal(r)
-	if err != nil {
-		return nil, fmt.Errorf("encode exchange record: %w", err)
-	}
-	b, err := json.Marshal(StoredRecord{Record: rec, Internal: r.Internal})
-	if err != nil {
-		return nil, fmt.Errorf("encode exchange record: %w", err)
-	}
-	return b, nil
-}
-
-// UnmarshalStored decodes what MarshalStored produced (numbers in claims keep their exact text).
-func UnmarshalStored(b []byte) (Record, error) {
-	var s StoredRecord
-	if err := decodeNumbers(b, &s); err != nil {
-		return Record{}, fmt.Errorf("decode exchange record: %w", err)
-	}
-	var r Record
-	if err := decodeNumbers(s.Record, (*recordJSON)(&r)); err != nil {
-		return Record{}, fmt.Errorf("decode exchange record: %w", err)
-	}
-	r.Internal = s.Internal
-	return r, nil
-}
-
-// decodeNumbers decodes JSON keeping numbers as json.Number, so claim values round-trip exactly.
-func decodeNumbers(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	return dec.Decode(v)
 }
 
 // StatusEntry is a credential's entry in a status list, as recorded in its exchange record.
 type StatusEntry struct {
 	// List is the status list id (statuslist.ListID.String()).
-	List string `json:"list"`
+	List string
 	// Index is the credential's idx in that list.
-	Index int `json:"idx"`
+	Index int
 }
 
 // CredentialTokenSeparator joins the credentials of one exchange in the record's credentialToken (SD-JWTs

@@ -3,6 +3,7 @@ package exchange_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -71,95 +72,46 @@ func validSpec() definition.Spec {
 		Display: []definition.Display{{Name: "Portable Document A1", Locale: "en-GB"}}}
 }
 
-func TestRecordRendersEverySeedField(t *testing.T) {
-	b, err := json.Marshal(exchange.Record{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	objects := map[string]bool{"disclosureMapping": true, "holder": true, "cnf": true,
-		"decodedWalletUnitAttestation": true, "idTokenDecoded": true, "credentialResponseEncryption": true}
-	for _, f := range exchange.SeedFields() {
-		v, ok := m[f]
-		if !ok {
-			t.Errorf("field %s missing", f)
-			continue
-		}
-		switch {
-		case objects[f]:
-			if mm, ok := v.(map[string]any); !ok || len(mm) != 0 {
-				t.Errorf("%s = %v, want {}", f, v)
-			}
-		case f == "credential":
-			if v != nil {
-				t.Errorf("credential = %v, want null", v)
-			}
-		case f == "expiredCredentialTokens" || f == "expiredCredentials":
-			if a, ok := v.([]any); !ok || len(a) != 0 {
-				t.Errorf("%s = %v, want []", f, v)
-			}
-		default:
-			if v != "" && v != false && v != float64(0) {
-				t.Errorf("%s = %v, want an empty scalar", f, v)
-			}
-		}
-	}
-	for _, internal := range []string{"version", "expiresAt", "internal", "txCode", "pointers", "definition"} {
-		if _, ok := m[internal]; ok {
-			t.Errorf("internal field %s rendered", internal)
-		}
-	}
-	if len(exchange.SeedFields()) != 40 {
-		t.Errorf("seed has 40 fields, list has %d", len(exchange.SeedFields()))
-	}
-}
-
-func TestStoredRecordRoundTripAndSecrets(t *testing.T) {
-	rec := exchange.Record{CredentialExchangeID: "x", Status: exchange.StatusOfferSent, UserPin: "1234"}
-	if _, err := rec.MarshalStored(); err == nil {
-		t.Fatal("a clear userPin was encoded for storage")
-	}
-	rec.UserPin = ""
-	rec.Internal = exchange.Internal{Version: 3, ExpiresAt: 99, Pointers: []string{"CODE#ab"},
-		Definition: definition.Definition{ID: "d", Spec: validSpec()}}
-	rec.Internal.CredentialType = []string{"VerifiableCredential", "PortableDocumentA1"}
+func TestSetCredentialsAndEventDetail(t *testing.T) {
+	rec := exchange.Record{CredentialExchangeID: "x", Status: exchange.StatusCredentialIssued,
+		CredentialOffer: "haip://?credential_offer_uri=x", CredentialToken: "sd-jwt~", Proof: "proof.jwt.sig",
+		Version: 3, ExpiresAt: 99, Pointers: []string{"CODE#ab"}, OfferIDHash: "aa", AccessTokenHash: "bb",
+		NotificationDescription: "full", Definition: definition.Definition{ID: "d", Spec: validSpec()},
+		TxCode: &exchange.TxCode{InputMode: "numeric", Length: 4}, OfferDelivery: &exchange.OfferDelivery{Outcome: "delivered"}}
+	rec.CredentialType = []string{"VerifiableCredential", "PortableDocumentA1"}
 	rec.SetCredentials([]exchange.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika",
 		"age": json.Number("12345678901234567890"), "address": map[string]any{"street_address": "Main 1"},
 		"nationalities": []any{"DE"}},
 		CredentialMetadata: map[string]any{"k": "v"}}})
-	b, err := rec.MarshalStored()
-	if err != nil {
-		t.Fatal(err)
+	if rec.CredentialStatus != exchange.CredentialReady {
+		t.Fatalf("credential status %s", rec.CredentialStatus)
 	}
-	got, err := exchange.UnmarshalStored(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Internal.Version != 3 || got.Internal.Pointers[0] != "CODE#ab" || got.Credential == nil ||
-		got.Credential.Type[1] != "PortableDocumentA1" || got.CredentialStatus != exchange.CredentialReady ||
-		got.Internal.Credentials[0].CredentialSubject["age"] != json.Number("12345678901234567890") {
-		t.Fatalf("round trip lost data: %+v", got)
-	}
-	mapping, _ := json.Marshal(got.DisclosureMapping)
+	mapping, _ := json.Marshal(rec.DisclosureMapping)
 	want := `{"address":{"limitedDisclosure":true,"street_address":{"limitedDisclosure":true}},"age":{"limitedDisclosure":false},"given_name":{"limitedDisclosure":true},"nationalities":{"items":[{"limitedDisclosure":true}],"limitedDisclosure":false}}`
 	if string(mapping) != want {
 		t.Fatalf("disclosure mapping\n got %s\nwant %s", mapping, want)
 	}
-	pending := got.Clone()
+	pending := rec.Clone()
 	pending.SetCredentials(nil)
 	mapping, _ = json.Marshal(pending.DisclosureMapping)
 	want = `{"address":{"limitedDisclosure":true,"street_address":{"limitedDisclosure":true}},"given_name":{"limitedDisclosure":true},"list":{"limitedDisclosure":false},"nationalities":{"limitedDisclosure":true}}`
-	if string(mapping) != want || pending.CredentialStatus != exchange.CredentialPending || pending.Credential != nil {
+	if string(mapping) != want || pending.CredentialStatus != exchange.CredentialPending || len(pending.Credentials) != 0 {
 		t.Fatalf("pending disclosure mapping\n got %s\nwant %s", mapping, want)
 	}
-	detail, _ := json.Marshal(rec.EventDetail())
-	for _, secret := range []string{"Erika", "Main 1", "CODE#ab"} {
-		if strings.Contains(string(detail), secret) {
+	d := rec.EventDetail()
+	if d.CredentialExchangeID != "x" || d.Status != exchange.StatusCredentialIssued || d.OfferDelivery == nil ||
+		d.OfferDelivery == rec.OfferDelivery {
+		t.Fatalf("event detail lost what subscribers see: %+v", d)
+	}
+	detail := fmt.Sprintf("%#v", d)
+	for _, secret := range []string{"Erika", "Main 1", "CODE#ab", "credential_offer_uri", "sd-jwt~", "proof.jwt",
+		"full", "PortableDocumentA1", "numeric"} {
+		if strings.Contains(detail, secret) {
 			t.Fatalf("event detail carries %q", secret)
 		}
+	}
+	if d.Version != 0 || d.ExpiresAt != 0 || d.OfferIDHash != "" || d.AccessTokenHash != "" {
+		t.Fatalf("event detail carries internal state: %+v", d)
 	}
 }
 

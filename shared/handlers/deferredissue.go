@@ -13,6 +13,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/admin"
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/historyrecord"
 	"github.com/sdjwt-issuer/issuer/shared/validation"
 )
 
@@ -189,7 +190,7 @@ func (d *Deps) completeDeferred(ctx context.Context, req *apigw.Request) (apigw.
 	if err != nil {
 		return apigw.Response{}, deferredError(err)
 	}
-	return apigw.JSON(http.StatusOK, HistoryResponse{CredentialHistory: res.Record}, "Cache-Control", "no-store")
+	return apigw.JSON(http.StatusOK, HistoryResponse{CredentialHistory: historyrecord.From(&res.Record)}, "Cache-Control", "no-store")
 }
 
 // deferredError maps a refusal to 409 with its reason, the rest as every admin route does.

@@ -99,11 +99,11 @@ func TestDeferredIssueAPI(t *testing.T) {
 			}
 		})
 	}
-	if rec := a.stored(fresh); rec.CredentialStatus != exchange.CredentialPending || rec.Internal.Version != 1 {
-		t.Fatalf("rejected requests changed the record: %s v%d", rec.CredentialStatus, rec.Internal.Version)
+	if rec := a.stored(fresh); rec.CredentialStatus != exchange.CredentialPending || rec.Version != 1 {
+		t.Fatalf("rejected requests changed the record: %s v%d", rec.CredentialStatus, rec.Version)
 	}
-	if rec := a.stored(completed); rec.Internal.Version != 2 {
-		t.Fatalf("the completion and its repetition wrote %d times, want once", rec.Internal.Version-1)
+	if rec := a.stored(completed); rec.Version != 2 {
+		t.Fatalf("the completion and its repetition wrote %d times, want once", rec.Version-1)
 	}
 	var ready int
 	for _, e := range a.events.Events() {
@@ -182,11 +182,11 @@ func TestDeferredIssueLambda(t *testing.T) {
 			}
 			rec := a.stored(tc.id)
 			if rec.Status != tc.status || (rec.CredentialStatus == exchange.CredentialReady) != tc.ready ||
-				rec.IssuanceDeniedReason != tc.reason || rec.Internal.Version != 2 {
-				t.Fatalf("record %s/%s reason %q version %d", rec.Status, rec.CredentialStatus, rec.IssuanceDeniedReason, rec.Internal.Version)
+				rec.IssuanceDeniedReason != tc.reason || rec.Version != 2 {
+				t.Fatalf("record %s/%s reason %q version %d", rec.Status, rec.CredentialStatus, rec.IssuanceDeniedReason, rec.Version)
 			}
-			if tc.ready && (len(rec.Internal.Credentials) != 1 || rec.Internal.Credentials[0].CredentialSubject["given_name"] != "Erika") {
-				t.Fatalf("claims %v", rec.Internal.Credentials)
+			if tc.ready && (len(rec.Credentials) != 1 || rec.Credentials[0].CredentialSubject["given_name"] != "Erika") {
+				t.Fatalf("claims %v", rec.Credentials)
 			}
 		})
 	}
@@ -237,7 +237,7 @@ func TestDeferredIssueLambda(t *testing.T) {
 			}
 		})
 	}
-	if rec := a.stored(fresh); rec.Internal.Version != 1 {
+	if rec := a.stored(fresh); rec.Version != 1 {
 		t.Fatal("a dropped event changed the record")
 	}
 	if _, err := h.Invoke(ctx, []byte(`{"hello": "world"}`)); err == nil {

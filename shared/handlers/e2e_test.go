@@ -24,8 +24,8 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/delivery"
 	"github.com/sdjwt-issuer/issuer/shared/events"
-	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/handlers"
+	"github.com/sdjwt-issuer/issuer/shared/historyrecord"
 	"github.com/sdjwt-issuer/issuer/shared/platform"
 )
 
@@ -285,7 +285,7 @@ func TestIssueAndHistoryAPI(t *testing.T) {
 	rec := a.issue(`{"issuanceMode": "InTime", "userPin": "Zq93Wx", "credentialDefinitionId": "` + def.ID + `",
 		"credential": {"credentialSubject": {"given_name": "Erika", "family_name": "Mustermann", "nationalities": ["DE"]},
 		"credentialMetadata": {"caseId": "A-1"}}}`)
-	for _, f := range exchange.SeedFields() {
+	for _, f := range historyrecord.SeedFields() {
 		if _, ok := rec[f]; !ok {
 			t.Errorf("issue response lacks %s", f)
 		}
@@ -381,14 +381,14 @@ func TestIssueAndHistoryAPI(t *testing.T) {
 
 	// Events: one credential.offer_sent per exchange, without claims.
 	evs := a.events.Events()
-	if len(evs) != 3 || evs[0].DetailType != "credential.offer_sent" || evs[0].ExchangeID != id || evs[0].Detail.Credential != nil {
+	if len(evs) != 3 || evs[0].DetailType != "credential.offer_sent" || evs[0].ExchangeID != id || len(evs[0].Detail.Credentials) != 0 {
 		t.Fatalf("events %+v", evs)
 	}
 
 	// Delete: the record and its pointers are gone.
 	rr, _ := a.deps.Store.GetExchange(context.Background(), id)
-	if len(rr.Internal.Pointers) != 1 { // the code's single-use guard
-		t.Fatalf("pointers %v", rr.Internal.Pointers)
+	if len(rr.Pointers) != 1 { // the code's single-use guard
+		t.Fatalf("pointers %v", rr.Pointers)
 	}
 	if r := a.do(call{method: "DELETE", path: base + "/credential/history/" + id}); r.status != 204 {
 		t.Fatalf("delete: %d %s", r.status, r.body)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
+	"github.com/sdjwt-issuer/issuer/shared/historyrecord"
 )
 
 // Admin routes of the IssueFunction.
@@ -45,7 +46,8 @@ func (d *Deps) issueCredential(ctx context.Context, req *apigw.Request) (apigw.R
 	if err != nil {
 		return apigw.Response{}, apiError(err, "credential exchange")
 	}
-	return apigw.JSON(http.StatusOK, HistoryResponse{CredentialHistory: rec}, "Cache-Control", "no-store")
+	return apigw.JSON(http.StatusOK, HistoryResponse{CredentialHistory: historyrecord.From(&rec).WithUserPin(body.UserPin)},
+		"Cache-Control", "no-store")
 }
 
 const individualWhat = "individual"

@@ -13,8 +13,8 @@ import (
 	"github.com/sdjwt-issuer/issuer/infra/template"
 	"github.com/sdjwt-issuer/issuer/shared/admin"
 	"github.com/sdjwt-issuer/issuer/shared/definition"
-	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/handlers"
+	"github.com/sdjwt-issuer/issuer/shared/historyrecord"
 )
 
 // openAPI is the part of docs/openapi.yaml the test reads.
@@ -116,9 +116,9 @@ var schemaTypes = map[string]reflect.Type{
 	"CredentialInput":         reflect.TypeFor[admin.CredentialInput](),
 	"IssueRequest":            reflect.TypeFor[handlers.IssueRequest](),
 	"DeferredIssueRequest":    reflect.TypeFor[handlers.DeferredIssueRequest](),
-	"RenderedCredential":      reflect.TypeFor[exchange.RenderedCredential](),
-	"OfferDelivery":           reflect.TypeFor[exchange.OfferDelivery](),
-	"CredentialHistory":       reflect.TypeFor[exchange.Record](),
+	"RenderedCredential":      reflect.TypeFor[historyrecord.Credential](),
+	"OfferDelivery":           reflect.TypeFor[historyrecord.OfferDelivery](),
+	"CredentialHistory":       reflect.TypeFor[historyrecord.Record](),
 	"HistoryResponse":         reflect.TypeFor[handlers.HistoryResponse](),
 	"HistoryListResponse":     reflect.TypeFor[handlers.HistoryListResponse](),
 	"IndividualRequest":       reflect.TypeFor[handlers.IndividualRequest](),

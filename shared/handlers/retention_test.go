@@ -87,10 +87,10 @@ func TestRetentionFromConfiguration(t *testing.T) {
 				t.Fatalf("exchange ttl %d (present %v), want now + %d days = %d", got, ok, days, deadline)
 			}
 			stored, err := deps.Store.GetExchange(ctx, id)
-			if err != nil || len(stored.Internal.Pointers) == 0 {
-				t.Fatalf("stored exchange: %v %v", err, stored.Internal.Pointers)
+			if err != nil || len(stored.Pointers) == 0 {
+				t.Fatalf("stored exchange: %v %v", err, stored.Pointers)
 			}
-			for _, p := range stored.Internal.Pointers {
+			for _, p := range stored.Pointers {
 				if got, ok := ttlOf(p, "PTR"); !ok || got > deadline || got <= clock.now().Unix() {
 					t.Errorf("pointer %s ttl %d, want within the retention (%d)", p[:5], got, deadline)
 				}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/historyrecord"
 	"github.com/sdjwt-issuer/issuer/shared/revocation"
 )
 
@@ -49,7 +50,7 @@ func (r *StatusListRoutes) setRevocationStatus(ctx context.Context, req *apigw.R
 	if err != nil {
 		return apigw.Response{}, revocationError(err)
 	}
-	return apigw.JSON(http.StatusOK, HistoryResponse{CredentialHistory: rec}, "Cache-Control", "no-store")
+	return apigw.JSON(http.StatusOK, HistoryResponse{CredentialHistory: historyrecord.From(&rec)}, "Cache-Control", "no-store")
 }
 
 // revocationError names why a revocation status change was refused; other errors map as everywhere.

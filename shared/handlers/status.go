@@ -9,6 +9,7 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/historyrecord"
 )
 
 // Admin routes of the StatusFunction.
@@ -49,7 +50,7 @@ func (d *Deps) getHistory(ctx context.Context, req *apigw.Request) (apigw.Respon
 	if err != nil {
 		return apigw.Response{}, apiError(err, historyWhat)
 	}
-	return apigw.JSON(http.StatusOK, HistoryResponse{CredentialHistory: rec}, "Cache-Control", "no-store")
+	return apigw.JSON(http.StatusOK, HistoryResponse{CredentialHistory: historyrecord.From(&rec)}, "Cache-Control", "no-store")
 }
 
 func (d *Deps) listHistory(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
@@ -69,11 +70,8 @@ func (d *Deps) listHistory(ctx context.Context, req *apigw.Request) (apigw.Respo
 	if err != nil {
 		return apigw.Response{}, apiError(err, historyWhat)
 	}
-	items := p.Items
-	if items == nil {
-		items = []exchange.Record{}
-	}
-	return apigw.JSON(http.StatusOK, HistoryListResponse{CredentialHistory: items, Pagination: pageOf(page.Limit, p.NextCursor)},
+	return apigw.JSON(http.StatusOK, HistoryListResponse{CredentialHistory: historyrecord.List(p.Items),
+		Pagination: pageOf(page.Limit, p.NextCursor)},
 		"Cache-Control", "no-store")
 }
 

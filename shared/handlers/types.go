@@ -3,7 +3,7 @@ package handlers
 import (
 	"github.com/sdjwt-issuer/issuer/shared/admin"
 	"github.com/sdjwt-issuer/issuer/shared/definition"
-	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/historyrecord"
 )
 
 // The request and response bodies of the admin API; docs/openapi.yaml describes the same shapes and a test
@@ -34,13 +34,13 @@ type IssueRequest = admin.IssueRequest
 
 // HistoryResponse wraps one history record (the issue response too).
 type HistoryResponse struct {
-	CredentialHistory exchange.Record `json:"credentialHistory"`
+	CredentialHistory historyrecord.Record `json:"credentialHistory"`
 }
 
 // HistoryListResponse is one page of history records, newest first.
 type HistoryListResponse struct {
-	CredentialHistory []exchange.Record `json:"credentialHistory"`
-	Pagination        Pagination        `json:"pagination"`
+	CredentialHistory []historyrecord.Record `json:"credentialHistory"`
+	Pagination        Pagination             `json:"pagination"`
 }
 
 // IndividualRequest is the body of PUT /individual/{individualId}.

@@ -59,7 +59,7 @@ func (m *memStatusStore) GetExchange(_ context.Context, id string) (exchange.Rec
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	rec, ok := m.exchanges[id]
-	if !ok || (m.now != nil && rec.Internal.ExpiresAt != 0 && rec.Internal.ExpiresAt <= m.now().Unix()) {
+	if !ok || (m.now != nil && rec.ExpiresAt != 0 && rec.ExpiresAt <= m.now().Unix()) {
 		return exchange.Record{}, exchange.ErrNotFound
 	}
 	return rec.Clone(), nil
@@ -179,7 +179,7 @@ func (m *memStatusStore) CommitRevocation(_ context.Context, c revocation.Commit
 	}
 	if c.Record != nil {
 		rec, ok := m.exchanges[id]
-		if !ok || (m.now != nil && rec.Internal.ExpiresAt != 0 && rec.Internal.ExpiresAt <= m.now().Unix()) || c.Record.CredentialExchangeID != id || rec.Internal.Version != c.Expect.Version ||
+		if !ok || (m.now != nil && rec.ExpiresAt != 0 && rec.ExpiresAt <= m.now().Unix()) || c.Record.CredentialExchangeID != id || rec.Version != c.Expect.Version ||
 			rec.Status != c.Expect.Status || c.Record.Status != c.Expect.Status {
 			return exchange.ErrConflict
 		}
@@ -195,7 +195,7 @@ func (m *memStatusStore) CommitRevocation(_ context.Context, c revocation.Commit
 	}
 	if c.Record != nil {
 		rec := c.Record.Clone()
-		rec.Internal.Version = c.Expect.Version + 1
+		rec.Version = c.Expect.Version + 1
 		m.exchanges[id] = rec
 	}
 	r := c.Revocation

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/historyrecord"
 	"github.com/sdjwt-issuer/issuer/shared/revocation"
 	"github.com/sdjwt-issuer/issuer/shared/statuslist"
 )
@@ -19,9 +20,9 @@ func TestRevocationOnIssue(t *testing.T) {
 	record := func(status exchange.Status, days int, retention time.Duration, e []exchange.StatusEntry) *exchange.Record {
 		return &exchange.Record{CredentialExchangeID: "ex", CredentialDefinitionID: "def", Status: status,
 			SupportRevocation: true, UpdatedAt: issuedAt.Unix(), Cnf: map[string]any{"jwk": "holder"},
-			CredentialToken: "sd-jwt", Internal: exchange.Internal{StatusEntries: append([]exchange.StatusEntry(nil), e...),
-				ExpiresAt:  issuedAt.Add(retention).Unix(),
-				Definition: definition.Definition{Spec: definition.Spec{ExpirationInDays: days}}}}
+			CredentialToken: "sd-jwt", StatusEntries: append([]exchange.StatusEntry(nil), e...),
+			ExpiresAt:  issuedAt.Add(retention).Unix(),
+			Definition: definition.Definition{Spec: definition.Spec{ExpirationInDays: days}}}
 	}
 	month := 30 * 24 * time.Hour
 	tests := []struct {
@@ -67,7 +68,7 @@ func TestRevocationOnIssue(t *testing.T) {
 			if got.ExpiresAt != tt.wantTTL {
 				t.Fatalf("ttl %s, want %s", time.Unix(got.ExpiresAt, 0).UTC(), time.Unix(tt.wantTTL, 0).UTC())
 			}
-			tt.rec.Internal.StatusEntries[0].Index = 1000
+			tt.rec.StatusEntries[0].Index = 1000
 			if got.Entries[0].Index != 7 {
 				t.Fatal("the revocation record shares the record's entries")
 			}
@@ -78,7 +79,8 @@ func TestRevocationOnIssue(t *testing.T) {
 func TestRevocationRecordRendersEverySeedField(t *testing.T) {
 	r := revocation.Record{ExchangeID: "ex", DefinitionID: "def", RevocationStatus: exchange.RevocationRevoked,
 		Entries: []exchange.StatusEntry{{List: "0-0", Index: 3}}, Version: 4, UpdatedAt: 1_700_000_000}
-	raw, err := json.Marshal(r.Record())
+	rec := r.Record()
+	raw, err := json.Marshal(historyrecord.From(&rec))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +88,7 @@ func TestRevocationRecordRendersEverySeedField(t *testing.T) {
 	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range exchange.SeedFields() {
+	for _, f := range historyrecord.SeedFields() {
 		if _, ok := got[f]; !ok {
 			t.Fatalf("field %s missing from %s", f, raw)
 		}
@@ -159,7 +161,7 @@ func TestSetRevocationStatusOutlivesTheRecord(t *testing.T) {
 					t.Fatalf("step %d: revocation item %+v", i, item)
 				}
 				wantStatus, _ := statuslist.RevocationStatus(s.want).Status()
-				statuses, err := f.store.statuses(smallLayout, rec.Internal.StatusEntries)
+				statuses, err := f.store.statuses(smallLayout, rec.StatusEntries)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -180,7 +182,7 @@ func TestSetRevocationStatusOutlivesTheRecord(t *testing.T) {
 			if item, _ := f.store.revocation("ex"); item.Version != 4 {
 				t.Fatalf("revocation item version %d after three changes, want 4", item.Version)
 			}
-			if st, _ := f.store.statuses(smallLayout, other.Internal.StatusEntries); st[0] != statuslist.Valid {
+			if st, _ := f.store.statuses(smallLayout, other.StatusEntries); st[0] != statuslist.Valid {
 				t.Fatalf("another exchange's credential is %s", st[0])
 			}
 		})
@@ -195,9 +197,9 @@ func TestSetRevocationStatusKeepsRecordAndItemTogether(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != exchange.StatusCredentialIssued || got.Internal.Version != rec.Internal.Version+1 ||
+	if got.Status != exchange.StatusCredentialIssued || got.Version != rec.Version+1 ||
 		got.RevocationStatus != exchange.RevocationSuspended {
-		t.Fatalf("answer %s %s v%d, want the full record", got.Status, got.RevocationStatus, got.Internal.Version)
+		t.Fatalf("answer %s %s v%d, want the full record", got.Status, got.RevocationStatus, got.Version)
 	}
 	stored, _ := f.store.GetExchange(ctx, "ex")
 	item, _ := f.store.revocation("ex")
@@ -214,8 +216,8 @@ func TestSetRevocationStatusKeepsRecordAndItemTogether(t *testing.T) {
 	f.store.mu.Lock()
 	raw := f.store.exchanges["ex"]
 	f.store.mu.Unlock()
-	if raw.RevocationStatus != exchange.RevocationSuspended || raw.Internal.Version != rec.Internal.Version+1 {
-		t.Fatalf("the expired record was written: %s v%d", raw.RevocationStatus, raw.Internal.Version)
+	if raw.RevocationStatus != exchange.RevocationSuspended || raw.Version != rec.Version+1 {
+		t.Fatalf("the expired record was written: %s v%d", raw.RevocationStatus, raw.Version)
 	}
 }
 
@@ -223,7 +225,7 @@ func TestSetRevocationStatusWithoutRevocationItem(t *testing.T) {
 	revocable := func(status exchange.Status, entries []exchange.StatusEntry) exchange.Record {
 		return exchange.Record{CredentialExchangeID: "ex", Status: status, SupportRevocation: true,
 			RevocationStatus: exchange.RevocationOperational, CredentialDefinitionID: "def",
-			Internal: exchange.Internal{Version: 5, StatusEntries: entries}}
+			Version: 5, StatusEntries: entries}
 	}
 	tests := []struct {
 		name    string
@@ -265,7 +267,7 @@ func TestSetRevocationStatusWithoutRevocationItem(t *testing.T) {
 			if _, err := f.lists.SetRevocationStatus(ctx, "ex", exchange.RevocationRevoked); err != nil {
 				t.Fatal(err)
 			}
-			if st, _ := f.store.statuses(smallLayout, tt.record.Internal.StatusEntries); st[0] != statuslist.Invalid {
+			if st, _ := f.store.statuses(smallLayout, tt.record.StatusEntries); st[0] != statuslist.Invalid {
 				t.Fatalf("entry is %s, want INVALID", st[0])
 			}
 		})

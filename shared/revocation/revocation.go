@@ -101,7 +101,7 @@ func issuedStatus(s exchange.Status) bool {
 // exchange update, so each path that issues credentials (credential endpoint, deferred pick-up) records the
 // revocation item atomically with the credentials.
 func OnIssue(rec *exchange.Record, from exchange.Status) (Record, bool) {
-	if rec == nil || len(rec.Internal.StatusEntries) == 0 || issuedStatus(from) || !issuedStatus(rec.Status) {
+	if rec == nil || len(rec.StatusEntries) == 0 || issuedStatus(from) || !issuedStatus(rec.Status) {
 		return Record{}, false
 	}
 	status := rec.RevocationStatus
@@ -109,7 +109,7 @@ func OnIssue(rec *exchange.Record, from exchange.Status) (Record, bool) {
 		status = exchange.RevocationOperational
 	}
 	return Record{ExchangeID: rec.CredentialExchangeID, DefinitionID: rec.CredentialDefinitionID,
-		Entries: append([]exchange.StatusEntry(nil), rec.Internal.StatusEntries...), RevocationStatus: status, Version: 1,
+		Entries: append([]exchange.StatusEntry(nil), rec.StatusEntries...), RevocationStatus: status, Version: 1,
 		UpdatedAt: rec.UpdatedAt, ExpiresAt: revocationExpiry(rec)}, true
 }
 
@@ -117,12 +117,12 @@ func OnIssue(rec *exchange.Record, from exchange.Status) (Record, bool) {
 // credential of rec) plus the definition's expirationInDays and ExpiryMargin, at least the record's
 // own ttl; 0 when the credentials carry no exp.
 func revocationExpiry(rec *exchange.Record) int64 {
-	days := rec.Internal.Definition.ExpirationInDays
+	days := rec.Definition.ExpirationInDays
 	if days <= 0 {
 		return 0
 	}
 	exp := time.Unix(rec.UpdatedAt, 0).UTC().AddDate(0, 0, days).Add(ExpiryMargin).Unix()
-	return max(exp, rec.Internal.ExpiresAt)
+	return max(exp, rec.ExpiresAt)
 }
 
 // Commit is one revocation status change as the store writes it, in one transaction.
@@ -203,7 +203,7 @@ func (l *StatusLists) revocationTarget(ctx context.Context, exchangeID string) (
 		return Record{}, false, nil, exchange.ErrNotFound
 	case !rec.SupportRevocation:
 		return Record{}, false, nil, ErrNotSupported
-	case len(rec.Internal.StatusEntries) == 0:
+	case len(rec.StatusEntries) == 0:
 		return Record{}, false, nil, ErrNoCredentialIssued
 	}
 	status := rec.RevocationStatus
@@ -211,7 +211,7 @@ func (l *StatusLists) revocationTarget(ctx context.Context, exchangeID string) (
 		status = exchange.RevocationOperational
 	}
 	return Record{ExchangeID: exchangeID, DefinitionID: rec.CredentialDefinitionID,
-		Entries: append([]exchange.StatusEntry(nil), rec.Internal.StatusEntries...), RevocationStatus: status,
+		Entries: append([]exchange.StatusEntry(nil), rec.StatusEntries...), RevocationStatus: status,
 		UpdatedAt: rec.UpdatedAt, ExpiresAt: revocationExpiry(rec)}, true, rec, nil
 }
 
@@ -259,7 +259,7 @@ func (l *StatusLists) setRevocationOnce(ctx context.Context, exchangeID string, 
 		r.RevocationStatus = to
 		r.UpdatedAt = now
 		commit.Record = &r
-		commit.Expect = exchange.Expect{Version: rec.Internal.Version, Status: rec.Status}
+		commit.Expect = exchange.Expect{Version: rec.Version, Status: rec.Status}
 	}
 	if err := l.store.CommitRevocation(ctx, commit); err != nil {
 		return exchange.Record{}, nil, fmt.Errorf("set revocation status: %w", err)
@@ -267,7 +267,7 @@ func (l *StatusLists) setRevocationOnce(ctx context.Context, exchangeID string, 
 	out := next.Record()
 	if commit.Record != nil {
 		out = *commit.Record
-		out.Internal.Version = rec.Internal.Version + 1
+		out.Version = rec.Version + 1
 	}
 	ids := make([]statuslist.ListID, len(lists))
 	for i, s := range lists {

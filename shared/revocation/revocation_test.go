@@ -18,8 +18,8 @@ func (f *statusFixture) issued(t *testing.T, id string, n int) exchange.Record {
 	t.Helper()
 	rec := exchange.Record{CredentialExchangeID: id, Status: exchange.StatusCredentialIssued,
 		SupportRevocation: true, RevocationStatus: exchange.RevocationOperational, CredentialDefinitionID: "def-" + id,
-		UpdatedAt: f.now.Unix(), Internal: exchange.Internal{Version: 3, ExpiresAt: f.now.AddDate(0, 0, 30).Unix(),
-			Definition: definition.Definition{Spec: definition.Spec{ExpirationInDays: 365}}}}
+		UpdatedAt: f.now.Unix(), Version: 3, ExpiresAt: f.now.AddDate(0, 0, 30).Unix(),
+		Definition: definition.Definition{Spec: definition.Spec{ExpirationInDays: 365}}}
 	for range n {
 		if _, err := f.lists.AllocateStatus(context.Background(), &rec); err != nil {
 			t.Fatal(err)
@@ -36,7 +36,7 @@ func TestSetRevocationStatusSequence(t *testing.T) {
 	rec := f.issued(t, "ex-batch", batch)
 	other := f.issued(t, "ex-other", 3)
 	lists := map[string]bool{}
-	for _, e := range rec.Internal.StatusEntries {
+	for _, e := range rec.StatusEntries {
 		lists[e.List] = true
 	}
 	steps := []struct {
@@ -75,7 +75,7 @@ func TestSetRevocationStatusSequence(t *testing.T) {
 				t.Fatalf("stored record has %s, want %s", stored.RevocationStatus, s.want)
 			}
 			wantStatus, _ := statuslist.RevocationStatus(s.want).Status()
-			statuses, err := f.store.statuses(smallLayout, rec.Internal.StatusEntries)
+			statuses, err := f.store.statuses(smallLayout, rec.StatusEntries)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +84,7 @@ func TestSetRevocationStatusSequence(t *testing.T) {
 					t.Fatalf("credential %d of the batch is %s in its list, want %s", i, st, wantStatus)
 				}
 			}
-			others, _ := f.store.statuses(smallLayout, other.Internal.StatusEntries)
+			others, _ := f.store.statuses(smallLayout, other.StatusEntries)
 			if slices.ContainsFunc(others, func(st statuslist.Status) bool { return st != statuslist.Valid }) {
 				t.Fatal("another exchange's credentials changed")
 			}
@@ -167,8 +167,8 @@ func TestSetRevocationStatusRetriesConflicts(t *testing.T) {
 	rec := f.issued(t, "ex", 2)
 	f.store.failCommits = 2
 	got, err := f.lists.SetRevocationStatus(context.Background(), "ex", exchange.RevocationSuspended)
-	if err != nil || got.RevocationStatus != exchange.RevocationSuspended || got.Internal.Version != rec.Internal.Version+1 {
-		t.Fatalf("SetRevocationStatus = %s v%d, %v", got.RevocationStatus, got.Internal.Version, err)
+	if err != nil || got.RevocationStatus != exchange.RevocationSuspended || got.Version != rec.Version+1 {
+		t.Fatalf("SetRevocationStatus = %s v%d, %v", got.RevocationStatus, got.Version, err)
 	}
 	if f.store.commits != 3 {
 		t.Fatalf("%d commits, want 2 lost and 1 won", f.store.commits)

@@ -182,7 +182,7 @@ func New(cfg Config, deps Deps, opts ...exchange.Option) (*StatusLists, error) {
 func (l *StatusLists) Config() Config { return l.cfg }
 
 // AllocateStatus implements StatusAllocator: it reserves a fresh entry (never handed out before) in the open list
-// of a shard chosen at random, records it in rec.Internal.StatusEntries (the caller stores rec with the
+// of a shard chosen at random, records it in rec.StatusEntries (the caller stores rec with the
 // credential) and returns the credential's `status` reference. A full list moves its shard to the next list.
 func (l *StatusLists) AllocateStatus(ctx context.Context, rec *exchange.Record) (*sdjwt.StatusReference, error) {
 	if rec == nil {
@@ -216,7 +216,7 @@ func (l *StatusLists) AllocateStatus(ctx context.Context, rec *exchange.Record) 
 		if err != nil {
 			return nil, fmt.Errorf("allocate status: %w", err)
 		}
-		rec.Internal.StatusEntries = append(rec.Internal.StatusEntries, exchange.StatusEntry{List: id.String(), Index: idx})
+		rec.StatusEntries = append(rec.StatusEntries, exchange.StatusEntry{List: id.String(), Index: idx})
 		return &sdjwt.StatusReference{Index: int64(idx), URI: statuslist.URI(l.cfg.IssuerURL, id)}, nil
 	}
 	return nil, fmt.Errorf("allocate status: shard %d: %d lists in a row were full", shard, maxShardRotations)

@@ -100,7 +100,7 @@ func TestAllocateStatusUniqueAcrossRotations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := rec.Internal.StatusEntries[i]
+		e := rec.StatusEntries[i]
 		if ref.URI != testIssuer+"/status-lists/"+e.List || ref.Index != int64(e.Index) {
 			t.Fatalf("reference %+v does not match the recorded entry %+v", ref, e)
 		}
@@ -109,8 +109,8 @@ func TestAllocateStatusUniqueAcrossRotations(t *testing.T) {
 		}
 		seen[e] = true
 	}
-	if len(rec.Internal.StatusEntries) != n {
-		t.Fatalf("%d entries recorded, want %d", len(rec.Internal.StatusEntries), n)
+	if len(rec.StatusEntries) != n {
+		t.Fatalf("%d entries recorded, want %d", len(rec.StatusEntries), n)
 	}
 	gens, _ := f.store.ShardGenerations(ctx, smallLayout.Shards)
 	if gens[0]+gens[1] < 2 {
@@ -118,7 +118,7 @@ func TestAllocateStatusUniqueAcrossRotations(t *testing.T) {
 	}
 	sequential := 0
 	for i := 1; i < 64; i++ {
-		a, b := rec.Internal.StatusEntries[i-1], rec.Internal.StatusEntries[i]
+		a, b := rec.StatusEntries[i-1], rec.StatusEntries[i]
 		if a.List == b.List && b.Index == a.Index+1 {
 			sequential++
 		}
@@ -161,7 +161,7 @@ func TestAllocateStatusErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("AllocateStatus = %v, want error containing %q", err, tt.wantErr)
 			}
-			if rec != nil && len(rec.Internal.StatusEntries) != 0 {
+			if rec != nil && len(rec.StatusEntries) != 0 {
 				t.Fatal("a failed allocation recorded an entry")
 			}
 		})
@@ -187,7 +187,7 @@ func TestStatusListTokenSignsOnlyWhenNeeded(t *testing.T) {
 	f := newStatusFixture(t)
 	ctx := context.Background()
 	rec := f.issued(t, "ex-1", 1)
-	id := rec.Internal.StatusEntries[0].List
+	id := rec.StatusEntries[0].List
 	steps := []struct {
 		name      string
 		before    func()
@@ -240,7 +240,7 @@ func TestStatusListTokenSignsOnlyWhenNeeded(t *testing.T) {
 				t.Fatalf("max-age %s, want %s", served.MaxAge, s.wantAge)
 			}
 			list := f.verify(t, id, served)
-			if got, _ := list.Get(rec.Internal.StatusEntries[0].Index); got != s.want {
+			if got, _ := list.Get(rec.StatusEntries[0].Index); got != s.want {
 				t.Fatalf("served status %s, want %s", got, s.want)
 			}
 		})
@@ -279,7 +279,7 @@ func TestStatusListTokenWithoutSigner(t *testing.T) {
 	if _, err := l.AllocateStatus(context.Background(), &rec); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.StatusListToken(context.Background(), rec.Internal.StatusEntries[0].List); !errors.Is(err,
+	if _, err := l.StatusListToken(context.Background(), rec.StatusEntries[0].List); !errors.Is(err,
 		revocation.ErrStatusSigningUnavailable) {
 		t.Fatalf("StatusListToken without a signer = %v", err)
 	}

@@ -96,9 +96,9 @@ func TestDeferredCompletionConditionalWrites(t *testing.T) {
 					t.Errorf("call %d: %v", i, errs[i])
 				}
 			}
-			if changed != 1 || stored.Internal.Version != rec.Internal.Version+1 {
+			if changed != 1 || stored.Version != rec.Version+1 {
 				t.Fatalf("%d calls changed the record (version %d -> %d), want exactly one", changed,
-					rec.Internal.Version, stored.Internal.Version)
+					rec.Version, stored.Version)
 			}
 			denied := stored.Status == exchange.StatusIssuanceDenied
 			if denied == (stored.CredentialStatus == exchange.CredentialReady) {
@@ -131,7 +131,7 @@ func TestDeferredCompletionRacesWalletWrites(t *testing.T) {
 				walletErr = err
 				return
 			}
-			err = f.st.UpdateExchange(ctx, next, exchange.Expect{Version: cur.Internal.Version, Status: cur.Status})
+			err = f.st.UpdateExchange(ctx, next, exchange.Expect{Version: cur.Version, Status: cur.Status})
 			if errors.Is(err, exchange.ErrConflict) {
 				continue
 			}
@@ -153,9 +153,9 @@ func TestDeferredCompletionRacesWalletWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	if stored.Status != exchange.StatusOfferReceived || stored.CredentialStatus != exchange.CredentialReady ||
-		len(stored.Internal.Credentials) != 1 || stored.Internal.Version != rec.Internal.Version+2 {
+		len(stored.Credentials) != 1 || stored.Version != rec.Version+2 {
 		t.Fatalf("stored %s/%s, %d payloads, version %d", stored.Status, stored.CredentialStatus,
-			len(stored.Internal.Credentials), stored.Internal.Version)
+			len(stored.Credentials), stored.Version)
 	}
 }
 

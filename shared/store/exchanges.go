@@ -15,21 +15,21 @@ import (
 // exchangeItem is the item of a record: keys for the three GSIs (GSI3 only with a definition), status, version
 // and ttl as top-level attributes for conditions, and the record itself as JSON.
 func exchangeItem(rec *exchange.Record) (map[string]types.AttributeValue, error) {
-	data, err := rec.MarshalStored()
+	data, err := MarshalExchange(rec)
 	if err != nil {
 		return nil, err
 	}
-	nanos := rec.Internal.CreatedNanos
+	nanos := rec.CreatedNanos
 	if nanos == 0 {
 		nanos = rec.CreatedAt * 1e9
 	}
 	order := sortKey(nanos, rec.CredentialExchangeID)
 	item := map[string]types.AttributeValue{
 		AttrPK: s(prefixExchange + rec.CredentialExchangeID), AttrSK: s(skExchange),
-		AttrTTL:    n(rec.Internal.ExpiresAt),
+		AttrTTL:    n(rec.ExpiresAt),
 		AttrGSI1PK: s(kindExchange), AttrGSI1SK: s(order),
 		AttrGSI2PK: s(statusPartition + string(rec.Status)), AttrGSI2SK: s(order),
-		attrStatus: s(string(rec.Status)), attrVersion: n(rec.Internal.Version),
+		attrStatus: s(string(rec.Status)), attrVersion: n(rec.Version),
 		attrData: s(string(data)),
 	}
 	if rec.CredentialDefinitionID != "" {
@@ -40,11 +40,11 @@ func exchangeItem(rec *exchange.Record) (map[string]types.AttributeValue, error)
 }
 
 func exchangeFrom(item map[string]types.AttributeValue) (exchange.Record, error) {
-	rec, err := exchange.UnmarshalStored([]byte(str(item, attrData)))
+	rec, err := UnmarshalExchange([]byte(str(item, attrData)))
 	if err != nil {
 		return rec, err
 	}
-	rec.Internal.Version = num(item, attrVersion)
+	rec.Version = num(item, attrVersion)
 	return rec, nil
 }
 
@@ -128,10 +128,10 @@ func (st *Store) UpdateExchange(ctx context.Context, rec exchange.Record, expect
 		}
 		from = exchange.AllowedFrom(rec.Status)
 	}
-	rec.Internal.Version = expect.Version + 1
+	rec.Version = expect.Version + 1
 	for _, op := range ops {
 		if op.Put != nil {
-			rec.Internal.Pointers = append(rec.Internal.Pointers, op.Put.Key)
+			rec.Pointers = append(rec.Pointers, op.Put.Key)
 		}
 	}
 	item, err := exchangeItem(&rec)
@@ -238,8 +238,8 @@ func (st *Store) DeleteExchange(ctx context.Context, id string) error {
 		writes := []types.TransactWriteItem{{Delete: &types.Delete{TableName: aws.String(st.table),
 			Key: key(prefixExchange+id, skExchange), ConditionExpression: aws.String("#version = :v"),
 			ExpressionAttributeNames:  map[string]string{"#version": attrVersion},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(rec.Internal.Version)}}}}
-		ptrs := rec.Internal.Pointers
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": n(rec.Version)}}}}
+		ptrs := rec.Pointers
 		for len(writes) < maxTransactItems && len(ptrs) > 0 {
 			writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(st.table),
 				Key: key(ptrs[0], skPointer)}})

@@ -152,7 +152,7 @@ func (st *Store) CommitRevocation(ctx context.Context, c revocation.Commit) erro
 		if rec.CredentialExchangeID != rev.ExchangeID {
 			return errors.New("commit revocation: the record and the revocation item are of different exchanges")
 		}
-		rec.Internal.Version = c.Expect.Version + 1
+		rec.Version = c.Expect.Version + 1
 		recItem, err := exchangeItem(&rec)
 		if err != nil {
 			return fmt.Errorf("commit revocation: %w", err)

@@ -44,14 +44,14 @@ func (f *fixture) revocableOffer(t *testing.T, id string, days int) exchange.Rec
 	rec := f.record(id, exchange.StatusOfferReceived, "def-licence", 0)
 	rec.SupportRevocation = true
 	rec.RevocationStatus = exchange.RevocationOperational
-	rec.Internal.Definition = definition.Definition{ID: "def-licence",
+	rec.Definition = definition.Definition{ID: "def-licence",
 		Spec: definition.Spec{ExpirationInDays: days, SupportRevocation: true}}
 	txn := exchange.Pointer{Key: exchange.PointerKey(exchange.PointerTransaction, "txn-"+id), ExchangeID: id,
-		ExpiresAt: rec.Internal.ExpiresAt}
+		ExpiresAt: rec.ExpiresAt}
 	if err := f.st.CreateExchange(context.Background(), rec, []exchange.Pointer{txn}); err != nil {
 		t.Fatal(err)
 	}
-	rec.Internal.Pointers = []string{txn.Key}
+	rec.Pointers = []string{txn.Key}
 	return rec
 }
 
@@ -75,12 +75,12 @@ func (f *fixture) issue(t *testing.T, l *revocation.StatusLists, rec exchange.Re
 	switch to {
 	case exchange.StatusCredentialIssued:
 		ops = append(ops, exchange.PointerOp{Put: &exchange.Pointer{Key: exchange.PointerKey(exchange.PointerNotification,
-			"notif-"+rec.CredentialExchangeID), ExchangeID: rec.CredentialExchangeID, ExpiresAt: rec.Internal.ExpiresAt}})
+			"notif-"+rec.CredentialExchangeID), ExchangeID: rec.CredentialExchangeID, ExpiresAt: rec.ExpiresAt}})
 	case exchange.StatusCredentialAcked:
 		ops = append(ops, exchange.PointerOp{Consume: exchange.PointerKey(exchange.PointerTransaction, "txn-"+rec.CredentialExchangeID)})
 	}
 	err := f.st.UpdateExchange(ctx, next, exchange.Expect{Version: version, Status: rec.Status}, ops...)
-	next.Internal.Version = version + 1
+	next.Version = version + 1
 	return next, err
 }
 
@@ -150,16 +150,16 @@ func TestIssuingWriteRecordsRevocationItem(t *testing.T) {
 				t.Fatal(err)
 			}
 			if got.ExpiresAt != wantTTL || got.Version != 1 || got.RevocationStatus != exchange.RevocationOperational ||
-				got.DefinitionID != "def-licence" || !slices.Equal(got.Entries, issued.Internal.StatusEntries) ||
+				got.DefinitionID != "def-licence" || !slices.Equal(got.Entries, issued.StatusEntries) ||
 				got.UpdatedAt != issued.UpdatedAt {
-				t.Fatalf("revocation item %+v, want ttl %d and the entries %v", got, wantTTL, issued.Internal.StatusEntries)
+				t.Fatalf("revocation item %+v, want ttl %d and the entries %v", got, wantTTL, issued.StatusEntries)
 			}
 			// Later writes of the record (the wallet's notification) leave the item alone.
 			later := issued.Clone()
 			if err := later.Transition(exchange.StatusCredentialAccepted, f.clock.now().Unix()); err != nil {
 				t.Fatal(err)
 			}
-			if err := f.st.UpdateExchange(context.Background(), later, exchange.Expect{Version: issued.Internal.Version,
+			if err := f.st.UpdateExchange(context.Background(), later, exchange.Expect{Version: issued.Version,
 				Status: issued.Status}); err != nil {
 				t.Fatal(err)
 			}
@@ -233,7 +233,7 @@ func TestRevocationAfterTheRecordIsGone(t *testing.T) {
 				got.Status != "" || got.CredentialDefinitionID != "def-licence" || !got.SupportRevocation {
 				t.Fatalf("answer %+v, want the minimal record", got)
 			}
-			for i, st := range f.listStatuses(t, issued.Internal.StatusEntries) {
+			for i, st := range f.listStatuses(t, issued.StatusEntries) {
 				if st != statuslist.Invalid {
 					t.Fatalf("credential %d is %s in its list, want INVALID", i, st)
 				}
@@ -278,12 +278,12 @@ func TestRevocationWithRecordUpdatesBoth(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Status != exchange.StatusCredentialAcked || rec.RevocationStatus != exchange.RevocationSuspended ||
-		rec.Internal.Version != issued.Internal.Version+1 || item.RevocationStatus != exchange.RevocationSuspended ||
+		rec.Version != issued.Version+1 || item.RevocationStatus != exchange.RevocationSuspended ||
 		item.Version != 2 || got.CredentialToken == "" {
-		t.Fatalf("answer %s, record %s v%d, item %s v%d", got.Status, rec.RevocationStatus, rec.Internal.Version,
+		t.Fatalf("answer %s, record %s v%d, item %s v%d", got.Status, rec.RevocationStatus, rec.Version,
 			item.RevocationStatus, item.Version)
 	}
-	if st := f.listStatuses(t, issued.Internal.StatusEntries); st[0] != statuslist.Suspended || st[1] != statuslist.Suspended {
+	if st := f.listStatuses(t, issued.StatusEntries); st[0] != statuslist.Suspended || st[1] != statuslist.Suspended {
 		t.Fatalf("list statuses %v", st)
 	}
 }
@@ -350,7 +350,7 @@ func TestRevocationConcurrentChanges(t *testing.T) {
 		if err != nil || item.RevocationStatus != exchange.RevocationRevoked || item.Version < 2 || item.Version > 3 {
 			t.Fatalf("%s: revocation item %+v, %v", id, item, err)
 		}
-		for j, st := range f.listStatuses(t, rec.Internal.StatusEntries) {
+		for j, st := range f.listStatuses(t, rec.StatusEntries) {
 			if st != statuslist.Invalid {
 				t.Fatalf("%s: credential %d is %s, want INVALID", id, j, st)
 			}
@@ -363,7 +363,7 @@ func TestRevocationConcurrentChanges(t *testing.T) {
 			t.Fatalf("%s: record %s, %v", id, stored.RevocationStatus, err)
 		}
 	}
-	if st := f.listStatuses(t, bystander.Internal.StatusEntries); st[0] != statuslist.Valid {
+	if st := f.listStatuses(t, bystander.StatusEntries); st[0] != statuslist.Valid {
 		t.Fatalf("the bystander's credential is %s", st[0])
 	}
 }
@@ -381,7 +381,7 @@ func TestDeleteExchangeKeepsRevocationItem(t *testing.T) {
 	if err := f.st.DeleteExchange(ctx, "ex"); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range issued.Internal.Pointers {
+	for _, p := range issued.Pointers {
 		if f.rawItem(t, p, "PTR") != nil {
 			t.Fatalf("pointer %s survived the delete", p)
 		}
@@ -405,7 +405,7 @@ func TestRevocationOfExchangeIssuedBeforeRevocationItems(t *testing.T) {
 	rec := f.record("ex-old", exchange.StatusCredentialAccepted, "def-licence", 0)
 	rec.SupportRevocation = true
 	rec.RevocationStatus = exchange.RevocationOperational
-	rec.Internal.Definition = definition.Definition{ID: "def-licence",
+	rec.Definition = definition.Definition{ID: "def-licence",
 		Spec: definition.Spec{ExpirationInDays: 365, SupportRevocation: true}}
 	if _, err := l.AllocateStatus(ctx, &rec); err != nil {
 		t.Fatal(err)
@@ -422,7 +422,7 @@ func TestRevocationOfExchangeIssuedBeforeRevocationItems(t *testing.T) {
 	item, err := f.st.GetRevocation(ctx, "ex-old")
 	wantTTL := time.Unix(rec.UpdatedAt, 0).UTC().AddDate(0, 0, 365).Add(revocation.ExpiryMargin).Unix()
 	if err != nil || item.Version != 1 || item.RevocationStatus != exchange.RevocationSuspended ||
-		!slices.Equal(item.Entries, rec.Internal.StatusEntries) || item.ExpiresAt != wantTTL {
+		!slices.Equal(item.Entries, rec.StatusEntries) || item.ExpiresAt != wantTTL {
 		t.Fatalf("created revocation item %+v, %v", item, err)
 	}
 	if stored, _ := f.st.GetExchange(ctx, "ex-old"); stored.RevocationStatus != exchange.RevocationSuspended {
@@ -434,7 +434,7 @@ func TestRevocationOfExchangeIssuedBeforeRevocationItems(t *testing.T) {
 	if _, err := l.SetRevocationStatus(ctx, "ex-old", exchange.RevocationRevoked); err != nil {
 		t.Fatal(err)
 	}
-	if st := f.listStatuses(t, rec.Internal.StatusEntries); st[0] != statuslist.Invalid {
+	if st := f.listStatuses(t, rec.StatusEntries); st[0] != statuslist.Invalid {
 		t.Fatalf("entry is %s, want INVALID", st[0])
 	}
 }

@@ -97,7 +97,7 @@ func TestStatusAllocationConcurrentAcrossShardsAndRotations(t *testing.T) {
 					errs <- err
 					return
 				}
-				e := rec.Internal.StatusEntries[0]
+				e := rec.StatusEntries[0]
 				if ref.URI != "https://issuer.example/status-lists/"+e.List || ref.Index != int64(e.Index) {
 					errs <- errors.New("reference and recorded entry differ")
 					return
@@ -211,7 +211,7 @@ func TestCommitRevocationConditions(t *testing.T) {
 	staleA := read(a)
 	next := rec.Clone()
 	next.RevocationStatus = exchange.RevocationSuspended
-	expect := exchange.Expect{Version: rec.Internal.Version, Status: rec.Status}
+	expect := exchange.Expect{Version: rec.Version, Status: rec.Status}
 	rev := revocation.Record{ExchangeID: "ex-rev", DefinitionID: "def", RevocationStatus: exchange.RevocationSuspended,
 		Entries: []exchange.StatusEntry{{List: a.String(), Index: 17}, {List: b.String(), Index: 900}}, Version: 1}
 	if err := f.st.CommitRevocation(ctx, revocation.Commit{Revocation: rev, Create: true, Record: &next,
@@ -221,7 +221,7 @@ func TestCommitRevocationConditions(t *testing.T) {
 	}
 	rev2 := rev
 	rev2.Version = 2
-	nextExpect := exchange.Expect{Version: rec.Internal.Version + 1, Status: rec.Status}
+	nextExpect := exchange.Expect{Version: rec.Version + 1, Status: rec.Status}
 
 	tests := []struct {
 		name   string
@@ -258,8 +258,8 @@ func TestCommitRevocationConditions(t *testing.T) {
 		t.Fatalf("versions %d and %d after one commit, want 1", gotA.Version, gotB.Version)
 	}
 	stored, err := f.st.GetExchange(ctx, "ex-rev")
-	if err != nil || stored.RevocationStatus != exchange.RevocationSuspended || stored.Internal.Version != rec.Internal.Version+1 {
-		t.Fatalf("record after commit: %s v%d, %v", stored.RevocationStatus, stored.Internal.Version, err)
+	if err != nil || stored.RevocationStatus != exchange.RevocationSuspended || stored.Version != rec.Version+1 {
+		t.Fatalf("record after commit: %s v%d, %v", stored.RevocationStatus, stored.Version, err)
 	}
 	if item := f.rawItem(t, "STATUSLIST#0-0", "LIST"); item["ttl"] != nil {
 		t.Fatal("a status list item must not expire")

@@ -80,8 +80,8 @@ func (f *fixture) record(id string, status exchange.Status, defID string, offset
 		CredentialExchangeID: id, IssuanceMode: exchange.ModeInTime, IsPreAuthorised: true,
 		CredentialOffer: "openid-credential-offer://?credential_offer_uri=x", Status: status,
 		CreatedAt: at.Unix(), UpdatedAt: at.Unix(), CredentialDefinitionID: defID, CredentialFormat: "dc+sd-jwt",
-		Internal: exchange.Internal{Version: 1, ExpiresAt: at.Add(30 * 24 * time.Hour).Unix(),
-			CreatedNanos: at.UnixNano()},
+		Version: 1, ExpiresAt: at.Add(30 * 24 * time.Hour).Unix(),
+		CreatedNanos: at.UnixNano(),
 	}
 	rec.SetCredentials([]exchange.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika"}}})
 	return rec
@@ -109,9 +109,9 @@ func TestExchangeCreateGetDelete(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	rec := f.record("ex-1", exchange.StatusOfferSent, "def-1", 0)
-	ptrs := pointers("ex-1", rec.Internal.ExpiresAt, "code-a", "code-b")
+	ptrs := pointers("ex-1", rec.ExpiresAt, "code-a", "code-b")
 	for _, p := range ptrs {
-		rec.Internal.Pointers = append(rec.Internal.Pointers, p.Key)
+		rec.Pointers = append(rec.Pointers, p.Key)
 	}
 	if err := f.st.CreateExchange(ctx, rec, ptrs); err != nil {
 		t.Fatalf("create: %v", err)
@@ -123,8 +123,8 @@ func TestExchangeCreateGetDelete(t *testing.T) {
 	if err != nil {
 		t.Fatalf("get: %v", err)
 	}
-	if got.Status != exchange.StatusOfferSent || got.Internal.Version != 1 || got.CredentialDefinitionID != "def-1" ||
-		len(got.Internal.Credentials) != 1 || fmt.Sprint(got.Internal.Credentials[0].CredentialSubject["given_name"]) != "Erika" {
+	if got.Status != exchange.StatusOfferSent || got.Version != 1 || got.CredentialDefinitionID != "def-1" ||
+		len(got.Credentials) != 1 || fmt.Sprint(got.Credentials[0].CredentialSubject["given_name"]) != "Erika" {
 		t.Fatalf("get returned %+v", got)
 	}
 	for _, p := range ptrs {
@@ -191,13 +191,13 @@ func TestUpdateExchangeStatusMachine(t *testing.T) {
 					t.Fatalf("refusal is %v, want ErrTransitionRefused", err)
 				}
 				after := f.rawItem(t, "EXCHANGE#"+id, "EXCHANGE")
-				if render(after) != render(before) || got.Status != tt.from || got.Internal.Version != 1 {
+				if render(after) != render(before) || got.Status != tt.from || got.Version != 1 {
 					t.Fatalf("refused transition changed the item")
 				}
 				return
 			}
-			if got.Status != tt.to || got.Internal.Version != 2 || got.IssuanceDeniedReason != "changed" {
-				t.Fatalf("after transition: status %s version %d", got.Status, got.Internal.Version)
+			if got.Status != tt.to || got.Version != 2 || got.IssuanceDeniedReason != "changed" {
+				t.Fatalf("after transition: status %s version %d", got.Status, got.Version)
 			}
 			if s := f.rawItem(t, "EXCHANGE#"+id, "EXCHANGE")[store.AttrGSI2PK].(*types.AttributeValueMemberS).Value; s != "EXCHANGE#STATUS#"+string(tt.to) {
 				t.Fatalf("gsi2pk %s not moved with the status", s)
@@ -226,8 +226,8 @@ func TestUpdateExchangeStaleVersionRefused(t *testing.T) {
 		t.Fatalf("stale update: got %v, want ErrConflict", err)
 	}
 	got, _ := f.st.GetExchange(ctx, "stale")
-	if got.Status != exchange.StatusOfferReceived || got.Internal.Version != 2 {
-		t.Fatalf("stale update changed the record: %s v%d", got.Status, got.Internal.Version)
+	if got.Status != exchange.StatusOfferReceived || got.Version != 2 {
+		t.Fatalf("stale update changed the record: %s v%d", got.Status, got.Version)
 	}
 	if err := f.st.UpdateExchange(ctx, next, exchange.Expect{Version: 7, Status: exchange.StatusOfferSent}); !errors.Is(err, exchange.ErrConflict) {
 		t.Fatalf("wrong version: got %v", err)
@@ -275,8 +275,8 @@ func TestConcurrentTransitionsExactlyOneWins(t *testing.T) {
 		t.Fatalf("%d writers won, want exactly 1", wins.Load())
 	}
 	got, _ := f.st.GetExchange(ctx, "race")
-	if got.Status != winner.Load().(exchange.Status) || got.Internal.Version != 2 {
-		t.Fatalf("stored %s v%d, winner %v", got.Status, got.Internal.Version, winner.Load())
+	if got.Status != winner.Load().(exchange.Status) || got.Version != 2 {
+		t.Fatalf("stored %s v%d, winner %v", got.Status, got.Version, winner.Load())
 	}
 }
 
@@ -284,13 +284,13 @@ func TestPointerOpsSingleUse(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	rec := f.record("ptr", exchange.StatusOfferSent, "", 0)
-	code := pointers("ptr", rec.Internal.ExpiresAt, "the-code")[0]
-	rec.Internal.Pointers = []string{code.Key}
+	code := pointers("ptr", rec.ExpiresAt, "the-code")[0]
+	rec.Pointers = []string{code.Key}
 	if err := f.st.CreateExchange(ctx, rec, []exchange.Pointer{code}); err != nil {
 		t.Fatal(err)
 	}
 	token := exchange.Pointer{Key: exchange.PointerKey(exchange.PointerAccessToken, "tok"), ExchangeID: "ptr",
-		ExpiresAt: rec.Internal.ExpiresAt}
+		ExpiresAt: rec.ExpiresAt}
 	next := rec.Clone()
 	next.Status = exchange.StatusOfferReceived
 	if err := f.st.UpdateExchange(ctx, next, exchange.Expect{Version: 1, Status: exchange.StatusOfferSent},
@@ -301,8 +301,8 @@ func TestPointerOpsSingleUse(t *testing.T) {
 		t.Fatal("consumed code pointer still there")
 	}
 	got, _ := f.st.GetExchange(ctx, "ptr")
-	if len(got.Internal.Pointers) != 2 || got.Internal.Pointers[1] != token.Key {
-		t.Fatalf("record pointers %v, want the code and the token", got.Internal.Pointers)
+	if len(got.Pointers) != 2 || got.Pointers[1] != token.Key {
+		t.Fatalf("record pointers %v, want the code and the token", got.Pointers)
 	}
 	// Redeeming again (with a fresh read) fails: the code is gone; nothing changes.
 	again := got.Clone()
@@ -312,7 +312,7 @@ func TestPointerOpsSingleUse(t *testing.T) {
 	if !errors.Is(err, exchange.ErrConflict) {
 		t.Fatalf("second redeem: got %v, want ErrConflict", err)
 	}
-	if g, _ := f.st.GetExchange(ctx, "ptr"); g.Internal.Version != 2 || g.IssuanceDeniedReason != "" {
+	if g, _ := f.st.GetExchange(ctx, "ptr"); g.Version != 2 || g.IssuanceDeniedReason != "" {
 		t.Fatal("failed transaction changed the record")
 	}
 	if err := f.st.DeleteExchange(ctx, "ptr"); err != nil {
@@ -328,7 +328,7 @@ func TestExpiredItemsAreAbsent(t *testing.T) {
 	ctx := context.Background()
 	rec := f.record("old", exchange.StatusOfferSent, "def-x", 0)
 	code := pointers("old", f.clock.now().Add(time.Hour).Unix(), "c")[0]
-	rec.Internal.Pointers = []string{code.Key}
+	rec.Pointers = []string{code.Key}
 	if err := f.st.CreateExchange(ctx, rec, []exchange.Pointer{code}); err != nil {
 		t.Fatal(err)
 	}
@@ -571,7 +571,7 @@ func TestDeleteExchangeWithManyPointers(t *testing.T) {
 		var ops []exchange.PointerOp
 		for i := 0; i < 26; i++ {
 			p := exchange.Pointer{Key: exchange.PointerKey(exchange.PointerNonce, fmt.Sprintf("n-%d-%d", batch, i)),
-				ExchangeID: "many", ExpiresAt: rec.Internal.ExpiresAt}
+				ExchangeID: "many", ExpiresAt: rec.ExpiresAt}
 			keys = append(keys, p.Key)
 			ops = append(ops, exchange.PointerOp{Put: &p})
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/historyrecord"
 	"github.com/sdjwt-issuer/issuer/shared/internal/wallettest"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
 	"github.com/sdjwt-issuer/issuer/shared/wallet"
@@ -88,13 +89,13 @@ func TestCredentialNonceConsumedByTheWrite(t *testing.T) {
 			}
 			// The history record is as it was; only the internal count of requests refused for their c_nonce
 			// (which bounds the KMS signatures stale nonces can waste) may have moved.
-			bj, _ := json.Marshal(before)
-			aj, _ := json.Marshal(after)
+			bj, _ := json.Marshal(historyrecord.From(&before))
+			aj, _ := json.Marshal(historyrecord.From(&after))
 			if string(aj) != string(bj) || after.Status != before.Status {
 				t.Errorf("a refused request changed the record:\n%s\n%s", bj, aj)
 			}
-			if after.Internal.FailedNonces > before.Internal.FailedNonces+1 {
-				t.Errorf("failed c_nonce count %d -> %d", before.Internal.FailedNonces, after.Internal.FailedNonces)
+			if after.FailedNonces > before.FailedNonces+1 {
+				t.Errorf("failed c_nonce count %d -> %d", before.FailedNonces, after.FailedNonces)
 			}
 		})
 	}
@@ -136,7 +137,7 @@ func TestUpdateExchangeConsumeConditions(t *testing.T) {
 			}
 			next := rec.Clone()
 			next.UpdatedAt++
-			err := f.st.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Internal.Version, Status: rec.Status},
+			err := f.st.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Version, Status: rec.Status},
 				exchange.PointerOp{Consume: k})
 			var gone *exchange.PointerGoneError
 			if !tc.gone {
@@ -148,7 +149,7 @@ func TestUpdateExchangeConsumeConditions(t *testing.T) {
 			if !errors.As(err, &gone) || gone.Key != k || gone.Kind() != exchange.PointerNonce || !errors.Is(err, exchange.ErrConflict) {
 				t.Fatalf("err = %v, want PointerGoneError for the nonce and ErrConflict", err)
 			}
-			if got, _ := f.st.GetExchange(ctx, rec.CredentialExchangeID); got.Internal.Version != rec.Internal.Version {
+			if got, _ := f.st.GetExchange(ctx, rec.CredentialExchangeID); got.Version != rec.Version {
 				t.Errorf("refused update wrote the record")
 			}
 		})

@@ -21,7 +21,7 @@ func (f *walletStoreFixture) deferredPickedUp(t *testing.T) (rec exchange.Record
 	deferred := rec.Clone()
 	deferred.IssuanceMode = exchange.ModeDeferred
 	deferred.SetCredentials(nil)
-	if err := f.st.UpdateExchange(ctx, deferred, exchange.Expect{Version: rec.Internal.Version, Status: rec.Status}); err != nil {
+	if err := f.st.UpdateExchange(ctx, deferred, exchange.Expect{Version: rec.Version, Status: rec.Status}); err != nil {
 		t.Fatal(err)
 	}
 	tok, err := f.token(offerID, "")
@@ -47,7 +47,7 @@ func (f *walletStoreFixture) deferredPickedUp(t *testing.T) (rec exchange.Record
 	}
 	ready := cur.Clone()
 	ready.SetCredentials([]exchange.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika"}}})
-	if err := f.st.UpdateExchange(ctx, ready, exchange.Expect{Version: cur.Internal.Version, Status: cur.Status}); err != nil {
+	if err := f.st.UpdateExchange(ctx, ready, exchange.Expect{Version: cur.Version, Status: cur.Status}); err != nil {
 		t.Fatal(err)
 	}
 	done, err := f.svc.RequestDeferredCredential(ctx, tok.AccessToken, &oid4vci.DeferredCredentialRequest{TransactionID: ans.Issuance.TransactionID})
@@ -78,7 +78,7 @@ func TestDeferredPickupPointer(t *testing.T) {
 		{name: "retry with the same token and transaction id", wantPointer: true},
 		{name: "retry after the access token expired", wantCode: oid4vci.ErrInvalidToken,
 			after: func(_ *testing.T, rec exchange.Record) {
-				f.clock.add(time.Duration(rec.Internal.AccessTokenExpiresAt-f.clock.now().Unix()) * time.Second)
+				f.clock.add(time.Duration(rec.AccessTokenExpiresAt-f.clock.now().Unix()) * time.Second)
 			}},
 		{name: "retry after the exchange was deleted", wantCode: oid4vci.ErrInvalidToken,
 			after: func(t *testing.T, rec exchange.Record) {
@@ -98,13 +98,13 @@ func TestDeferredPickupPointer(t *testing.T) {
 			if err != nil {
 				t.Fatalf("PICKUP pointer: %v", err)
 			}
-			if p.ExchangeID != rec.CredentialExchangeID || p.ExpiresAt != rec.Internal.AccessTokenExpiresAt ||
+			if p.ExchangeID != rec.CredentialExchangeID || p.ExpiresAt != rec.AccessTokenExpiresAt ||
 				p.Attributes["dialect"] == "" || p.Attributes["shape"] == "" || p.Attributes["format"] != "dc+sd-jwt" ||
 				p.Attributes["keys"] != "" {
 				t.Errorf("PICKUP pointer %s ttl %d attributes %v; want of the exchange, ttl %d, dialect, shape and format only",
-					p.ExchangeID, p.ExpiresAt, p.Attributes, rec.Internal.AccessTokenExpiresAt)
+					p.ExchangeID, p.ExpiresAt, p.Attributes, rec.AccessTokenExpiresAt)
 			}
-			if !slices.Contains(rec.Internal.Pointers, key) {
+			if !slices.Contains(rec.Pointers, key) {
 				t.Errorf("the record does not list its PICKUP pointer, so deleting the exchange would leave it")
 			}
 			if tc.after != nil {

@@ -56,20 +56,20 @@ func (f *walletStoreFixture) offer(t *testing.T, pin string) (string, exchange.R
 	rec := exchange.Record{CredentialExchangeID: id, IssuanceMode: exchange.ModeInTime, IsPreAuthorised: true,
 		CredentialOffer: exchange.OfferDeepLink(exchange.SchemeOpenIDCredentialOffer, exchange.OfferURL(walletStoreIssuer, offerID)),
 		Status:          exchange.StatusOfferSent, CreatedAt: now.Unix(), UpdatedAt: now.Unix(), CredentialDefinitionID: def.ID,
-		Internal: exchange.Internal{Version: 1, ExpiresAt: now.Add(24 * time.Hour).Unix(), CreatedNanos: now.UnixNano(),
-			Definition: def, ConfigurationID: def.ID, CredentialType: []string{def.VCT}, OfferIDHash: exchange.HashSecret(offerID),
-			CodeHash: exchange.HashSecret(code), OfferExpiresAt: exp}}
+		Version: 1, ExpiresAt: now.Add(24 * time.Hour).Unix(), CreatedNanos: now.UnixNano(),
+		Definition: def, ConfigurationID: def.ID, CredentialType: []string{def.VCT}, OfferIDHash: exchange.HashSecret(offerID),
+		CodeHash: exchange.HashSecret(code), OfferExpiresAt: exp}
 	rec.SetCredentials([]exchange.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika", "age": json.Number("42")}}})
 	if pin != "" {
 		tx, err := exchange.NewTxCode(rand.Reader, pin)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec.Internal.TxCode = tx
+		rec.TxCode = tx
 	}
 	ptrs := []exchange.Pointer{{Key: exchange.PointerKey(exchange.PointerCode, code), ExchangeID: id, ExpiresAt: exp}}
 	for _, p := range ptrs {
-		rec.Internal.Pointers = append(rec.Internal.Pointers, p.Key)
+		rec.Pointers = append(rec.Pointers, p.Key)
 	}
 	if err := f.st.CreateExchange(context.Background(), rec, ptrs); err != nil {
 		t.Fatal(err)
@@ -159,19 +159,19 @@ func TestWalletStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, err := f.st.GetExchange(ctx, rec.CredentialExchangeID)
-		if err != nil || got.Status != exchange.StatusCredentialAccepted || got.Internal.TxCode.Attempts != 1 || got.CredentialToken == "" {
-			t.Fatalf("record %s attempts %d, %v", got.Status, got.Internal.TxCode.Attempts, err)
+		if err != nil || got.Status != exchange.StatusCredentialAccepted || got.TxCode.Attempts != 1 || got.CredentialToken == "" {
+			t.Fatalf("record %s attempts %d, %v", got.Status, got.TxCode.Attempts, err)
 		}
 		// every pointer created on the way (the code's guard, the token's c_nonce) is known to the record, so
 		// DeleteExchange removes it; the access token and notification id live as hashes in the record
-		if len(got.Internal.Pointers) != 2 || got.Internal.AccessTokenHash == "" || got.Internal.NotificationIDHash == "" {
-			t.Errorf("record knows %d pointers, token hash %v, notification hash %v", len(got.Internal.Pointers),
-				got.Internal.AccessTokenHash != "", got.Internal.NotificationIDHash != "")
+		if len(got.Pointers) != 2 || got.AccessTokenHash == "" || got.NotificationIDHash == "" {
+			t.Errorf("record knows %d pointers, token hash %v, notification hash %v", len(got.Pointers),
+				got.AccessTokenHash != "", got.NotificationIDHash != "")
 		}
 		if err := f.st.DeleteExchange(ctx, rec.CredentialExchangeID); err != nil {
 			t.Fatal(err)
 		}
-		for _, k := range got.Internal.Pointers {
+		for _, k := range got.Pointers {
 			if _, err := f.st.GetPointer(ctx, k); !errors.Is(err, exchange.ErrNotFound) {
 				t.Errorf("pointer %s survives the deletion: %v", k[:5], err)
 			}

@@ -100,7 +100,7 @@ func (s *Service) requestCredentialOnce(ctx context.Context, accessToken string,
 	for i, p := range proofs {
 		keys[i] = p.Key
 	}
-	if len(rec.Internal.Credentials) == 0 {
+	if len(rec.Credentials) == 0 {
 		ptr, txn, err := s.transactionPointer(&rec, proofs, req, format)
 		if err != nil {
 			return nil, err
@@ -114,7 +114,7 @@ func (s *Service) requestCredentialOnce(ctx context.Context, accessToken string,
 		return ans, nil
 	}
 
-	if rec.Internal.FailedNonces >= nonceCheckAfter {
+	if rec.FailedNonces >= nonceCheckAfter {
 		if err := s.checkNonces(ctx, rec.CredentialExchangeID, proofs); err != nil {
 			return nil, err
 		}
@@ -123,17 +123,17 @@ func (s *Service) requestCredentialOnce(ctx context.Context, accessToken string,
 	if err != nil {
 		return nil, err
 	}
-	next.Internal.StatusEntries = rec.Internal.StatusEntries // recorded by the StatusAllocator
+	next.StatusEntries = rec.StatusEntries // recorded by the StatusAllocator
 	notif, err := exchange.NewExchangeSecret(s.rt.Random(), rec.CredentialExchangeID)
 	if err != nil {
 		return nil, fmt.Errorf("request credential: %w", err)
 	}
-	next.Internal.NotificationIDHash = exchange.HashSecret(notif)
+	next.NotificationIDHash = exchange.HashSecret(notif)
 	if err := next.Transition(exchange.StatusCredentialIssued, now.Unix()); err != nil {
 		return nil, fmt.Errorf("request credential: %w", err)
 	}
 	next.CredentialToken = strings.Join(creds, exchange.CredentialTokenSeparator)
-	next.Internal.IssuedCount = len(creds)
+	next.IssuedCount = len(creds)
 	if err := s.commit(ctx, &rec, next, ops); err != nil {
 		if errors.Is(err, errNonceGone) {
 			s.countFailedNonce(ctx, rec)
@@ -154,7 +154,7 @@ var errNonceGone = oid4vci.Errorf(oid4vci.ErrInvalidNonce, "the c_nonce is unkno
 // expired, used or of another exchange (the write's consuming delete is its only check) is invalid_nonce, a record that moved on is credential_request_denied; a mere version race is ErrConflict, which
 // the caller retries.
 func (s *Service) commit(ctx context.Context, rec *exchange.Record, next exchange.Record, ops []exchange.PointerOp) error {
-	err := s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Internal.Version, Status: rec.Status}, ops...)
+	err := s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Version, Status: rec.Status}, ops...)
 	if err == nil {
 		return nil
 	}
@@ -206,8 +206,8 @@ func (s *Service) checkNonces(ctx context.Context, exchangeID string, proofs []*
 // A lost race only loses a count.
 func (s *Service) countFailedNonce(ctx context.Context, rec exchange.Record) {
 	next := rec.Clone()
-	next.Internal.FailedNonces++
-	err := s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Internal.Version, Status: rec.Status})
+	next.FailedNonces++
+	err := s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Version, Status: rec.Status})
 	if err != nil && !errors.Is(err, exchange.ErrConflict) && !errors.Is(err, exchange.ErrNotFound) {
 		s.rt.Log().WarnContext(ctx, "count failed c_nonce", "credential_exchange_id", rec.CredentialExchangeID,
 			"error", err.Error())
@@ -279,7 +279,7 @@ func requestedFormat(rec *exchange.Record, req *oid4vci.CredentialRequest) (sdjw
 			return "", oid4vci.Errorf(oid4vci.ErrUnsupportedCredentialFormat, "only %s and %s are issued",
 				oid4vci.FormatSDJWTVC, oid4vci.FormatLegacySDJWTVC)
 		}
-		if req.VCT != rec.Internal.Definition.VCT {
+		if req.VCT != rec.Definition.VCT {
 			return "", oid4vci.Errorf(oid4vci.ErrUnknownCredentialConfiguration, "the access token was not "+
 				"granted this vct; request the vct of the offered configuration")
 		}
@@ -303,14 +303,14 @@ func (s *Service) transactionPointer(rec *exchange.Record, proofs []*oid4vci.Pro
 		return nil, "", fmt.Errorf("defer credential: encode holder keys: %w", err)
 	}
 	return &exchange.Pointer{Key: exchange.PointerKey(exchange.PointerTransaction, txn), ExchangeID: rec.CredentialExchangeID,
-		ExpiresAt: rec.Internal.ExpiresAt, Attributes: map[string]string{txnAttrKeys: string(keys),
+		ExpiresAt: rec.ExpiresAt, Attributes: map[string]string{txnAttrKeys: string(keys),
 			txnAttrDialect: req.Dialect.String(), txnAttrShape: req.ProofShape.String(), txnAttrFormat: string(format)}}, txn, nil
 }
 
 // issueCredentials signs max(payloads, keys) SD-JWT VCs (see RequestCredential) and verifies each with the
 // issuer's public key before it leaves.
 func (s *Service) issueCredentials(ctx context.Context, rec *exchange.Record, keys []jwk.Key, format sdjwt.Format) ([]string, error) {
-	def := rec.Internal.Definition
+	def := rec.Definition
 	rules := make([]sdjwt.ClaimRule, 0, len(def.Claims))
 	for i, c := range def.Claims {
 		p, err := sdjwt.ParseClaimPath(c.Path)
@@ -323,7 +323,7 @@ func (s *Service) issueCredentials(ctx context.Context, rec *exchange.Record, ke
 	if err != nil {
 		return nil, fmt.Errorf("issue credential: %w", err)
 	}
-	payloads := rec.Internal.Credentials
+	payloads := rec.Credentials
 	now := s.rt.Now().Truncate(time.Second)
 	var expiry time.Time
 	if def.ExpirationInDays > 0 {

@@ -41,11 +41,11 @@ func TestRequestCredentialBatch(t *testing.T) {
 	}
 	got := f.store.record(rec.CredentialExchangeID)
 	if got.Status != exchange.StatusCredentialIssued || got.ProofType != "jwt" || got.Cnf["jwk"] == nil ||
-		len(splitCredentials(got.CredentialToken)) != 2 || got.Internal.IssuedCount != 2 || got.Proof == "" {
-		t.Errorf("record status %s proofType %q cnf %v issued %d", got.Status, got.ProofType, got.Cnf, got.Internal.IssuedCount)
+		len(splitCredentials(got.CredentialToken)) != 2 || got.IssuedCount != 2 || got.Proof == "" {
+		t.Errorf("record status %s proofType %q cnf %v issued %d", got.Status, got.ProofType, got.Cnf, got.IssuedCount)
 	}
 	if id, ok := exchange.SecretExchangeID(ans.Issuance.NotificationID); !ok || id != rec.CredentialExchangeID ||
-		!exchange.SecretMatches(ans.Issuance.NotificationID, got.Internal.NotificationIDHash) {
+		!exchange.SecretMatches(ans.Issuance.NotificationID, got.NotificationIDHash) {
 		t.Errorf("notification_id does not name its exchange or its hash is not in the record")
 	}
 	// the nonce was consumed with the write: a replay of the same proofs fails
@@ -250,7 +250,7 @@ func TestRequestCredentialErrors(t *testing.T) {
 			if err := next.Transition(exchange.StatusIssuanceDenied, e.f.clock.now().Unix()); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.f.store.UpdateExchange(context.Background(), next, exchange.Expect{Version: cur.Internal.Version, Status: cur.Status}); err != nil {
+			if err := e.f.store.UpdateExchange(context.Background(), next, exchange.Expect{Version: cur.Version, Status: cur.Status}); err != nil {
 				t.Fatal(err)
 			}
 			return credentialRequest(t, e.f.def.ID, e.h.proof(t, e.nonce, "", e.f.clock.now()))

@@ -72,7 +72,7 @@ func (s *Service) requestDeferredOnce(ctx context.Context, accessToken, transact
 		return nil, oid4vci.Errorf(oid4vci.ErrCredentialRequestDenied, "the issuer denied this issuance")
 	case rec.Status != exchange.StatusOfferReceived:
 		return nil, unknown
-	case len(rec.Internal.Credentials) == 0:
+	case len(rec.Credentials) == 0:
 		ans.Issuance.TransactionID = transactionID
 		ans.Issuance.Interval = s.cfg.DeferredInterval
 		return ans, nil
@@ -91,8 +91,8 @@ func (s *Service) requestDeferredOnce(ctx context.Context, accessToken, transact
 		return nil, fmt.Errorf("request deferred credential: %w", err)
 	}
 	next.CredentialToken = strings.Join(creds, exchange.CredentialTokenSeparator)
-	next.Internal.IssuedCount = len(creds)
-	err = s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Internal.Version, Status: rec.Status},
+	next.IssuedCount = len(creds)
+	err = s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Version, Status: rec.Status},
 		exchange.PointerOp{Consume: txnKey}, exchange.PointerOp{Put: pickupPointer(&rec, transactionID, ptr)})
 	if errors.Is(err, exchange.ErrNotFound) {
 		return nil, unknown // the exchange was deleted, with its pointers
@@ -196,8 +196,8 @@ func ptrKind(key string) string {
 // format (not the holder keys), of rec's exchange, until rec's access token expires (a retry needs the token),
 // never beyond the record's retention.
 func pickupPointer(rec *exchange.Record, transactionID string, txn exchange.Pointer) *exchange.Pointer {
-	exp := rec.Internal.ExpiresAt
-	if t := rec.Internal.AccessTokenExpiresAt; t > 0 && t < exp {
+	exp := rec.ExpiresAt
+	if t := rec.AccessTokenExpiresAt; t > 0 && t < exp {
 		exp = t
 	}
 	return &exchange.Pointer{Key: exchange.PointerKey(exchange.PointerPickup, transactionID), ExchangeID: rec.CredentialExchangeID,

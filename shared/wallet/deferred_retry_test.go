@@ -94,7 +94,7 @@ func (e *pickupEnv) completed(t *testing.T, body func(proofs []string) string, h
 	offerID, rec := f.offer(exchange.ModeDeferred, "")
 	revocable := rec.Clone()
 	revocable.SupportRevocation = true
-	if err := f.store.UpdateExchange(context.Background(), revocable, exchange.Expect{Version: rec.Internal.Version, Status: rec.Status}); err != nil {
+	if err := f.store.UpdateExchange(context.Background(), revocable, exchange.Expect{Version: rec.Version, Status: rec.Status}); err != nil {
 		t.Fatal(err)
 	}
 	d := deferral{id: rec.CredentialExchangeID, token: f.mustToken(offerID, "").AccessToken}
@@ -229,7 +229,7 @@ func TestDeferredPickupAfterLostAnswer(t *testing.T) {
 			if len(e.f.events.DetailTypes()) != events {
 				t.Errorf("the retries published %v", e.f.events.DetailTypes()[events:])
 			}
-			if after := e.f.store.record(d.id); after.Internal.Version != rec.Internal.Version {
+			if after := e.f.store.record(d.id); after.Version != rec.Version {
 				t.Errorf("the retries wrote the record")
 			}
 		})
@@ -291,7 +291,7 @@ func TestDeferredPickupRetryRefused(t *testing.T) {
 				if err := next.Transition(exchange.StatusCredentialDeleted, e.f.clock.now().Unix()); err != nil {
 					t.Fatal(err)
 				}
-				if err := e.f.store.UpdateExchange(context.Background(), next, exchange.Expect{Version: rec.Internal.Version, Status: rec.Status}); err != nil {
+				if err := e.f.store.UpdateExchange(context.Background(), next, exchange.Expect{Version: rec.Version, Status: rec.Status}); err != nil {
 					t.Fatal(err)
 				}
 				return d.token, d.txn
@@ -325,7 +325,7 @@ func TestDeferredPickupRetryRefused(t *testing.T) {
 			if e.signer.Signs() != signs {
 				t.Errorf("a refused retry signed")
 			}
-			if after := e.f.store.record(d.id); after.Internal.Version != before.Internal.Version {
+			if after := e.f.store.record(d.id); after.Version != before.Version {
 				t.Errorf("a refused retry wrote the record")
 			}
 		})
@@ -368,8 +368,8 @@ func TestDeferredPickupRace(t *testing.T) {
 				t.Fatal("the concurrent pick-up did not run")
 			}
 			got := e.f.store.record(d.id)
-			if got.Status != exchange.StatusCredentialAcked || got.Internal.IssuedCount != 1 {
-				t.Fatalf("record %s with %d credentials", got.Status, got.Internal.IssuedCount)
+			if got.Status != exchange.StatusCredentialAcked || got.IssuedCount != 1 {
+				t.Fatalf("record %s with %d credentials", got.Status, got.IssuedCount)
 			}
 			if !slices.Equal(first.Issuance.Credentials, second.Issuance.Credentials) ||
 				!slices.Equal(first.Issuance.Credentials, splitCredentials(got.CredentialToken)) {

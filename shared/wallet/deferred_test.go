@@ -27,7 +27,7 @@ func (f *walletFixture) complete(id string, deny bool, subjects ...map[string]an
 		}
 		next.SetCredentials(payloads)
 	}
-	if err := f.store.UpdateExchange(context.Background(), next, exchange.Expect{Version: cur.Internal.Version, Status: cur.Status}); err != nil {
+	if err := f.store.UpdateExchange(context.Background(), next, exchange.Expect{Version: cur.Version, Status: cur.Status}); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -196,7 +196,7 @@ func TestNotify(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, s := range tc.steps {
-				before := f.store.record(rec.CredentialExchangeID).Internal.Version
+				before := f.store.record(rec.CredentialExchangeID).Version
 				err := f.svc.Notify(context.Background(), tok.AccessToken, &oid4vci.NotificationRequest{
 					NotificationID: ans.Issuance.NotificationID, Event: s.event, EventDescription: s.desc})
 				if oauthCode(err) != s.wantCode || (s.wantCode == "" && err != nil) {
@@ -206,11 +206,11 @@ func TestNotify(t *testing.T) {
 				if got.Status != s.wantStatus {
 					t.Errorf("step %d: status %s, want %s", i, got.Status, s.wantStatus)
 				}
-				if i > 0 && tc.steps[i-1] == s && got.Internal.Version != before {
+				if i > 0 && tc.steps[i-1] == s && got.Version != before {
 					t.Errorf("step %d: a repeated event wrote the record", i)
 				}
-				if s.event == "credential_failure" && got.Internal.NotificationDescription != s.desc {
-					t.Errorf("description %q", got.Internal.NotificationDescription)
+				if s.event == "credential_failure" && got.NotificationDescription != s.desc {
+					t.Errorf("description %q", got.NotificationDescription)
 				}
 			}
 		})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/store"
 )
 
 // walletMem is an in-memory wallet.Store with the store's semantics: expired items are absent, record
@@ -51,14 +52,14 @@ func (m *walletMem) seed(rec exchange.Record, ptrs ...exchange.Pointer) {
 	defer m.mu.Unlock()
 	for _, p := range ptrs {
 		m.pointers[p.Key] = p
-		rec.Internal.Pointers = append(rec.Internal.Pointers, p.Key)
+		rec.Pointers = append(rec.Pointers, p.Key)
 	}
-	b, err := rec.MarshalStored()
+	b, err := store.MarshalExchange(&rec)
 	if err != nil {
 		panic(err) // test fixture bug
 	}
 	m.exchanges[rec.CredentialExchangeID] = b
-	m.versions[rec.CredentialExchangeID] = rec.Internal.Version
+	m.versions[rec.CredentialExchangeID] = rec.Version
 	m.statuses[rec.CredentialExchangeID] = rec.Status
 }
 
@@ -102,14 +103,14 @@ func (m *walletMem) get(id string) (exchange.Record, error) {
 	if !ok {
 		return exchange.Record{}, exchange.ErrNotFound
 	}
-	rec, err := exchange.UnmarshalStored(b)
+	rec, err := store.UnmarshalExchange(b)
 	if err != nil {
 		return rec, err
 	}
-	if rec.Internal.ExpiresAt <= m.now().Unix() {
+	if rec.ExpiresAt <= m.now().Unix() {
 		return exchange.Record{}, exchange.ErrNotFound
 	}
-	rec.Internal.Version = m.versions[id]
+	rec.Version = m.versions[id]
 	return rec, nil
 }
 
@@ -151,18 +152,18 @@ func (m *walletMem) UpdateExchange(_ context.Context, rec exchange.Record, expec
 	for _, op := range ops {
 		if op.Put != nil {
 			m.pointers[op.Put.Key] = *op.Put
-			rec.Internal.Pointers = append(rec.Internal.Pointers, op.Put.Key)
+			rec.Pointers = append(rec.Pointers, op.Put.Key)
 		} else {
 			delete(m.pointers, op.Consume)
 		}
 	}
-	rec.Internal.Version = expect.Version + 1
-	b, err := rec.MarshalStored()
+	rec.Version = expect.Version + 1
+	b, err := store.MarshalExchange(&rec)
 	if err != nil {
 		return err
 	}
 	m.exchanges[id] = b
-	m.versions[id] = rec.Internal.Version
+	m.versions[id] = rec.Version
 	m.statuses[id] = rec.Status
 	m.updates++
 	return nil
@@ -235,7 +236,7 @@ func (m *walletMem) countCalls() map[string]int {
 // mustStored is the stored JSON of a record.
 func mustStored(t *testing.T, rec exchange.Record) []byte {
 	t.Helper()
-	b, err := rec.MarshalStored()
+	b, err := store.MarshalExchange(&rec)
 	if err != nil {
 		t.Fatal(err)
 	}

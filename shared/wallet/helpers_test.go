@@ -95,9 +95,9 @@ func (f *walletFixture) offer(mode exchange.IssuanceMode, pin string, subjects .
 		CredentialOffer: exchange.OfferDeepLink(exchange.SchemeOpenIDCredentialOffer, exchange.OfferURL(walletIssuer, offerID)),
 		Status:          exchange.StatusOfferSent, CreatedAt: now.Unix(), UpdatedAt: now.Unix(),
 		CredentialDefinitionID: f.def.ID, CredentialFormat: f.def.CredentialFormat,
-		Internal: exchange.Internal{Version: 1, ExpiresAt: now.Add(30 * 24 * time.Hour).Unix(),
-			Definition: f.def, ConfigurationID: f.def.ConfigurationID(), CredentialType: []string{f.def.VCT},
-			OfferIDHash: exchange.HashSecret(offerID), CodeHash: exchange.HashSecret(code), OfferExpiresAt: exp}}
+		Version: 1, ExpiresAt: now.Add(30 * 24 * time.Hour).Unix(),
+		Definition: f.def, ConfigurationID: f.def.ConfigurationID(), CredentialType: []string{f.def.VCT},
+		OfferIDHash: exchange.HashSecret(offerID), CodeHash: exchange.HashSecret(code), OfferExpiresAt: exp}
 	var payloads []exchange.CredentialPayload
 	for _, s := range subjects {
 		payloads = append(payloads, exchange.CredentialPayload{CredentialSubject: s})
@@ -108,7 +108,7 @@ func (f *walletFixture) offer(mode exchange.IssuanceMode, pin string, subjects .
 		if err != nil {
 			f.t.Fatal(err)
 		}
-		rec.Internal.TxCode = tx
+		rec.TxCode = tx
 	}
 	f.store.seed(rec, exchange.Pointer{Key: exchange.PointerKey(exchange.PointerCode, code), ExchangeID: id, ExpiresAt: exp})
 	return offerID, f.store.record(id)

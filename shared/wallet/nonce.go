@@ -44,7 +44,7 @@ func (s *Service) authorize(ctx context.Context, accessToken string) (exchange.R
 	if err != nil {
 		return exchange.Record{}, fmt.Errorf("look up access token: %w", err)
 	}
-	if !exchange.SecretMatches(accessToken, rec.Internal.AccessTokenHash) || rec.Internal.AccessTokenExpiresAt <= s.rt.Now().Unix() {
+	if !exchange.SecretMatches(accessToken, rec.AccessTokenHash) || rec.AccessTokenExpiresAt <= s.rt.Now().Unix() {
 		return exchange.Record{}, invalid
 	}
 	return rec, nil

@@ -34,7 +34,7 @@ func (s *Service) notifyOnce(ctx context.Context, accessToken string, req *oid4v
 	}
 	unknown := oid4vci.Errorf(oid4vci.ErrInvalidNotificationID, "the notification_id is unknown or expired")
 	if id, ok := exchange.SecretExchangeID(req.NotificationID); !ok || id != rec.CredentialExchangeID ||
-		len(req.NotificationID) > validation.MaxIDLen || !exchange.SecretMatches(req.NotificationID, rec.Internal.NotificationIDHash) {
+		len(req.NotificationID) > validation.MaxIDLen || !exchange.SecretMatches(req.NotificationID, rec.NotificationIDHash) {
 		return unknown
 	}
 	next := rec.Clone()
@@ -57,16 +57,16 @@ func (s *Service) notifyOnce(ctx context.Context, accessToken string, req *oid4v
 		if desc == "" {
 			desc = oid4vci.EventCredentialFailure
 		}
-		if rec.Internal.NotificationDescription == desc {
+		if rec.NotificationDescription == desc {
 			return nil
 		}
-		next.Internal.NotificationDescription = desc
+		next.NotificationDescription = desc
 		next.UpdatedAt = now
 	default:
 		return oid4vci.Errorf(oid4vci.ErrInvalidNotificationRequest, "event must be %s, %s or %s",
 			oid4vci.EventCredentialAccepted, oid4vci.EventCredentialFailure, oid4vci.EventCredentialDeleted)
 	}
-	err = s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Internal.Version, Status: rec.Status})
+	err = s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Version, Status: rec.Status})
 	if errors.Is(err, exchange.ErrTransitionRefused) {
 		return exchange.ErrConflict
 	}

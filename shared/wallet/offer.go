@@ -36,8 +36,8 @@ func (s *Service) FetchOffer(ctx context.Context, offerID string) (*oid4vci.Cred
 		if err != nil {
 			return nil, fmt.Errorf("fetch offer: %w", err)
 		}
-		if !exchange.SecretMatches(offerID, rec.Internal.OfferIDHash) || rec.Internal.CodeHash == "" ||
-			rec.Internal.OfferExpiresAt <= s.rt.Now().Unix() ||
+		if !exchange.SecretMatches(offerID, rec.OfferIDHash) || rec.CodeHash == "" ||
+			rec.OfferExpiresAt <= s.rt.Now().Unix() ||
 			(rec.Status != exchange.StatusOfferSent && rec.Status != exchange.StatusOfferReceived) {
 			return nil, ErrOfferNotFound
 		}
@@ -52,7 +52,7 @@ func (s *Service) FetchOffer(ctx context.Context, offerID string) (*oid4vci.Cred
 		if err := next.Transition(exchange.StatusOfferReceived, s.rt.Now().Unix()); err != nil {
 			return nil, fmt.Errorf("fetch offer: %w", err)
 		}
-		err = s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Internal.Version, Status: rec.Status})
+		err = s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Version, Status: rec.Status})
 		switch {
 		case err == nil:
 			s.rt.PublishStatus(ctx, &next)
@@ -70,10 +70,10 @@ func (s *Service) FetchOffer(ctx context.Context, offerID string) (*oid4vci.Cred
 // offerOf builds the offer object of a record.
 func (s *Service) offerOf(rec *exchange.Record, offerID string) (*oid4vci.CredentialOffer, error) {
 	var tx *oid4vci.TxCode
-	if t := rec.Internal.TxCode; t != nil {
+	if t := rec.TxCode; t != nil {
 		tx = &oid4vci.TxCode{InputMode: t.InputMode, Length: t.Length, Description: s.cfg.TxCodeDescription}
 	}
-	offer, err := oid4vci.NewPreAuthorizedOffer(s.cfg.IssuerURL, []string{rec.Internal.ConfigurationID},
+	offer, err := oid4vci.NewPreAuthorizedOffer(s.cfg.IssuerURL, []string{rec.ConfigurationID},
 		exchange.PreAuthorizedCode(offerID), tx)
 	if err != nil {
 		return nil, fmt.Errorf("build offer: %w", err)

@@ -52,7 +52,7 @@ func (s *Service) answerRecorded(ctx context.Context, rec exchange.Record, req *
 		return nil, fmt.Errorf("answer recorded credentials: %w", err)
 	}
 	next := rec.Clone()
-	next.Internal.NotificationIDHash = exchange.HashSecret(notif)
+	next.NotificationIDHash = exchange.HashSecret(notif)
 	ops := consumeNonces(proofs)
 	draft, err := s.draftNonce(ctx, req.Dialect)
 	if err != nil {

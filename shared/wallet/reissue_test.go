@@ -62,7 +62,7 @@ func TestRequestCredentialAfterLostAnswer(t *testing.T) {
 			if err := next.Transition(exchange.StatusCredentialAccepted, e.f.clock.now().Unix()); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.f.store.UpdateExchange(context.Background(), next, exchange.Expect{Version: rec.Internal.Version, Status: rec.Status}); err != nil {
+			if err := e.f.store.UpdateExchange(context.Background(), next, exchange.Expect{Version: rec.Version, Status: rec.Status}); err != nil {
 				t.Fatal(err)
 			}
 			n := e.f.nonce()
@@ -86,7 +86,7 @@ func TestRequestCredentialAfterLostAnswer(t *testing.T) {
 			events := len(f.events.DetailTypes())
 			ans, err := f.svc.RequestCredential(context.Background(), e.tok, req)
 			after := f.store.record(rec.CredentialExchangeID)
-			if after.CredentialToken != before.CredentialToken || after.Internal.IssuedCount != 2 || after.Proof != before.Proof {
+			if after.CredentialToken != before.CredentialToken || after.IssuedCount != 2 || after.Proof != before.Proof {
 				t.Errorf("the retry changed the recorded issuance")
 			}
 			if len(f.events.DetailTypes()) != events {
@@ -101,7 +101,7 @@ func TestRequestCredentialAfterLostAnswer(t *testing.T) {
 				if !strings.Contains(oe.Description, tc.wantDesc) {
 					t.Errorf("description %q, want it to mention %q", oe.Description, tc.wantDesc)
 				}
-				if after.Internal.Version != before.Internal.Version {
+				if after.Version != before.Version {
 					t.Errorf("a refused retry wrote the record")
 				}
 				return

@@ -50,7 +50,7 @@ func (s *Service) RedeemPreAuthorizedCode(ctx context.Context, req *oid4vci.Toke
 		if err != nil {
 			return nil, fmt.Errorf("redeem pre-authorized code: %w", err)
 		}
-		if !exchange.SecretMatches(req.PreAuthorizedCode, rec.Internal.CodeHash) || rec.Internal.OfferExpiresAt <= s.rt.Now().Unix() {
+		if !exchange.SecretMatches(req.PreAuthorizedCode, rec.CodeHash) || rec.OfferExpiresAt <= s.rt.Now().Unix() {
 			return nil, errCodeUnknown
 		}
 		switch rec.Status {
@@ -61,10 +61,10 @@ func (s *Service) RedeemPreAuthorizedCode(ctx context.Context, req *oid4vci.Toke
 		default:
 			return nil, oid4vci.Errorf(oid4vci.ErrInvalidGrant, "the pre-authorized code was already used")
 		}
-		if err := req.CheckTxCode(rec.Internal.TxCode != nil); err != nil {
+		if err := req.CheckTxCode(rec.TxCode != nil); err != nil {
 			return nil, err
 		}
-		if rec.Internal.TxCode != nil && !rec.Internal.TxCode.Verify(req.TxCode) {
+		if rec.TxCode != nil && !rec.TxCode.Verify(req.TxCode) {
 			denied, err := s.recordWrongTxCode(ctx, &rec, codeKey)
 			if (errors.Is(err, exchange.ErrConflict) || errors.Is(err, exchange.ErrTransitionRefused)) && attempt < retries {
 				continue // another request changed the record: count this attempt on the fresh state
@@ -106,10 +106,10 @@ func (s *Service) RedeemPreAuthorizedCode(ctx context.Context, req *oid4vci.Toke
 // whether the exchange is now denied.
 func (s *Service) recordWrongTxCode(ctx context.Context, rec *exchange.Record, codeKey string) (bool, error) {
 	next := rec.Clone()
-	next.Internal.TxCode.Attempts++
+	next.TxCode.Attempts++
 	next.UpdatedAt = s.rt.Now().Unix()
 	var ops []exchange.PointerOp
-	denied := next.Internal.TxCode.Attempts >= s.cfg.MaxTxCodeAttempts
+	denied := next.TxCode.Attempts >= s.cfg.MaxTxCodeAttempts
 	if denied {
 		if err := next.Transition(exchange.StatusIssuanceDenied, next.UpdatedAt); err != nil {
 			return false, err
@@ -117,7 +117,7 @@ func (s *Service) recordWrongTxCode(ctx context.Context, rec *exchange.Record, c
 		next.IssuanceDeniedReason = TxCodeAttemptsExhaustedReason
 		ops = append(ops, exchange.PointerOp{Consume: codeKey})
 	}
-	if err := s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Internal.Version, Status: rec.Status}, ops...); err != nil {
+	if err := s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Version, Status: rec.Status}, ops...); err != nil {
 		return false, err
 	}
 	if denied {
@@ -144,7 +144,7 @@ func (s *Service) issueAccessToken(ctx context.Context, rec *exchange.Record, co
 	if rec.IssuanceMode == exchange.ModeDeferred {
 		ttl = s.cfg.DeferredAccessTokenTTL
 	}
-	tokenExp := min(now.Add(ttl).Unix(), rec.Internal.ExpiresAt)
+	tokenExp := min(now.Add(ttl).Unix(), rec.ExpiresAt)
 	nonceExp := min(now.Add(s.cfg.NonceTTL).Unix(), tokenExp)
 	next := rec.Clone()
 	next.UpdatedAt = now.Unix()
@@ -156,14 +156,14 @@ func (s *Service) issueAccessToken(ctx context.Context, rec *exchange.Record, co
 	if req.ClientID != "" && len(req.ClientID) <= maxClientIDLen {
 		next.ClientID = req.ClientID
 	}
-	next.Internal.CodeHash = "" // spent: neither the token endpoint nor the offer endpoint accepts it again
-	next.Internal.AccessTokenHash = exchange.HashSecret(token)
-	next.Internal.AccessTokenExpiresAt = tokenExp
+	next.CodeHash = "" // spent: neither the token endpoint nor the offer endpoint accepts it again
+	next.AccessTokenHash = exchange.HashSecret(token)
+	next.AccessTokenExpiresAt = tokenExp
 	ops := []exchange.PointerOp{
 		{Consume: codeKey},
 		{Put: &exchange.Pointer{Key: exchange.PointerKey(exchange.PointerNonce, nonce), ExchangeID: rec.CredentialExchangeID, ExpiresAt: nonceExp}},
 	}
-	if err := s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Internal.Version, Status: rec.Status}, ops...); err != nil {
+	if err := s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Version, Status: rec.Status}, ops...); err != nil {
 		return nil, err
 	}
 	if next.Status != rec.Status {
@@ -194,7 +194,7 @@ func (s *Service) grantedDetails(rec *exchange.Record, asked []oid4vci.Authoriza
 // offeredConfiguration reports whether id is the exchange's configuration id or its vc+sd-jwt twin.
 func offeredConfiguration(rec *exchange.Record, id string) bool {
 	base, _ := oid4vci.SplitConfigurationID(id)
-	return id != "" && base == rec.Internal.ConfigurationID
+	return id != "" && base == rec.ConfigurationID
 }
 
 // secondsUntil is the whole seconds from now until the unix time t (at least 1).

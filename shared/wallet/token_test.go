@@ -80,14 +80,14 @@ func TestFetchOffer(t *testing.T) {
 				t.Errorf("tx_code = %+v", g.TxCode)
 			}
 			got := f.store.record(rec.CredentialExchangeID)
-			if got.Status != exchange.StatusOfferReceived || got.Internal.Version != 2 {
-				t.Errorf("status %s version %d, want offer_received 2", got.Status, got.Internal.Version)
+			if got.Status != exchange.StatusOfferReceived || got.Version != 2 {
+				t.Errorf("status %s version %d, want offer_received 2", got.Status, got.Version)
 			}
 			if tc.fetchTwo {
 				if _, err := f.svc.FetchOffer(context.Background(), fetchID); err != nil {
 					t.Fatal(err)
 				}
-				if v := f.store.record(rec.CredentialExchangeID).Internal.Version; v != 2 {
+				if v := f.store.record(rec.CredentialExchangeID).Version; v != 2 {
 					t.Errorf("second fetch wrote the record: version %d", v)
 				}
 			}
@@ -178,7 +178,7 @@ func TestRedeemPreAuthorizedCode(t *testing.T) {
 					t.Errorf("error leaks a secret: %v", err)
 				}
 				if tc.attempts > 0 {
-					if got := f.store.record(rec.CredentialExchangeID).Internal.TxCode.Attempts; got != tc.attempts {
+					if got := f.store.record(rec.CredentialExchangeID).TxCode.Attempts; got != tc.attempts {
 						t.Errorf("attempts = %d, want %d", got, tc.attempts)
 					}
 				}
@@ -198,11 +198,11 @@ func TestRedeemPreAuthorizedCode(t *testing.T) {
 				t.Errorf("status = %s", got.Status)
 			}
 			if id, ok := exchange.SecretExchangeID(resp.AccessToken); !ok || id != rec.CredentialExchangeID ||
-				!exchange.SecretMatches(resp.AccessToken, got.Internal.AccessTokenHash) {
+				!exchange.SecretMatches(resp.AccessToken, got.AccessTokenHash) {
 				t.Errorf("access token does not name its exchange or its hash is not in the record")
 			}
-			if want := f.clock.now().Add(tc.wantTTL).Unix(); got.Internal.AccessTokenExpiresAt != want {
-				t.Errorf("access token deadline %d, want %d", got.Internal.AccessTokenExpiresAt, want)
+			if want := f.clock.now().Add(tc.wantTTL).Unix(); got.AccessTokenExpiresAt != want {
+				t.Errorf("access token deadline %d, want %d", got.AccessTokenExpiresAt, want)
 			}
 			if strings.Contains(string(mustStored(t, got)), resp.AccessToken) {
 				t.Errorf("the record holds the access token in the clear")
@@ -316,8 +316,8 @@ func TestRedeemConcurrently(t *testing.T) {
 	if wins != 1 || grants != n-1 {
 		t.Fatalf("wins %d invalid_grant %d, want 1 and %d", wins, grants, n-1)
 	}
-	if got := f.store.record(rec.CredentialExchangeID); got.Status != exchange.StatusOfferReceived || got.Internal.AccessTokenHash == "" {
-		t.Errorf("status %s, access token hash %q", got.Status, got.Internal.AccessTokenHash)
+	if got := f.store.record(rec.CredentialExchangeID); got.Status != exchange.StatusOfferReceived || got.AccessTokenHash == "" {
+		t.Errorf("status %s, access token hash %q", got.Status, got.AccessTokenHash)
 	}
 	if c := f.store.pointerCount(exchange.PointerNonce + "#"); c != 1 {
 		t.Errorf("%d token c_nonces stored, want the winner's", c)
@@ -341,7 +341,7 @@ func TestWrongTxCodeConcurrently(t *testing.T) {
 	}
 	wg.Wait()
 	// Contention beyond the retry bound would surface as an error above; every answered guess is counted.
-	if got := f.store.record(rec.CredentialExchangeID).Internal.TxCode.Attempts; got != n {
+	if got := f.store.record(rec.CredentialExchangeID).TxCode.Attempts; got != n {
 		t.Errorf("attempts = %d, want %d", got, n)
 	}
 }

@@ -32,16 +32,16 @@ func (r *guessRaceStore) UpdateExchange(ctx context.Context, rec exchange.Record
 		cur, err := r.walletMem.GetExchange(ctx, rec.CredentialExchangeID)
 		if err == nil && (cur.Status == exchange.StatusOfferSent || cur.Status == exchange.StatusOfferReceived) {
 			next := cur.Clone()
-			next.Internal.TxCode.Attempts++
+			next.TxCode.Attempts++
 			var kill []exchange.PointerOp
-			if next.Internal.TxCode.Attempts >= r.cap {
+			if next.TxCode.Attempts >= r.cap {
 				if err := next.Transition(exchange.StatusIssuanceDenied, next.UpdatedAt); err != nil {
 					return err
 				}
 				next.IssuanceDeniedReason = wallet.TxCodeAttemptsExhaustedReason
 				kill = append(kill, exchange.PointerOp{Consume: r.code})
 			}
-			if err := r.walletMem.UpdateExchange(ctx, next, exchange.Expect{Version: cur.Internal.Version, Status: cur.Status}, kill...); err != nil {
+			if err := r.walletMem.UpdateExchange(ctx, next, exchange.Expect{Version: cur.Version, Status: cur.Status}, kill...); err != nil {
 				return err
 			}
 		}
@@ -92,8 +92,8 @@ func TestTxCodeGuessesLosingRaces(t *testing.T) {
 				t.Fatalf("err = %v, want invalid_grant", err)
 			}
 			got := f.store.record(rec.CredentialExchangeID)
-			if got.Internal.TxCode.Attempts != tc.wantAttempts || got.Status != tc.wantStatus {
-				t.Errorf("attempts %d status %s, want %d %s", got.Internal.TxCode.Attempts, got.Status,
+			if got.TxCode.Attempts != tc.wantAttempts || got.Status != tc.wantStatus {
+				t.Errorf("attempts %d status %s, want %d %s", got.TxCode.Attempts, got.Status,
 					tc.wantAttempts, tc.wantStatus)
 			}
 		})
