@@ -1,7 +1,11 @@
 package oid4vci
 
 import (
-	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // MaxCredentialRequestBytes bounds a credential, deferred credential or notification request body.
@@ -91,6 +95,14 @@ func requestObject(body []byte, contentType, code string) (jsonObject, error) {
 	}
 	obj, err := decodeObject(body)
 	if err != nil {
+		// A member repeated inside proof or proofs is a malformed key proof, as the wallet's other proof faults are.
+		var dup *duplicateError
+		if errors.As(err, &dup) {
+			outer, _, nested := strings.Cut(strings.TrimPrefix(string(dup.path), "/"), "/")
+			if nested && (outer == "proof" || outer == "proofs") {
+				return nil, Errorf(ErrInvalidProof, "%s must be a JSON object in which no member repeats: %s appears more than once", outer, dup.name())
+			}
+		}
 		return nil, &Error{Code: code, Description: describeBodyError(err)}
 	}
 	return obj, nil
@@ -242,7 +254,7 @@ func proofArray(obj jsonObject, maxProofs int) ([]string, error) {
 	if !proofs.present(ProofTypeJWT) {
 		return nil, Errorf(ErrInvalidProof, "only the jwt proof type is supported; send proofs with a jwt array")
 	}
-	var items []json.RawMessage
+	var items []jsontext.Value
 	if err := json.Unmarshal(proofs[ProofTypeJWT], &items); err != nil || len(items) == 0 {
 		return nil, Errorf(ErrInvalidProof, "proofs.jwt must be a non-empty array of key proof JWTs")
 	}

@@ -5,19 +5,16 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/sha256"
-	"crypto/sha512"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"math/big"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json"
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
@@ -97,11 +94,13 @@ func ValidateProofJWT(token string, exp ProofExpectations) (*Proof, error) {
 	if len(token) > MaxProofJWTLength {
 		return nil, Errorf(ErrInvalidProof, "the proof JWT is longer than %d bytes", MaxProofJWTLength)
 	}
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+	hdrSeg, paySeg, sigSeg, err := jws.SplitCompactString(token)
+	if err != nil || len(hdrSeg) == 0 || len(paySeg) == 0 || len(sigSeg) == 0 {
 		return nil, Errorf(ErrInvalidProof, "the proof must be a JWS in compact serialization: header.payload.signature")
 	}
-	header, err := decodeSegment(parts[0])
+	// The header is read strictly (no repeated member: jwx would keep the last of two algs or keys) before jwx
+	// verifies the JWS with the key and algorithm taken from it.
+	header, err := decodeSegment(hdrSeg)
 	if err != nil {
 		return nil, Errorf(ErrInvalidProof, "the proof JWT header is not base64url-encoded JSON object: %s", err)
 	}
@@ -113,57 +112,33 @@ func ValidateProofJWT(token string, exp ProofExpectations) (*Proof, error) {
 	if err != nil {
 		return nil, err
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
-	if err != nil {
+	if _, err := base64.RawURLEncoding.DecodeString(string(sigSeg)); err != nil {
 		return nil, Errorf(ErrInvalidProof, "the proof signature is not base64url-encoded without padding")
 	}
-	if err := verifySignature(alg, hk, token[:len(parts[0])+1+len(parts[1])], sig); err != nil {
-		return nil, err
+	if _, err := base64.RawURLEncoding.DecodeString(string(paySeg)); err != nil {
+		return nil, Errorf(ErrInvalidProof, "the proof JWT payload is not base64url-encoded JSON object: invalid base64url")
 	}
-	payload, err := decodeSegment(parts[1])
+	// alg is one of the allowed asymmetric algorithms (checkProofHeader) and matches the key (holderKey).
+	payloadJSON, err := jws.Verify([]byte(token), jws.WithKey(jwa.SignatureAlgorithm(alg), hk.key))
+	if err != nil {
+		return nil, Errorf(ErrInvalidProof, "the proof signature does not verify with the jwk in its header; sign header.payload with the private key of that jwk")
+	}
+	payload, err := decodeJSONObject(payloadJSON)
 	if err != nil {
 		return nil, Errorf(ErrInvalidProof, "the proof JWT payload is not base64url-encoded JSON object: %s", err)
 	}
-	proof := &Proof{Raw: token, Algorithm: alg, Key: hk.key, JWK: hk.members}
+	proof := &Proof{Raw: token, Algorithm: alg, Key: hk.key, JWK: hk.members, Thumbprint: hk.thumbprint}
 	if err := checkProofClaims(payload, exp, proof); err != nil {
 		return nil, err
-	}
-	if proof.Thumbprint, err = hk.thumbprint(); err != nil {
-		return nil, fmt.Errorf("validate proof: thumbprint: %w", err)
 	}
 	return proof, nil
 }
 
 // provenKey is the holder key of a proof in the forms ValidateProofJWT needs.
 type provenKey struct {
-	key     jwk.Key
-	raw     any            // the crypto public key (*ecdsa.PublicKey, ed25519.PublicKey, *rsa.PublicKey)
-	members map[string]any // the public members only, for cnf.jwk
-}
-
-// thumbprint is the RFC 7638 SHA-256 thumbprint, base64url-encoded. EC keys hash their canonical members directly
-// (the required members in lexicographic order, no whitespace); other key types go through jwx.
-func (k provenKey) thumbprint() (string, error) {
-	if _, ok := k.raw.(*ecdsa.PublicKey); ok {
-		crv, _ := k.members["crv"].(string)
-		x, _ := k.members["x"].(string)
-		y, _ := k.members["y"].(string)
-		buf := make([]byte, 0, 64+len(crv)+len(x)+len(y))
-		buf = append(buf, `{"crv":"`...)
-		buf = append(buf, crv...)
-		buf = append(buf, `","kty":"EC","x":"`...)
-		buf = append(buf, x...)
-		buf = append(buf, `","y":"`...)
-		buf = append(buf, y...)
-		buf = append(buf, `"}`...)
-		sum := sha256.Sum256(buf)
-		return base64.RawURLEncoding.EncodeToString(sum[:]), nil
-	}
-	tp, err := k.key.Thumbprint(crypto.SHA256)
-	if err != nil {
-		return "", fmt.Errorf("jwk thumbprint: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(tp), nil
+	key        jwk.Key        // the public key, canonical (jwk.FromRaw of the parsed key)
+	members    map[string]any // the public members only, for cnf.jwk
+	thumbprint string         // RFC 7638 SHA-256 thumbprint, base64url
 }
 
 // ValidateProofs validates every proof of a credential request. NonceCheck runs once per distinct nonce, and proofs
@@ -205,16 +180,21 @@ func ValidateProofs(jwts []string, exp ProofExpectations) ([]*Proof, error) {
 }
 
 // decodeSegment decodes one base64url JWS segment holding a JSON object.
-func decodeSegment(seg string) (jsonObject, error) {
-	b, err := base64.RawURLEncoding.DecodeString(seg)
+func decodeSegment(seg []byte) (jsonObject, error) {
+	b, err := base64.RawURLEncoding.DecodeString(string(seg))
 	if err != nil {
 		return nil, errors.New("invalid base64url")
 	}
+	return decodeJSONObject(b)
+}
+
+// decodeJSONObject decodes a JWS header or payload, with a description of what is wrong for the wallet.
+func decodeJSONObject(b []byte) (jsonObject, error) {
 	obj, err := decodeObject(b)
 	if err != nil {
 		var dup *duplicateError
 		if errors.As(err, &dup) {
-			return nil, fmt.Errorf("member %s appears more than once", protocolName(dup.name))
+			return nil, fmt.Errorf("member %s appears more than once", dup.name())
 		}
 		return nil, errors.New("not a JSON object")
 	}
@@ -282,13 +262,28 @@ func holderKey(h jsonObject, alg string) (provenKey, error) {
 		return provenKey{}, Errorf(ErrInvalidProof, "the jwk header must be an EC, OKP or RSA public key")
 	}
 	if kty == "EC" {
-		if k, ok, err := ecHolderKey(raw, alg); ok || err != nil {
-			return k, err
+		if err := checkECMembers(raw, alg); err != nil {
+			return provenKey{}, err
 		}
 	}
-	key, err := jwk.ParseKey(h["jwk"])
+	parsed, err := jwk.ParseKey(h["jwk"])
 	if err != nil {
 		return provenKey{}, Errorf(ErrInvalidProof, "the jwk header is not a valid public JWK")
+	}
+	var pub any
+	if err := parsed.Raw(&pub); err != nil {
+		return provenKey{}, Errorf(ErrInvalidProof, "the jwk header is not a usable public key")
+	}
+	if ec, ok := pub.(*ecdsa.PublicKey); ok && nistCurve(ec.Curve) {
+		if _, err := ec.ECDH(); err != nil { // crypto/ecdh checks that the point lies on the curve
+			return provenKey{}, Errorf(ErrInvalidProof, "the jwk header is not a valid public key: the point is not on curve %s", ec.Curve.Params().Name)
+		}
+	}
+	// The canonical JWK of the key: EC coordinates at their full size (some wallets drop leading zero bytes), and
+	// nothing but the key, so that the thumbprint and cnf.jwk are those of the key whatever the wallet wrote.
+	key, err := jwk.FromRaw(pub)
+	if err != nil {
+		return provenKey{}, Errorf(ErrInvalidProof, "the jwk header is not a usable public key")
 	}
 	if err := keyMatchesAlg(key, alg); err != nil {
 		return provenKey{}, err
@@ -297,11 +292,11 @@ func holderKey(h jsonObject, alg string) (provenKey, error) {
 	if err != nil {
 		return provenKey{}, Errorf(ErrInvalidProof, "the jwk header is not a valid public JWK")
 	}
-	var pub any
-	if err := key.Raw(&pub); err != nil {
+	tp, err := key.Thumbprint(crypto.SHA256)
+	if err != nil {
 		return provenKey{}, Errorf(ErrInvalidProof, "the jwk header is not a usable public key")
 	}
-	return provenKey{key: key, raw: pub, members: members}, nil
+	return provenKey{key: key, members: members, thumbprint: base64.RawURLEncoding.EncodeToString(tp)}, nil
 }
 
 // ecCurves are the NIST curves of the ES algorithms with their coordinate sizes.
@@ -310,59 +305,37 @@ var ecCurves = map[string]struct {
 	size int
 }{"P-256": {"ES256", 32}, "P-384": {"ES384", 48}, "P-521": {"ES512", 66}}
 
-// ecHolderKey reads a NIST-curve EC public JWK without a JSON round trip through jwx: crv, x and y are decoded,
-// x and y left-padded to the coordinate size (some wallets drop leading zero bytes), and the point checked to lie on
-// the curve. ok is false for curves it does not handle (the caller falls back to jwx). The members it returns are
-// the canonical encoding of the point, which is what jwx would produce for the same key.
-func ecHolderKey(raw jsonObject, alg string) (provenKey, bool, error) {
+// nistCurve reports whether c is one of the curves of ecCurves.
+func nistCurve(c elliptic.Curve) bool {
+	return c == elliptic.P256() || c == elliptic.P384() || c == elliptic.P521()
+}
+
+// checkECMembers checks the members of an EC JWK on a NIST curve that jwk.ParseKey would take without complaint or
+// describe vaguely: the curve of alg, and x and y base64url coordinates no longer than the curve's size (shorter
+// ones are a dropped leading zero, padded back by jwk.FromRaw). Other curves are left to jwx and keyMatchesAlg.
+func checkECMembers(raw jsonObject, alg string) error {
 	crv, _, err := raw.str("crv")
 	if err != nil {
-		return provenKey{}, true, Errorf(ErrInvalidProof, "the jwk header is not a valid public JWK")
+		return Errorf(ErrInvalidProof, "the jwk header is not a valid public JWK")
 	}
 	c, known := ecCurves[crv]
 	if !known {
-		return provenKey{}, false, nil
+		return nil
 	}
 	if alg != c.alg {
-		return provenKey{}, true, Errorf(ErrInvalidProof, "alg %s does not match the EC key on curve %s", algName(alg), crv)
+		return Errorf(ErrInvalidProof, "alg %s does not match the EC key on curve %s", algName(alg), crv)
 	}
-	point := make([]byte, 1+2*c.size)
-	point[0] = 4 // uncompressed
-	for i, m := range []string{"x", "y"} {
+	for _, m := range []string{"x", "y"} {
 		v, ok, err := raw.str(m)
 		if err != nil || !ok {
-			return provenKey{}, true, Errorf(ErrInvalidProof, "the jwk header is not a valid public JWK")
+			return Errorf(ErrInvalidProof, "the jwk header is not a valid public JWK")
 		}
 		b, err := base64.RawURLEncoding.DecodeString(v)
 		if err != nil || len(b) == 0 || len(b) > c.size {
-			return provenKey{}, true, Errorf(ErrInvalidProof, "the jwk header is not a valid public JWK: %s must be the base64url coordinate", m)
+			return Errorf(ErrInvalidProof, "the jwk header is not a valid public JWK: %s must be the base64url coordinate", m)
 		}
-		copy(point[1+i*c.size+c.size-len(b):], b)
 	}
-	var curve elliptic.Curve
-	switch crv {
-	case "P-256":
-		curve = elliptic.P256()
-	case "P-384":
-		curve = elliptic.P384()
-	default:
-		curve = elliptic.P521()
-	}
-	pub, err := ecdsa.ParseUncompressedPublicKey(curve, point)
-	if err != nil {
-		return provenKey{}, true, Errorf(ErrInvalidProof, "the jwk header is not a valid public key: the point is not on curve %s", crv)
-	}
-	key, err := jwk.FromRaw(pub)
-	if err != nil {
-		return provenKey{}, true, Errorf(ErrInvalidProof, "the jwk header is not a usable public key")
-	}
-	members := map[string]any{
-		"kty": "EC",
-		"crv": crv,
-		"x":   base64.RawURLEncoding.EncodeToString(point[1 : 1+c.size]),
-		"y":   base64.RawURLEncoding.EncodeToString(point[1+c.size:]),
-	}
-	return provenKey{key: key, raw: pub, members: members}, true, nil
+	return nil
 }
 
 // privateMembers are the JWK members that only private (or symmetric) keys carry (RFC 7518 section 6).
@@ -401,44 +374,6 @@ func keyMatchesAlg(key jwk.Key, alg string) error {
 		}
 	default:
 		return Errorf(ErrInvalidProof, "the jwk header must hold a public key")
-	}
-	return nil
-}
-
-func verifySignature(alg string, k provenKey, signingInput string, sig []byte) error {
-	const bad = "the proof signature does not verify with the jwk in its header; sign header.payload with the private key of that jwk"
-	if pub, ok := k.raw.(*ecdsa.PublicKey); ok {
-		// JWS ECDSA signatures are R || S, each the curve's coordinate size (RFC 7518 section 3.4).
-		size := (pub.Curve.Params().BitSize + 7) / 8
-		if len(sig) != 2*size {
-			return Errorf(ErrInvalidProof, bad)
-		}
-		var h []byte
-		switch alg {
-		case "ES256":
-			sum := sha256.Sum256([]byte(signingInput))
-			h = sum[:]
-		case "ES384":
-			sum := sha512.Sum384([]byte(signingInput))
-			h = sum[:]
-		case "ES512":
-			sum := sha512.Sum512([]byte(signingInput))
-			h = sum[:]
-		default:
-			return Errorf(ErrInvalidProof, "the proof alg %s is not supported", algName(alg))
-		}
-		r, s := new(big.Int).SetBytes(sig[:size]), new(big.Int).SetBytes(sig[size:])
-		if !ecdsa.Verify(pub, h, r, s) {
-			return Errorf(ErrInvalidProof, bad)
-		}
-		return nil
-	}
-	verifier, err := jws.NewVerifier(jwa.SignatureAlgorithm(alg))
-	if err != nil {
-		return Errorf(ErrInvalidProof, "the proof alg %s is not supported", algName(alg))
-	}
-	if err := verifier.Verify([]byte(signingInput), sig, k.raw); err != nil {
-		return Errorf(ErrInvalidProof, bad)
 	}
 	return nil
 }
@@ -541,13 +476,13 @@ func numericDate(c jsonObject, name string) (time.Time, bool, error) {
 	if !c.present(name) {
 		return time.Time{}, false, nil
 	}
-	raw := bytes.TrimSpace(c[name])
-	// Members come from a document json.Valid accepted, so a value starting with '-' or a digit is a JSON number,
-	// whose grammar strconv.ParseFloat accepts.
-	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) || !json.Valid(raw) {
+	// Members come from a document the strict decoder accepted, so a value of kind number is a JSON number, whose
+	// grammar strconv.ParseFloat accepts.
+	raw := c[name]
+	if raw.Kind() != '0' {
 		return time.Time{}, false, fmt.Errorf("%s is not a number", name)
 	}
-	f, err := strconv.ParseFloat(string(raw), 64)
+	f, err := strconv.ParseFloat(string(bytes.TrimSpace(raw)), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1<<40 {
 		return time.Time{}, false, fmt.Errorf("%s is out of range", name)
 	}

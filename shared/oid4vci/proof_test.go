@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"reflect"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 )
 
@@ -393,7 +393,7 @@ func TestProofNumericDate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.raw, func(t *testing.T) {
-			got, ok, err := numericDate(jsonObject{"iat": json.RawMessage(tc.raw)}, "iat")
+			got, ok, err := numericDate(jsonObject{"iat": jsontext.Value(tc.raw)}, "iat")
 			if ok != tc.ok || (err != nil) != tc.err || (ok && got.Unix() != tc.want) {
 				t.Fatalf("numericDate(%s) = %v, %v, %v", tc.raw, got, ok, err)
 			}

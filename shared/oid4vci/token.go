@@ -1,9 +1,11 @@
 package oid4vci
 
 import (
-	"encoding/json"
 	"net/url"
 	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Token request limits.
@@ -110,7 +112,7 @@ func (r *TokenRequest) CheckTxCode(required bool) error {
 }
 
 func parseAuthorizationDetails(raw string) ([]AuthorizationDetail, error) {
-	var items []json.RawMessage
+	var items []jsontext.Value
 	if err := json.Unmarshal([]byte(raw), &items); err != nil || len(items) == 0 {
 		return nil, Errorf(ErrInvalidAuthorizationDetails, "authorization_details must be a non-empty JSON array of objects")
 	}

@@ -3,6 +3,8 @@ package statuslist
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/sdjwt-issuer/issuer/shared/strictjson"
 )
 
 // Reference is the status list entry of one credential: its index in the list at URI. It marshals as the value of
@@ -41,10 +43,11 @@ func (r Reference) MarshalJSON() ([]byte, error) {
 	return json.Marshal(referenceJSON{StatusList: &referenceEntryJSON{Idx: &idx, URI: r.URI}})
 }
 
-// UnmarshalJSON reads a `status` claim value; other status mechanisms next to status_list are ignored.
+// UnmarshalJSON reads a `status` claim value strictly (strictjson: names case-sensitive, none repeated); other
+// status mechanisms next to status_list are ignored.
 func (r *Reference) UnmarshalJSON(b []byte) error {
 	var v referenceJSON
-	if err := json.Unmarshal(b, &v); err != nil {
+	if err := strictjson.Unmarshal(b, &v); err != nil {
 		return fmt.Errorf("status claim: %w: %w", ErrInvalidReference, err)
 	}
 	if v.StatusList == nil || v.StatusList.Idx == nil {

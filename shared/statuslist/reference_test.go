@@ -106,3 +106,18 @@ func TestCheckTransition(t *testing.T) {
 		t.Errorf("CheckTransition from unknown = %v", err)
 	}
 }
+
+// A status claim that repeats a member, or names one in another letter case, is refused: two parsers could read
+// different entries from it.
+func TestReferenceUnmarshalStrict(t *testing.T) {
+	for _, in := range []string{
+		`{"status_list":{"idx":1,"uri":"https://i.example/a","idx":2}}`,
+		`{"status_list":{"idx":1,"uri":"https://i.example/a"},"status_list":{"idx":2,"uri":"https://i.example/b"}}`,
+		`{"status_list":{"IDX":1,"uri":"https://i.example/a"}}`,
+	} {
+		var r Reference
+		if err := json.Unmarshal([]byte(in), &r); !errors.Is(err, ErrInvalidReference) {
+			t.Errorf("Unmarshal(%s) = %+v, %v; want ErrInvalidReference", in, r, err)
+		}
+	}
+}
