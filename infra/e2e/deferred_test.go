@@ -60,8 +60,16 @@ func startDeferredIssuer(t *testing.T) *deferredIssuer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if rules, err = template.ResolveParameters(rules, map[string]string{"CompletionEventSource": "com.example.hr"}); err != nil {
+		t.Fatal(err)
+	}
+	// The local bus needs the admin key: here the stack's secret access key, which every client of the test signs with.
+	creds, err := awsCfg.Credentials.Retrieve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	gw := gateway.New(routes, handlers.Lambda(deps), gateway.WithEventRules(rules), gateway.WithLogger(quiet),
-		gateway.WithDeliveryRetry(3, 50*time.Millisecond))
+		gateway.WithDeliveryRetry(3, 50*time.Millisecond), gateway.WithAdminKey(creds.SecretAccessKey))
 	srv.Config.Handler = gw
 	srv.Start()
 	t.Cleanup(srv.Close)

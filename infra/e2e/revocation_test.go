@@ -258,8 +258,8 @@ func TestRevocationRefusedOverHTTP(t *testing.T) {
 		{"nothing issued yet", notIssued, map[string]any{"revocationStatus": "Suspended"}, http.StatusConflict, "no credential"},
 		{"unknown exchange", "nope", map[string]any{"revocationStatus": "Revoked"}, http.StatusNotFound, "not found"},
 		{"missing field", notIssued, map[string]any{}, http.StatusBadRequest, "revocationStatus"},
-		{"unknown list", "", nil, http.StatusNotFound, "no status list"},
-		{"malformed list id", "", nil, http.StatusNotFound, "no status list"},
+		{"unknown list", "", nil, http.StatusNotFound, "no such status list"},
+		{"malformed list id", "", nil, http.StatusNotFound, "no such status list"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

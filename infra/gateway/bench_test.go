@@ -31,7 +31,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				req := httptest.NewRequest(tc.method, tc.target, bytes.NewReader(tc.body))
+				req := localRequest(tc.method, tc.target, bytes.NewReader(tc.body))
 				if tc.contentType != "" {
 					req.Header.Set("Content-Type", tc.contentType)
 				}

@@ -85,6 +85,11 @@ func (g *Gateway) serveEventBridge(w http.ResponseWriter, r *http.Request) {
 		awsJSONError(w, http.StatusRequestEntityTooLarge, "ValidationException", "request body too large")
 		return
 	}
+	if !g.localAuthorized(r, body) {
+		awsJSONError(w, http.StatusForbidden, "AccessDeniedException", "the local event bus needs the admin API key: "+
+			"sign with it as the secret access key (AWS_SECRET_ACCESS_KEY), or send Authorization: ApiKey <key>")
+		return
+	}
 	var req putEventsRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		awsJSONError(w, http.StatusBadRequest, "SerializationException", "the request body is not valid JSON")
@@ -303,6 +308,12 @@ func (g *Gateway) Close() {
 }
 
 func (g *Gateway) serveRecordedEvents(w http.ResponseWriter, r *http.Request) {
+	if !g.localAuthorized(r, nil) {
+		w.Header().Set("WWW-Authenticate", `ApiKey realm="local"`)
+		g.gatewayError(w, http.StatusUnauthorized, "UnauthorizedException",
+			"the recorded events need the admin API key: send Authorization: ApiKey <key>")
+		return
+	}
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
 		g.gatewayError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "use GET")

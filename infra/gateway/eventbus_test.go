@@ -30,7 +30,7 @@ var deferredRules = []template.EventRule{{FunctionLogicalID: "DeferredIssueFunct
 func eventBridgeClient(url string) *eventbridge.Client {
 	return eventbridge.NewFromConfig(aws.Config{
 		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider("local", "local", ""),
+		Credentials:      credentials.NewStaticCredentialsProvider("local", busKey, ""),
 		BaseEndpoint:     aws.String(url),
 		RetryMaxAttempts: 1,
 	})
@@ -81,7 +81,7 @@ func TestPutEventsDelivery(t *testing.T) {
 				}
 				return []byte("null"), nil
 			}}
-			g := New(nil, map[string]lambda.Handler{"DeferredIssueFunction": fn}, WithLogger(quietLogger()),
+			g := New(nil, map[string]lambda.Handler{"DeferredIssueFunction": fn}, WithLogger(quietLogger()), WithAdminKey(busKey),
 				WithEventRules(deferredRules), WithDeliveryRetry(3, time.Millisecond), WithAccount("123456789012", "eu-west-1"))
 			srv := httptest.NewServer(g)
 			defer srv.Close()
@@ -164,7 +164,7 @@ func sameElements(a, b []string) bool {
 
 func TestPutEventsGivesUpAfterRetries(t *testing.T) {
 	fn := &fakeFunction{respond: func(context.Context, []byte) ([]byte, error) { return nil, errors.New("always fails") }}
-	g := New(nil, map[string]lambda.Handler{"DeferredIssueFunction": fn}, WithLogger(quietLogger()),
+	g := New(nil, map[string]lambda.Handler{"DeferredIssueFunction": fn}, WithLogger(quietLogger()), WithAdminKey(busKey),
 		WithEventRules(deferredRules), WithDeliveryRetry(4, time.Millisecond))
 	defer g.Close()
 	srv := httptest.NewServer(g)
@@ -185,7 +185,7 @@ func TestPutEventsGivesUpAfterRetries(t *testing.T) {
 }
 
 func TestPutEventsValidation(t *testing.T) {
-	g := New(nil, nil, WithLogger(quietLogger()), WithEventRules(deferredRules))
+	g := New(nil, nil, WithLogger(quietLogger()), WithEventRules(deferredRules), WithAdminKey(busKey))
 	defer g.Close()
 	srv := httptest.NewServer(g)
 	defer srv.Close()
@@ -237,6 +237,7 @@ func TestPutEventsValidation(t *testing.T) {
 		req, _ := http.NewRequest("POST", srv.URL+"/", strings.NewReader(`{"Entries":[]}`))
 		req.Header.Set("X-Amz-Target", PutEventsTarget)
 		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("Authorization", "ApiKey "+busKey)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -257,7 +258,7 @@ func TestPutEventsValidation(t *testing.T) {
 }
 
 func TestRecordedEventsAreBoundedAndListed(t *testing.T) {
-	g := New(nil, nil, WithLogger(quietLogger()), WithMaxEvents(3))
+	g := New(nil, nil, WithLogger(quietLogger()), WithMaxEvents(3), WithAdminKey(busKey))
 	defer g.Close()
 	srv := httptest.NewServer(g)
 	defer srv.Close()
@@ -275,7 +276,9 @@ func TestRecordedEventsAreBoundedAndListed(t *testing.T) {
 	if strings.Join(got, ",") != "c,d,e" {
 		t.Errorf("recorded %v, want the newest three", got)
 	}
-	resp, err := http.Get(srv.URL + EventsPath)
+	get, _ := http.NewRequest("GET", srv.URL+EventsPath, nil)
+	get.Header.Set("Authorization", "ApiKey "+busKey)
+	resp, err := http.DefaultClient.Do(get)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +292,9 @@ func TestRecordedEventsAreBoundedAndListed(t *testing.T) {
 	if len(listed.Events) != 3 || listed.Events[2].Event.DetailType != "e" || string(listed.Events[2].Event.Detail) != `{"n":1}` {
 		t.Errorf("listed %+v", listed.Events)
 	}
-	post, err := http.Post(srv.URL+EventsPath, "application/json", nil)
+	postReq, _ := http.NewRequest("POST", srv.URL+EventsPath, nil)
+	postReq.Header.Set("Authorization", "ApiKey "+busKey)
+	post, err := http.DefaultClient.Do(postReq)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +306,7 @@ func TestRecordedEventsAreBoundedAndListed(t *testing.T) {
 
 func TestCloseStopsRetries(t *testing.T) {
 	fn := &fakeFunction{respond: func(context.Context, []byte) ([]byte, error) { return nil, errors.New("fails") }}
-	g := New(nil, map[string]lambda.Handler{"DeferredIssueFunction": fn}, WithLogger(quietLogger()),
+	g := New(nil, map[string]lambda.Handler{"DeferredIssueFunction": fn}, WithLogger(quietLogger()), WithAdminKey(busKey),
 		WithEventRules(deferredRules), WithDeliveryRetry(5, time.Hour))
 	srv := httptest.NewServer(g)
 	defer srv.Close()

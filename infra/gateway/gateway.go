@@ -82,6 +82,9 @@ type Gateway struct {
 	maxEvents                int
 	attempts                 int
 	backoff                  time.Duration
+	adminKey                 string
+	hosts                    []string
+	hsts                     bool
 
 	mu       sync.Mutex
 	events   []*RecordedEvent
@@ -230,6 +233,13 @@ func (g *Gateway) Resolve(method, path string) (function, resource string, ok bo
 
 // ServeHTTP implements http.Handler.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.securityHeaders(w.Header())
+	if !g.hostAllowed(r.Host) {
+		// The Host is not echoed: it is whatever name the client (or a rebinding page) used.
+		g.gatewayError(w, http.StatusForbidden, "ForbiddenException",
+			"Host not served: use 127.0.0.1, localhost or the ISSUER_URL host")
+		return
+	}
 	switch {
 	case r.Method == http.MethodPost && r.Header.Get("X-Amz-Target") != "":
 		g.serveEventBridge(w, r)

@@ -230,7 +230,7 @@ func TestProxyEventWireFormat(t *testing.T) {
 	fn := &fakeFunction{}
 	g := New(testRoutes, map[string]lambda.Handler{"Metadata": fn}, WithLogger(quietLogger()))
 	rec := httptest.NewRecorder()
-	req := httptest.NewRequest("GET", "/.well-known/openid-credential-issuer", nil)
+	req := localRequest("GET", "/.well-known/openid-credential-issuer", nil)
 	g.ServeHTTP(rec, req)
 	if rec.Code != 200 {
 		t.Fatalf("status %d", rec.Code)
@@ -315,7 +315,7 @@ func TestResponseConversion(t *testing.T) {
 			}
 			g := New(testRoutes, map[string]lambda.Handler{"Items": &fakeFunction{respond: tc.respond}}, opts...)
 			rec := httptest.NewRecorder()
-			g.ServeHTTP(rec, httptest.NewRequest("GET", "/items", nil))
+			g.ServeHTTP(rec, localRequest("GET", "/items", nil))
 			if rec.Code != tc.wantStatus {
 				t.Errorf("status %d, want %d", rec.Code, tc.wantStatus)
 			}
@@ -364,7 +364,7 @@ func TestGatewayErrors(t *testing.T) {
 			items := &fakeFunction{}
 			g := New(testRoutes, map[string]lambda.Handler{"Items": items}, WithLogger(quietLogger()))
 			rec := httptest.NewRecorder()
-			g.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.target, tc.body))
+			g.ServeHTTP(rec, localRequest(tc.method, tc.target, tc.body))
 			if rec.Code != tc.wantStatus || rec.Body.String() != tc.wantBody {
 				t.Errorf("got %d %s, want %d %s", rec.Code, rec.Body.String(), tc.wantStatus, tc.wantBody)
 			}
@@ -380,7 +380,7 @@ func TestGatewayErrors(t *testing.T) {
 		items := &fakeFunction{}
 		g := New(testRoutes, map[string]lambda.Handler{"Items": items}, WithLogger(quietLogger()))
 		rec := httptest.NewRecorder()
-		g.ServeHTTP(rec, httptest.NewRequest("POST", "/items", bytes.NewReader(make([]byte, MaxBodyBytes))))
+		g.ServeHTTP(rec, localRequest("POST", "/items", bytes.NewReader(make([]byte, MaxBodyBytes))))
 		if rec.Code != 200 || items.count() != 1 {
 			t.Errorf("status %d, invocations %d", rec.Code, items.count())
 		}
@@ -500,7 +500,7 @@ func TestWaitInvocations(t *testing.T) {
 		t.Fatalf("nothing running: %v", err)
 	}
 	rec := httptest.NewRecorder()
-	g.ServeHTTP(rec, httptest.NewRequest("GET", "/items", nil))
+	g.ServeHTTP(rec, localRequest("GET", "/items", nil))
 	if rec.Code != http.StatusGatewayTimeout {
 		t.Fatalf("status %d, want 504", rec.Code)
 	}
@@ -520,4 +520,11 @@ func TestWaitInvocations(t *testing.T) {
 	default:
 		t.Fatal("WaitInvocations returned before the handler did")
 	}
+}
+
+// localRequest is httptest.NewRequest addressed to 127.0.0.1, a Host the gateway serves.
+func localRequest(method, target string, body io.Reader) *http.Request {
+	r := httptest.NewRequest(method, target, body)
+	r.Host = "127.0.0.1"
+	return r
 }

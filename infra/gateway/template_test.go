@@ -143,22 +143,33 @@ func TestTemplateRoutes(t *testing.T) {
 // TestTemplateEventRules checks that the template's deferred completion rule reaches DeferredIssueFunction for
 // both detail types, and nothing else.
 func TestTemplateEventRules(t *testing.T) {
-	rules, err := template.EventRules(templateFile)
+	raw, err := template.EventRules(templateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := template.ResolveParameters(raw, nil); err == nil {
+		t.Error("the rules resolve without CompletionEventSource")
+	}
+	rules, err := template.ResolveParameters(raw, map[string]string{"CompletionEventSource": "com.example.hr"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		detailType string
-		want       []string
+		detailType, source string
+		want               []string
 	}{
-		{"DeferredCredentialReady", []string{"DeferredIssueFunction"}},
-		{"DeferredCredentialDenied", []string{"DeferredIssueFunction"}},
-		{"credential.offer_sent", nil},
-		{"credential.credential_issued", nil},
+		{"DeferredCredentialReady", "com.example.hr", []string{"DeferredIssueFunction"}},
+		{"DeferredCredentialDenied", "com.example.hr", []string{"DeferredIssueFunction"}},
+		{"credential.offer_sent", "com.example.hr", nil},
+		{"credential.credential_issued", "com.example.hr", nil},
+		// docs/security.md, "Forged completion event": another source, even the issuer's own, completes nothing.
+		{"DeferredCredentialReady", "sdjwt-issuer", nil},
+		{"DeferredCredentialDenied", "com.example.hr.evil", nil},
+		{"DeferredCredentialReady", "COM.EXAMPLE.HR", nil},
 	}
 	for _, tc := range tests {
-		t.Run(tc.detailType, func(t *testing.T) {
-			ev := events.CloudWatchEvent{Version: "0", ID: "1", DetailType: tc.detailType, Source: "com.example.hr",
+		t.Run(tc.detailType+" from "+tc.source, func(t *testing.T) {
+			ev := events.CloudWatchEvent{Version: "0", ID: "1", DetailType: tc.detailType, Source: tc.source,
 				AccountID: "1", Region: "us-east-1", Detail: json.RawMessage(`{"credentialExchangeId":"x"}`)}
 			var got []string
 			for _, r := range rules {

@@ -3,6 +3,7 @@ package template
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // EventRule is one `Type: EventBridgeRule` event of the template: events on a bus matching Pattern go to a function.
@@ -52,4 +53,55 @@ func EventRules(templatePath string) ([]EventRule, error) {
 		return rules[i].EventName < rules[j].EventName
 	})
 	return rules, nil
+}
+
+// ResolveParameters returns a copy of rules whose pattern values "${Name}" (a Ref to a template parameter, as
+// EventRules reads it) are replaced by values[Name], as CloudFormation would with the stack's parameters. A
+// parameter the rules reference but values lacks is an error: such a rule would silently match nothing.
+func ResolveParameters(rules []EventRule, values map[string]string) ([]EventRule, error) {
+	out := make([]EventRule, len(rules))
+	for i, r := range rules {
+		p, err := resolveValue(r.Pattern, values)
+		if err != nil {
+			return nil, fmt.Errorf("rule %s of %s: %w", r.EventName, r.FunctionLogicalID, err)
+		}
+		r.Pattern = p.(map[string]interface{})
+		out[i] = r
+	}
+	return out, nil
+}
+
+func resolveValue(v interface{}, values map[string]string) (interface{}, error) {
+	switch x := v.(type) {
+	case map[string]interface{}:
+		m := make(map[string]interface{}, len(x))
+		for k, e := range x {
+			r, err := resolveValue(e, values)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = r
+		}
+		return m, nil
+	case []interface{}:
+		l := make([]interface{}, len(x))
+		for i, e := range x {
+			r, err := resolveValue(e, values)
+			if err != nil {
+				return nil, err
+			}
+			l[i] = r
+		}
+		return l, nil
+	case string:
+		if name, ok := strings.CutPrefix(x, "${"); ok && strings.HasSuffix(name, "}") {
+			name = strings.TrimSuffix(name, "}")
+			val, found := values[name]
+			if !found || val == "" {
+				return nil, fmt.Errorf("the pattern references parameter %s, which has no value", name)
+			}
+			return val, nil
+		}
+	}
+	return v, nil
 }

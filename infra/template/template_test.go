@@ -32,6 +32,8 @@ var checks = []check{
 	{"KMS key", checkKey},
 	{"log groups with retention", checkLogGroups},
 	{"deferred completion event rule", checkEventRule},
+	{"event bus admits only the account", checkEventBusPolicy},
+	{"security headers on API Gateway's own responses", checkGatewayResponses},
 	{"parameters and outputs", checkParametersOutputs},
 }
 
@@ -594,6 +596,10 @@ func checkEventRule(f *fixture) []string {
 				problems = append(problems, fmt.Sprintf("%s event %s: pattern without detail-type matches every event on the bus", id, name))
 			}
 			got = append(got, dt...)
+			// docs/security.md, "Forged completion event": only the organisation's source completes exchanges.
+			if src := strs(pattern["source"]); !reflect.DeepEqual(src, []string{"${CompletionEventSource}"}) {
+				problems = append(problems, fmt.Sprintf("%s event %s: source %v, want exactly the organisation's [${CompletionEventSource}]", id, name, src))
+			}
 		}
 		if want := f.design.detailTypes[id]; !sameSet(got, want) {
 			problems = append(problems, fmt.Sprintf("%s: rules receive detail-types %v, docs/design.md says %v", id, got, want))
@@ -606,7 +612,7 @@ func checkParametersOutputs(f *fixture) []string {
 	var problems []string
 	for name, typ := range map[string]string{
 		"IssuerUrl": "String", "Stage": "String", "RetentionDays": "Number", "AdminApiKeyHashes": "String",
-		"LogRetentionDays": "Number", "EventSource": "String",
+		"LogRetentionDays": "Number", "EventSource": "String", "CompletionEventSource": "String",
 	} {
 		p, ok := f.tpl.Parameters[name]
 		if !ok {
@@ -631,6 +637,60 @@ func checkParametersOutputs(f *fixture) []string {
 		if v, _ := o.Value.(string); !strings.Contains(v, ref) {
 			problems = append(problems, fmt.Sprintf("output %s = %v, want it to reference %s", name, o.Value, ref))
 		}
+	}
+	return problems
+}
+
+// checkEventBusPolicy (docs/security.md, "Forged completion event"): the bus has a resource policy that denies
+// PutEvents to every principal outside the stack's account, and allows the account's.
+func checkEventBusPolicy(f *fixture) []string {
+	var allow, deny bool
+	for id, p := range f.tpl.GetAllEventsEventBusPolicyResources() {
+		if aws.ToString(p.EventBusName) != "${EventBus}" {
+			return []string{fmt.Sprintf("%s: on bus %q, want the stack's EventBus", id, aws.ToString(p.EventBusName))}
+		}
+		st, _ := p.Statement.(map[string]interface{})
+		principal := fmt.Sprint(st["Principal"])
+		cond := fmt.Sprint(st["Condition"])
+		switch {
+		case st["Effect"] == "Allow" && st["Action"] == "events:PutEvents" &&
+			principal == "map[AWS:arn:${AWS::Partition}:iam::${AWS::AccountId}:root]" && st["Resource"] == "${EventBus.Arn}":
+			allow = true
+		case st["Effect"] == "Deny" && st["Action"] == "events:PutEvents" && principal == "*" &&
+			cond == "map[StringNotEquals:map[aws:PrincipalAccount:${AWS::AccountId}]]" && st["Resource"] == "${EventBus.Arn}":
+			deny = true
+		default:
+			return []string{fmt.Sprintf("%s: unexpected statement %v", id, st)}
+		}
+	}
+	var problems []string
+	if !allow {
+		problems = append(problems, "no EventBusPolicy allows PutEvents to the account's principals (and only them)")
+	}
+	if !deny {
+		problems = append(problems, "no EventBusPolicy denies PutEvents to principals of other accounts")
+	}
+	return problems
+}
+
+// checkGatewayResponses (docs/security.md, "Response headers"): API Gateway's own 4XX and 5XX answers (unknown
+// path, throttling, ...) carry nosniff and HSTS like the functions' answers do.
+func checkGatewayResponses(f *fixture) []string {
+	want := map[string]bool{"DEFAULT_4XX": true, "DEFAULT_5XX": true}
+	var problems []string
+	for id, r := range f.tpl.GetAllApiGatewayGatewayResponseResources() {
+		if r.RestApiId != "${IssuerApi}" {
+			problems = append(problems, fmt.Sprintf("%s: on API %q, want IssuerApi", id, r.RestApiId))
+		}
+		h := r.ResponseParameters
+		if h["gatewayresponse.header.X-Content-Type-Options"] != "'nosniff'" ||
+			!strings.HasPrefix(h["gatewayresponse.header.Strict-Transport-Security"], "'max-age=") {
+			problems = append(problems, fmt.Sprintf("%s: headers %v, want nosniff and HSTS", id, h))
+		}
+		delete(want, r.ResponseType)
+	}
+	for kind := range want {
+		problems = append(problems, fmt.Sprintf("no AWS::ApiGateway::GatewayResponse for %s", kind))
 	}
 	return problems
 }

@@ -42,6 +42,7 @@ type Router struct {
 	keys   *APIKeys
 	log    *slog.Logger
 	now    func() time.Time
+	hsts   bool
 }
 
 // RouterOption configures a Router.
@@ -52,6 +53,13 @@ func WithLogger(l *slog.Logger) RouterOption { return func(r *Router) { r.log = 
 
 // WithAPIKeys sets the keys admin routes accept.
 func WithAPIKeys(k *APIKeys) RouterOption { return func(r *Router) { r.keys = k } }
+
+// WithHSTS makes every response carry Strict-Transport-Security (set it when the issuer URL is https).
+func WithHSTS(on bool) RouterOption { return func(r *Router) { r.hsts = on } }
+
+// HSTSValue is the Strict-Transport-Security of an https issuer: one year, subdomains not included (the issuer
+// does not own its parent domain's other hosts).
+const HSTSValue = "max-age=31536000"
 
 // WithClock sets the clock used to measure latency (tests).
 func WithClock(now func() time.Time) RouterOption { return func(r *Router) { r.now = now } }
@@ -98,6 +106,7 @@ func (r *Router) ServeEvent(ctx context.Context, req Request) (resp Response, er
 			resp = errorResponse(style, herr)
 			err = nil
 		}
+		r.securityHeaders(resp.Headers)
 		r.logRequest(ctx, &req, resp.StatusCode, start, calls, herr)
 	}()
 	switch {
@@ -117,12 +126,25 @@ func (r *Router) ServeEvent(ctx context.Context, req Request) (resp Response, er
 		}
 	}
 	if herr != nil {
-		return errorResponse(style, herr), nil
+		resp = errorResponse(style, herr)
+		return resp, nil
 	}
 	if resp.Headers == nil {
 		resp.Headers = map[string]string{}
 	}
 	return resp, nil
+}
+
+// securityHeaders adds the headers every response carries: nosniff (no browser turns a JSON body into markup)
+// and, for an https issuer, HSTS.
+func (r *Router) securityHeaders(h map[string]string) {
+	if h == nil {
+		return
+	}
+	h["X-Content-Type-Options"] = "nosniff"
+	if r.hsts {
+		h["Strict-Transport-Security"] = HSTSValue
+	}
 }
 
 func (r *Router) notFoundOrMethod(req Request) *Error {
@@ -134,12 +156,14 @@ func (r *Router) notFoundOrMethod(req Request) *Error {
 	}
 	if len(allowed) > 0 {
 		sort.Strings(allowed)
-		e := Errorf(http.StatusMethodNotAllowed, "invalid_request", "method %s is not allowed on %s; use %s",
-			req.HTTPMethod, req.Resource, strings.Join(allowed, ", "))
+		// Neither the method nor the path the client sent is echoed (docs/security.md): the resource is the
+		// route's own template path.
+		e := Errorf(http.StatusMethodNotAllowed, "invalid_request", "this method is not allowed on %s; use %s",
+			req.Resource, strings.Join(allowed, ", "))
 		e.Headers = map[string]string{"Allow": strings.Join(allowed, ", ")}
 		return e
 	}
-	return Errorf(http.StatusNotFound, "not_found", "no route for %s %s", req.HTTPMethod, req.Path)
+	return Errorf(http.StatusNotFound, "not_found", "no route for this method and path; see docs/openapi.yaml and the issuer metadata for the endpoints")
 }
 
 func (r *Router) logRequest(ctx context.Context, req *Request, status int, start time.Time, calls *awscalls.Counter, herr *Error) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/sdjwt-issuer/issuer/shared/admin"
@@ -120,5 +121,6 @@ func NewDeps(_ context.Context, cfg config.Config, clients *platform.Clients, op
 
 // router builds an empty router of a function with the shared logger and API keys.
 func (d *Deps) router(name string) *apigw.Router {
-	return apigw.NewRouter(name, apigw.WithLogger(d.Log), apigw.WithAPIKeys(d.APIKeys))
+	return apigw.NewRouter(name, apigw.WithLogger(d.Log), apigw.WithAPIKeys(d.APIKeys),
+		apigw.WithHSTS(strings.HasPrefix(d.Config.IssuerURL, "https://")))
 }

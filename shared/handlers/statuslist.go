@@ -150,7 +150,7 @@ func (r *StatusListRoutes) statusListToken(ctx context.Context, req *apigw.Reque
 	tok, err := svc.StatusListToken(ctx, id)
 	switch {
 	case errors.Is(err, exchange.ErrNotFound):
-		return apigw.Response{}, apigw.NotFound("no status list %q; use the uri of a credential's status claim", id)
+		return apigw.Response{}, apigw.NotFound("no such status list; use the uri of a credential's status claim")
 	case errors.Is(err, keys.ErrUnavailable) || errors.Is(err, revocation.ErrStatusSigningUnavailable):
 		e := apigw.Wrap(err, http.StatusServiceUnavailable, "temporarily_unavailable",
 			"the status list cannot be signed right now; retry later")

@@ -24,10 +24,19 @@ const (
 	keyReused
 )
 
-// adminAPIKey returns the key to accept: ADMIN_API_KEY when set (never written to disk); else the key kept in
-// dir from an earlier run, unless clean; else a new random key, which it keeps in dir (mode 0600).
+// minAdminKeyLen is the shortest ADMIN_API_KEY the dev server accepts: the key guards the admin API and the
+// local event bus, possibly behind a public tunnel (docs/security.md).
+const minAdminKeyLen = 16
+
+// adminAPIKey returns the key to accept: ADMIN_API_KEY when set (never written to disk; shorter than
+// minAdminKeyLen is an error); else the key kept in dir from an earlier run, unless clean; else a new random
+// key, which it keeps in dir (mode 0600).
 func adminAPIKey(fromEnv, dir string, clean bool) (string, keySource, error) {
 	if k := strings.TrimSpace(fromEnv); k != "" {
+		if len(k) < minAdminKeyLen {
+			return "", 0, fmt.Errorf("ADMIN_API_KEY has %d characters: use at least %d (e.g. the output of `openssl rand -base64 24`), or unset it to get a generated one",
+				len(k), minAdminKeyLen)
+		}
 		return k, keyFromEnv, nil
 	}
 	path := filepath.Join(dir, adminKeyFile)

@@ -38,8 +38,8 @@ func TestAdminAPIKey(t *testing.T) {
 		wantKey    string // "" means a new generated key
 		wantKept   bool   // the file holds the returned key afterwards
 	}{
-		{name: "ADMIN_API_KEY wins and is not written", env: "from-env", wantSource: keyFromEnv, wantKey: "from-env"},
-		{name: "ADMIN_API_KEY wins over a kept key", env: " from-env ", kept: "old\n", wantSource: keyFromEnv, wantKey: "from-env"},
+		{name: "ADMIN_API_KEY wins and is not written", env: "from-env-0123456789", wantSource: keyFromEnv, wantKey: "from-env-0123456789"},
+		{name: "ADMIN_API_KEY wins over a kept key", env: " from-env-0123456789 ", kept: "old\n", wantSource: keyFromEnv, wantKey: "from-env-0123456789"},
 		{name: "first run generates and keeps", wantSource: keyGenerated, wantKept: true},
 		{name: "restart reuses the kept key", kept: "kept-key\n", wantSource: keyReused, wantKey: "kept-key", wantKept: true},
 		{name: "clean makes a new key", kept: "kept-key\n", clean: true, wantSource: keyGenerated, wantKept: true},
@@ -82,6 +82,12 @@ func TestAdminAPIKey(t *testing.T) {
 				t.Errorf("the key from the environment was written to %s", path)
 			}
 		})
+	}
+	// docs/security.md, "Weak dev server key": a short ADMIN_API_KEY is refused with the fix in the message.
+	for _, short := range []string{"a", "1234", "fifteen-chars15", " fifteen-chars15 "} {
+		if _, _, err := adminAPIKey(short, t.TempDir(), false); err == nil || !strings.Contains(err.Error(), "at least 16") {
+			t.Errorf("ADMIN_API_KEY=%q: %v, want a refusal naming the 16-character minimum", short, err)
+		}
 	}
 	t.Run("two generated keys differ", func(t *testing.T) {
 		a, _, errA := adminAPIKey("", t.TempDir(), false)
@@ -195,7 +201,7 @@ func startDevserver(t *testing.T, bin, port, dir string, extraEnv ...string) *de
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "PORT", "ISSUER_URL", "ADMIN_API_KEY", "LOG_LEVEL":
+		case "PORT", "ISSUER_URL", "ADMIN_API_KEY", "LOG_LEVEL", "COMPLETION_EVENT_SOURCE":
 			continue
 		}
 		cmd.Env = append(cmd.Env, kv)
@@ -432,8 +438,29 @@ func deferredCompletionThroughEventBridge(t *testing.T, base, key string) {
 		t.Fatalf("deferred offer: %d %v", status, issued)
 	}
 	exchangeID := fmt.Sprint(issued["credentialHistory"].(map[string]any)["credentialExchangeId"])
+	// docs/security.md, "Open local event bus": the same event without the admin key is refused and lists nothing.
+	for _, secret := range []string{"local", key[:len(key)-1]} {
+		anon := eventbridge.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(base), RetryMaxAttempts: 1,
+			Credentials: credentials.NewStaticCredentialsProvider("local", secret, "")})
+		if _, err := anon.PutEvents(context.Background(), &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+			Source: aws.String("x"), DetailType: aws.String("DeferredCredentialReady"),
+			Detail: aws.String(`{"credentialExchangeId":"` + exchangeID + `","credential":{"credentialSubject":{"is_admin":true}}}`)}}}); err == nil {
+			t.Fatalf("PutEvents signed with %q was accepted", secret)
+		}
+	}
+	if status, _ := getJSON(t, "GET", base+"/_local/events", "", ""); status != 401 {
+		t.Errorf("GET /_local/events without the key: %d, want 401", status)
+	}
+	rebound, _ := http.NewRequest("GET", base+"/_local/events", nil)
+	rebound.Host = "attacker.example:" + strings.TrimPrefix(base[strings.LastIndex(base, ":"):], ":")
+	rebound.Header.Set("Authorization", "ApiKey "+key)
+	if resp, err := http.DefaultClient.Do(rebound); err != nil || resp.StatusCode != 403 {
+		t.Errorf("a rebinding Host: %v %v, want 403", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	client := eventbridge.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(base),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+		Credentials: credentials.NewStaticCredentialsProvider("local", key, "")})
 	detail := `{"credentialExchangeId":"` + exchangeID + `","credential":{"credentialSubject":{"given_name":"Erika","family_name":"Mustermann"}}}`
 	out, err := client.PutEvents(context.Background(), &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
 		Source: aws.String("com.example.hr"), DetailType: aws.String("DeferredCredentialReady"), Detail: aws.String(detail),
@@ -444,7 +471,7 @@ func deferredCompletionThroughEventBridge(t *testing.T, base, key string) {
 	eventID := aws.ToString(out.Entries[0].EventId)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		_, listed := getJSON(t, "GET", base+"/_local/events", "", "")
+		_, listed := getJSON(t, "GET", base+"/_local/events", key, "")
 		if delivered(listed, eventID) {
 			break
 		}

@@ -3,7 +3,8 @@
 // and event bus (infra/gateway).
 //
 // Environment: PORT (default 3000), ISSUER_URL (default http://127.0.0.1:$PORT, used byte for byte),
-// ADMIN_API_KEY (default: a generated key, kept under .local so a restart prints the same one), LOG_LEVEL.
+// ADMIN_API_KEY (at least 16 characters; default: a generated key, kept under .local so a restart prints the
+// same one), COMPLETION_EVENT_SOURCE (the source of completion events, default com.example.hr), LOG_LEVEL.
 // Flags: -clean starts with empty data and a new generated key; -dir moves .local; -template picks the SAM
 // template. Logs are JSON lines on stderr; the banner with the key and sample curls goes to stdout.
 package main
@@ -41,6 +42,9 @@ const (
 	defaultPort     = "3000"
 	eventBusName    = "local"
 	shutdownTimeout = 10 * time.Second
+	// defaultCompletionSource is the local CompletionEventSource: the source DeferredCredentialReady/Denied
+	// events must carry to be delivered.
+	defaultCompletionSource = "com.example.hr"
 )
 
 func main() {
@@ -55,7 +59,10 @@ type options struct {
 	port         string
 	issuerURL    string
 	adminKeyEnv  string
-	logLevel     slog.Level
+	// completionSource is the source of the organisation's completion events (the template's
+	// CompletionEventSource), COMPLETION_EVENT_SOURCE or defaultCompletionSource.
+	completionSource string
+	logLevel         slog.Level
 }
 
 func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -83,6 +90,10 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		o.issuerURL = "http://127.0.0.1:" + o.port
 	}
 	o.adminKeyEnv = getenv("ADMIN_API_KEY")
+	o.completionSource = getenv("COMPLETION_EVENT_SOURCE")
+	if o.completionSource == "" {
+		o.completionSource = defaultCompletionSource
+	}
 	if lv := getenv(config.EnvLogLevel); lv != "" {
 		if err := o.logLevel.UnmarshalText([]byte(lv)); err != nil {
 			return options{}, fmt.Errorf("LOG_LEVEL=%q: use debug, info, warn or error", lv)
@@ -162,6 +173,9 @@ func serve(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 		config.EnvAdminAPIKeyHashes+"="+apigw.HashAPIKey(key),
 		config.EnvEventBusName+"="+eventBusName,
 		"AWS_ENDPOINT_URL_EVENTBRIDGE="+localURL,
+		// The functions sign their PutEvents with the admin key, which the local bus requires; DynamoDB Local
+		// and local-kms accept any secret.
+		"AWS_SECRET_ACCESS_KEY="+key,
 		// A developer's ~/.aws must not reach the local stack, nor real AWS.
 		"AWS_CONFIG_FILE="+os.DevNull,
 		"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull,
@@ -181,8 +195,13 @@ func serve(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	if err != nil {
 		return err
 	}
+	// The template's deferred rule admits only the organisation's source (its CompletionEventSource parameter).
+	if rules, err = template.ResolveParameters(rules, map[string]string{"CompletionEventSource": o.completionSource}); err != nil {
+		return err
+	}
 	gw := gateway.New(routes, functions, gateway.WithLogger(log), gateway.WithEventRules(rules),
-		gateway.WithAccount(localstack.DefaultAccountID, stack.Region))
+		gateway.WithAccount(localstack.DefaultAccountID, stack.Region), gateway.WithAdminKey(key),
+		gateway.WithIssuerURL(o.issuerURL))
 	if err := gw.Err(); err != nil {
 		return err
 	}
