@@ -233,7 +233,7 @@ func (m *memStatusStore) PutStatusListToken(_ context.Context, id statuslist.Lis
 		return m.failPutToken
 	}
 	l := m.list(id)
-	if l.token.Token != "" && (l.token.Version > tok.Version || (l.token.Version == tok.Version && l.token.ExpiresAt >= tok.ExpiresAt)) {
+	if l.token.Token != "" && (l.token.Version > tok.Version || (l.token.Version == tok.Version && l.token.ExpiresAt >= tok.ExpiresAt && l.token.Subject == tok.Subject)) {
 		return exchange.ErrConflict
 	}
 	l.token, l.lease = tok, 0

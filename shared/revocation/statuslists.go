@@ -57,6 +57,9 @@ type StoredStatusToken struct {
 	IssuedAt, ExpiresAt int64
 	// TTL is the token's ttl claim (seconds).
 	TTL int64
+	// Subject is the token's sub, the list URI under the issuer URL it was signed for: a token whose Subject is
+	// not this issuer's URI of the list (ISSUER_URL changed) is re-signed before it is served.
+	Subject string
 }
 
 // StatusListRead is what GetStatusListToken finds for a list.
@@ -99,7 +102,7 @@ type Store interface {
 	// server holds it.
 	ClaimStatusListSigning(ctx context.Context, id statuslist.ListID, now, until time.Time) (bool, error)
 	// PutStatusListToken caches tok unless the store holds a token of a newer list version, or of the same
-	// version expiring later (then ErrConflict: serve what is stored).
+	// version expiring no earlier for the same subject (then ErrConflict: serve what is stored).
 	PutStatusListToken(ctx context.Context, id statuslist.ListID, tok StoredStatusToken) error
 }
 
@@ -293,7 +296,7 @@ func (l *StatusLists) StatusListToken(ctx context.Context, statusListID string) 
 	}
 	now := l.rt.Now()
 	cached := read.Token.Token != ""
-	if cached && !l.stale(read, now) {
+	if cached && !l.stale(id, read, now) {
 		return l.served(read.Token, now), nil
 	}
 	if l.signer == nil {
@@ -319,9 +322,10 @@ func (l *StatusLists) StatusListToken(ctx context.Context, statusListID string) 
 }
 
 // stale says whether a cached token must be re-signed before it is served.
-func (l *StatusLists) stale(read StatusListRead, now time.Time) bool {
+func (l *StatusLists) stale(id statuslist.ListID, read StatusListRead, now time.Time) bool {
 	claims := statuslist.TokenClaims{ExpiresAt: read.Token.ExpiresAt}
-	return read.Token.Version < read.ListVersion || claims.NeedsReissue(now, l.cfg.ReissueMargin)
+	return read.Token.Version < read.ListVersion || claims.NeedsReissue(now, l.cfg.ReissueMargin) ||
+		read.Token.Subject != statuslist.URI(l.cfg.IssuerURL, id)
 }
 
 func (l *StatusLists) served(tok StoredStatusToken, now time.Time) ServedStatusToken {
@@ -347,11 +351,11 @@ func (l *StatusLists) resign(ctx context.Context, id statuslist.ListID) (StoredS
 		return StoredStatusToken{}, fmt.Errorf("re-sign status list %s: %w", id, err)
 	}
 	tok := StoredStatusToken{Token: token, Version: state.Version, IssuedAt: claims.IssuedAt,
-		ExpiresAt: claims.ExpiresAt, TTL: claims.TTL}
+		ExpiresAt: claims.ExpiresAt, TTL: claims.TTL, Subject: claims.Subject}
 	err = l.store.PutStatusListToken(ctx, id, tok)
 	if errors.Is(err, exchange.ErrConflict) {
 		read, rerr := l.store.GetStatusListToken(ctx, id)
-		if rerr == nil && read.Token.Token != "" && read.Token.Version >= tok.Version {
+		if rerr == nil && read.Token.Token != "" && read.Token.Version >= tok.Version && read.Token.Subject == tok.Subject {
 			return read.Token, nil
 		}
 		return tok, nil // still a valid signature of what was read

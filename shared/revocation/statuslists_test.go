@@ -293,3 +293,44 @@ func mustListID(t *testing.T, s string) statuslist.ListID {
 	}
 	return id
 }
+
+// TestStatusListTokenFollowsTheIssuerURL (docs/security.md, "Status list after an ISSUER_URL change"): a token
+// cached under one issuer URL is not served once the issuer URL changed: the first fetch re-signs it (one
+// signature) so that its `sub` equals the URI new credentials reference, and a strict verifier accepts it. The
+// re-signed token replaces the cached one even when it expires no later (same second).
+func TestStatusListTokenFollowsTheIssuerURL(t *testing.T) {
+	f := newStatusFixture(t)
+	ctx := context.Background()
+	rec := f.issued(t, "ex-1", 1)
+	id := rec.Internal.StatusEntries[0].List
+	served, err := f.lists.StatusListToken(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.verify(t, id, served)
+	const moved = "https://issuer.example.net:8443"
+	other, err := revocation.New(revocation.Config{IssuerURL: moved, Layout: smallLayout},
+		revocation.Deps{Store: f.store, Signer: f.signer}, exchange.WithClock(func() time.Time { return f.now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		served, err = other.StatusListToken(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := statuslist.VerifyToken(served.Token, f.signer.PublicJWK(), statuslist.VerifyOptions{
+			URI: moved + "/status-lists/" + id, Now: f.now}); err != nil {
+			t.Fatalf("the token served after the URL change does not verify for the new URI: %v", err)
+		}
+	}
+	if got := f.signer.Signs(); got != 2 {
+		t.Errorf("%d signatures, want 2 (one per issuer URL, then served from the store)", got)
+	}
+	// And back: the old URL's server re-signs for its URI again.
+	served, err = f.lists.StatusListToken(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.verify(t, id, served)
+}

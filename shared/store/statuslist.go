@@ -43,6 +43,7 @@ const (
 	attrTokenIat     = "tokenIat"
 	attrTokenExp     = "tokenExp"
 	attrTokenTTL     = "tokenTtl"
+	attrTokenSub     = "tokenSub"
 	attrLeaseUntil   = "leaseUntil"
 	attrGeneration   = "generation"
 )
@@ -186,9 +187,9 @@ func (st *Store) GetStatusList(ctx context.Context, id statuslist.ListID, layout
 func (st *Store) GetStatusListToken(ctx context.Context, id statuslist.ListID) (revocation.StatusListRead, error) {
 	out, err := st.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.table),
 		Key: key(statusListPK(id), skStatusList), ConsistentRead: aws.Bool(true),
-		ProjectionExpression: aws.String("#version, #token, #tv, #iat, #exp, #ttl"),
+		ProjectionExpression: aws.String("#version, #token, #tv, #iat, #exp, #ttl, #sub"),
 		ExpressionAttributeNames: map[string]string{"#version": attrVersion, "#token": attrToken,
-			"#tv": attrTokenVersion, "#iat": attrTokenIat, "#exp": attrTokenExp, "#ttl": attrTokenTTL}})
+			"#tv": attrTokenVersion, "#iat": attrTokenIat, "#exp": attrTokenExp, "#ttl": attrTokenTTL, "#sub": attrTokenSub}})
 	if err != nil {
 		return revocation.StatusListRead{}, fmt.Errorf("get status list token %s: %w", id, err)
 	}
@@ -203,7 +204,8 @@ func (st *Store) GetStatusListToken(ctx context.Context, id statuslist.ListID) (
 	}
 	return revocation.StatusListRead{Exists: true, ListVersion: num(out.Item, attrVersion),
 		Token: revocation.StoredStatusToken{Token: str(out.Item, attrToken), Version: num(out.Item, attrTokenVersion),
-			IssuedAt: num(out.Item, attrTokenIat), ExpiresAt: num(out.Item, attrTokenExp), TTL: num(out.Item, attrTokenTTL)}}, nil
+			IssuedAt: num(out.Item, attrTokenIat), ExpiresAt: num(out.Item, attrTokenExp), TTL: num(out.Item, attrTokenTTL),
+			Subject: str(out.Item, attrTokenSub)}}, nil
 }
 
 // ClaimStatusListSigning implements revocation.Store: SET leaseUntil under no lease or an expired one.
@@ -231,13 +233,14 @@ func (st *Store) PutStatusListToken(ctx context.Context, id statuslist.ListID, t
 	}
 	_, err := st.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(st.table),
 		Key:              key(statusListPK(id), skStatusList),
-		UpdateExpression: aws.String("SET #token = :token, #tv = :tv, #iat = :iat, #exp = :exp, #ttl = :ttl REMOVE #lease"),
+		UpdateExpression: aws.String("SET #token = :token, #tv = :tv, #iat = :iat, #exp = :exp, #ttl = :ttl, #sub = :sub REMOVE #lease"),
+		// A token for another issuer URL (sub) is replaced even when it expires later: it is of no use here.
 		ConditionExpression: aws.String("attribute_not_exists(#tv) OR #tv < :tv OR (#tv = :tv AND " +
-			"(attribute_not_exists(#exp) OR #exp < :exp))"),
+			"(attribute_not_exists(#exp) OR #exp < :exp OR attribute_not_exists(#sub) OR #sub <> :sub))"),
 		ExpressionAttributeNames: map[string]string{"#token": attrToken, "#tv": attrTokenVersion, "#iat": attrTokenIat,
-			"#exp": attrTokenExp, "#ttl": attrTokenTTL, "#lease": attrLeaseUntil},
+			"#exp": attrTokenExp, "#ttl": attrTokenTTL, "#sub": attrTokenSub, "#lease": attrLeaseUntil},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":token": s(tok.Token), ":tv": n(tok.Version),
-			":iat": n(tok.IssuedAt), ":exp": n(tok.ExpiresAt), ":ttl": n(tok.TTL)}})
+			":iat": n(tok.IssuedAt), ":exp": n(tok.ExpiresAt), ":ttl": n(tok.TTL), ":sub": s(tok.Subject)}})
 	if isConditionFailed(err) {
 		return exchange.ErrConflict
 	}

@@ -291,7 +291,11 @@ func TestStatusListTokenCache(t *testing.T) {
 		{"older list version", revocation.StoredStatusToken{Token: "t0", Version: 1, IssuedAt: 20, ExpiresAt: 200, TTL: 5}, false},
 		{"same version, earlier exp", revocation.StoredStatusToken{Token: "t1b", Version: 2, IssuedAt: 5, ExpiresAt: 90, TTL: 5}, false},
 		{"same version re-signed later", revocation.StoredStatusToken{Token: "t2", Version: 2, IssuedAt: 30, ExpiresAt: 300, TTL: 5}, true},
-		{"newer version", revocation.StoredStatusToken{Token: "t3", Version: 3, IssuedAt: 31, ExpiresAt: 301, TTL: 6}, true},
+		{"newer version", revocation.StoredStatusToken{Token: "t3", Version: 3, IssuedAt: 31, ExpiresAt: 301, TTL: 6, Subject: "http://a/status-lists/0-0"}, true},
+		// docs/security.md, "Status list after an ISSUER_URL change": a token for another URI replaces the
+		// cached one even when it expires no later; the same URI does not.
+		{"same version, same exp, same subject", revocation.StoredStatusToken{Token: "t3b", Version: 3, IssuedAt: 31, ExpiresAt: 301, TTL: 6, Subject: "http://a/status-lists/0-0"}, false},
+		{"same version, same exp, other subject", revocation.StoredStatusToken{Token: "t3c", Version: 3, IssuedAt: 31, ExpiresAt: 301, TTL: 6, Subject: "https://b/status-lists/0-0"}, true},
 	}
 	want := revocation.StoredStatusToken{}
 	for _, s := range steps {
