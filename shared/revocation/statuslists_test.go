@@ -302,7 +302,7 @@ func TestStatusListTokenFollowsTheIssuerURL(t *testing.T) {
 	f := newStatusFixture(t)
 	ctx := context.Background()
 	rec := f.issued(t, "ex-1", 1)
-	id := rec.Internal.StatusEntries[0].List
+	id := rec.StatusEntries[0].List
 	served, err := f.lists.StatusListToken(ctx, id)
 	if err != nil {
 		t.Fatal(err)
