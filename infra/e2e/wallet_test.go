@@ -161,6 +161,31 @@ func TestWalletDraft13(t *testing.T) {
 	}
 }
 
+// TestWalletDraft15 plays a draft-15 wallet (Sphereon's client): credential_configuration_id with a single proof
+// over a nonce of the nonce endpoint, answered as 1.0 answers (credentials[], notification_id).
+func TestWalletDraft15(t *testing.T) {
+	is := startIssuer(t)
+	defID := is.definition()
+	_, link := is.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": defID,
+		"credential": map[string]any{"credentialSubject": erika}})
+	offer := is.do(http.MethodGet, offerURI(t, link), nil)
+	code := offer.json["grants"].(map[string]any)["urn:ietf:params:oauth:grant-type:pre-authorized_code"].(map[string]any)["pre-authorized_code"].(string)
+	tok := is.postForm("/token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:pre-authorized_code"}, "pre-authorized_code": {code}})
+	nonce := is.do(http.MethodPost, "/nonce", nil).str("c_nonce")
+	h := newHolder(t)
+	cred := is.postJSON("/credential", tok.str("access_token"), map[string]any{"credential_configuration_id": defID,
+		"proof": map[string]any{"proof_type": "jwt", "jwt": h.proof(t, is.url, nonce)}})
+	creds, _ := cred.json["credentials"].([]any)
+	if cred.status != http.StatusOK || len(creds) != 1 || cred.str("notification_id") == "" || cred.str("c_nonce") != "" {
+		t.Fatalf("draft-15 credential %d %s", cred.status, cred.raw)
+	}
+	sd, _ := creds[0].(map[string]any)["credential"].(string)
+	v, err := sdjwt.Verify(sd, sdjwt.WithIssuerKeySet(jwksOf(t, is)))
+	if err != nil || v.Header["typ"] != "dc+sd-jwt" {
+		t.Fatalf("verify: %v %v", err, v)
+	}
+}
+
 func jwksOf(t *testing.T, is *issuer) jwk.Set {
 	t.Helper()
 	jv := is.do(http.MethodGet, "/.well-known/jwt-vc-issuer", nil)

@@ -140,7 +140,8 @@ func identify(obj jsonObject, req *CredentialRequest) error {
 	case req.CredentialConfigurationID != "":
 		req.Dialect = DialectV1
 		if obj.present("proof") {
-			return Errorf(ErrInvalidProof, "proof (singular) is not part of OpenID4VCI 1.0; send proofs with a jwt array")
+			// Drafts 14 and 15 (1.0 dropped the singular proof).
+			req.Dialect = DialectDraft15
 		}
 	case req.CredentialIdentifier != "":
 		req.Dialect = DialectV1

@@ -12,6 +12,9 @@ const (
 	// DialectDraft12 is draft 12 (and 11): format with credential_definition, user_pin at the token endpoint,
 	// answered with format, credential and c_nonce.
 	DialectDraft12
+	// DialectDraft15 is drafts 14 and 15: credential_configuration_id with a single proof (Sphereon's client sends
+	// it), answered as 1.0 answers (credentials[], 202 for a deferral, no c_nonce) with the draft's error codes.
+	DialectDraft15
 )
 
 // String names the dialect for logs and stored records.
@@ -23,6 +26,8 @@ func (d Dialect) String() string {
 		return "draft-13"
 	case DialectDraft12:
 		return "draft-12"
+	case DialectDraft15:
+		return "draft-15"
 	default:
 		return "unknown"
 	}
@@ -37,6 +42,8 @@ func ParseDialect(s string) (Dialect, bool) {
 		return DialectDraft13, true
 	case "draft-12":
 		return DialectDraft12, true
+	case "draft-15":
+		return DialectDraft15, true
 	default:
 		return DialectV1, false
 	}

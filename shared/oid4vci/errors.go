@@ -115,9 +115,18 @@ type CNonce struct {
 
 // Body renders the error for a wallet that spoke dialect d. Draft 12 and 13 predate invalid_nonce and the unknown_*
 // codes, so those are answered with the draft code (invalid_proof plus a fresh c_nonce, unsupported_credential_type,
-// invalid_credential_request). nonce may be nil.
+// invalid_credential_request); drafts 14 and 15 only predate the unknown_* codes. nonce may be nil.
 func (e *Error) Body(d Dialect, nonce *CNonce) ErrorBody {
 	b := ErrorBody{Error: e.Code, ErrorDescription: SanitizeDescription(e.Description), Interval: e.Interval}
+	if d == DialectDraft15 {
+		// Drafts 14 and 15 had invalid_nonce, but not yet the unknown_* codes.
+		switch e.Code {
+		case ErrUnknownCredentialConfiguration:
+			b.Error = ErrUnsupportedCredentialType
+		case ErrUnknownCredentialIdentifier:
+			b.Error = ErrInvalidCredentialRequest
+		}
+	}
 	if d.Legacy() {
 		switch e.Code {
 		case ErrInvalidNonce:

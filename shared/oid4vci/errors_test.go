@@ -27,6 +27,12 @@ func TestErrorBody(t *testing.T) {
 			want: `{"error":"unsupported_credential_type","error_description":"x"}`, status: 400},
 		{name: "draft 13 unknown identifier", err: Errorf(ErrUnknownCredentialIdentifier, "x"), dialect: DialectDraft13,
 			want: `{"error":"invalid_credential_request","error_description":"x"}`, status: 400},
+		{name: "draft 15 keeps invalid_nonce without c_nonce", err: Errorf(ErrInvalidNonce, "fetch a new one"), dialect: DialectDraft15, nonce: nonce,
+			want: `{"error":"invalid_nonce","error_description":"fetch a new one"}`, status: 400},
+		{name: "draft 15 unknown configuration", err: Errorf(ErrUnknownCredentialConfiguration, "x"), dialect: DialectDraft15,
+			want: `{"error":"unsupported_credential_type","error_description":"x"}`, status: 400},
+		{name: "draft 15 unknown identifier", err: Errorf(ErrUnknownCredentialIdentifier, "x"), dialect: DialectDraft15,
+			want: `{"error":"invalid_credential_request","error_description":"x"}`, status: 400},
 		{name: "description sanitized", err: Errorf(ErrInvalidRequest, "say \"no\" \\ é\n"), dialect: DialectV1,
 			want: `{"error":"invalid_request","error_description":"say 'no' / ??"}`, status: 400},
 		{name: "invalid_token is 401", err: Errorf(ErrInvalidToken, "t"), dialect: DialectV1,
@@ -60,7 +66,7 @@ func TestErrorIs(t *testing.T) {
 }
 
 func TestDialectRoundTrip(t *testing.T) {
-	for _, d := range []Dialect{DialectV1, DialectDraft13, DialectDraft12} {
+	for _, d := range []Dialect{DialectV1, DialectDraft13, DialectDraft12, DialectDraft15} {
 		got, ok := ParseDialect(d.String())
 		if !ok || got != d {
 			t.Fatalf("dialect %v does not round-trip", d)
