@@ -397,6 +397,14 @@ func TestIssueValidationOverHTTP(t *testing.T) {
 		{"claims too large", strings.Replace(valid, `"Hinz"`, `"`+strings.Repeat("h", admin.MaxCredentialDataBytes)+`"`, 1), key, 413, "credential"},
 		{"body too large", `{"x": "` + strings.Repeat("a", 256<<10) + `"}`, key, 413, "256 KiB"},
 		{"content type", valid, []string{"Authorization", "ApiKey " + adminKey, "Content-Type", "text/plain"}, 415, "Content-Type"},
+		// docs/security.md, "Forged claims" and "Claims the encoder refuses": the attack requests as sent.
+		{"forged _sd below the top level", strings.Replace(valid, `"Hinz"}`, `"Hinz", "address": {"_sd": ["Qg1cM4D8Lsi2b2R5WgFPk9tWkI0aaGE9Uoy8M2IlMFU"]}}`, 1),
+			key, 400, "credential.credentialSubject.address._sd"},
+		{"forged ... in an array of objects, no definition", `{"issuanceMode": "InTime", "credential": {"type": ["VerifiableCredential", "Badge"],
+			"credentialSubject": {"given_name": "Hinz", "roles": [{"...": "Qg1cM4D8Lsi2b2R5WgFPk9tWkI0aaGE9Uoy8M2IlMFU"}]}}}`,
+			key, 400, "credential.credentialSubject.roles[0]...."},
+		{"claims nested 40 deep", strings.Replace(valid, `"Hinz"}`, `"Hinz", "deep": `+strings.Repeat(`[`, 40)+strings.Repeat(`]`, 40)+`}`, 1),
+			key, 400, "credential.credentialSubject.deep"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

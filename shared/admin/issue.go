@@ -304,6 +304,10 @@ func payloadsOf(req IssueRequest) ([]exchange.CredentialPayload, error) {
 	if err := checkDataSize(req, out); err != nil {
 		return nil, err
 	}
+	// Every path claims enter (issue, credentials[], the deferred PUT and event) comes through here.
+	if err := checkClaimTrees(subjectFields(req, len(out)), out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

@@ -224,6 +224,15 @@ func TestDeferredIssueLambda(t *testing.T) {
 		{name: "denial without reason", payload: event("DeferredCredentialDenied", `{"credentialExchangeId": "`+fresh+`"}`),
 			logged: "issuanceDeniedReason"},
 		{name: "other detail-type", payload: event("SomethingElse", `{"credentialExchangeId": "`+fresh+`"}`), logged: "detail-type must be"},
+		// docs/security.md, "Forged claims": the event path refuses structural names at any depth, naming the path.
+		{name: "forged _sd below the top level", payload: event("DeferredCredentialReady",
+			`{"credentialExchangeId": "`+fresh+`", "credential": {"credentialSubject": {"given_name": "Erika",
+			"roles": [{"name": "x", "perm": {"_sd": ["Qg1cM4D8Lsi2b2R5WgFPk9tWkI0aaGE9Uoy8M2IlMFU"]}}]}}}`),
+			logged: "credential.credentialSubject.roles[0].perm._sd"},
+		{name: "forged ... in nested arrays", payload: event("DeferredCredentialReady",
+			`{"credentialExchangeId": "`+fresh+`", "credentials": [{"credentialSubject": {"given_name": "Erika",
+			"m": [[{"...": "Qg1cM4D8Lsi2b2R5WgFPk9tWkI0aaGE9Uoy8M2IlMFU"}]]}}]}`),
+			logged: "credentials[0].credentialSubject.m[0][0]...."},
 	}
 	for _, tc := range permanentCases {
 		t.Run(tc.name, func(t *testing.T) {

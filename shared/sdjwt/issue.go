@@ -237,6 +237,9 @@ func (b *builder) object(obj map[string]any, n *node, depth int) (map[string]any
 	var digests []string
 	for _, name := range slices.Sorted(maps.Keys(obj)) {
 		v, child := obj[name], n.member(name)
+		if IsStructuralName(name) {
+			return nil, atClaim(fmt.Errorf("%w: %s is an SD-JWT structural name, never a claim", ErrInvalidClaims, name), Name(name))
+		}
 		if child != nil && child.sd {
 			d, err := b.disclose(name, false, v, child, depth)
 			if err != nil {
@@ -311,15 +314,18 @@ func checkDepth(v any, depth int) error {
 	}
 	switch x := v.(type) {
 	case map[string]any:
-		for _, el := range x {
+		for name, el := range x {
+			if IsStructuralName(name) {
+				return atClaim(fmt.Errorf("%w: %s is an SD-JWT structural name, never a claim", ErrInvalidClaims, name), Name(name))
+			}
 			if err := checkDepth(el, depth+1); err != nil {
-				return err
+				return atClaim(err, Name(name))
 			}
 		}
 	case []any:
-		for _, el := range x {
+		for i, el := range x {
 			if err := checkDepth(el, depth+1); err != nil {
-				return err
+				return atClaim(err, Index(i))
 			}
 		}
 	}

@@ -179,6 +179,16 @@ func TestIssueRejectsBadInput(t *testing.T) {
 		{"policy expects object", func(v *VC) { v.Claims["address"] = "a string" }},
 		{"policy expects array", func(v *VC) { v.Claims["nationalities"] = map[string]any{"a": 1} }},
 		{"non-finite number", func(v *VC) { v.Claims["n"] = inf() }},
+		// docs/security.md, "Forged claims": the signer refuses structural names at every depth too (defence in
+		// depth behind the admin API's intake check), in clear and in disclosable values.
+		{"nested _sd in a clear claim", func(v *VC) { v.Claims["extra"] = map[string]any{"_sd": []any{"x"}} }},
+		{"... in an array of objects", func(v *VC) { v.Claims["roles"] = []any{map[string]any{"...": "x"}} }},
+		{"_sd_alg at depth 3 in arrays", func(v *VC) {
+			v.Claims["a"] = []any{map[string]any{"b": []any{map[string]any{"c": map[string]any{"_sd_alg": "x"}}}}}
+		}},
+		{"_sd inside a disclosable claim", func(v *VC) {
+			v.Claims["address"] = map[string]any{"street_address": map[string]any{"_sd": []any{"x"}}}
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,6 +15,10 @@ import (
 // at most maxJSONDepth objects and arrays.
 const maxJSONDepth = 32
 
+// MaxClaimDepth is maxJSONDepth for callers that check claims before issuance: a subject's member is at depth 1,
+// and no value may sit deeper than MaxClaimDepth.
+const MaxClaimDepth = maxJSONDepth
+
 // errTooDeep is what the decoder's number and depth hook reports beyond maxJSONDepth.
 var errTooDeep = fmt.Errorf("%w: JSON nested deeper than %d", ErrTooLarge, maxJSONDepth)
 

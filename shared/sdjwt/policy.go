@@ -154,6 +154,11 @@ var neverDisclosable = map[string]bool{
 	"vct#integrity": true, sdKey: true, sdAlgKey: true, ellipsis: true,
 }
 
+// IsStructuralName reports whether name is one of SD-JWT's structural member names (_sd, _sd_alg, ...), which
+// verifiers interpret at every depth, byte for byte: a claim value carrying one would let whoever wrote it plant
+// digests of their own disclosures under the issuer's signature. Claims may use them nowhere.
+func IsStructuralName(name string) bool { return name == sdKey || name == sdAlgKey || name == ellipsis }
+
 // IsReservedClaim reports whether a top-level claim name is set by the issuer and never
 // selectively disclosable (iss, vct, iat, nbf, exp, cnf, status, vct#integrity, _sd, _sd_alg, ...).
 func IsReservedClaim(name string) bool { return neverDisclosable[name] }
