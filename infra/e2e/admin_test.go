@@ -403,6 +403,14 @@ func TestIssueValidationOverHTTP(t *testing.T) {
 		{"forged ... in an array of objects, no definition", `{"issuanceMode": "InTime", "credential": {"type": ["VerifiableCredential", "Badge"],
 			"credentialSubject": {"given_name": "Hinz", "roles": [{"...": "Qg1cM4D8Lsi2b2R5WgFPk9tWkI0aaGE9Uoy8M2IlMFU"}]}}}`,
 			key, 400, "credential.credentialSubject.roles[0]...."},
+		// docs/security.md, "Parser differentials": I-JSON only.
+		{"duplicate claim member", strings.Replace(valid, `"Hinz"}`, `"Hinz", "is_admin": false, "is_admin": true}`, 1),
+			key, 400, "/credential/credentialSubject/is_admin"},
+		{"duplicate top-level member", strings.Replace(valid, `"InTime",`, `"InTime", "issuanceMode": "Deferred",`, 1),
+			key, 400, "/issuanceMode"},
+		{"lone surrogate", strings.Replace(valid, `"Hinz"`, `"Hinz\ud800"`, 1), key, 400, "surrogate"},
+		{"invalid UTF-8", strings.Replace(valid, `"Hinz"`, "\"Hi\xffnz\"", 1), key, 400, "UTF-8"},
+		{"number beyond a double", strings.Replace(valid, `"Hinz"}`, `"Hinz", "n": 1e400}`, 1), key, 400, "/credential/credentialSubject/n"},
 		{"claims nested 40 deep", strings.Replace(valid, `"Hinz"}`, `"Hinz", "deep": `+strings.Repeat(`[`, 40)+strings.Repeat(`]`, 40)+`}`, 1),
 			key, 400, "credential.credentialSubject.deep"},
 	}

@@ -461,6 +461,8 @@ func TestIsTextual(t *testing.T) {
 		{"not a media type;;", "x", false},
 		{"", "plain", true},
 		{"", "\xff\xfe", false},
+		// docs/security.md, "Parser differentials": invalid UTF-8 reaches the function byte for byte (base64).
+		{"application/json", "{\"a\":\"\xff\"}", false},
 	}
 	for _, tc := range tests {
 		if got := isTextual(tc.ct, []byte(tc.body)); got != tc.want {

@@ -159,7 +159,10 @@ func isTextual(contentType string, body []byte) bool {
 		mt == "application/x-www-form-urlencoded",
 		mt == "application/javascript", mt == "application/jwt", strings.HasSuffix(mt, "+jwt"),
 		mt == "application/x-amz-json-1.0", mt == "application/x-amz-json-1.1":
-		return true
+		// A text body that is not UTF-8 travels base64-encoded, byte for byte: as a JSON string it would
+		// have its invalid bytes replaced by U+FFFD, and the function could not refuse what the client sent
+		// (on AWS, BinaryMediaTypes */* passes every body base64-encoded).
+		return utf8.Valid(body)
 	}
 	return false
 }

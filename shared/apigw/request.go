@@ -10,6 +10,8 @@ import (
 	"mime"
 	"net/url"
 	"strings"
+
+	"github.com/sdjwt-issuer/issuer/shared/strictjson"
 )
 
 // MaxBodyBytes is the largest request body any route accepts; larger bodies get 413.
@@ -81,6 +83,16 @@ func DecodeJSON(req *Request, v any) error {
 func DecodeJSONBytes(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return BadRequest("the request body is empty; send a JSON object")
+	}
+	// I-JSON first (RFC 7493: no repeated member, valid UTF-8 without lone surrogates, numbers within a double,
+	// one value), so that no other parser can read this body differently; then the decode below names fields.
+	if err := strictjson.Check(body); err != nil {
+		var e *strictjson.Error
+		if errors.As(err, &e) && e.Path != "" {
+			return BadRequest("the request body is not I-JSON (RFC 7493): member %s %s; send each member once, "+
+				"as valid UTF-8, with numbers a double can hold", e.Path, e.Reason)
+		}
+		return BadRequest("the request body is not I-JSON (RFC 7493): %v; send exactly one JSON object", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()

@@ -3,6 +3,8 @@ package apigw
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -69,5 +71,44 @@ func TestErrorsDoNotEchoThePath(t *testing.T) {
 		if strings.Contains(resp.Body, "<script") || strings.Contains(resp.Body, "alert(") || strings.Contains(resp.Body, `\u003cscript`) {
 			t.Errorf("%q: the error echoes the request: %s", req.Path, resp.Body)
 		}
+	}
+}
+
+// TestAdminBodiesAreIJSON (docs/security.md, "Parser differentials"): a JSON body is I-JSON (RFC 7493) or a 400
+// naming where it breaks: a repeated member (at any depth: two parsers could pick different values), invalid
+// UTF-8, an escaped lone surrogate, a number beyond a double. The description never quotes the body.
+func TestAdminBodiesAreIJSON(t *testing.T) {
+	tests := []struct{ name, body, names string }{
+		{"duplicate top-level member", `{"name":"a","name":"b"}`, "/name"},
+		{"duplicate nested member", `{"name":"a","claims":{"is_admin":false,"is_admin":true}}`, "/claims/is_admin"},
+		{"duplicate in an array of objects", `{"claims":{"roles":[{"r":1},{"r":1,"r":2}]}}`, "/claims/roles/1/r"},
+		{"invalid UTF-8", "{\"name\":\"a\xff\"}", "UTF-8"},
+		{"lone surrogate", `{"name":"\ud800x"}`, "surrogate"},
+		{"number beyond a double", `{"count":1e400}`, "/count"},
+		{"two documents", `{"name":"a"}{"name":"b"}`, "more than one"},
+	}
+	for _, tc := range tests {
+		var v struct {
+			Name   string         `json:"name"`
+			Count  any            `json:"count"`
+			Claims map[string]any `json:"claims"`
+		}
+		err := DecodeJSONBytes([]byte(tc.body), &v)
+		var e *Error
+		if !errors.As(err, &e) || e.Status != http.StatusBadRequest || !strings.Contains(e.Description, tc.names) {
+			t.Errorf("%s: %v, want a 400 naming %q", tc.name, err, tc.names)
+			continue
+		}
+		if strings.Contains(e.Description, "is_admin\":") || strings.Contains(e.Description, `"b"`) {
+			t.Errorf("%s: the description quotes the body: %s", tc.name, e.Description)
+		}
+	}
+	// Still accepted: exact numbers are kept (json.Number), 2^53+1 included; unknown members are ignored.
+	var ok struct {
+		Claims map[string]any `json:"claims"`
+	}
+	if err := DecodeJSONBytes([]byte(`{"claims":{"n":9007199254740993},"extra":1}`), &ok); err != nil ||
+		fmt.Sprint(ok.Claims["n"]) != "9007199254740993" {
+		t.Errorf("valid body: %v %v", err, ok.Claims)
 	}
 }

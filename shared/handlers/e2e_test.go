@@ -558,7 +558,7 @@ func TestAdminValidation(t *testing.T) {
 		{"not JSON", call{method: "POST", path: issue, body: "{issuanceMode"}, 400, "not valid JSON"},
 		{"truncated", call{method: "POST", path: issue, body: `{"issuanceMode": "InTime"`}, 400, "JSON"},
 		{"array body", call{method: "POST", path: issue, body: `[]`}, 400, "JSON object"},
-		{"trailing data", call{method: "POST", path: issue, body: valid + "{}"}, 400, "after the JSON object"},
+		{"trailing data", call{method: "POST", path: issue, body: valid + "{}"}, 400, "more than one JSON value"},
 		{"text content type", call{method: "POST", path: issue, body: valid, headers: map[string]string{"Content-Type": "text/plain"}}, 415, "Content-Type"},
 		{"too large", call{method: "POST", path: issue, body: `{"x": "` + strings.Repeat("a", apigw.MaxBodyBytes) + `"}`}, 413, "larger"},
 		{"mode number", call{method: "POST", path: issue, body: with("issuanceMode", `1`)}, 400, "issuanceMode"},
