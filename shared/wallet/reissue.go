@@ -4,13 +4,12 @@ import (
 	"context"
 	"crypto"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
 
-	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/lestrrat-go/jwx/v2/jws"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
 	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
@@ -77,23 +76,13 @@ func recordedThumbprints(proofs string) ([]string, error) {
 	out := make([]string, 0, len(raws))
 	seen := map[string]bool{}
 	for i, raw := range raws {
-		hdr, _, ok := strings.Cut(raw, ".")
-		if !ok {
-			return nil, fmt.Errorf("recorded proof %d is not a JWS", i)
+		msg, err := jws.Parse([]byte(raw), jws.WithCompact())
+		if err != nil || len(msg.Signatures()) != 1 {
+			return nil, fmt.Errorf("recorded proof %d is not a compact JWS: %w", i, err)
 		}
-		b, err := base64.RawURLEncoding.DecodeString(hdr)
-		if err != nil {
-			return nil, fmt.Errorf("recorded proof %d header: %w", i, err)
-		}
-		var h struct {
-			JWK json.RawMessage `json:"jwk"`
-		}
-		if err := json.Unmarshal(b, &h); err != nil {
-			return nil, fmt.Errorf("recorded proof %d header: %w", i, err)
-		}
-		k, err := jwk.ParseKey(h.JWK)
-		if err != nil {
-			return nil, fmt.Errorf("recorded proof %d key: %w", i, err)
+		k := msg.Signatures()[0].ProtectedHeaders().JWK()
+		if k == nil {
+			return nil, fmt.Errorf("recorded proof %d has no jwk header", i)
 		}
 		tp, err := k.Thumbprint(crypto.SHA256)
 		if err != nil {
@@ -111,16 +100,10 @@ func recordedThumbprints(proofs string) ([]string, error) {
 
 // issuedFormat is the typ of an issued SD-JWT VC's header (vc+sd-jwt or dc+sd-jwt); "" when it cannot be read.
 func issuedFormat(cred string) sdjwt.Format {
-	hdr, _, _ := strings.Cut(cred, ".")
-	b, err := base64.RawURLEncoding.DecodeString(hdr)
+	p, err := sdjwt.Parse(cred)
 	if err != nil {
 		return ""
 	}
-	var h struct {
-		Typ string `json:"typ"`
-	}
-	if json.Unmarshal(b, &h) != nil {
-		return ""
-	}
-	return sdjwt.Format(h.Typ)
+	typ, _ := p.Header["typ"].(string)
+	return sdjwt.Format(typ)
 }
