@@ -184,14 +184,15 @@ func checkEnvironment(f *fixture) []string {
 		return []string{"Globals.Function.Environment is missing"}
 	}
 	want := map[string][]string{
-		"ISSUER_URL":           {"${IssuerUrl}"},
-		"TABLE_NAME":           {"${IssuerTable}"},
-		"KMS_KEY_ID":           {"${SigningKey}", "${SigningKey.Arn}", "${SigningKeyAlias}"},
-		"EVENT_BUS_NAME":       {"${EventBus}"},
-		"EVENT_SOURCE":         {"${EventSource}"},
-		"ADMIN_API_KEY_HASHES": {"${AdminApiKeyHashes}"},
-		"RETENTION_DAYS":       {"${RetentionDays}"},
-		"LOG_LEVEL":            nil,
+		"ISSUER_URL":                   {"${IssuerUrl}"},
+		"TABLE_NAME":                   {"${IssuerTable}"},
+		"KMS_KEY_ID":                   {"${SigningKey}", "${SigningKey.Arn}", "${SigningKeyAlias}"},
+		"EVENT_BUS_NAME":               {"${EventBus}"},
+		"EVENT_SOURCE":                 {"${EventSource}"},
+		"ADMIN_API_KEY_HASHES":         {"${AdminApiKeyHashes}"},
+		"RETENTION_DAYS":               {"${RetentionDays}"},
+		"LOG_LEVEL":                    nil,
+		"RESPONSE_ENCRYPTION_REQUIRED": {"${ResponseEncryptionRequired}"},
 	}
 	var problems []string
 	vars := g.Environment.Variables

@@ -53,6 +53,8 @@ type Config struct {
 	RetentionDays int
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
+	// Trust is the encryption and certificate configuration (trust.go).
+	Trust Trust
 }
 
 // Retention is RetentionDays as a duration.
@@ -95,6 +97,8 @@ func Load(getenv func(string) string) (Config, error) {
 	c.RetentionDays, err = parseRetention(getenv(EnvRetentionDays))
 	fail(err)
 	c.LogLevel, err = parseLevel(getenv(EnvLogLevel))
+	fail(err)
+	c.Trust, err = loadTrust(getenv)
 	fail(err)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))

@@ -77,6 +77,9 @@ type Spec struct {
 	SupportRevocation bool      `json:"supportRevocation"`
 	Claims            []Claim   `json:"claims"`
 	Display           []Display `json:"display"`
+	// EncryptionRequired makes wallets encrypt the credential responses of this definition
+	// (credential_response_encryption); the deployment's setting applies to every definition in any case.
+	EncryptionRequired bool `json:"encryptionRequired,omitempty"`
 }
 
 // Definition is a stored definition: one credential configuration of the issuer metadata.

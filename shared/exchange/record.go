@@ -84,6 +84,9 @@ type Record struct {
 	Proof, ProofType string
 	// IssuanceDeniedReason says why the organisation (or the tx_code cap) denied the issuance.
 	IssuanceDeniedReason string
+	// CredentialResponseEncryption is what the wallet's last answered credential or deferred credential request
+	// asked for: {alg, enc, zip?, jwk} with the wallet's public key only (nil: none asked).
+	CredentialResponseEncryption map[string]any
 	// IndividualID is the individual whose registered endpoint the offer was delivered to.
 	IndividualID string
 	// OfferDelivery is the outcome of delivering the offer to a wallet endpoint (nil without an endpoint).

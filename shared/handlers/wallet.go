@@ -78,6 +78,7 @@ func NewWallet(d *Deps, opts ...WalletOption) *Wallet {
 		w.metadataTTL = DefaultMetadataTTL
 	}
 	w.cfg.IssuerURL = d.Config.IssuerURL
+	w.cfg.ResponseEncryptionRequired = w.cfg.ResponseEncryptionRequired || d.Config.Trust.ResponseEncryptionRequired
 	return w
 }
 

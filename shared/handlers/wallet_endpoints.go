@@ -106,7 +106,7 @@ func (w *Wallet) credential(ctx context.Context, req *apigw.Request) (apigw.Resp
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	return apigw.JSON(status, out, noStore...)
+	return credentialAnswer(status, out, creq.ResponseEncryption)
 }
 
 func (w *Wallet) deferredCredential(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
@@ -134,7 +134,7 @@ func (w *Wallet) deferredCredential(ctx context.Context, req *apigw.Request) (ap
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	return apigw.JSON(status, out, noStore...)
+	return credentialAnswer(status, out, dreq.ResponseEncryption)
 }
 
 func (w *Wallet) notification(ctx context.Context, req *apigw.Request) (apigw.Response, error) {

@@ -113,7 +113,7 @@ func From(rec *exchange.Record) Record {
 		JTI: rec.JTI, Proof: rec.Proof, ProofType: rec.ProofType, DecodedWalletUnitAttestation: map[string]any{},
 		IDTokenDecoded: map[string]any{}, IssuanceDeniedReason: rec.IssuanceDeniedReason,
 		ExpiredCredentialTokens: []string{}, ExpiredCredentials: []map[string]any{},
-		CredentialResponseEncryption: map[string]any{}, IndividualID: rec.IndividualID, Credentials: credentials,
+		CredentialResponseEncryption: object(rec.CredentialResponseEncryption), IndividualID: rec.IndividualID, Credentials: credentials,
 		CredentialFailureDescription: rec.NotificationDescription}
 	if len(credentials) > 0 {
 		c := credentials[0]

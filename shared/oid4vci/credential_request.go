@@ -57,6 +57,8 @@ type CredentialRequest struct {
 	ProofJWTs []string
 	// ProofShape records proof versus proofs.
 	ProofShape ProofShape
+	// ResponseEncryption is the wallet's credential_response_encryption (nil: answer in the clear).
+	ResponseEncryption *ResponseEncryption
 }
 
 // ParseCredentialRequest parses and normalizes a credential request (application/json) of OpenID4VCI 1.0, draft 13
@@ -68,11 +70,11 @@ func ParseCredentialRequest(body []byte, contentType string, maxProofs int) (*Cr
 	if err != nil {
 		return nil, err
 	}
-	if obj.present("credential_response_encryption") {
-		return nil, Errorf(ErrInvalidEncryptionParameters, "credential response encryption is not supported by this issuer (the metadata does not advertise credential_response_encryption); send the request without it")
-	}
 	req := &CredentialRequest{}
 	if err := identify(obj, req); err != nil {
+		return nil, err
+	}
+	if req.ResponseEncryption, err = parseResponseEncryption(obj); err != nil {
 		return nil, err
 	}
 	if err := readProofs(obj, req, maxProofs); err != nil {
@@ -280,6 +282,9 @@ func proofArray(obj jsonObject, maxProofs int) ([]string, error) {
 type DeferredCredentialRequest struct {
 	// TransactionID is the id from the deferred credential response. Secret: never log it.
 	TransactionID string
+	// ResponseEncryption is the wallet's credential_response_encryption for this answer (1.0: it may differ from
+	// the one of the original credential request); nil: answer in the clear.
+	ResponseEncryption *ResponseEncryption
 }
 
 // ParseDeferredCredentialRequest parses {transaction_id} (application/json). A missing transaction_id is
@@ -289,12 +294,13 @@ func ParseDeferredCredentialRequest(body []byte, contentType string) (*DeferredC
 	if err != nil {
 		return nil, err
 	}
-	if obj.present("credential_response_encryption") {
-		return nil, Errorf(ErrInvalidEncryptionParameters, "credential response encryption is not supported by this issuer; send the request without credential_response_encryption")
-	}
 	id, ok, err := obj.str("transaction_id")
 	if err != nil || !ok || id == "" {
 		return nil, Errorf(ErrInvalidCredentialRequest, "transaction_id is required: the value from the deferred credential response")
 	}
-	return &DeferredCredentialRequest{TransactionID: id}, nil
+	enc, err := parseResponseEncryption(obj)
+	if err != nil {
+		return nil, err
+	}
+	return &DeferredCredentialRequest{TransactionID: id, ResponseEncryption: enc}, nil
 }

@@ -115,6 +115,10 @@ type CredentialConfiguration struct {
 	Claims any `json:"claims,omitempty"`
 	// Order is the draft-13 display order of the top-level claims (vc+sd-jwt only).
 	Order []string `json:"order,omitempty"`
+	// CredentialResponseEncryption is set (with encryption_required true) on the configurations whose definition
+	// requires encrypted responses while the issuer-wide member does not: not a member of OpenID4VCI 1.0, which
+	// wallets ignore (section 12.2.4), but it tells a reader which configurations refuse clear answers.
+	CredentialResponseEncryption *ResponseEncryptionMetadata `json:"credential_response_encryption,omitempty"`
 }
 
 // BatchCredentialIssuance advertises how many proofs (and so credentials) one credential request may carry.
@@ -130,6 +134,8 @@ type CredentialIssuerMetadata struct {
 	NonceEndpoint                     string                             `json:"nonce_endpoint,omitempty"`
 	DeferredCredentialEndpoint        string                             `json:"deferred_credential_endpoint,omitempty"`
 	NotificationEndpoint              string                             `json:"notification_endpoint,omitempty"`
+	CredentialRequestEncryption       *RequestEncryptionMetadata         `json:"credential_request_encryption,omitempty"`
+	CredentialResponseEncryption      *ResponseEncryptionMetadata        `json:"credential_response_encryption,omitempty"`
 	BatchCredentialIssuance           *BatchCredentialIssuance           `json:"batch_credential_issuance,omitempty"`
 	Display                           []IssuerDisplay                    `json:"display,omitempty"`
 	CredentialConfigurationsSupported map[string]CredentialConfiguration `json:"credential_configurations_supported"`
@@ -149,6 +155,8 @@ type ConfigInput struct {
 	SigningAlgs []string
 	// ProofSigningAlgs are the algorithms accepted for key proofs; default ES256.
 	ProofSigningAlgs []string
+	// EncryptionRequired marks a configuration whose responses are only sent encrypted.
+	EncryptionRequired bool
 }
 
 // DefaultAlgs is the algorithm list used when a ConfigInput names none: ES256, the HAIP baseline and the only
@@ -159,8 +167,22 @@ func DefaultAlgs() []string { return []string{"ES256"} }
 type MetadataOption func(*metadataOptions)
 
 type metadataOptions struct {
-	batchSize int
-	display   []IssuerDisplay
+	batchSize          int
+	display            []IssuerDisplay
+	responseEncryption *ResponseEncryptionMetadata
+	requestEncryption  *RequestEncryptionMetadata
+}
+
+// WithResponseEncryption announces credential_response_encryption (ECDH-ES; A128GCM, A256GCM; DEF), required of
+// every request when required is true.
+func WithResponseEncryption(required bool) MetadataOption {
+	return func(o *metadataOptions) { o.responseEncryption = NewResponseEncryptionMetadata(required) }
+}
+
+// WithRequestEncryption announces credential_request_encryption with the issuer's public request encryption keys;
+// nil announces none.
+func WithRequestEncryption(m *RequestEncryptionMetadata) MetadataOption {
+	return func(o *metadataOptions) { o.requestEncryption = m }
 }
 
 // WithBatchSize advertises batch issuance of up to n credentials per request (n >= 2); 0 or 1 advertises none.
@@ -195,6 +217,8 @@ func BuildMetadata(issuerURL string, endpoints Endpoints, configs []ConfigInput,
 		NonceEndpoint:                     endpoints.Nonce,
 		DeferredCredentialEndpoint:        endpoints.Deferred,
 		NotificationEndpoint:              endpoints.Notification,
+		CredentialRequestEncryption:       o.requestEncryption,
+		CredentialResponseEncryption:      o.responseEncryption,
 		Display:                           o.display,
 		CredentialConfigurationsSupported: make(map[string]CredentialConfiguration, 2*len(configs)),
 	}
@@ -205,6 +229,10 @@ func BuildMetadata(issuerURL string, endpoints Endpoints, configs []ConfigInput,
 		current, legacy, err := buildConfigurations(in)
 		if err != nil {
 			return nil, fmt.Errorf("build metadata: configuration %d: %w", i, err)
+		}
+		if in.EncryptionRequired && (o.responseEncryption == nil || !o.responseEncryption.EncryptionRequired) {
+			current.CredentialResponseEncryption = NewResponseEncryptionMetadata(true)
+			legacy.CredentialResponseEncryption = NewResponseEncryptionMetadata(true)
 		}
 		for id, cfg := range map[string]CredentialConfiguration{in.ID: current, in.ID + LegacyConfigurationSuffix: legacy} {
 			if _, dup := md.CredentialConfigurationsSupported[id]; dup {

@@ -43,6 +43,9 @@ type recordData struct {
 	ProofType              string         `json:"proofType"`
 	IssuanceDeniedReason   string         `json:"issuanceDeniedReason"`
 	IndividualID           string         `json:"individualId"`
+	// ResponseEncryption is exchange.Record.CredentialResponseEncryption ({} when the wallet asked for none, as
+	// the previous version wrote it).
+	ResponseEncryption map[string]any `json:"credentialResponseEncryption"`
 	// Credential and Credentials repeat the payloads with the credential type, for the previous version, which
 	// rendered them from here; this version derives them from Internal.Credentials and ignores them on read.
 	Credentials   []credentialRef `json:"credentials"`
@@ -152,7 +155,7 @@ func exchangeDataOf(rec *exchange.Record) exchangeData {
 		SupportRevocation: rec.SupportRevocation, RevocationStatus: string(rec.RevocationStatus),
 		CredentialToken: rec.CredentialToken, Cnf: orEmpty(rec.Cnf), JTI: rec.JTI, Proof: rec.Proof,
 		ProofType: rec.ProofType, IssuanceDeniedReason: rec.IssuanceDeniedReason, IndividualID: rec.IndividualID,
-		Credentials: refs, CredentialFailureDescription: rec.NotificationDescription}
+		ResponseEncryption: orEmpty(rec.CredentialResponseEncryption), Credentials: refs, CredentialFailureDescription: rec.NotificationDescription}
 	if len(refs) > 0 {
 		r.Credential = &refs[0]
 	}
@@ -188,8 +191,8 @@ func (d *exchangeData) record() exchange.Record {
 		CredentialFormat: r.CredentialFormat, SupportRevocation: r.SupportRevocation,
 		RevocationStatus: exchange.RevocationStatus(r.RevocationStatus), CredentialToken: r.CredentialToken,
 		Cnf: r.Cnf, JTI: r.JTI, Proof: r.Proof, ProofType: r.ProofType, IssuanceDeniedReason: r.IssuanceDeniedReason,
-		IndividualID: r.IndividualID,
-		Version:      in.Version, ExpiresAt: in.ExpiresAt, CreatedNanos: in.CreatedNanos, Definition: in.Definition,
+		IndividualID: r.IndividualID, CredentialResponseEncryption: orNil(r.ResponseEncryption),
+		Version: in.Version, ExpiresAt: in.ExpiresAt, CreatedNanos: in.CreatedNanos, Definition: in.Definition,
 		ConfigurationID: in.ConfigurationID, Dynamic: in.Dynamic, CredentialType: in.CredentialType,
 		OfferIDHash: in.OfferIDHash, CodeHash: in.CodeHash, OfferExpiresAt: in.OfferExpiresAt,
 		AccessTokenHash: in.AccessTokenHash, AccessTokenExpiresAt: in.AccessTokenExpiresAt,
@@ -219,6 +222,14 @@ func (d *exchangeData) record() exchange.Record {
 func orEmpty(m map[string]any) map[string]any {
 	if m == nil {
 		return map[string]any{}
+	}
+	return m
+}
+
+// orNil is m, or nil when it is empty (an empty object stored means none).
+func orNil(m map[string]any) map[string]any {
+	if len(m) == 0 {
+		return nil
 	}
 	return m
 }

@@ -63,6 +63,9 @@ func (s *Service) requestCredentialOnce(ctx context.Context, accessToken string,
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkResponseEncryption(&rec, req.ResponseEncryption); err != nil {
+		return nil, err
+	}
 	switch rec.Status {
 	case exchange.StatusOfferReceived:
 	case exchange.StatusIssuanceDenied:
@@ -89,6 +92,7 @@ func (s *Service) requestCredentialOnce(ctx context.Context, accessToken string,
 	next := rec.Clone()
 	next.UpdatedAt = now.Unix()
 	recordProofs(&next, proofs)
+	recordResponseEncryption(&next, req.ResponseEncryption)
 	draft, err := s.draftNonce(ctx, req.Dialect)
 	if err != nil {
 		return nil, fmt.Errorf("request credential: %w", err)

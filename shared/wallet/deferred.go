@@ -31,7 +31,7 @@ func (s *Service) RequestDeferredCredential(ctx context.Context, accessToken str
 		return nil, oid4vci.Errorf(oid4vci.ErrInvalidCredentialRequest, "transaction_id is required")
 	}
 	for attempt := 0; ; attempt++ {
-		ans, err := s.requestDeferredOnce(ctx, accessToken, req.TransactionID)
+		ans, err := s.requestDeferredOnce(ctx, accessToken, req)
 		if errors.Is(err, exchange.ErrConflict) && attempt < maxConflictRetries {
 			continue
 		}
@@ -39,11 +39,15 @@ func (s *Service) RequestDeferredCredential(ctx context.Context, accessToken str
 	}
 }
 
-func (s *Service) requestDeferredOnce(ctx context.Context, accessToken, transactionID string) (*CredentialAnswer, error) {
+func (s *Service) requestDeferredOnce(ctx context.Context, accessToken string, req *oid4vci.DeferredCredentialRequest) (*CredentialAnswer, error) {
 	rec, err := s.authorize(ctx, accessToken)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkResponseEncryption(&rec, req.ResponseEncryption); err != nil {
+		return nil, err
+	}
+	transactionID := req.TransactionID
 	unknown := oid4vci.Errorf(oid4vci.ErrInvalidTransactionID, "the transaction_id is unknown, expired or "+
 		"was already used")
 	if len(transactionID) > validation.MaxIDLen {
@@ -87,6 +91,7 @@ func (s *Service) requestDeferredOnce(ctx context.Context, accessToken, transact
 	}
 	now := s.rt.Now().Unix()
 	next := rec.Clone()
+	recordResponseEncryption(&next, req.ResponseEncryption)
 	if err := next.Transition(exchange.StatusCredentialAcked, now); err != nil {
 		return nil, fmt.Errorf("request deferred credential: %w", err)
 	}

@@ -51,7 +51,8 @@ func (s *Service) IssuerMetadata(ctx context.Context) (*oid4vci.CredentialIssuer
 		inputs = append(inputs, dynamicInput(d))
 	}
 	endpoints := oid4vci.DefaultEndpoints(s.cfg.IssuerURL)
-	opts := []oid4vci.MetadataOption{oid4vci.WithBatchSize(s.cfg.BatchSize)}
+	opts := []oid4vci.MetadataOption{oid4vci.WithBatchSize(s.cfg.BatchSize),
+		oid4vci.WithResponseEncryption(s.cfg.ResponseEncryptionRequired)}
 	md, err := oid4vci.BuildMetadata(s.cfg.IssuerURL, endpoints, inputs, opts...)
 	if err == nil {
 		return md, nil
@@ -94,7 +95,7 @@ func (s *Service) JWTVCIssuerMetadata() (*oid4vci.JWTVCIssuerMetadata, error) {
 
 // definitionInput maps a stored definition to the metadata builder's input.
 func definitionInput(d *definition.Definition) oid4vci.ConfigInput {
-	in := oid4vci.ConfigInput{ID: d.ConfigurationID(), VCT: d.VCT}
+	in := oid4vci.ConfigInput{ID: d.ConfigurationID(), VCT: d.VCT, EncryptionRequired: d.EncryptionRequired}
 	for _, disp := range d.Display {
 		cd := oid4vci.CredentialDisplay{Name: disp.Name, Locale: disp.Locale, Description: disp.Description,
 			BackgroundColor: disp.BackgroundColor, TextColor: disp.TextColor}

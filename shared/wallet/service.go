@@ -82,6 +82,9 @@ type Config struct {
 	DeferredInterval int
 	// TxCodeDescription is the tx_code description of offers; empty: a generic English sentence.
 	TxCodeDescription string
+	// ResponseEncryptionRequired makes every credential and deferred credential request ask for an encrypted
+	// response (credential_response_encryption); a definition's encryptionRequired does so for its own.
+	ResponseEncryptionRequired bool
 }
 
 // Deps are the ports of the wallet use cases.
