@@ -613,7 +613,7 @@ func checkParametersOutputs(f *fixture) []string {
 	var problems []string
 	for name, typ := range map[string]string{
 		"IssuerUrl": "String", "Stage": "String", "RetentionDays": "Number", "AdminApiKeyHashes": "String",
-		"LogRetentionDays": "Number", "EventSource": "String", "CompletionEventSource": "String",
+		"LogRetentionDays": "Number", "EventSource": "String", "CompletionEventSource": "String", "OfferValidityMinutes": "Number",
 	} {
 		p, ok := f.tpl.Parameters[name]
 		if !ok {

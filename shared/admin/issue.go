@@ -18,8 +18,10 @@ import (
 const (
 	MaxCredentialsPerExchange = 20
 	MaxUserPinLength          = 12
-	DynamicExpirationInDays   = 365
-	maxEndpointLen            = 2048
+	// MinUserPinLength: a shorter tx_code falls to the attempt cap too often (docs/security.md).
+	MinUserPinLength        = 4
+	DynamicExpirationInDays = 365
+	maxEndpointLen          = 2048
 	// MaxCredentialDataBytes bounds the JSON of every credentialSubject and credentialMetadata of one exchange
 	// together: the record keeps them, and later every credential issued from them (a batch holds several
 	// copies), in one DynamoDB item of at most 400 KB.
@@ -407,7 +409,7 @@ func dynamicDefinition(vct string, payloads []exchange.CredentialPayload) defini
 		ExpirationInDays: DynamicExpirationInDays, Claims: claims, Display: []definition.Display{}}}
 }
 
-// validateUserPin accepts "" (no tx_code) or 1..12 printable characters without spaces.
+// validateUserPin accepts "" (no tx_code) or 4..12 printable characters without spaces.
 func validateUserPin(pin string) error {
 	if pin == "" {
 		return nil
@@ -421,6 +423,10 @@ func validateUserPin(pin string) error {
 	}
 	if n > MaxUserPinLength {
 		return validation.Invalid("userPin", "is longer than %d characters", MaxUserPinLength)
+	}
+	if n < MinUserPinLength {
+		return validation.Invalid("userPin", "has %d characters; use at least %d (a shorter code is guessed "+
+			"within the attempt cap too often), or omit it", n, MinUserPinLength)
 	}
 	return nil
 }

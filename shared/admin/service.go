@@ -13,8 +13,10 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultRetention     = 30 * 24 * time.Hour
-	DefaultOfferValidity = 30 * 24 * time.Hour
+	DefaultRetention = 30 * 24 * time.Hour
+	// DefaultOfferValidity is short: an offer is scanned when it is made; a leaked link or QR code is worth
+	// nothing an hour later (OFFER_VALIDITY_MINUTES raises it, e.g. for offers sent by mail).
+	DefaultOfferValidity = time.Hour
 )
 
 // Config is what the use cases need from the deployment.

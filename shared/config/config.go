@@ -18,7 +18,12 @@ import (
 // Defaults of the optional variables.
 const (
 	DefaultRetentionDays = 30
-	DefaultEventSource   = "sdjwt-issuer"
+	// DefaultOfferValidityMinutes is how long an offer and its pre-authorized code work unless configured.
+	DefaultOfferValidityMinutes = 60
+	// MinOfferValidityMinutes and MaxOfferValidityMinutes bound OFFER_VALIDITY_MINUTES (5 minutes to 30 days).
+	MinOfferValidityMinutes = 5
+	MaxOfferValidityMinutes = 30 * 24 * 60
+	DefaultEventSource      = "sdjwt-issuer"
 	// MaxRetentionDays bounds RETENTION_DAYS so that TTL arithmetic stays far from overflow.
 	MaxRetentionDays = 3650
 )
@@ -32,7 +37,9 @@ const (
 	EnvEventSource       = "EVENT_SOURCE"
 	EnvAdminAPIKeyHashes = "ADMIN_API_KEY_HASHES"
 	EnvRetentionDays     = "RETENTION_DAYS"
-	EnvLogLevel          = "LOG_LEVEL"
+	// EnvOfferValidityMinutes is how long an offer and its pre-authorized code work (capped by the retention).
+	EnvOfferValidityMinutes = "OFFER_VALIDITY_MINUTES"
+	EnvLogLevel             = "LOG_LEVEL"
 )
 
 // Config is the configuration every function reads from its environment (docs/design.md).
@@ -51,6 +58,8 @@ type Config struct {
 	AdminAPIKeyHashes []string
 	// RetentionDays is how long exchange records live (DynamoDB TTL).
 	RetentionDays int
+	// OfferValidityMinutes is how long an offer and its pre-authorized code work.
+	OfferValidityMinutes int
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
 	// Trust is the encryption and certificate configuration (trust.go).
@@ -60,6 +69,11 @@ type Config struct {
 // Retention is RetentionDays as a duration.
 func (c Config) Retention() time.Duration {
 	return time.Duration(c.RetentionDays) * 24 * time.Hour
+}
+
+// OfferValidity is OfferValidityMinutes as a duration.
+func (c Config) OfferValidity() time.Duration {
+	return time.Duration(c.OfferValidityMinutes) * time.Minute
 }
 
 // FromEnv reads the configuration from the process environment.
@@ -95,6 +109,8 @@ func Load(getenv func(string) string) (Config, error) {
 	c.AdminAPIKeyHashes, err = parseHashes(getenv(EnvAdminAPIKeyHashes))
 	fail(err)
 	c.RetentionDays, err = parseRetention(getenv(EnvRetentionDays))
+	fail(err)
+	c.OfferValidityMinutes, err = parseOfferValidity(getenv(EnvOfferValidityMinutes))
 	fail(err)
 	c.LogLevel, err = parseLevel(getenv(EnvLogLevel))
 	fail(err)
@@ -196,6 +212,19 @@ func parseRetention(raw string) (int, error) {
 	if err != nil || n <= 0 || n > MaxRetentionDays {
 		return 0, fmt.Errorf("%s %q is not a whole number of days from 1 to %d: set it, or unset it for %d",
 			EnvRetentionDays, raw, MaxRetentionDays, DefaultRetentionDays)
+	}
+	return n, nil
+}
+
+func parseOfferValidity(raw string) (int, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return DefaultOfferValidityMinutes, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < MinOfferValidityMinutes || n > MaxOfferValidityMinutes {
+		return 0, fmt.Errorf("%s %q is not a whole number of minutes from %d to %d: set it, or unset it for %d",
+			EnvOfferValidityMinutes, raw, MinOfferValidityMinutes, MaxOfferValidityMinutes, DefaultOfferValidityMinutes)
 	}
 	return n, nil
 }

@@ -33,7 +33,7 @@ func TestLoadValid(t *testing.T) {
 	}{
 		{"defaults", nil, Config{
 			IssuerURL: "https://issuer.example.com", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
-			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, LogLevel: slog.LevelInfo,
+			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, OfferValidityMinutes: DefaultOfferValidityMinutes, LogLevel: slog.LevelInfo,
 		}},
 		{"everything set", map[string]string{
 			EnvIssuerURL:         "https://issuer.example.com:8443",
@@ -46,19 +46,19 @@ func TestLoadValid(t *testing.T) {
 		}, Config{
 			IssuerURL: "https://issuer.example.com:8443", TableName: "issuer-table",
 			KMSKeyID: "arn:aws:kms:eu-west-1:111122223333:key/abc", EventBusName: "bus", EventSource: "my.issuer",
-			AdminAPIKeyHashes: []string{hashA, strings.ToLower(hashB)}, RetentionDays: 7, LogLevel: slog.LevelDebug,
+			AdminAPIKeyHashes: []string{hashA, strings.ToLower(hashB)}, RetentionDays: 7, OfferValidityMinutes: DefaultOfferValidityMinutes, LogLevel: slog.LevelDebug,
 		}},
 		{"local http issuer", map[string]string{EnvIssuerURL: "http://127.0.0.1:3000", EnvLogLevel: "WARN"}, Config{
 			IssuerURL: "http://127.0.0.1:3000", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
-			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, LogLevel: slog.LevelWarn,
+			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, OfferValidityMinutes: DefaultOfferValidityMinutes, LogLevel: slog.LevelWarn,
 		}},
 		{"localhost issuer", map[string]string{EnvIssuerURL: "http://localhost:3000"}, Config{
 			IssuerURL: "http://localhost:3000", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
-			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, LogLevel: slog.LevelInfo,
+			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, OfferValidityMinutes: DefaultOfferValidityMinutes, LogLevel: slog.LevelInfo,
 		}},
 		{"issuer kept byte for byte", map[string]string{EnvIssuerURL: "https://Issuer.Example.com:443"}, Config{
 			IssuerURL: "https://Issuer.Example.com:443", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
-			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, LogLevel: slog.LevelInfo,
+			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, OfferValidityMinutes: DefaultOfferValidityMinutes, LogLevel: slog.LevelInfo,
 		}},
 	}
 	for _, tt := range tests {
@@ -139,5 +139,30 @@ func TestFromEnv(t *testing.T) {
 	c, err := FromEnv()
 	if err != nil || c.TableName != "t" || c.RetentionDays != DefaultRetentionDays {
 		t.Errorf("FromEnv = %+v, %v", c, err)
+	}
+}
+
+// TestOfferValidityMinutes (docs/security.md, "Long-lived offers"): OFFER_VALIDITY_MINUTES sets how long an offer
+// and its code work, default 60, from 5 minutes to 30 days; anything else is refused naming the variable.
+func TestOfferValidityMinutes(t *testing.T) {
+	base := map[string]string{EnvIssuerURL: "https://issuer.example.com", EnvTableName: "t", EnvKMSKeyID: "k"}
+	get := func(v string) func(string) string {
+		return func(name string) string {
+			if name == EnvOfferValidityMinutes {
+				return v
+			}
+			return base[name]
+		}
+	}
+	for raw, want := range map[string]time.Duration{"": time.Hour, "5": 5 * time.Minute, "1440": 24 * time.Hour, "43200": 30 * 24 * time.Hour} {
+		c, err := Load(get(raw))
+		if err != nil || c.OfferValidity() != want {
+			t.Errorf("%s=%q: %v, %v; want %s", EnvOfferValidityMinutes, raw, c.OfferValidity(), err, want)
+		}
+	}
+	for _, raw := range []string{"0", "4", "43201", "-1", "1h", "x"} {
+		if _, err := Load(get(raw)); err == nil || !strings.Contains(err.Error(), EnvOfferValidityMinutes) {
+			t.Errorf("%s=%q: %v, want a refusal naming the variable", EnvOfferValidityMinutes, raw, err)
+		}
 	}
 }

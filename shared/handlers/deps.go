@@ -109,7 +109,7 @@ func NewDeps(_ context.Context, cfg config.Config, clients *platform.Clients, op
 	if err != nil {
 		return nil, fmt.Errorf("build handler dependencies: %w", err)
 	}
-	svc, err := admin.New(admin.Config{IssuerURL: cfg.IssuerURL, Retention: cfg.Retention()},
+	svc, err := admin.New(admin.Config{IssuerURL: cfg.IssuerURL, Retention: cfg.Retention(), OfferValidity: cfg.OfferValidity()},
 		admin.Deps{Store: st, Deliverer: deliverer},
 		exchange.WithClock(o.now), exchange.WithEvents(pub), exchange.WithLogger(o.log))
 	if err != nil {

@@ -57,6 +57,9 @@ type Record struct {
 	// CredentialFailureDescription is the wallet's last credential_failure notification description (addition
 	// to the seed; "" when the wallet reported none).
 	CredentialFailureDescription string `json:"credentialFailureDescription"`
+	// OfferExpiresAt is when the offer and its pre-authorized code stop working (unix seconds; addition to the
+	// seed).
+	OfferExpiresAt int64 `json:"offerExpiresAt"`
 }
 
 // Credential is the record's `credential` field and an entry of `credentials`: the credential type and one
@@ -114,7 +117,7 @@ func From(rec *exchange.Record) Record {
 		IDTokenDecoded: map[string]any{}, IssuanceDeniedReason: rec.IssuanceDeniedReason,
 		ExpiredCredentialTokens: []string{}, ExpiredCredentials: []map[string]any{},
 		CredentialResponseEncryption: object(rec.CredentialResponseEncryption), IndividualID: rec.IndividualID, Credentials: credentials,
-		CredentialFailureDescription: rec.NotificationDescription}
+		CredentialFailureDescription: rec.NotificationDescription, OfferExpiresAt: rec.OfferExpiresAt}
 	if len(credentials) > 0 {
 		c := credentials[0]
 		out.Credential = &c

@@ -44,13 +44,13 @@ func TestEmptyRecordRendersEverySeedField(t *testing.T) {
 			}
 		}
 	}
-	for f, want := range map[string]any{"credentials": []any{}, "offerDelivery": nil, "credentialFailureDescription": ""} {
+	for f, want := range map[string]any{"credentials": []any{}, "offerDelivery": nil, "credentialFailureDescription": "", "offerExpiresAt": float64(0)} {
 		if v, ok := m[f]; !ok || jsonOf(t, v) != jsonOf(t, want) {
 			t.Errorf("addition %s = %v, want %v", f, v, want)
 		}
 	}
-	if len(m) != 43 {
-		t.Errorf("%d fields rendered, want the 40 of the seed and 3 additions", len(m))
+	if len(m) != 44 {
+		t.Errorf("%d fields rendered, want the 40 of the seed and 4 additions", len(m))
 	}
 	if len(historyrecord.SeedFields()) != 40 {
 		t.Errorf("seed has 40 fields, list has %d", len(historyrecord.SeedFields()))
@@ -86,4 +86,18 @@ func jsonOf(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestOfferExpiresAtIsRendered (docs/security.md, "Long-lived offers"): the record says when the offer and its
+// pre-authorized code stop working.
+func TestOfferExpiresAtIsRendered(t *testing.T) {
+	rec := exchange.Record{CredentialExchangeID: "x", OfferExpiresAt: 1796300000}
+	b, err := json.Marshal(historyrecord.From(&rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil || m["offerExpiresAt"] != float64(1796300000) {
+		t.Fatalf("offerExpiresAt = %v (%v) in %s", m["offerExpiresAt"], err, b)
+	}
 }
