@@ -138,19 +138,8 @@ type issuePlan struct {
 }
 
 func (p *issuePlan) dynamicConfig(expiresAt int64) definition.DynamicConfiguration {
-	names := map[string]bool{}
-	for _, pl := range p.payloads {
-		for k := range pl.CredentialSubject {
-			names[k] = true
-		}
-	}
-	claims := make([]string, 0, len(names))
-	for k := range names {
-		claims = append(claims, k)
-	}
-	sort.Strings(claims)
-	return definition.DynamicConfiguration{ConfigurationID: p.configurationID, VCT: p.definition.VCT, Claims: claims,
-		ExpiresAt: expiresAt}
+	// No claim names: the configuration is listed in the anonymous issuer metadata (docs/security.md).
+	return definition.DynamicConfiguration{ConfigurationID: p.configurationID, VCT: p.definition.VCT, ExpiresAt: expiresAt}
 }
 
 // Validate checks the request field by field without the store (each error a *validation.Error naming the

@@ -5,7 +5,8 @@ package definition
 type DynamicConfiguration struct {
 	ConfigurationID string `json:"configurationId"`
 	VCT             string `json:"vct"`
-	// Claims are the top-level claim names last issued under it, all selectively disclosable.
+	// Claims were the top-level claim names issued under it, written by earlier releases only: the issuer no
+	// longer keeps or publishes them (docs/security.md, claim names in public metadata).
 	Claims    []string `json:"claims"`
 	ExpiresAt int64    `json:"expiresAt"`
 }

@@ -352,11 +352,17 @@ func TestMetadata(t *testing.T) {
 		d.ID = fmt.Sprintf("def-%03d", i)
 		f.store.defs = append(f.store.defs, d)
 	}
-	f.store.dyn = []definition.DynamicConfiguration{{ConfigurationID: "DynType", VCT: "DynType", Claims: []string{"a", "b"},
-		ExpiresAt: f.clock.now().Add(time.Hour).Unix()}}
+	// A configuration stored by an earlier release still carries claim names: they are not published.
+	f.store.dyn = []definition.DynamicConfiguration{{ConfigurationID: "DynType", VCT: "DynType",
+		Claims: []string{"patient_2026_hiv_positive", "b"}, ExpiresAt: f.clock.now().Add(time.Hour).Unix()}}
 	md, err := f.svc.IssuerMetadata(context.Background())
 	if err != nil {
 		t.Fatal(err)
+	}
+	// docs/security.md, "Claim names in public metadata": the anonymous metadata names claims only from
+	// definitions; a configuration issued without one is listed (its id and vct) with no claims.
+	if b, _ := json.Marshal(md); strings.Contains(string(b), "patient_2026_hiv_positive") {
+		t.Error("the public metadata names a claim of an exchange issued without a definition")
 	}
 	if md.CredentialIssuer != walletIssuer || md.CredentialEndpoint != walletIssuer+"/credential" ||
 		md.NonceEndpoint != walletIssuer+"/nonce" || md.BatchCredentialIssuance == nil || md.BatchCredentialIssuance.BatchSize != 4 {

@@ -121,12 +121,10 @@ func definitionInput(d *definition.Definition) oid4vci.ConfigInput {
 	return in
 }
 
-// dynamicInput maps a dynamic configuration (issued from credential.type) to the metadata builder's input.
+// dynamicInput maps a dynamic configuration (issued from credential.type) to the metadata builder's input: its id
+// and vct only. The anonymous metadata names claims only from definitions: the claim names of exchanges issued
+// without one are the organisation's data (a name can say as much as a value), so they are never published, not
+// even those a configuration stored by an earlier release still carries (docs/security.md).
 func dynamicInput(d definition.DynamicConfiguration) oid4vci.ConfigInput {
-	in := oid4vci.ConfigInput{ID: d.ConfigurationID, VCT: d.VCT,
-		Display: []oid4vci.CredentialDisplay{{Name: d.VCT}}}
-	for _, c := range d.Claims {
-		in.Claims = append(in.Claims, oid4vci.ClaimDescription{Path: oid4vci.ClaimPath{c}})
-	}
-	return in
+	return oid4vci.ConfigInput{ID: d.ConfigurationID, VCT: d.VCT, Display: []oid4vci.CredentialDisplay{{Name: d.VCT}}}
 }
