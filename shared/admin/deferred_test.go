@@ -11,6 +11,8 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/admin"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/internal/domaintest"
+	"github.com/sdjwt-issuer/issuer/shared/internal/memstore"
 	"github.com/sdjwt-issuer/issuer/shared/validation"
 )
 
@@ -342,22 +344,23 @@ func TestCompleteDeferredDynamic(t *testing.T) {
 	if !res.Changed || len(stored.Definition.Claims) != 2 || !stored.Definition.Claims[0].LimitDisclosure {
 		t.Fatalf("dynamic definition after completion %+v", stored.Definition)
 	}
-	if cfg, ok := e.store.dynamic["https://example.com/Badge"]; !ok || len(cfg.Claims) != 0 {
-		t.Fatalf("dynamic configuration %+v", cfg)
+	cfgs, err := e.store.ListDynamicConfigurations(ctx)
+	if err != nil || len(cfgs) != 1 || cfgs[0].ConfigurationID != "https://example.com/Badge" || len(cfgs[0].Claims) != 0 {
+		t.Fatalf("dynamic configurations %+v, %v", cfgs, err)
 	}
 }
 
 // racingStore runs race once, just before the first exchange write it is asked for: a concurrent change that
 // makes that write lose.
 type racingStore struct {
-	*memStore
+	*memstore.Store
 	once sync.Once
 	race func()
 }
 
 func (r *racingStore) UpdateExchange(ctx context.Context, rec exchange.Record, expect exchange.Expect, ops ...exchange.PointerOp) error {
 	r.once.Do(r.race)
-	return r.memStore.UpdateExchange(ctx, rec, expect, ops...)
+	return r.Store.UpdateExchange(ctx, rec, expect, ops...)
 }
 
 func TestDeferredLostWriteDecidesAgain(t *testing.T) {
@@ -383,7 +386,7 @@ func TestDeferredLostWriteDecidesAgain(t *testing.T) {
 			e := newEnv(t)
 			rec := deferredExchange(t, e)
 			id := rec.CredentialExchangeID
-			rs := &racingStore{memStore: e.store}
+			rs := &racingStore{Store: e.store}
 			svc, err := admin.New(admin.Config{IssuerURL: "https://issuer.example"}, deps(rs, e.doer),
 				exchange.WithEvents(e.events))
 			if err != nil {
@@ -458,7 +461,7 @@ func TestDeferredConcurrentCompletions(t *testing.T) {
 }
 
 // failingStore fails every exchange read with a transient error.
-type failingStore struct{ *memStore }
+type failingStore struct{ *memstore.Store }
 
 func (failingStore) GetExchange(context.Context, string) (exchange.Record, error) {
 	return exchange.Record{}, errors.New("dynamodb: service unavailable")
@@ -480,12 +483,12 @@ func TestDeferredStoreFailureIsNotARefusal(t *testing.T) {
 
 func BenchmarkCompleteDeferred(b *testing.B) {
 	ctx := context.Background()
-	store := newMemStore()
+	store := memstore.New()
 	svc, err := admin.New(admin.Config{IssuerURL: "https://issuer.example"}, deps(store, &fakeDoer{status: 200}))
 	if err != nil {
 		b.Fatal(err)
 	}
-	def, err := svc.DefineCredential(ctx, validSpec())
+	def, err := svc.DefineCredential(ctx, domaintest.DefinitionSpec())
 	if err != nil {
 		b.Fatal(err)
 	}

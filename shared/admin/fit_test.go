@@ -78,7 +78,7 @@ func TestIssueChecksClaimsAgainstDefinition(t *testing.T) {
 				if tt.field == "" {
 					continue
 				}
-				stored := len(e.store.exchanges)
+				stored := e.exchanges(t)
 				if mode == "InTime" && stored != 0 {
 					t.Errorf("%s: a refused issue stored %d exchanges", mode, stored)
 				}

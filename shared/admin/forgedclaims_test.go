@@ -63,7 +63,7 @@ func TestForgedStructuralClaimsRefusedAtIntake(t *testing.T) {
 					t.Errorf("%s: err = %v, want a validation error naming %s", name, err, r.field+f.path)
 				}
 			}
-			if len(e.store.exchanges) != 0 || len(e.store.pointers) != 0 {
+			if e.exchanges(t) != 0 || e.store.LivePointers("") != 0 {
 				t.Fatal("a refused issue stored something")
 			}
 			rec := deferredExchange(t, e)

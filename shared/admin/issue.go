@@ -137,9 +137,26 @@ type issuePlan struct {
 	endpoint        string
 }
 
+// dynamicConfig is the dynamic configuration the metadata lists for the plan, until expiresAt.
 func (p *issuePlan) dynamicConfig(expiresAt int64) definition.DynamicConfiguration {
 	// No claim names: the configuration is listed in the anonymous issuer metadata (docs/security.md).
 	return definition.DynamicConfiguration{ConfigurationID: p.configurationID, VCT: p.definition.VCT, ExpiresAt: expiresAt}
+}
+
+// claimNames is the sorted top-level claim names of every payload.
+func claimNames(payloads []exchange.CredentialPayload) []string {
+	names := map[string]bool{}
+	for _, p := range payloads {
+		for k := range p.CredentialSubject {
+			names[k] = true
+		}
+	}
+	out := make([]string, 0, len(names))
+	for k := range names {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Validate checks the request field by field without the store (each error a *validation.Error naming the
@@ -379,17 +396,7 @@ func credentialTypes(v any) ([]string, error) {
 // dynamicDefinition is the definition of an issue request without one: every top-level subject claim
 // selectively disclosable.
 func dynamicDefinition(vct string, payloads []exchange.CredentialPayload) definition.Definition {
-	names := map[string]bool{}
-	for _, p := range payloads {
-		for k := range p.CredentialSubject {
-			names[k] = true
-		}
-	}
-	keys := make([]string, 0, len(names))
-	for k := range names {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := claimNames(payloads)
 	claims := make([]definition.Claim, 0, len(keys))
 	for _, k := range keys {
 		claims = append(claims, definition.Claim{Path: []any{k}, LimitDisclosure: true})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/admin"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/internal/memstore"
 	"github.com/sdjwt-issuer/issuer/shared/validation"
 )
 
@@ -24,7 +25,7 @@ func TestShortUserPinRefused(t *testing.T) {
 			t.Errorf("userPin %q: %v, want a validation error naming userPin", pin, err)
 		}
 	}
-	if len(e.store.exchanges) != 0 {
+	if e.exchanges(t) != 0 {
 		t.Fatal("a refused issue stored something")
 	}
 	for _, pin := range []string{"1234", "abcd", "", "123456789012"} {
@@ -50,7 +51,7 @@ func TestOfferValidity(t *testing.T) {
 		{admin.Config{IssuerURL: "https://issuer.example", OfferValidity: 10 * time.Minute}, 10 * time.Minute},
 		{admin.Config{IssuerURL: "https://issuer.example", OfferValidity: 48 * time.Hour, Retention: 24 * time.Hour}, 24 * time.Hour},
 	} {
-		st := newMemStore()
+		st := memstore.New(memstore.WithClock(func() time.Time { return now }))
 		svc, err := admin.New(tc.cfg, deps(st, &fakeDoer{status: 200}), exchange.WithClock(func() time.Time { return now }),
 			exchange.WithRandom(rand.Reader))
 		if err != nil {

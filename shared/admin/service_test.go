@@ -17,6 +17,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/delivery"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/internal/domaintest"
+	"github.com/sdjwt-issuer/issuer/shared/internal/memstore"
 	"github.com/sdjwt-issuer/issuer/shared/validation"
 )
 
@@ -43,6 +44,27 @@ func (timeoutErr) Timeout() bool { return true }
 
 func (timeoutErr) Temporary() bool { return true }
 
+// definitionsDown is a store whose definition reads fail.
+type definitionsDown struct {
+	*memstore.Store
+	err error
+}
+
+// GetDefinition fails.
+func (d definitionsDown) GetDefinition(context.Context, string) (definition.Definition, error) {
+	return definition.Definition{}, d.err
+}
+
+// exchanges counts the exchange records stored.
+func (e *env) exchanges(t *testing.T) int {
+	t.Helper()
+	p, err := e.store.ListExchanges(context.Background(), exchange.Filter{}, exchange.PageRequest{Limit: exchange.MaxPageLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(p.Items)
+}
+
 // deps are the ports of a service over st (nil: none) that delivers offers through doer.
 func deps(st admin.Store, doer delivery.HTTPDoer) admin.Deps {
 	d, err := delivery.New(doer, 0)
@@ -57,7 +79,7 @@ func deps(st admin.Store, doer delivery.HTTPDoer) admin.Deps {
 
 type env struct {
 	svc    *admin.Service
-	store  *memStore
+	store  *memstore.Store
 	events *domaintest.Events
 	doer   *fakeDoer
 	now    time.Time
@@ -66,8 +88,9 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{store: newMemStore(), events: &domaintest.Events{}, doer: &fakeDoer{status: 200},
+	e := &env{events: &domaintest.Events{}, doer: &fakeDoer{status: 200},
 		now: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+	e.store = memstore.New(memstore.WithClock(func() time.Time { return e.now }))
 	svc, err := admin.New(admin.Config{IssuerURL: "https://issuer.example/"}, deps(e.store, e.doer),
 		exchange.WithClock(func() time.Time { return e.now }), exchange.WithEvents(e.events),
 		exchange.WithRandom(rand.Reader))
@@ -75,7 +98,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e.svc = svc
-	e.def, err = svc.DefineCredential(context.Background(), validSpec())
+	e.def, err = svc.DefineCredential(context.Background(), domaintest.DefinitionSpec())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +111,10 @@ func subject() map[string]any {
 
 func TestIssueCredentialValidation(t *testing.T) {
 	e := newEnv(t)
-	e.store.individuals["known"] = admin.Individual{IndividualID: "known", CredentialOfferEndpoint: "https://w.example/o"}
+	if err := e.store.PutIndividual(context.Background(), admin.Individual{IndividualID: "known",
+		CredentialOfferEndpoint: "https://w.example/o"}); err != nil {
+		t.Fatal(err)
+	}
 	base := func() admin.IssueRequest {
 		return admin.IssueRequest{IssuanceMode: "InTime", CredentialDefinitionID: e.def.ID,
 			Credential: &admin.CredentialInput{CredentialSubject: subject()}}
@@ -153,7 +179,7 @@ func TestIssueCredentialValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			req := base()
 			tt.change(&req)
-			before := len(e.store.exchanges)
+			before := e.exchanges(t)
 			_, err := e.svc.IssueCredential(context.Background(), req)
 			if tt.field == "" {
 				if err != nil {
@@ -165,7 +191,7 @@ func TestIssueCredentialValidation(t *testing.T) {
 			if !errors.As(err, &v) || v.Field != tt.field {
 				t.Fatalf("err = %v, want a validation error on %s", err, tt.field)
 			}
-			if len(e.store.exchanges) != before {
+			if e.exchanges(t) != before {
 				t.Fatal("a refused request stored an exchange")
 			}
 			if strings.Contains(v.Error(), "Erika") {
@@ -173,9 +199,14 @@ func TestIssueCredentialValidation(t *testing.T) {
 			}
 		})
 	}
-	e.store.failGetDef = errors.New("dynamodb down")
+	down, err := admin.New(admin.Config{IssuerURL: "https://issuer.example/"},
+		deps(definitionsDown{Store: e.store, err: errors.New("dynamodb down")}, e.doer),
+		exchange.WithClock(func() time.Time { return e.now }))
+	if err != nil {
+		t.Fatal(err)
+	}
 	req := base()
-	if _, err := e.svc.IssueCredential(context.Background(), req); err == nil || errors.As(err, new(*validation.Error)) {
+	if _, err := down.IssueCredential(context.Background(), req); err == nil || errors.As(err, new(*validation.Error)) {
 		t.Fatalf("store failure surfaced as %v, want an internal error", err)
 	}
 }
@@ -222,10 +253,11 @@ func TestIssueCredentialInTimeWithDefinition(t *testing.T) {
 		t.Fatalf("offer id and code do not name the exchange, or their hashes or validity are not in the record")
 	}
 	codeKey := exchange.PointerKey(exchange.PointerCode, exchange.PreAuthorizedCode(offerID))
-	if p, ok := e.store.pointers[codeKey]; !ok || p.ExchangeID != rec.CredentialExchangeID || len(e.store.pointers) != 1 {
-		t.Fatalf("pointers %v, want only the code's guard", e.store.pointers)
+	if p, err := e.store.GetPointer(ctx, codeKey); err != nil || p.ExchangeID != rec.CredentialExchangeID ||
+		e.store.LivePointers("") != 1 {
+		t.Fatalf("pointers %+v (%d), want only the code's guard", p, e.store.LivePointers(""))
 	}
-	raw := string(e.store.exchanges[rec.CredentialExchangeID])
+	raw := string(e.store.RawExchange(rec.CredentialExchangeID))
 	// The PIN is looked for as a JSON string value: the bare digits can occur by chance inside random ids, salts
 	// and hashes.
 	for _, secret := range []string{`"4821"`, exchange.PreAuthorizedCode(offerID)} {
@@ -240,8 +272,8 @@ func TestIssueCredentialInTimeWithDefinition(t *testing.T) {
 	if err := e.svc.DeleteExchange(ctx, rec.CredentialExchangeID); err != nil {
 		t.Fatal(err)
 	}
-	if len(e.store.pointers) != 0 {
-		t.Fatalf("pointers left after delete: %v", e.store.pointers)
+	if n := e.store.LivePointers(""); n != 0 {
+		t.Fatalf("%d pointers left after delete", n)
 	}
 }
 
@@ -274,11 +306,11 @@ func TestIssueCredentialDeferredAndDynamic(t *testing.T) {
 	if string(m) != `{"address":{"city":{"limitedDisclosure":false},"limitedDisclosure":true},"name":{"limitedDisclosure":true}}` {
 		t.Fatalf("dynamic mapping %s", m)
 	}
-	cfg := e.store.dynamic["https://example.com/Badge"]
+	cfgs, err := e.store.ListDynamicConfigurations(ctx)
 	// docs/security.md, "Claim names in public metadata": the configuration listed in the anonymous metadata
 	// keeps no claim names of the exchanges issued under it.
-	if cfg.VCT != "https://example.com/Badge" || len(cfg.Claims) != 0 {
-		t.Fatalf("dynamic configuration %+v", cfg)
+	if err != nil || len(cfgs) != 1 || cfgs[0].VCT != "https://example.com/Badge" || len(cfgs[0].Claims) != 0 {
+		t.Fatalf("dynamic configurations %+v, %v", cfgs, err)
 	}
 }
 
@@ -326,7 +358,7 @@ func TestDefinitionsAndIndividualsUseCases(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.now = e.now.Add(time.Hour)
-	spec := validSpec()
+	spec := domaintest.DefinitionSpec()
 	spec.Label = "Replaced"
 	d, err := e.svc.ReplaceDefinition(ctx, e.def.ID, spec)
 	if err != nil || d.Label != "Replaced" || d.CreatedAt != e.def.CreatedAt || d.UpdatedAt != e.now.Unix() || d.Version != 2 {
@@ -335,7 +367,7 @@ func TestDefinitionsAndIndividualsUseCases(t *testing.T) {
 	if _, err := e.svc.ReplaceDefinition(ctx, "missing", spec); !errors.Is(err, exchange.ErrNotFound) {
 		t.Fatalf("replace missing: %v", err)
 	}
-	bad := validSpec()
+	bad := domaintest.DefinitionSpec()
 	bad.VCT = ""
 	if _, err := e.svc.ReplaceDefinition(ctx, e.def.ID, bad); !errors.As(err, new(*validation.Error)) {
 		t.Fatalf("replace invalid: %v", err)
@@ -381,22 +413,22 @@ func TestDefinitionsAndIndividualsUseCases(t *testing.T) {
 }
 
 func TestNewServiceRequiresIssuerStoreAndDeliverer(t *testing.T) {
-	if _, err := admin.New(admin.Config{}, deps(newMemStore(), &fakeDoer{})); err == nil {
+	if _, err := admin.New(admin.Config{}, deps(memstore.New(), &fakeDoer{})); err == nil {
 		t.Error("empty issuer URL accepted")
 	}
 	if _, err := admin.New(admin.Config{IssuerURL: "https://i"}, deps(nil, &fakeDoer{})); err == nil {
 		t.Error("nil store accepted")
 	}
-	if _, err := admin.New(admin.Config{IssuerURL: "https://i"}, admin.Deps{Store: newMemStore()}); err == nil {
+	if _, err := admin.New(admin.Config{IssuerURL: "https://i"}, admin.Deps{Store: memstore.New()}); err == nil {
 		t.Error("nil deliverer accepted")
 	}
 }
 
 func BenchmarkIssueCredential(b *testing.B) {
-	store := newMemStore()
+	store := memstore.New()
 	svc, _ := admin.New(admin.Config{IssuerURL: "https://issuer.example"}, deps(store, &fakeDoer{status: 200}))
 	ctx := context.Background()
-	def, _ := svc.DefineCredential(ctx, validSpec())
+	def, _ := svc.DefineCredential(ctx, domaintest.DefinitionSpec())
 	req := admin.IssueRequest{IssuanceMode: "InTime", UserPin: "1234", CredentialDefinitionID: def.ID,
 		Credential: &admin.CredentialInput{CredentialSubject: subject()}}
 	b.ReportAllocs()
@@ -405,13 +437,4 @@ func BenchmarkIssueCredential(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-func validSpec() definition.Spec {
-	return definition.Spec{Label: "Portable Document A1", CredentialFormat: "dc+sd-jwt", VCT: "PortableDocumentA1",
-		ExpirationInDays: 365, SupportRevocation: true,
-		Claims: []definition.Claim{{Path: []any{"given_name"}, Mandatory: true, LimitDisclosure: true},
-			{Path: []any{"address"}, LimitDisclosure: true}, {Path: []any{"address", "street_address"}, LimitDisclosure: true},
-			{Path: []any{"nationalities", nil}, LimitDisclosure: true}, {Path: []any{"list", json.Number("0")}}},
-		Display: []definition.Display{{Name: "Portable Document A1", Locale: "en-GB"}}}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/admin"
 	"github.com/sdjwt-issuer/issuer/shared/definition"
+	"github.com/sdjwt-issuer/issuer/shared/internal/domaintest"
 	"github.com/sdjwt-issuer/issuer/shared/validation"
 )
 
@@ -57,6 +58,7 @@ func TestCredentialDataSizeLimit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
+			items := e.store.ItemCount()
 			_, err := e.svc.IssueCredential(context.Background(), tt.req(e.def.ID))
 			if tt.field == "" {
 				if err != nil {
@@ -71,7 +73,7 @@ func TestCredentialDataSizeLimit(t *testing.T) {
 			if !strings.Contains(v.Reason, fmt.Sprint(limit>>10)+" KiB") || strings.Contains(v.Reason, "xxxx") {
 				t.Errorf("reason %q does not state the limit, or quotes the data", v.Reason)
 			}
-			if len(e.store.exchanges) != 0 || len(e.store.pointers) != 0 || len(e.store.dynamic) != 0 {
+			if e.store.ItemCount() != items {
 				t.Fatal("a refused request stored something")
 			}
 		})
@@ -92,7 +94,7 @@ func TestDeferredCompletionSizeLimit(t *testing.T) {
 // TestDefinitionSizeLimit: every exchange keeps a copy of its definition, so a definition is bounded too.
 func TestDefinitionSizeLimit(t *testing.T) {
 	big := func(claims, displays int) definition.Spec {
-		s := validSpec()
+		s := domaintest.DefinitionSpec()
 		s.Claims = nil
 		for i := 0; i < claims; i++ {
 			c := definition.Claim{Path: []any{fmt.Sprintf("claim_%03d", i)}, LimitDisclosure: true}

@@ -1,23 +1,14 @@
 package definition_test
 
 import (
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/sdjwt-issuer/issuer/shared/definition"
+	"github.com/sdjwt-issuer/issuer/shared/internal/domaintest"
 	"github.com/sdjwt-issuer/issuer/shared/validation"
 )
-
-func validSpec() definition.Spec {
-	return definition.Spec{Label: "Portable Document A1", CredentialFormat: "dc+sd-jwt", VCT: "PortableDocumentA1",
-		ExpirationInDays: 365, SupportRevocation: true,
-		Claims: []definition.Claim{{Path: []any{"given_name"}, Mandatory: true, LimitDisclosure: true},
-			{Path: []any{"address"}, LimitDisclosure: true}, {Path: []any{"address", "street_address"}, LimitDisclosure: true},
-			{Path: []any{"nationalities", nil}, LimitDisclosure: true}, {Path: []any{"list", json.Number("0")}}},
-		Display: []definition.Display{{Name: "Portable Document A1", Locale: "en-GB"}}}
-}
 
 func TestDefinitionSpecNormalize(t *testing.T) {
 	tests := []struct {
@@ -70,7 +61,7 @@ func TestDefinitionSpecNormalize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := validSpec()
+			s := domaintest.DefinitionSpec()
 			tt.change(&s)
 			err := s.Normalize()
 			if tt.field == "" {
@@ -88,7 +79,7 @@ func TestDefinitionSpecNormalize(t *testing.T) {
 			}
 		})
 	}
-	s := validSpec()
+	s := domaintest.DefinitionSpec()
 	if err := s.Normalize(); err != nil {
 		t.Fatal(err)
 	}

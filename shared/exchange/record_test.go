@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/internal/domaintest"
 )
 
 func TestStatusMachine(t *testing.T) {
@@ -61,22 +63,42 @@ func TestStatusMachine(t *testing.T) {
 	if err := rec.Transition(exchange.StatusCredentialAccepted, 5); err != nil || rec.UpdatedAt != 5 {
 		t.Errorf("allowed Transition: %v", err)
 	}
-}
-
-func validSpec() definition.Spec {
-	return definition.Spec{Label: "Portable Document A1", CredentialFormat: "dc+sd-jwt", VCT: "PortableDocumentA1",
-		ExpirationInDays: 365, SupportRevocation: true,
-		Claims: []definition.Claim{{Path: []any{"given_name"}, Mandatory: true, LimitDisclosure: true},
-			{Path: []any{"address"}, LimitDisclosure: true}, {Path: []any{"address", "street_address"}, LimitDisclosure: true},
-			{Path: []any{"nationalities", nil}, LimitDisclosure: true}, {Path: []any{"list", json.Number("0")}}},
-		Display: []definition.Display{{Name: "Portable Document A1", Locale: "en-GB"}}}
+	if got, err := exchange.WriteCondition(exchange.StatusOfferReceived, exchange.StatusOfferReceived); err != nil ||
+		!reflect.DeepEqual(got, []exchange.Status{exchange.StatusOfferReceived}) {
+		t.Errorf("WriteCondition without a move = %v, %v", got, err)
+	}
+	if got, err := exchange.WriteCondition(exchange.StatusOfferSent, exchange.StatusCredentialIssued); err != nil ||
+		!reflect.DeepEqual(got, exchange.AllowedFrom(exchange.StatusCredentialIssued)) {
+		t.Errorf("WriteCondition of a move = %v, %v", got, err)
+	}
+	if _, err := exchange.WriteCondition(exchange.StatusCredentialIssued, exchange.StatusOfferSent); !errors.Is(err, exchange.ErrTransitionRefused) {
+		t.Errorf("WriteCondition of a refused move: %v", err)
+	}
+	expect := exchange.Expect{Version: 1, Status: exchange.StatusOfferSent}
+	issued := exchange.Record{Status: exchange.StatusCredentialIssued}
+	moved := exchange.Record{Status: exchange.StatusOfferReceived}
+	var te *exchange.TransitionError
+	for _, tc := range []struct {
+		cur        *exchange.Record
+		want       error
+		transition bool
+	}{
+		{nil, exchange.ErrNotFound, false},
+		{&issued, exchange.ErrConflict, true},
+		{&moved, exchange.ErrConflict, false},
+	} {
+		err := exchange.RefusedWrite(tc.cur, expect, exchange.StatusIssuanceDenied)
+		if !errors.Is(err, tc.want) || errors.As(err, &te) != tc.transition {
+			t.Errorf("RefusedWrite(%v) = %v", tc.cur, err)
+		}
+	}
 }
 
 func TestSetCredentialsAndEventDetail(t *testing.T) {
 	rec := exchange.Record{CredentialExchangeID: "x", Status: exchange.StatusCredentialIssued,
 		CredentialOffer: "haip://?credential_offer_uri=x", CredentialToken: "sd-jwt~", Proof: "proof.jwt.sig",
 		Version: 3, ExpiresAt: 99, Pointers: []string{"CODE#ab"}, OfferIDHash: "aa", AccessTokenHash: "bb",
-		NotificationDescription: "full", Definition: definition.Definition{ID: "d", Spec: validSpec()},
+		NotificationDescription: "full", Definition: definition.Definition{ID: "d", Spec: domaintest.DefinitionSpec()},
 		TxCode: &exchange.TxCode{InputMode: "numeric", Length: 4}, OfferDelivery: &exchange.OfferDelivery{Outcome: "delivered"}}
 	rec.CredentialType = []string{"VerifiableCredential", "PortableDocumentA1"}
 	rec.SetCredentials([]exchange.CredentialPayload{{CredentialSubject: map[string]any{"given_name": "Erika",

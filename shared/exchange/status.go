@@ -60,6 +60,34 @@ func CanTransition(from, to Status) bool {
 	return false
 }
 
+// WriteCondition is the statuses a stored record may be in when a writer that read it at status from stores it at
+// status to: to itself when the status does not change, else AllowedFrom(to). The stores put them into the
+// write's condition. A move the machine does not allow is a *TransitionError.
+func WriteCondition(from, to Status) ([]Status, error) {
+	if from == to {
+		return []Status{to}, nil
+	}
+	if !CanTransition(from, to) {
+		return nil, &TransitionError{From: from, To: to}
+	}
+	return AllowedFrom(to), nil
+}
+
+// RefusedWrite is why a store refused a conditional write of a record read at expect and moving to status to,
+// given the record as the store holds it now (nil: gone): ErrNotFound; ErrConflict wrapping a *TransitionError
+// when the record moved to a status that to cannot follow (deciding again will not help); else ErrConflict (a
+// concurrent change: read again and decide again).
+func RefusedWrite(cur *Record, expect Expect, to Status) error {
+	switch {
+	case cur == nil:
+		return ErrNotFound
+	case cur.Status != to && cur.Status != expect.Status && !CanTransition(cur.Status, to):
+		return fmt.Errorf("%w: %w", ErrConflict, &TransitionError{From: cur.Status, To: to})
+	default:
+		return ErrConflict
+	}
+}
+
 // ParseStatus parses a status name (as in the history filter), naming the allowed values on error.
 func ParseStatus(v string) (Status, error) {
 	s := Status(v)

@@ -213,9 +213,7 @@ func TestSetRevocationStatusKeepsRecordAndItemTogether(t *testing.T) {
 	if got, err = f.lists.SetRevocationStatus(ctx, "ex", exchange.RevocationRevoked); err != nil || got.Status != "" {
 		t.Fatalf("after expiry: %s, %v", got.Status, err)
 	}
-	f.store.mu.Lock()
-	raw := f.store.exchanges["ex"]
-	f.store.mu.Unlock()
+	raw, _ := f.store.Stored("ex")
 	if raw.RevocationStatus != exchange.RevocationSuspended || raw.Version != rec.Version+1 {
 		t.Fatalf("the expired record was written: %s v%d", raw.RevocationStatus, raw.Version)
 	}
@@ -243,7 +241,9 @@ func TestSetRevocationStatusWithoutRevocationItem(t *testing.T) {
 			ctx := context.Background()
 			f := newStatusFixture(t)
 			if tt.record != nil {
-				f.store.putExchange(*tt.record)
+				rec := *tt.record
+				rec.ExpiresAt = f.now.AddDate(0, 0, 30).Unix() // within its retention
+				f.store.putExchange(rec)
 			}
 			_, err := f.lists.SetRevocationStatus(ctx, "ex", exchange.RevocationSuspended)
 			if !errors.Is(err, tt.wantErr) {

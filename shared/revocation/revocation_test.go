@@ -118,11 +118,13 @@ func TestSetRevocationStatusRefusals(t *testing.T) {
 	}{
 		{"unknown exchange", nil, "nope", exchange.RevocationRevoked, exchange.ErrNotFound, false},
 		{"definition without revocation", func(f *statusFixture) {
-			f.store.putExchange(exchange.Record{CredentialExchangeID: "ex", Status: exchange.StatusCredentialIssued})
+			f.store.putExchange(exchange.Record{CredentialExchangeID: "ex", Status: exchange.StatusCredentialIssued,
+				ExpiresAt: f.now.AddDate(0, 0, 30).Unix()})
 		}, "ex", exchange.RevocationRevoked, revocation.ErrNotSupported, false},
 		{"nothing issued yet", func(f *statusFixture) {
 			f.store.putExchange(exchange.Record{CredentialExchangeID: "ex", Status: exchange.StatusOfferSent,
-				SupportRevocation: true, RevocationStatus: exchange.RevocationOperational})
+				SupportRevocation: true, RevocationStatus: exchange.RevocationOperational,
+				ExpiresAt: f.now.AddDate(0, 0, 30).Unix()})
 		}, "ex", exchange.RevocationSuspended, revocation.ErrNoCredentialIssued, false},
 		{"unknown status", nil, "ex", "Deleted", nil, true},
 		{"wrong case", nil, "ex", "revoked", nil, true},

@@ -32,9 +32,8 @@ func newStatusFixture(t *testing.T, opts ...exchange.Option) *statusFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &statusFixture{store: newMemStatusStore(), signer: signer, events: &domaintest.Events{},
-		now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	f.store.now = func() time.Time { return f.now }
+	f := &statusFixture{signer: signer, events: &domaintest.Events{}, now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	f.store = newMemStatusStore(func() time.Time { return f.now })
 	all := append([]exchange.Option{exchange.WithEvents(f.events),
 		exchange.WithClock(func() time.Time { return f.now })}, opts...)
 	f.lists, err = revocation.New(revocation.Config{IssuerURL: testIssuer + "/", Layout: smallLayout},
@@ -73,7 +72,7 @@ func TestNewStatusListsConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var st revocation.Store
 			if tt.store {
-				st = newMemStatusStore()
+				st = newMemStatusStore(time.Now)
 			}
 			l, err := revocation.New(tt.cfg, revocation.Deps{Store: st})
 			if tt.wantErr != "" {
@@ -142,7 +141,7 @@ func TestAllocateStatusErrors(t *testing.T) {
 		{"every list full", func(m *memStatusStore) {
 			for s := range smallLayout.Shards {
 				for g := range 100 {
-					m.counters[statuslist.ListID{Shard: s, Generation: g}] = &memCounter{next: smallLayout.Capacity}
+					m.SetStatusListCounter(statuslist.ListID{Shard: s, Generation: g}, smallLayout.Capacity, 0)
 				}
 			}
 		}, nil, true, "were full"},
@@ -270,7 +269,7 @@ func TestStatusListTokenNotFound(t *testing.T) {
 }
 
 func TestStatusListTokenWithoutSigner(t *testing.T) {
-	st := newMemStatusStore()
+	st := newMemStatusStore(time.Now)
 	l, err := revocation.New(revocation.Config{IssuerURL: testIssuer, Layout: smallLayout}, revocation.Deps{Store: st})
 	if err != nil {
 		t.Fatal(err)

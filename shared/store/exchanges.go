@@ -121,12 +121,9 @@ func (st *Store) GetExchange(ctx context.Context, id string) (exchange.Record, e
 // status must be one of exchange.AllowedFrom(rec.Status) (or rec.Status when it does not change), the stored
 // version must be expect.Version and the record must not have expired. Pointer ops join the same transaction.
 func (st *Store) UpdateExchange(ctx context.Context, rec exchange.Record, expect exchange.Expect, ops ...exchange.PointerOp) error {
-	from := []exchange.Status{rec.Status}
-	if rec.Status != expect.Status {
-		if !exchange.CanTransition(expect.Status, rec.Status) {
-			return &exchange.TransitionError{From: expect.Status, To: rec.Status}
-		}
-		from = exchange.AllowedFrom(rec.Status)
+	from, err := exchange.WriteCondition(expect.Status, rec.Status)
+	if err != nil {
+		return err
 	}
 	rec.Version = expect.Version + 1
 	for _, op := range ops {
@@ -207,14 +204,11 @@ func (st *Store) whyRefused(ctx context.Context, id string, expect exchange.Expe
 	cur, err := st.GetExchange(ctx, id)
 	switch {
 	case errors.Is(err, exchange.ErrNotFound):
-		return exchange.ErrNotFound
+		return exchange.RefusedWrite(nil, expect, to)
 	case err != nil:
 		return fmt.Errorf("update exchange: %w", err)
-	case cur.Status != to && cur.Status != expect.Status && !exchange.CanTransition(cur.Status, to):
-		return fmt.Errorf("%w: %w", exchange.ErrConflict, &exchange.TransitionError{From: cur.Status, To: to})
-	default:
-		return exchange.ErrConflict
 	}
+	return exchange.RefusedWrite(&cur, expect, to)
 }
 
 // DeleteExchange implements admin.ExchangeStore: the record (conditional on the version read, so a pointer

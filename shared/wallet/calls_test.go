@@ -37,7 +37,7 @@ func TestWalletStepStoreCalls(t *testing.T) {
 			return err
 		}, want: map[string]int{"PutPointer": 1}},
 		{name: "credential", run: func() error {
-			ans, err := f.svc.RequestCredential(ctx, tok.AccessToken, credentialRequest(t, f.def.ID, h.proof(t, nonce, "", f.clock.now())))
+			ans, err := f.svc.RequestCredential(ctx, tok.AccessToken, credentialRequest(t, f.def.ID, h.proof(t, nonce, "", f.clock.Now())))
 			if err == nil {
 				notif = ans.Issuance.NotificationID
 			}

@@ -22,7 +22,7 @@ func TestRequestCredentialBatch(t *testing.T) {
 	tok := f.mustToken(offerID, "")
 	nonce := f.nonce()
 	h1, h2 := newHolder(t), newHolder(t)
-	req := credentialRequest(t, f.def.ID, h1.proof(t, nonce, "", f.clock.now()), h2.proof(t, nonce, "", f.clock.now()))
+	req := credentialRequest(t, f.def.ID, h1.proof(t, nonce, "", f.clock.Now()), h2.proof(t, nonce, "", f.clock.Now()))
 	ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken, req)
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +36,7 @@ func TestRequestCredentialBatch(t *testing.T) {
 		t.Errorf("header %v claims %v", v.Header, v.Claims)
 	}
 	exp, _ := v.Claims["exp"].(json.Number).Int64()
-	if want := f.clock.now().AddDate(0, 0, 365).Unix(); exp != want {
+	if want := f.clock.Now().AddDate(0, 0, 365).Unix(); exp != want {
 		t.Errorf("exp = %d, want %d", exp, want)
 	}
 	got := f.store.record(rec.CredentialExchangeID)
@@ -85,7 +85,7 @@ func TestRequestCredentialPayloadMapping(t *testing.T) {
 			for i := 0; i < tc.proofs; i++ {
 				h := newHolder(t)
 				holders = append(holders, h)
-				proofs = append(proofs, h.proof(t, nonce, "", f.clock.now()))
+				proofs = append(proofs, h.proof(t, nonce, "", f.clock.Now()))
 			}
 			ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken, credentialRequest(t, f.def.ID, proofs...))
 			if err != nil {
@@ -131,7 +131,7 @@ func TestRequestCredentialDialects(t *testing.T) {
 			tok := f.mustToken(offerID, "")
 			h := newHolder(t)
 			// draft wallets take their nonce from the token response
-			req := parseCredentialRequest(t, []byte(tc.body(h.proof(t, tok.CNonce, "", f.clock.now()))))
+			req := parseCredentialRequest(t, []byte(tc.body(h.proof(t, tok.CNonce, "", f.clock.Now()))))
 			if req.Dialect != tc.dialect {
 				t.Fatalf("dialect %v, want %v", req.Dialect, tc.dialect)
 			}
@@ -179,44 +179,42 @@ func TestRequestCredentialErrors(t *testing.T) {
 			return e.rec.CredentialExchangeID + "." + forged
 		}, wantCode: oid4vci.ErrInvalidToken},
 		{name: "access token of a deleted exchange", token: func(e *env) string {
-			e.f.store.mu.Lock()
-			delete(e.f.store.exchanges, e.rec.CredentialExchangeID)
-			e.f.store.mu.Unlock()
+			e.f.store.DropExchange(e.rec.CredentialExchangeID)
 			return e.tok
 		}, wantCode: oid4vci.ErrInvalidToken},
 		{name: "expired access token", token: func(e *env) string {
-			e.f.clock.advance(wallet.DefaultAccessTokenTTL + time.Second)
+			e.f.clock.Advance(wallet.DefaultAccessTokenTTL + time.Second)
 			return e.tok
 		}, wantCode: oid4vci.ErrInvalidToken},
 		{name: "other configuration", req: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
-			return credentialRequest(t, "other", e.h.proof(t, e.nonce, "", e.f.clock.now()))
+			return credentialRequest(t, "other", e.h.proof(t, e.nonce, "", e.f.clock.Now()))
 		}, wantCode: oid4vci.ErrUnknownCredentialConfiguration},
 		{name: "other credential_identifier", req: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
-			return parseCredentialRequest(t, []byte(`{"credential_identifier":"other","proofs":{"jwt":["`+e.h.proof(t, e.nonce, "", e.f.clock.now())+`"]}}`))
+			return parseCredentialRequest(t, []byte(`{"credential_identifier":"other","proofs":{"jwt":["`+e.h.proof(t, e.nonce, "", e.f.clock.Now())+`"]}}`))
 		}, wantCode: oid4vci.ErrUnknownCredentialIdentifier},
 		{name: "other vct (draft 13)", req: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
-			return parseCredentialRequest(t, []byte(`{"format":"vc+sd-jwt","vct":"Other","proof":{"proof_type":"jwt","jwt":"`+e.h.proof(t, e.nonce, "", e.f.clock.now())+`"}}`))
+			return parseCredentialRequest(t, []byte(`{"format":"vc+sd-jwt","vct":"Other","proof":{"proof_type":"jwt","jwt":"`+e.h.proof(t, e.nonce, "", e.f.clock.Now())+`"}}`))
 		}, wantCode: oid4vci.ErrUnknownCredentialConfiguration},
 		{name: "proof without nonce", req: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
-			return credentialRequest(t, e.f.def.ID, e.h.proof(t, "", "", e.f.clock.now()))
+			return credentialRequest(t, e.f.def.ID, e.h.proof(t, "", "", e.f.clock.Now()))
 		}, wantCode: oid4vci.ErrInvalidProof},
 		{name: "unknown nonce", req: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
-			return credentialRequest(t, e.f.def.ID, e.h.proof(t, "made-up", "", e.f.clock.now()))
+			return credentialRequest(t, e.f.def.ID, e.h.proof(t, "made-up", "", e.f.clock.Now()))
 		}, wantCode: oid4vci.ErrInvalidNonce},
 		{name: "expired nonce", req: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
-			e.f.clock.advance(wallet.DefaultNonceTTL + time.Second)
-			return credentialRequest(t, e.f.def.ID, e.h.proof(t, e.nonce, "", e.f.clock.now()))
+			e.f.clock.Advance(wallet.DefaultNonceTTL + time.Second)
+			return credentialRequest(t, e.f.def.ID, e.h.proof(t, e.nonce, "", e.f.clock.Now()))
 		}, wantCode: oid4vci.ErrInvalidNonce},
 		{name: "nonce of another exchange", req: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
 			otherOffer, _ := e.f.offer(exchange.ModeInTime, "", erika())
 			other := e.f.mustToken(otherOffer, "")
-			return credentialRequest(t, e.f.def.ID, e.h.proof(t, other.CNonce, "", e.f.clock.now()))
+			return credentialRequest(t, e.f.def.ID, e.h.proof(t, other.CNonce, "", e.f.clock.Now()))
 		}, wantCode: oid4vci.ErrInvalidNonce},
 		{name: "wrong audience", req: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
-			return credentialRequest(t, e.f.def.ID, e.h.proof(t, e.nonce, "https://evil.example", e.f.clock.now()))
+			return credentialRequest(t, e.f.def.ID, e.h.proof(t, e.nonce, "https://evil.example", e.f.clock.Now()))
 		}, wantCode: oid4vci.ErrInvalidProof, wantDesc: "aud"},
 		{name: "stale proof", req: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
-			return credentialRequest(t, e.f.def.ID, e.h.proof(t, e.nonce, "", e.f.clock.now().Add(-time.Hour)))
+			return credentialRequest(t, e.f.def.ID, e.h.proof(t, e.nonce, "", e.f.clock.Now().Add(-time.Hour)))
 		}, wantCode: oid4vci.ErrInvalidProof, wantDesc: "iat"},
 		{name: "no proof", req: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
 			return &oid4vci.CredentialRequest{CredentialConfigurationID: e.f.def.ID}
@@ -224,19 +222,19 @@ func TestRequestCredentialErrors(t *testing.T) {
 		{name: "more proofs than batch_size", req: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
 			var ps []string
 			for i := 0; i <= wallet.DefaultBatchSize; i++ {
-				ps = append(ps, newHolder(t).proof(t, e.nonce, "", e.f.clock.now()))
+				ps = append(ps, newHolder(t).proof(t, e.nonce, "", e.f.clock.Now()))
 			}
 			return credentialRequest(t, e.f.def.ID, ps...)
 		}, wantCode: oid4vci.ErrInvalidCredentialRequest},
 		{name: "already issued to another key", req: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
-			first := credentialRequest(t, e.f.def.ID, e.h.proof(t, e.nonce, "", e.f.clock.now()))
+			first := credentialRequest(t, e.f.def.ID, e.h.proof(t, e.nonce, "", e.f.clock.Now()))
 			if _, err := e.f.svc.RequestCredential(context.Background(), e.tok, first); err != nil {
 				t.Fatal(err)
 			}
-			return credentialRequest(t, e.f.def.ID, newHolder(t).proof(t, e.f.nonce(), "", e.f.clock.now()))
+			return credentialRequest(t, e.f.def.ID, newHolder(t).proof(t, e.f.nonce(), "", e.f.clock.Now()))
 		}, wantCode: oid4vci.ErrCredentialRequestDenied, wantDesc: "other keys"},
 		{name: "replayed nonce", req: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
-			p := e.h.proof(t, e.nonce, "", e.f.clock.now())
+			p := e.h.proof(t, e.nonce, "", e.f.clock.Now())
 			otherOffer, _ := e.f.offer(exchange.ModeInTime, "", erika())
 			other := e.f.mustToken(otherOffer, "")
 			if _, err := e.f.svc.RequestCredential(context.Background(), other.AccessToken, credentialRequest(t, e.f.def.ID, p)); err != nil {
@@ -247,13 +245,13 @@ func TestRequestCredentialErrors(t *testing.T) {
 		{name: "denied exchange", req: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
 			cur := e.f.store.record(e.rec.CredentialExchangeID)
 			next := cur.Clone()
-			if err := next.Transition(exchange.StatusIssuanceDenied, e.f.clock.now().Unix()); err != nil {
+			if err := next.Transition(exchange.StatusIssuanceDenied, e.f.clock.Now().Unix()); err != nil {
 				t.Fatal(err)
 			}
 			if err := e.f.store.UpdateExchange(context.Background(), next, exchange.Expect{Version: cur.Version, Status: cur.Status}); err != nil {
 				t.Fatal(err)
 			}
-			return credentialRequest(t, e.f.def.ID, e.h.proof(t, e.nonce, "", e.f.clock.now()))
+			return credentialRequest(t, e.f.def.ID, e.h.proof(t, e.nonce, "", e.f.clock.Now()))
 		}, wantCode: oid4vci.ErrCredentialRequestDenied},
 	}
 	for _, tc := range tests {
@@ -270,7 +268,7 @@ func TestRequestCredentialErrors(t *testing.T) {
 			if tc.req != nil {
 				req = tc.req(t, e)
 			} else {
-				req = credentialRequest(t, f.def.ID, e.h.proof(t, e.nonce, "", f.clock.now()))
+				req = credentialRequest(t, f.def.ID, e.h.proof(t, e.nonce, "", f.clock.Now()))
 			}
 			_, err := f.svc.RequestCredential(context.Background(), token, req)
 			if oauthCode(err) != tc.wantCode {
@@ -291,9 +289,9 @@ func TestRequestCredentialStoreFailures(t *testing.T) {
 			f := newWalletFixture(t, wallet.Config{})
 			offerID, _ := f.offer(exchange.ModeInTime, "", erika())
 			tok := f.mustToken(offerID, "")
-			req := credentialRequest(t, f.def.ID, newHolder(t).proof(t, f.nonce(), "", f.clock.now()))
+			req := credentialRequest(t, f.def.ID, newHolder(t).proof(t, f.nonce(), "", f.clock.Now()))
 			boom := errors.New("dynamodb down")
-			f.store.failNext[method] = boom
+			f.store.failOnce(method, boom)
 			_, err := f.svc.RequestCredential(context.Background(), tok.AccessToken, req)
 			if !errors.Is(err, boom) || oauthCode(err) != "" {
 				t.Fatalf("err = %v, want the store failure as an internal error", err)
@@ -311,7 +309,7 @@ func TestOneNonceConcurrently(t *testing.T) {
 	const n = 20
 	reqs := make([]*oid4vci.CredentialRequest, n)
 	for i := range reqs {
-		reqs[i] = credentialRequest(t, f.def.ID, newHolder(t).proof(t, nonce, "", f.clock.now()))
+		reqs[i] = credentialRequest(t, f.def.ID, newHolder(t).proof(t, nonce, "", f.clock.Now()))
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -350,11 +348,14 @@ func TestMetadata(t *testing.T) {
 	for i := 0; i < 150; i++ {
 		d := f.def
 		d.ID = fmt.Sprintf("def-%03d", i)
-		f.store.defs = append(f.store.defs, d)
+		f.store.define(d)
 	}
 	// A configuration stored by an earlier release still carries claim names: they are not published.
-	f.store.dyn = []definition.DynamicConfiguration{{ConfigurationID: "DynType", VCT: "DynType",
-		Claims: []string{"patient_2026_hiv_positive", "b"}, ExpiresAt: f.clock.now().Add(time.Hour).Unix()}}
+	if err := f.store.PutDynamicConfiguration(context.Background(), definition.DynamicConfiguration{
+		ConfigurationID: "DynType", VCT: "DynType", Claims: []string{"patient_2026_hiv_positive", "b"},
+		ExpiresAt: f.clock.Now().Add(time.Hour).Unix()}); err != nil {
+		t.Fatal(err)
+	}
 	md, err := f.svc.IssuerMetadata(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -388,7 +389,7 @@ func TestMetadata(t *testing.T) {
 	if _, ok := jv.JWKS.Keys[0]["d"]; ok {
 		t.Error("private key published")
 	}
-	f.store.failNext["ListDefinitions"] = errors.New("boom")
+	f.store.failOnce("ListDefinitions", errors.New("boom"))
 	if _, err := f.svc.IssuerMetadata(context.Background()); err == nil {
 		t.Error("store failure not reported")
 	}
@@ -399,7 +400,7 @@ func TestMetadataSkipsUnusableDefinition(t *testing.T) {
 	bad := f.def
 	bad.ID = "def-bad"
 	bad.VCT = ""
-	f.store.defs = append(f.store.defs, bad)
+	f.store.define(bad)
 	md, err := f.svc.IssuerMetadata(context.Background())
 	if err != nil {
 		t.Fatal(err)

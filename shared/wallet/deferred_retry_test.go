@@ -71,7 +71,7 @@ func newPickupEnv(t *testing.T) *pickupEnv {
 	e := &pickupEnv{f: f, st: &pickupStore{walletMem: f.store}, signer: domaintest.CountSignatures(f.signer),
 		alloc: &pickupAllocator{}}
 	svc, err := wallet.New(f.svc.Config(), wallet.Deps{Store: e.st, Signer: e.signer, StatusAllocator: e.alloc},
-		exchange.WithClock(f.clock.now), exchange.WithEvents(f.events))
+		exchange.WithClock(f.clock.Now), exchange.WithEvents(f.events))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func (e *pickupEnv) completed(t *testing.T, body func(proofs []string) string, h
 	nonce := f.nonce()
 	proofs := make([]string, holders)
 	for i := range proofs {
-		proofs[i] = newHolder(t).proof(t, nonce, "", f.clock.now())
+		proofs[i] = newHolder(t).proof(t, nonce, "", f.clock.Now())
 	}
 	ans, err := e.svc.RequestCredential(context.Background(), d.token, parseCredentialRequest(t, []byte(body(proofs))))
 	if err != nil || ans.Issuance.TransactionID == "" {
@@ -281,14 +281,14 @@ func TestDeferredPickupRetryRefused(t *testing.T) {
 			}},
 		{name: "the access token expired", wantCode: oid4vci.ErrInvalidToken,
 			retry: func(_ *testing.T, e *pickupEnv, d deferral) (string, string) {
-				e.f.clock.advance(wallet.DefaultDeferredAccessTokenTTL)
+				e.f.clock.Advance(wallet.DefaultDeferredAccessTokenTTL)
 				return d.token, d.txn
 			}},
 		{name: "the wallet deleted the credentials", wantCode: oid4vci.ErrInvalidTransactionID,
 			retry: func(t *testing.T, e *pickupEnv, d deferral) (string, string) {
 				rec := e.f.store.record(d.id)
 				next := rec.Clone()
-				if err := next.Transition(exchange.StatusCredentialDeleted, e.f.clock.now().Unix()); err != nil {
+				if err := next.Transition(exchange.StatusCredentialDeleted, e.f.clock.Now().Unix()); err != nil {
 					t.Fatal(err)
 				}
 				if err := e.f.store.UpdateExchange(context.Background(), next, exchange.Expect{Version: rec.Version, Status: rec.Status}); err != nil {
@@ -298,9 +298,7 @@ func TestDeferredPickupRetryRefused(t *testing.T) {
 			}},
 		{name: "store unavailable", wantErr: errStoreDown,
 			retry: func(_ *testing.T, e *pickupEnv, d deferral) (string, string) {
-				e.f.store.mu.Lock()
-				e.f.store.failNext["GetPointer"] = errStoreDown
-				e.f.store.mu.Unlock()
+				e.f.store.failOnce("GetPointer", errStoreDown)
 				return d.token, d.txn
 			}},
 	}

@@ -16,7 +16,7 @@ func (f *walletFixture) complete(id string, deny bool, subjects ...map[string]an
 	cur := f.store.record(id)
 	next := cur.Clone()
 	if deny {
-		if err := next.Transition(exchange.StatusIssuanceDenied, f.clock.now().Unix()); err != nil {
+		if err := next.Transition(exchange.StatusIssuanceDenied, f.clock.Now().Unix()); err != nil {
 			f.t.Fatal(err)
 		}
 		next.IssuanceDeniedReason = "not eligible"
@@ -52,7 +52,7 @@ func TestDeferredFlow(t *testing.T) {
 			tok := f.mustToken(offerID, "")
 			h := newHolder(t)
 			ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken,
-				parseCredentialRequest(t, []byte(tc.body(h.proof(t, tok.CNonce, "", f.clock.now())))))
+				parseCredentialRequest(t, []byte(tc.body(h.proof(t, tok.CNonce, "", f.clock.Now())))))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +73,7 @@ func TestDeferredFlow(t *testing.T) {
 			if err != nil || pend.Issuance.TransactionID != txn || pend.Issuance.Interval != 30 {
 				t.Fatalf("pending answer %+v %v", pend, err)
 			}
-			f.clock.advance(2 * time.Hour) // longer than an InTime token lives
+			f.clock.Advance(2 * time.Hour) // longer than an InTime token lives
 			f.complete(rec.CredentialExchangeID, false, erika())
 			done, err := f.svc.RequestDeferredCredential(context.Background(), tok.AccessToken, &oid4vci.DeferredCredentialRequest{TransactionID: txn})
 			if err != nil {
@@ -115,7 +115,7 @@ func TestDeferredErrors(t *testing.T) {
 			offerID, rec := f.offer(exchange.ModeDeferred, "")
 			tok := f.mustToken(offerID, "")
 			ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken,
-				credentialRequest(t, f.def.ID, newHolder(t).proof(t, tok.CNonce, "", f.clock.now())))
+				credentialRequest(t, f.def.ID, newHolder(t).proof(t, tok.CNonce, "", f.clock.Now())))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,7 +149,7 @@ func TestDeferredExchangeAlreadyReadyIssuesNow(t *testing.T) {
 		t.Errorf("expires_in %d", tok.ExpiresIn)
 	}
 	h := newHolder(t)
-	ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken, credentialRequest(t, f.def.ID, h.proof(t, f.nonce(), "", f.clock.now())))
+	ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken, credentialRequest(t, f.def.ID, h.proof(t, f.nonce(), "", f.clock.Now())))
 	if err != nil || len(ans.Issuance.Credentials) != 1 || ans.Issuance.TransactionID != "" {
 		t.Fatalf("answer %+v %v", ans, err)
 	}
@@ -191,7 +191,7 @@ func TestNotify(t *testing.T) {
 			offerID, rec := f.offer(exchange.ModeInTime, "", erika())
 			tok := f.mustToken(offerID, "")
 			ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken,
-				credentialRequest(t, f.def.ID, newHolder(t).proof(t, f.nonce(), "", f.clock.now())))
+				credentialRequest(t, f.def.ID, newHolder(t).proof(t, f.nonce(), "", f.clock.Now())))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -235,7 +235,7 @@ func TestNotifyErrors(t *testing.T) {
 	offerID, _ := f.offer(exchange.ModeInTime, "", erika())
 	tok := f.mustToken(offerID, "")
 	ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken,
-		credentialRequest(t, f.def.ID, newHolder(t).proof(t, f.nonce(), "", f.clock.now())))
+		credentialRequest(t, f.def.ID, newHolder(t).proof(t, f.nonce(), "", f.clock.Now())))
 	if err != nil {
 		t.Fatal(err)
 	}

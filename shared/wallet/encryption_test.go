@@ -63,13 +63,13 @@ func TestResponseEncryptionRequired(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newWalletFixture(t, wallet.Config{ResponseEncryptionRequired: tc.deployment})
 			f.def.EncryptionRequired = tc.definition
-			f.store.defs[0] = f.def
+			f.store.redefine(f.def)
 			offerID, rec := f.offer(exchange.ModeInTime, "", erika())
 			tok := f.mustToken(offerID, "")
 			h := newHolder(t)
 			before := f.store.record(rec.CredentialExchangeID)
 			_, err := f.svc.RequestCredential(context.Background(), tok.AccessToken,
-				credentialRequest(t, f.def.ID, h.proof(t, f.nonce(), "", f.clock.now())))
+				credentialRequest(t, f.def.ID, h.proof(t, f.nonce(), "", f.clock.Now())))
 			if oauthCode(err) != oid4vci.ErrInvalidEncryptionParameters {
 				t.Fatalf("clear request: %v", err)
 			}
@@ -78,7 +78,7 @@ func TestResponseEncryptionRequired(t *testing.T) {
 			}
 			enc := encryptionParams(t)
 			ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken,
-				encryptedRequest(t, f.def.ID, enc, h.proof(t, f.nonce(), "", f.clock.now())))
+				encryptedRequest(t, f.def.ID, enc, h.proof(t, f.nonce(), "", f.clock.Now())))
 			if err != nil || len(ans.Issuance.Credentials) != 1 {
 				t.Fatalf("encrypted request: %+v, %v", ans, err)
 			}
@@ -106,12 +106,12 @@ func TestResponseEncryptionRequired(t *testing.T) {
 func TestDeferredResponseEncryptionRequired(t *testing.T) {
 	f := newWalletFixture(t, wallet.Config{})
 	f.def.EncryptionRequired = true
-	f.store.defs[0] = f.def
+	f.store.redefine(f.def)
 	offerID, rec := f.offer(exchange.ModeDeferred, "")
 	tok := f.mustToken(offerID, "")
 	h := newHolder(t)
 	ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken,
-		encryptedRequest(t, f.def.ID, encryptionParams(t), h.proof(t, f.nonce(), "", f.clock.now())))
+		encryptedRequest(t, f.def.ID, encryptionParams(t), h.proof(t, f.nonce(), "", f.clock.Now())))
 	if err != nil || ans.Issuance.TransactionID == "" {
 		t.Fatalf("deferral: %+v, %v", ans, err)
 	}

@@ -2,227 +2,125 @@ package wallet_test
 
 import (
 	"context"
-	"fmt"
-	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/internal/memstore"
 	"github.com/sdjwt-issuer/issuer/shared/store"
 )
 
-// walletMem is an in-memory wallet.Store with the store's semantics: expired items are absent, record
-// writes are conditional on version and status machine, pointer ops join the record write atomically.
+// walletMem is the in-memory store (shared/internal/memstore, held to the DynamoDB store's contract) with what
+// the wallet tests add: the next call of a method can be made to fail, and the calls of each method are counted
+// (the wallet steps' store round trips).
 type walletMem struct {
-	mu        sync.Mutex
-	now       func() time.Time
-	pointers  map[string]exchange.Pointer
-	exchanges map[string][]byte
-	versions  map[string]int64
-	statuses  map[string]exchange.Status
-	defs      []definition.Definition
-	dyn       []definition.DynamicConfiguration
+	*memstore.Store
+	mu sync.Mutex
 	// failNext, when set, is returned by the next call of the named method.
 	failNext map[string]error
-	updates  int
-	// calls counts the calls of each method (the wallet steps' store round trips).
-	calls map[string]int
+	calls    map[string]int
 }
 
 func newWalletMem(now func() time.Time) *walletMem {
-	return &walletMem{now: now, pointers: map[string]exchange.Pointer{}, exchanges: map[string][]byte{},
-		versions: map[string]int64{}, statuses: map[string]exchange.Status{}, failNext: map[string]error{},
+	return &walletMem{Store: memstore.New(memstore.WithClock(now)), failNext: map[string]error{},
 		calls: map[string]int{}}
 }
 
-func (m *walletMem) fail(method string) error {
+// call counts a call of method and returns the failure set for it, once.
+func (m *walletMem) call(method string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.calls[method]++
 	err := m.failNext[method]
 	delete(m.failNext, method)
 	return err
 }
 
-func (m *walletMem) live(p exchange.Pointer) bool { return p.ExpiresAt > m.now().Unix() }
+// failOnce makes the next call of method fail with err.
+func (m *walletMem) failOnce(method string, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.failNext[method] = err
+}
+
+func (m *walletMem) GetPointer(ctx context.Context, key string) (exchange.Pointer, error) {
+	if err := m.call("GetPointer"); err != nil {
+		return exchange.Pointer{}, err
+	}
+	return m.Store.GetPointer(ctx, key)
+}
+
+func (m *walletMem) PutPointer(ctx context.Context, p exchange.Pointer) error {
+	if err := m.call("PutPointer"); err != nil {
+		return err
+	}
+	return m.Store.PutPointer(ctx, p)
+}
+
+func (m *walletMem) GetExchange(ctx context.Context, id string) (exchange.Record, error) {
+	if err := m.call("GetExchange"); err != nil {
+		return exchange.Record{}, err
+	}
+	return m.Store.GetExchange(ctx, id)
+}
+
+func (m *walletMem) UpdateExchange(ctx context.Context, rec exchange.Record, expect exchange.Expect, ops ...exchange.PointerOp) error {
+	if err := m.call("UpdateExchange"); err != nil {
+		return err
+	}
+	return m.Store.UpdateExchange(ctx, rec, expect, ops...)
+}
+
+func (m *walletMem) ListDefinitions(ctx context.Context, p exchange.PageRequest) (exchange.Page[definition.Definition], error) {
+	if err := m.call("ListDefinitions"); err != nil {
+		return exchange.Page[definition.Definition]{}, err
+	}
+	return m.Store.ListDefinitions(ctx, p)
+}
+
+func (m *walletMem) ListDynamicConfigurations(ctx context.Context) ([]definition.DynamicConfiguration, error) {
+	if err := m.call("ListDynamicConfigurations"); err != nil {
+		return nil, err
+	}
+	return m.Store.ListDynamicConfigurations(ctx)
+}
 
 // seed stores a record and its pointers as CreateExchange would.
 func (m *walletMem) seed(rec exchange.Record, ptrs ...exchange.Pointer) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, p := range ptrs {
-		m.pointers[p.Key] = p
-		rec.Pointers = append(rec.Pointers, p.Key)
-	}
-	b, err := store.MarshalExchange(&rec)
-	if err != nil {
+	if err := m.Seed(rec, ptrs...); err != nil {
 		panic(err) // test fixture bug
 	}
-	m.exchanges[rec.CredentialExchangeID] = b
-	m.versions[rec.CredentialExchangeID] = rec.Version
-	m.statuses[rec.CredentialExchangeID] = rec.Status
 }
 
-func (m *walletMem) GetPointer(_ context.Context, key string) (exchange.Pointer, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.fail("GetPointer"); err != nil {
-		return exchange.Pointer{}, err
-	}
-	p, ok := m.pointers[key]
-	if !ok || !m.live(p) {
-		return exchange.Pointer{}, exchange.ErrNotFound
-	}
-	return p, nil
-}
-
-func (m *walletMem) PutPointer(_ context.Context, p exchange.Pointer) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.fail("PutPointer"); err != nil {
-		return err
-	}
-	if old, ok := m.pointers[p.Key]; ok && m.live(old) {
-		return exchange.ErrAlreadyExists
-	}
-	m.pointers[p.Key] = p
-	return nil
-}
-
-func (m *walletMem) GetExchange(_ context.Context, id string) (exchange.Record, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.fail("GetExchange"); err != nil {
-		return exchange.Record{}, err
-	}
-	return m.get(id)
-}
-
-func (m *walletMem) get(id string) (exchange.Record, error) {
-	b, ok := m.exchanges[id]
-	if !ok {
-		return exchange.Record{}, exchange.ErrNotFound
-	}
-	rec, err := store.UnmarshalExchange(b)
-	if err != nil {
-		return rec, err
-	}
-	if rec.ExpiresAt <= m.now().Unix() {
-		return exchange.Record{}, exchange.ErrNotFound
-	}
-	rec.Version = m.versions[id]
-	return rec, nil
-}
-
-func (m *walletMem) UpdateExchange(_ context.Context, rec exchange.Record, expect exchange.Expect, ops ...exchange.PointerOp) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.fail("UpdateExchange"); err != nil {
-		return err
-	}
-	id := rec.CredentialExchangeID
-	if rec.Status != expect.Status && !exchange.CanTransition(expect.Status, rec.Status) {
-		return &exchange.TransitionError{From: expect.Status, To: rec.Status}
-	}
-	if _, err := m.get(id); err != nil {
-		return err
-	}
-	cur := m.statuses[id]
-	if m.versions[id] != expect.Version || (cur != rec.Status && !exchange.CanTransition(cur, rec.Status)) {
-		return exchange.ErrConflict
-	}
-	seen := map[string]bool{}
-	for _, op := range ops {
-		k := op.Consume
-		if op.Put != nil {
-			k = op.Put.Key
-		}
-		if seen[k] {
-			return exchange.ErrConflict // DynamoDB refuses two operations on one item in a transaction
-		}
-		seen[k] = true
-		p, ok := m.pointers[k]
-		if op.Put != nil && ok {
-			return exchange.ErrConflict
-		}
-		if op.Consume != "" && (!ok || !m.live(p) || (p.ExchangeID != "" && p.ExchangeID != id)) {
-			return fmt.Errorf("%w: %w", exchange.ErrConflict, &exchange.PointerGoneError{Key: k})
+// define stores definitions (the metadata lists them).
+func (m *walletMem) define(defs ...definition.Definition) {
+	for _, d := range defs {
+		if err := m.CreateDefinition(context.Background(), d); err != nil {
+			panic(err) // test fixture bug
 		}
 	}
-	for _, op := range ops {
-		if op.Put != nil {
-			m.pointers[op.Put.Key] = *op.Put
-			rec.Pointers = append(rec.Pointers, op.Put.Key)
-		} else {
-			delete(m.pointers, op.Consume)
-		}
-	}
-	rec.Version = expect.Version + 1
-	b, err := store.MarshalExchange(&rec)
-	if err != nil {
-		return err
-	}
-	m.exchanges[id] = b
-	m.versions[id] = rec.Version
-	m.statuses[id] = rec.Status
-	m.updates++
-	return nil
 }
 
-func (m *walletMem) ListDefinitions(_ context.Context, p exchange.PageRequest) (exchange.Page[definition.Definition], error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.fail("ListDefinitions"); err != nil {
-		return exchange.Page[definition.Definition]{}, err
+// redefine replaces a stored definition with d (same id and version).
+func (m *walletMem) redefine(d definition.Definition) {
+	if err := m.ReplaceDefinition(context.Background(), d, d.Version); err != nil {
+		panic(err) // test fixture bug
 	}
-	all := append([]definition.Definition(nil), m.defs...)
-	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
-	start := 0
-	if p.Cursor != "" {
-		for i, d := range all {
-			if d.ID == p.Cursor {
-				start = i + 1
-			}
-		}
-	}
-	end := min(start+p.Limit, len(all))
-	out := exchange.Page[definition.Definition]{Items: all[start:end]}
-	if end < len(all) {
-		out.NextCursor = all[end-1].ID
-	}
-	return out, nil
 }
 
-func (m *walletMem) ListDynamicConfigurations(context.Context) ([]definition.DynamicConfiguration, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.fail("ListDynamicConfigurations"); err != nil {
-		return nil, err
-	}
-	return append([]definition.DynamicConfiguration(nil), m.dyn...), nil
-}
-
+// record reads a record that must exist, without counting the call.
 func (m *walletMem) record(id string) exchange.Record {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	rec, err := m.get(id)
+	rec, err := m.Store.GetExchange(context.Background(), id)
 	if err != nil {
 		panic(err) // test fixture bug
 	}
 	return rec
 }
 
-func (m *walletMem) pointerCount(prefix string) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := 0
-	for k, p := range m.pointers {
-		if len(k) > len(prefix) && k[:len(prefix)] == prefix && m.live(p) {
-			n++
-		}
-	}
-	return n
-}
+// pointerCount counts the live pointers whose key starts with prefix.
+func (m *walletMem) pointerCount(prefix string) int { return m.LivePointers(prefix) }
 
 // countCalls returns the calls of each method since the last countCalls and resets the count.
 func (m *walletMem) countCalls() map[string]int {

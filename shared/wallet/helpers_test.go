@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,27 +22,9 @@ import (
 
 const walletIssuer = "https://issuer.example.com/tenant"
 
-// walletClock is a settable clock shared by the service and the fake store.
-type walletClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *walletClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *walletClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type walletFixture struct {
 	t      *testing.T
-	clock  *walletClock
+	clock  *domaintest.Clock
 	store  *walletMem
 	signer *keys.LocalSigner
 	svc    *wallet.Service
@@ -53,15 +34,15 @@ type walletFixture struct {
 
 func newWalletFixture(t *testing.T, cfg wallet.Config) *walletFixture {
 	t.Helper()
-	clock := &walletClock{t: time.Now().Truncate(time.Second)}
+	clock := domaintest.NewClock(time.Now().Truncate(time.Second))
 	signer, err := keys.NewLocal()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.IssuerURL = walletIssuer
-	store := newWalletMem(clock.now)
+	store := newWalletMem(clock.Now)
 	ev := &domaintest.Events{}
-	svc, err := wallet.New(cfg, wallet.Deps{Store: store, Signer: signer}, exchange.WithClock(clock.now),
+	svc, err := wallet.New(cfg, wallet.Deps{Store: store, Signer: signer}, exchange.WithClock(clock.Now),
 		exchange.WithEvents(ev))
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +54,7 @@ func newWalletFixture(t *testing.T, cfg wallet.Config) *walletFixture {
 			{Path: []any{"address"}, LimitDisclosure: true},
 			{Path: []any{"address", "street_address"}, LimitDisclosure: true},
 		}, Display: []definition.Display{{Name: "Portable Document A1", Locale: "en-GB"}}}}
-	store.defs = append(store.defs, def)
+	store.define(def)
 	return &walletFixture{t: t, clock: clock, store: store, signer: signer, svc: svc, events: ev, def: def}
 }
 
@@ -88,7 +69,7 @@ func (f *walletFixture) offer(mode exchange.IssuanceMode, pin string, subjects .
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	now := f.clock.now()
+	now := f.clock.Now()
 	exp := now.Add(7 * 24 * time.Hour).Unix()
 	code := exchange.PreAuthorizedCode(offerID)
 	rec := exchange.Record{CredentialExchangeID: id, IssuanceMode: mode, IsPreAuthorised: true,
@@ -194,7 +175,7 @@ func parseCredentialRequest(t *testing.T, body []byte) *oid4vci.CredentialReques
 // verifyBound verifies an issued credential with the issuer key and checks its cnf is the holder's key.
 func (f *walletFixture) verifyBound(cred string, h holder) *sdjwt.Verified {
 	f.t.Helper()
-	v, err := sdjwt.Verify(cred, sdjwt.WithIssuerKey(f.signer.PublicJWK()), sdjwt.WithClock(f.clock.now))
+	v, err := sdjwt.Verify(cred, sdjwt.WithIssuerKey(f.signer.PublicJWK()), sdjwt.WithClock(f.clock.Now))
 	if err != nil {
 		f.t.Fatalf("verify credential: %v", err)
 	}

@@ -21,7 +21,7 @@ func TestStaleNoncesWasteBoundedSignatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc, err := wallet.New(wallet.Config{IssuerURL: walletIssuer}, wallet.Deps{Store: f.store, Signer: signer},
-		exchange.WithClock(f.clock.now), exchange.WithEvents(f.events))
+		exchange.WithClock(f.clock.Now), exchange.WithEvents(f.events))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestStaleNoncesWasteBoundedSignatures(t *testing.T) {
 	h := newHolder(t)
 	for i := 0; i < 10; i++ {
 		_, err := svc.RequestCredential(context.Background(), tok.AccessToken,
-			credentialRequest(t, f.def.ID, h.proof(t, "stale-nonce", "", f.clock.now())))
+			credentialRequest(t, f.def.ID, h.proof(t, "stale-nonce", "", f.clock.Now())))
 		if code := oauthCode(err); code != oid4vci.ErrInvalidNonce {
 			t.Fatalf("request %d: %v, want invalid_nonce", i, err)
 		}
@@ -44,7 +44,7 @@ func TestStaleNoncesWasteBoundedSignatures(t *testing.T) {
 	}
 	before := signer.Signs()
 	ans, err := svc.RequestCredential(context.Background(), tok.AccessToken,
-		credentialRequest(t, f.def.ID, h.proof(t, f.nonce(), "", f.clock.now())))
+		credentialRequest(t, f.def.ID, h.proof(t, f.nonce(), "", f.clock.Now())))
 	if err != nil {
 		t.Fatalf("fresh nonce after the stale ones: %v", err)
 	}

@@ -31,42 +31,42 @@ func TestRequestCredentialAfterLostAnswer(t *testing.T) {
 	}{
 		{name: "same keys, fresh nonce", retry: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
 			n := e.f.nonce()
-			return credentialRequest(t, e.f.def.ID, e.h1.proof(t, n, "", e.f.clock.now()), e.h2.proof(t, n, "", e.f.clock.now()))
+			return credentialRequest(t, e.f.def.ID, e.h1.proof(t, n, "", e.f.clock.Now()), e.h2.proof(t, n, "", e.f.clock.Now()))
 		}},
 		{name: "same keys in another order", retry: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
 			n := e.f.nonce()
-			return credentialRequest(t, e.f.def.ID, e.h2.proof(t, n, "", e.f.clock.now()), e.h1.proof(t, n, "", e.f.clock.now()))
+			return credentialRequest(t, e.f.def.ID, e.h2.proof(t, n, "", e.f.clock.Now()), e.h1.proof(t, n, "", e.f.clock.Now()))
 		}},
 		{name: "one of the keys only", retry: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
-			return credentialRequest(t, e.f.def.ID, e.h1.proof(t, e.f.nonce(), "", e.f.clock.now()))
+			return credentialRequest(t, e.f.def.ID, e.h1.proof(t, e.f.nonce(), "", e.f.clock.Now()))
 		}, wantCode: oid4vci.ErrCredentialRequestDenied, wantDesc: "other keys"},
 		{name: "another key added", retry: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
 			n := e.f.nonce()
-			return credentialRequest(t, e.f.def.ID, e.h1.proof(t, n, "", e.f.clock.now()),
-				e.h2.proof(t, n, "", e.f.clock.now()), newHolder(t).proof(t, n, "", e.f.clock.now()))
+			return credentialRequest(t, e.f.def.ID, e.h1.proof(t, n, "", e.f.clock.Now()),
+				e.h2.proof(t, n, "", e.f.clock.Now()), newHolder(t).proof(t, n, "", e.f.clock.Now()))
 		}, wantCode: oid4vci.ErrCredentialRequestDenied, wantDesc: "other keys"},
 		{name: "replayed nonce of the recorded request", retry: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
-			return credentialRequest(t, e.f.def.ID, e.h1.proof(t, e.nonce, "", e.f.clock.now()), e.h2.proof(t, e.nonce, "", e.f.clock.now()))
+			return credentialRequest(t, e.f.def.ID, e.h1.proof(t, e.nonce, "", e.f.clock.Now()), e.h2.proof(t, e.nonce, "", e.f.clock.Now()))
 		}, wantCode: oid4vci.ErrInvalidNonce},
 		{name: "unknown nonce", retry: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
-			return credentialRequest(t, e.f.def.ID, e.h1.proof(t, "made-up", "", e.f.clock.now()), e.h2.proof(t, "made-up", "", e.f.clock.now()))
+			return credentialRequest(t, e.f.def.ID, e.h1.proof(t, "made-up", "", e.f.clock.Now()), e.h2.proof(t, "made-up", "", e.f.clock.Now()))
 		}, wantCode: oid4vci.ErrInvalidNonce},
 		{name: "other format (draft 13 vc+sd-jwt)", retry: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
 			n := e.f.nonce()
 			return parseCredentialRequest(t, []byte(`{"format":"vc+sd-jwt","vct":"`+e.f.def.VCT+`","proofs":{"jwt":["`+
-				e.h1.proof(t, n, "", e.f.clock.now())+`","`+e.h2.proof(t, n, "", e.f.clock.now())+`"]}}`))
+				e.h1.proof(t, n, "", e.f.clock.Now())+`","`+e.h2.proof(t, n, "", e.f.clock.Now())+`"]}}`))
 		}, wantCode: oid4vci.ErrCredentialRequestDenied, wantDesc: "format"},
 		{name: "after the wallet accepted", retry: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
 			rec := e.f.store.record(e.id)
 			next := rec.Clone()
-			if err := next.Transition(exchange.StatusCredentialAccepted, e.f.clock.now().Unix()); err != nil {
+			if err := next.Transition(exchange.StatusCredentialAccepted, e.f.clock.Now().Unix()); err != nil {
 				t.Fatal(err)
 			}
 			if err := e.f.store.UpdateExchange(context.Background(), next, exchange.Expect{Version: rec.Version, Status: rec.Status}); err != nil {
 				t.Fatal(err)
 			}
 			n := e.f.nonce()
-			return credentialRequest(t, e.f.def.ID, e.h1.proof(t, n, "", e.f.clock.now()), e.h2.proof(t, n, "", e.f.clock.now()))
+			return credentialRequest(t, e.f.def.ID, e.h1.proof(t, n, "", e.f.clock.Now()), e.h2.proof(t, n, "", e.f.clock.Now()))
 		}, wantCode: oid4vci.ErrCredentialRequestDenied, wantDesc: "already issued"},
 	}
 	for _, tc := range tests {
@@ -76,7 +76,7 @@ func TestRequestCredentialAfterLostAnswer(t *testing.T) {
 			tok := f.mustToken(offerID, "")
 			e := &env{f: f, tok: tok.AccessToken, h1: newHolder(t), h2: newHolder(t), nonce: f.nonce(), id: rec.CredentialExchangeID}
 			first, err := f.svc.RequestCredential(context.Background(), e.tok, credentialRequest(t, f.def.ID,
-				e.h1.proof(t, e.nonce, "", f.clock.now()), e.h2.proof(t, e.nonce, "", f.clock.now())))
+				e.h1.proof(t, e.nonce, "", f.clock.Now()), e.h2.proof(t, e.nonce, "", f.clock.Now())))
 			if err != nil {
 				t.Fatal(err)
 			}

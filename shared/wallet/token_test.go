@@ -30,7 +30,7 @@ func TestFetchOffer(t *testing.T) {
 		{name: "empty offer id", wantErr: true, prepare: func(_ *walletFixture, _ string) string { return "" }},
 		{name: "overlong offer id", wantErr: true, prepare: func(_ *walletFixture, _ string) string { return strings.Repeat("a", 300) }},
 		{name: "expired offer", wantErr: true, prepare: func(f *walletFixture, id string) string {
-			f.clock.advance(8 * 24 * time.Hour)
+			f.clock.Advance(8 * 24 * time.Hour)
 			return id
 		}},
 		{name: "redeemed offer", wantErr: true, prepare: func(f *walletFixture, id string) string {
@@ -44,9 +44,7 @@ func TestFetchOffer(t *testing.T) {
 			return exchange.PreAuthorizedCode(id)
 		}},
 		{name: "offer of a deleted exchange", wantErr: true, prepare: func(f *walletFixture, id string) string {
-			f.store.mu.Lock()
-			delete(f.store.exchanges, exchangeOf(f.t, id))
-			f.store.mu.Unlock()
+			f.store.DropExchange(exchangeOf(f.t, id))
 			return id
 		}},
 	}
@@ -131,7 +129,7 @@ func TestRedeemPreAuthorizedCode(t *testing.T) {
 		{name: "unknown code", form: func(string) url.Values {
 			return url.Values{"grant_type": {oid4vci.GrantTypePreAuthorizedCode}, "pre-authorized_code": {"nope"}}
 		}, wantCode: oid4vci.ErrInvalidGrant},
-		{name: "expired code", prepare: func(f *walletFixture, _ string) { f.clock.advance(8 * 24 * time.Hour) },
+		{name: "expired code", prepare: func(f *walletFixture, _ string) { f.clock.Advance(8 * 24 * time.Hour) },
 			wantCode: oid4vci.ErrInvalidGrant},
 		{name: "used code", prepare: func(f *walletFixture, id string) { f.mustToken(id, "") },
 			wantCode: oid4vci.ErrInvalidGrant},
@@ -142,9 +140,7 @@ func TestRedeemPreAuthorizedCode(t *testing.T) {
 			return url.Values{"pre-authorized_code": {offerID}}
 		}, wantCode: oid4vci.ErrInvalidGrant},
 		{name: "code whose single-use guard is gone", prepare: func(f *walletFixture, id string) {
-			f.store.mu.Lock()
-			delete(f.store.pointers, exchange.PointerKey(exchange.PointerCode, exchange.PreAuthorizedCode(id)))
-			f.store.mu.Unlock()
+			f.store.DropPointer(exchange.PointerKey(exchange.PointerCode, exchange.PreAuthorizedCode(id)))
 		}, wantCode: oid4vci.ErrInvalidGrant},
 	}
 	for _, tc := range tests {
@@ -201,7 +197,7 @@ func TestRedeemPreAuthorizedCode(t *testing.T) {
 				!exchange.SecretMatches(resp.AccessToken, got.AccessTokenHash) {
 				t.Errorf("access token does not name its exchange or its hash is not in the record")
 			}
-			if want := f.clock.now().Add(tc.wantTTL).Unix(); got.AccessTokenExpiresAt != want {
+			if want := f.clock.Now().Add(tc.wantTTL).Unix(); got.AccessTokenExpiresAt != want {
 				t.Errorf("access token deadline %d, want %d", got.AccessTokenExpiresAt, want)
 			}
 			if strings.Contains(string(mustStored(t, got)), resp.AccessToken) {
@@ -279,7 +275,7 @@ func TestAuthorizationDetails(t *testing.T) {
 			}
 			h := newHolder(t)
 			body := []byte(`{"credential_identifier":"` + tc.config + `","proofs":{"jwt":["` +
-				h.proof(t, f.nonce(), "", f.clock.now()) + `"]}}`)
+				h.proof(t, f.nonce(), "", f.clock.Now()) + `"]}}`)
 			if _, err := f.svc.RequestCredential(context.Background(), resp.AccessToken, parseCredentialRequest(t, body)); err != nil {
 				t.Fatalf("credential by identifier: %v", err)
 			}
@@ -363,11 +359,11 @@ func TestNewNonce(t *testing.T) {
 	if err != nil || ptr.ExchangeID != "" {
 		t.Fatalf("pointer %+v %v", ptr, err)
 	}
-	f.clock.advance(61 * time.Second)
+	f.clock.Advance(61 * time.Second)
 	if _, err := f.store.GetPointer(context.Background(), exchange.PointerKey(exchange.PointerNonce, a.Value)); !errors.Is(err, exchange.ErrNotFound) {
 		t.Fatalf("expired nonce still there: %v", err)
 	}
-	f.store.failNext["PutPointer"] = errors.New("boom")
+	f.store.failOnce("PutPointer", errors.New("boom"))
 	if _, err := f.svc.NewNonce(context.Background()); err == nil {
 		t.Fatal("store failure not reported")
 	}

@@ -78,7 +78,7 @@ func TestTxCodeGuessesLosingRaces(t *testing.T) {
 			racing := &guessRaceStore{walletMem: f.store, races: tc.races, cap: tc.cap,
 				code: exchange.PointerKey(exchange.PointerCode, exchange.PreAuthorizedCode(offerID))}
 			svc, err := wallet.New(wallet.Config{IssuerURL: walletIssuer, MaxTxCodeAttempts: tc.cap},
-				wallet.Deps{Store: racing, Signer: f.signer}, exchange.WithClock(f.clock.now))
+				wallet.Deps{Store: racing, Signer: f.signer}, exchange.WithClock(f.clock.Now))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,17 +1,31 @@
 // Package domaintest holds the test doubles that the tests of the use case packages (admin, wallet, revocation)
-// share: an event recorder and a signing key that counts its signatures. Only tests import it.
+// share: a definition spec, an event recorder, a settable clock and a signing key that counts its signatures. Only tests import it.
 package domaintest
 
 import (
 	"context"
 	"crypto"
+	"encoding/json"
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
 )
+
+// DefinitionSpec is a valid definition spec (Portable Document A1) with claims of every path shape: a mandatory
+// name, an object and a member of it, every element of an array, and an index given as a JSON number.
+func DefinitionSpec() definition.Spec {
+	return definition.Spec{Label: "Portable Document A1", CredentialFormat: "dc+sd-jwt", VCT: "PortableDocumentA1",
+		ExpirationInDays: 365, SupportRevocation: true,
+		Claims: []definition.Claim{{Path: []any{"given_name"}, Mandatory: true, LimitDisclosure: true},
+			{Path: []any{"address"}, LimitDisclosure: true}, {Path: []any{"address", "street_address"}, LimitDisclosure: true},
+			{Path: []any{"nationalities", nil}, LimitDisclosure: true}, {Path: []any{"list", json.Number("0")}}},
+		Display: []definition.Display{{Name: "Portable Document A1", Locale: "en-GB"}}}
+}
 
 // Events records the events published to it (an exchange.EventPublisher); a non-nil Err makes every Publish
 // fail after recording.
@@ -46,6 +60,29 @@ func (e *Events) DetailTypes() []string {
 		out[i] = ev.DetailType
 	}
 	return out
+}
+
+// Clock is a settable clock that a use case and its store share.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a Clock at t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now is the clock's time (a func() time.Time for exchange.WithClock and the stores' WithClock).
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 // CountingSigner is a local ES256 issuer key that counts its signatures (KMS Sign calls in production).
