@@ -469,7 +469,8 @@ func TestOfferDeliveryOverHTTP(t *testing.T) {
 	r = is.admin(http.MethodPost, "/credential/issue", map[string]any{"issuanceMode": "Deferred",
 		"credentialDefinitionId": defID, "credentialOfferEndpoint": wallet.URL + "/down"})
 	if d := r.json["credentialHistory"].(map[string]any)["offerDelivery"].(map[string]any); r.status != http.StatusOK ||
-		d["outcome"] != "failed" || d["httpStatus"] != 503.0 || !strings.Contains(d["error"].(string), "503") {
+		// A local wallet's failure carries no status or reason (docs/security.md, "Port scan through offer delivery").
+		d["outcome"] != "failed" || d["httpStatus"] != 0.0 || strings.Contains(d["error"].(string), "503") {
 		t.Fatalf("failed delivery: %d %s", r.status, r.raw)
 	}
 

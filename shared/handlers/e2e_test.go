@@ -445,7 +445,8 @@ func TestOfferDelivery(t *testing.T) {
 		t.Fatalf("wallet received %v", got)
 	}
 	rec = a.issue(`{"issuanceMode": "Deferred", "credentialDefinitionId": "` + def.ID + `", "credentialOfferEndpoint": "` + wallet.URL + `/broken"}`)
-	if d := rec["offerDelivery"].(map[string]any); d["outcome"] != "failed" || !strings.Contains(d["error"].(string), "502") {
+	// A failure at a local address tells nothing about the port (docs/security.md, "Port scan through offer delivery").
+	if d := rec["offerDelivery"].(map[string]any); d["outcome"] != "failed" || d["httpStatus"] != float64(0) || strings.Contains(d["error"].(string), "502") {
 		t.Fatalf("failed delivery %v", d)
 	}
 
@@ -486,7 +487,8 @@ func TestOfferDelivery(t *testing.T) {
 	}))
 	defer slow.Close()
 	rec = a.issue(`{"issuanceMode": "Deferred", "credentialDefinitionId": "` + def.ID + `", "credentialOfferEndpoint": "` + slow.URL + `"}`)
-	if d := rec["offerDelivery"].(map[string]any); d["outcome"] != "failed" || d["error"] != "timed out" {
+	// Still bounded by the delivery timeout; a local address's time-out reads like its other failures.
+	if d := rec["offerDelivery"].(map[string]any); d["outcome"] != "failed" || d["httpStatus"] != float64(0) || d["error"] == "timed out" {
 		t.Fatalf("slow wallet %v", d)
 	}
 }
