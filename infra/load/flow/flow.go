@@ -261,6 +261,8 @@ type Offer struct {
 	Code string
 	// ConfigurationID is the first credential_configuration_id offered.
 	ConfigurationID string
+	// TxCode is the offer's tx_code object (input_mode, length, description), nil when no code is needed.
+	TxCode map[string]any
 }
 
 // Issue creates an InTime exchange for definitionID and fetches its offer by reference (AfterStep is called
@@ -331,7 +333,8 @@ func (c *Client) FetchOffer(ctx context.Context, offerURI string) (Offer, error)
 	if code == "" || cfgID == "" || o.str("credential_issuer") == "" {
 		return Offer{}, &StepError{Step: StepOffer, Status: o.status, Err: errors.New("offer without code, configuration or issuer")}
 	}
-	return Offer{Issuer: o.str("credential_issuer"), Code: code, ConfigurationID: cfgID}, nil
+	txCode, _ := grant["tx_code"].(map[string]any)
+	return Offer{Issuer: o.str("credential_issuer"), Code: code, ConfigurationID: cfgID, TxCode: txCode}, nil
 }
 
 // OfferURI is the credential_offer_uri of an offer deep link.
@@ -353,7 +356,28 @@ func OfferURI(link string) (string, error) {
 
 // Token redeems a pre-authorized code and returns the access token.
 func (c *Client) Token(ctx context.Context, code string) (string, error) {
-	form := url.Values{"grant_type": {PreAuthorizedGrant}, "pre-authorized_code": {code}}
+	return c.Redeem(ctx, TokenRequest{Code: code})
+}
+
+// TokenRequest is a pre-authorized code token request.
+type TokenRequest struct {
+	// Code is the pre-authorized code.
+	Code string
+	// TxCode is the transaction code (PIN) the holder typed; empty when the offer needs none.
+	TxCode string
+	// ClientID is the wallet's client_id; empty sends none.
+	ClientID string
+}
+
+// Redeem sends a token request for a pre-authorized code and returns the access token.
+func (c *Client) Redeem(ctx context.Context, tr TokenRequest) (string, error) {
+	form := url.Values{"grant_type": {PreAuthorizedGrant}, "pre-authorized_code": {tr.Code}}
+	if tr.TxCode != "" {
+		form.Set("tx_code", tr.TxCode)
+	}
+	if tr.ClientID != "" {
+		form.Set("client_id", tr.ClientID)
+	}
 	a, err := c.do(ctx, StepToken, http.MethodPost, "/token", strings.NewReader(form.Encode()),
 		"Content-Type", "application/x-www-form-urlencoded")
 	if err != nil {
@@ -438,6 +462,10 @@ type Credential struct {
 	Description string
 	// RetryAfter is the Retry-After header of a refused request.
 	RetryAfter string
+	// TransactionID is the deferred transaction_id of a 202 answer.
+	TransactionID string
+	// Interval is the seconds a 202 answer asks the wallet to wait before polling.
+	Interval int
 }
 
 // RequestCredential asks for one credential of configurationID bound to the holder's key, with proof nonce.
@@ -452,10 +480,29 @@ func (c *Client) RequestCredential(ctx context.Context, token, issuer, configura
 	if err != nil {
 		return Credential{}, err
 	}
+	return credentialAnswer(a), nil
+}
+
+// PollDeferred asks the deferred credential endpoint for the credentials of transactionID: 202 while they are
+// not ready (TransactionID and Interval set), 200 with them, or a refusal, all as a Credential.
+func (c *Client) PollDeferred(ctx context.Context, token, transactionID string) (Credential, error) {
+	a, err := c.postJSON(ctx, StepCredential, "/deferred-credential", token, map[string]any{"transaction_id": transactionID})
+	if err != nil {
+		return Credential{}, err
+	}
+	return credentialAnswer(a), nil
+}
+
+// credentialAnswer reads a credential or deferred credential response.
+func credentialAnswer(a *answer) Credential {
 	out := Credential{Status: a.status, NotificationID: a.str("notification_id"), ErrorCode: a.errorCode(),
-		Description: a.str("error_description"), RetryAfter: a.header.Get("Retry-After")}
+		Description: a.str("error_description"), RetryAfter: a.header.Get("Retry-After"),
+		TransactionID: a.str("transaction_id")}
+	if n, ok := a.body["interval"].(float64); ok {
+		out.Interval = int(n)
+	}
 	if a.status != http.StatusOK {
-		return out, nil
+		return out
 	}
 	list, _ := a.body["credentials"].([]any)
 	for _, item := range list {
@@ -464,13 +511,22 @@ func (c *Client) RequestCredential(ctx context.Context, token, issuer, configura
 			out.Credentials = append(out.Credentials, s)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Notify sends credential_accepted for notificationID.
 func (c *Client) Notify(ctx context.Context, token, notificationID string) error {
-	a, err := c.postJSON(ctx, StepNotification, "/notification", token,
-		map[string]any{"notification_id": notificationID, "event": "credential_accepted"})
+	return c.NotifyEvent(ctx, token, notificationID, "credential_accepted", "")
+}
+
+// NotifyEvent sends a notification event (credential_accepted, credential_failure, credential_deleted) with an
+// optional event_description.
+func (c *Client) NotifyEvent(ctx context.Context, token, notificationID, event, description string) error {
+	body := map[string]any{"notification_id": notificationID, "event": event}
+	if description != "" {
+		body["event_description"] = description
+	}
+	a, err := c.postJSON(ctx, StepNotification, "/notification", token, body)
 	if err != nil {
 		return err
 	}

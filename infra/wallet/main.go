@@ -1,0 +1,122 @@
+// Command wallet plays a holder wallet for one credential offer, to try the issuer without a phone (the console
+// shows this command with the offer filled in):
+//
+//	go run ./infra/wallet [-pin 123456] [-client-id ID] [-notify accepted|failure|deleted|none] [-description TEXT] [-wait 10m] '<offer link>'
+//
+// It fetches the offer, redeems the pre-authorized code (with the PIN when the offer asks for one; asked on the
+// terminal when -pin is missing), proves a fresh P-256 key, receives the credential (waiting at the deferred
+// endpoint while the organisation has not completed a Deferred exchange), checks its signature against the
+// issuer's published keys, prints the claims and the SD-JWT, and notifies the issuer.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sdjwt-issuer/issuer/infra/load/flow"
+	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// events maps the -notify values to notification events.
+var events = map[string]string{"accepted": "credential_accepted", "failure": "credential_failure",
+	"deleted": "credential_deleted", "none": "none"}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("wallet", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	pin := fs.String("pin", "", "the transaction code (PIN) of the offer, if it has one")
+	clientID := fs.String("client-id", "", "client_id to send in the token request")
+	notify := fs.String("notify", "accepted", "notification after receiving: accepted, failure, deleted or none")
+	description := fs.String("description", "", "event_description of the notification")
+	wait := fs.Duration("wait", 10*time.Minute, "how long to wait for a deferred credential")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: go run ./infra/wallet [flags] '<offer link>'\n\n"+
+			"Plays a holder wallet for one credential offer (the link the console or the issue call shows).\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	event, ok := events[*notify]
+	if fs.NArg() != 1 || !ok {
+		fs.Usage()
+		return 2
+	}
+	client := &flow.Client{HTTP: &http.Client{Timeout: 30 * time.Second}}
+	opts := flow.ReceiveOptions{TxCode: *pin, ClientID: *clientID, Notify: event, Description: *description, Wait: *wait,
+		Progress: func(s string) { fmt.Fprintln(stdout, "wallet:", s) }}
+	got, err := client.Receive(ctx, fs.Arg(0), opts)
+	if errors.Is(err, flow.ErrNeedTxCode) {
+		typed, askErr := askPIN(stdin, stdout)
+		if askErr != nil {
+			fmt.Fprintf(stderr, "wallet: %v: pass it with -pin\n", err)
+			return 1
+		}
+		opts.TxCode = typed
+		got, err = client.Receive(ctx, fs.Arg(0), opts)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "wallet: %v\n", err)
+		return 1
+	}
+	return report(ctx, client, got, stdout, stderr)
+}
+
+// askPIN reads the PIN from a terminal; it fails when stdin is not one.
+func askPIN(stdin io.Reader, stdout io.Writer) (string, error) {
+	if f, ok := stdin.(*os.File); !ok || f == nil {
+		return "", errors.New("no terminal")
+	} else if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return "", errors.New("no terminal")
+	}
+	fmt.Fprint(stdout, "wallet: the offer asks for a PIN (transaction code): ")
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	line = strings.TrimSpace(line)
+	if line == "" {
+		if err == nil {
+			err = errors.New("no PIN typed")
+		}
+		return "", err
+	}
+	return line, nil
+}
+
+// report verifies each credential against the issuer's keys and prints its claims and the SD-JWT.
+func report(ctx context.Context, client *flow.Client, got flow.Received, stdout, stderr io.Writer) int {
+	keys, err := client.IssuerKeys(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "wallet: read the issuer's keys: %v\n", err)
+		return 1
+	}
+	for i, raw := range got.Credentials {
+		v, err := sdjwt.Verify(raw, sdjwt.WithIssuerKeySet(keys))
+		if err != nil {
+			fmt.Fprintf(stderr, "wallet: credential %d does not verify: %v\n", i+1, err)
+			return 1
+		}
+		claims, _ := json.MarshalIndent(v.Claims, "", "  ")
+		fmt.Fprintf(stdout, "\nCredential %d (signature checked with the issuer's published key), its claims with every disclosure:\n%s\n\nSD-JWT:\n%s\n",
+			i+1, claims, raw)
+	}
+	return 0
+}
