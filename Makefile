@@ -3,7 +3,7 @@
 
 SHELL := /bin/bash
 GO ?= go
-FUNCTIONS := issue deferred-issue status definitions metadata token credential deferred-credential notification
+FUNCTIONS := issue deferred-issue status definitions metadata token credential deferred-credential notification console
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w -buildid="
 ARTIFACTS_DIR ?= bin
 FUZZTIME ?= 30s
@@ -32,6 +32,7 @@ $(eval $(call sam_target,TokenFunction,token))
 $(eval $(call sam_target,CredentialFunction,credential))
 $(eval $(call sam_target,DeferredCredentialFunction,deferred-credential))
 $(eval $(call sam_target,NotificationFunction,notification))
+$(eval $(call sam_target,ConsoleFunction,console))
 
 tools:
 	bash infra/local/install.sh

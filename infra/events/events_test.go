@@ -378,6 +378,19 @@ var scenarios = map[string]scenario{
 	"deferred-credential.json":  {prepare: (*harness).accessToken, status: []int{400}, check: oauthError("invalid_transaction_id")},
 	"notification.json":         {prepare: (*harness).accessToken, status: []int{400}, check: oauthError("invalid_notification_id")},
 	"notification-failure.json": {prepare: (*harness).accessToken, status: []int{400}, check: oauthError("invalid_notification_id")},
+
+	"console.json":       {prepare: none, status: []int{200}, check: bodyHas(`<script type="module" src="console/app.js">`)},
+	"console-asset.json": {prepare: none, status: []int{200}, check: bodyHas("renderKeyScreen")},
+}
+
+// bodyHas checks that a text answer contains want.
+func bodyHas(want string) func(h *harness, t *testing.T, s state, body []byte) {
+	return func(_ *harness, t *testing.T, _ state, body []byte) {
+		t.Helper()
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("body lacks %q: %s", want, truncate(body))
+		}
+	}
 }
 
 // gone checks that reading the deleted item back with another sample answers 404.

@@ -311,6 +311,7 @@ var tableAccess = map[string]struct {
 	"CredentialFunction":         {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, true, false},
 	"DeferredCredentialFunction": {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, true, false},
 	"NotificationFunction":       {[]string{"GetItem", "PutItem"}, true, false}, // the record write is a conditional PutItem
+	"ConsoleFunction":            {nil, false, false},                           // a static page: no table, key or bus
 }
 
 const (
@@ -408,7 +409,10 @@ func checkFunctionPolicies(f *fixture) []string {
 		if !sameSet(uniq(dynamo), want.actions) {
 			problems = append(problems, fmt.Sprintf("%s: DynamoDB actions %v, want exactly %v", id, uniq(dynamo), want.actions))
 		}
-		wantRes := []string{tableArn}
+		var wantRes []string
+		if len(want.actions) > 0 {
+			wantRes = append(wantRes, tableArn)
+		}
 		if want.indexes {
 			wantRes = append(wantRes, indexArn)
 		}
@@ -629,6 +633,7 @@ func checkParametersOutputs(f *fixture) []string {
 	}
 	for name, ref := range map[string]string{
 		"ApiUrl": "${IssuerApi}", "TableName": "${IssuerTable}", "KeyId": "${SigningKey}", "EventBusName": "${EventBus}",
+		"ConsoleUrl": "${IssuerUrl}/console",
 	} {
 		o, ok := f.tpl.Outputs[name]
 		if !ok {

@@ -229,6 +229,12 @@ func parseOfferValidity(raw string) (int, error) {
 	return n, nil
 }
 
+// LogLevel reads only LOG_LEVEL through getenv (default info): for functions that need no other configuration,
+// such as the console, which holds no data.
+func LogLevel(getenv func(string) string) (slog.Level, error) {
+	return parseLevel(getenv(EnvLogLevel))
+}
+
 func parseLevel(raw string) (slog.Level, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {

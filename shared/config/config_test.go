@@ -166,3 +166,21 @@ func TestOfferValidityMinutes(t *testing.T) {
 		}
 	}
 }
+
+func TestLogLevel(t *testing.T) {
+	for raw, want := range map[string]slog.Level{"": slog.LevelInfo, "debug": slog.LevelDebug, " WARN ": slog.LevelWarn} {
+		got, err := LogLevel(func(name string) string {
+			if name == EnvLogLevel {
+				return raw
+			}
+			t.Errorf("LogLevel read %s", name)
+			return ""
+		})
+		if err != nil || got != want {
+			t.Errorf("LogLevel(%q) = %v, %v; want %v", raw, got, err, want)
+		}
+	}
+	if _, err := LogLevel(func(string) string { return "loud" }); err == nil || !strings.Contains(err.Error(), EnvLogLevel) {
+		t.Errorf("LogLevel(loud) = %v, want an error naming %s", err, EnvLogLevel)
+	}
+}

@@ -1,7 +1,13 @@
 package handlers
 
 import (
+	"context"
+	"log/slog"
+
 	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/sdjwt-issuer/issuer/shared/apigw"
+	"github.com/sdjwt-issuer/issuer/shared/console"
 )
 
 // Lambda returns the Lambda handler of every function, keyed by the logical ID of template.yaml; the local
@@ -19,5 +25,18 @@ func Lambda(d *Deps, walletOpts ...WalletOption) map[string]lambda.Handler {
 		"CredentialFunction":         lambda.NewHandler(Credential(w).ServeEvent),
 		"DeferredCredentialFunction": lambda.NewHandler(DeferredCredential(w).ServeEvent),
 		"NotificationFunction":       lambda.NewHandler(Notification(w).ServeEvent),
+		"ConsoleFunction":            consoleHandler(d.Log),
 	}
+}
+
+// consoleHandler is the ConsoleFunction's handler (functions/console builds the same). It uses none of Deps but
+// the logger: the console holds no data.
+func consoleHandler(log *slog.Logger) lambda.Handler {
+	site, err := console.NewSite()
+	if err != nil {
+		// Only a broken build gets here (the embedded files are checked by shared/console's tests); every request
+		// then fails as a function error, which the gateway answers 502.
+		return lambda.NewHandler(func(context.Context, apigw.Request) (apigw.Response, error) { return apigw.Response{}, err })
+	}
+	return lambda.NewHandler(site.Router(log).ServeEvent)
 }

@@ -47,12 +47,14 @@ func printBanner(w io.Writer, b bannerInfo) {
 	auth := "Authorization: ApiKey " + b.adminKey
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "\nsdjwt-issuer is running locally (Ctrl-C stops it).\n\n")
+	fmt.Fprintf(&sb, "  Console:        %s/console  (open it in a browser, paste the admin API key below)\n", b.localURL)
 	fmt.Fprintf(&sb, "  Issuer URL:     %s\n", b.issuerURL)
 	fmt.Fprintf(&sb, "  Admin API key:  %s  %s\n", b.adminKey, keyNote)
 	fmt.Fprintf(&sb, "  Metadata:       %s/.well-known/openid-credential-issuer\n", b.localURL)
 	fmt.Fprintf(&sb, "  Events:         %s/_local/events\n", b.localURL)
 	fmt.Fprintf(&sb, "  Data:           %s\n\n", b.dataDir)
-	fmt.Fprintf(&sb, "Create an InTime offer (transaction code 4821) in one call:\n\n")
+	fmt.Fprintf(&sb, "A holder wallet for trying offers without a phone: go run ./infra/wallet -pin <PIN> '<offer link>'\n\n")
+	fmt.Fprintf(&sb, "Or from a shell: create an InTime offer (transaction code 4821) in one call:\n\n")
 	fmt.Fprintf(&sb, "  curl -s -X POST %s \\\n    -H %s -H 'Content-Type: application/json' \\\n    -d %s\n\n",
 		shellQuote(b.localURL+adminBase+"/credential/issue"), shellQuote(auth), shellQuote(sampleInlineOffer))
 	fmt.Fprintf(&sb, "Or create a credential definition first, then an offer for it:\n\n")

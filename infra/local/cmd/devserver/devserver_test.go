@@ -149,7 +149,8 @@ func TestBannerCurlsAreShellSafe(t *testing.T) {
 	out := buf.String()
 	for _, want := range []string{"Issuer URL:     http://127.0.0.1:3000", "Admin API key:  k'ey",
 		"http://127.0.0.1:3000/.well-known/openid-credential-issuer", `'Authorization: ApiKey k'\''ey'`,
-		"/credential/issue", "/credential-definition", `"issuanceMode":"InTime"`} {
+		"/credential/issue", "/credential-definition", `"issuanceMode":"InTime"`,
+		"Console:        http://127.0.0.1:3000/console", "go run ./infra/wallet"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)
 		}
@@ -346,6 +347,7 @@ func TestDevserverSmoke(t *testing.T) {
 		t.Fatalf("metadata: %d, credential_issuer %v, want %q", status, meta["credential_issuer"], base)
 	}
 	key := d.adminKey(t)
+	consolePage(t, base)
 	status, issued := getJSON(t, "POST", base+adminBase+"/credential/issue", key, sampleInlineOffer)
 	if status != 200 {
 		t.Fatalf("the banner's offer: %d %v", status, issued)
@@ -504,4 +506,20 @@ func delivered(listed map[string]any, eventID string) bool {
 		}
 	}
 	return false
+}
+
+// consolePage checks that make run serves the console the banner names, with its Content-Security-Policy.
+func consolePage(t *testing.T, base string) {
+	t.Helper()
+	resp, err := http.Get(base + "/console")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "script-src 'self'") ||
+		!strings.Contains(string(body), "console/app.js") {
+		t.Errorf("GET /console: %d %q CSP %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Security-Policy"))
+	}
 }
