@@ -3,8 +3,11 @@
 #   .tools/bin/local-kms, .tools/bin/aws-lambda-rie   go install of pinned pseudo-versions
 #   .tools/bin/staticcheck                           go install of a pinned release (make test lints with it)
 #   .tools/node/node_modules                          npm ci of infra/node/package{,-lock}.json
+#   chromium (Debian package)                         only with --browser (make test): the console's browser tests
 # Idempotent: each step is skipped when its stamp says the same version is already installed.
 set -euo pipefail
+WITH_BROWSER=0
+[[ "${1:-}" == "--browser" ]] && WITH_BROWSER=1
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TOOLS="$ROOT/.tools"
@@ -72,6 +75,33 @@ else
 	fi
 	[[ -f "$jar" ]] || die "npm ci did not install $jar"
 	printf '%s\n' "$want" >"$stamp"
+fi
+
+# Chromium for the console's browser tests (infra/console): Debian's package, installed with apt-get when it is
+# missing and this user may install packages (root, or sudo without a password). Where it cannot be installed the
+# tests skip and say why; nothing else needs it.
+if [[ "$WITH_BROWSER" == 1 ]]; then
+	if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then
+		say "chromium present ($(command -v chromium || command -v chromium-browser))"
+	elif ! command -v apt-get >/dev/null 2>&1; then
+		say "WARNING: no chromium and no apt-get: the console's browser tests will be skipped (install Chromium, or set CHROMIUM to it)"
+	else
+		sudo=()
+		if [[ "$(id -u)" != 0 ]]; then
+			if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+				sudo=(sudo -n)
+			else
+				sudo=(false)
+			fi
+		fi
+		apt_install() { "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core; }
+		say "apt-get install chromium (for the console's browser tests)"
+		if apt_install >/dev/null 2>&1 || { "${sudo[@]}" apt-get update -q >/dev/null 2>&1 && apt_install >/dev/null 2>&1; }; then
+			say "chromium installed ($(command -v chromium))"
+		else
+			say "WARNING: could not install chromium with apt-get (not root, or no package source): the console's browser tests will be skipped"
+		fi
+	fi
 fi
 
 say "done: tools in $TOOLS"

@@ -8,7 +8,7 @@ SCRIPT_NAME=test
 source infra/local/lib.sh
 
 if [[ "${1:-}" != "--in-stack" ]]; then
-	bash infra/local/install.sh
+	bash infra/local/install.sh --browser
 	say "go mod tidy -diff"
 	go mod tidy -diff || die "go mod tidy would change go.mod/go.sum (diff above): run \`go mod tidy\` and commit the result"
 	say "go vet ./..."

@@ -10,7 +10,6 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/infra/load/flow"
 	"github.com/sdjwt-issuer/issuer/infra/load/inproc"
-	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
 )
 
 func TestUsage(t *testing.T) {
@@ -30,18 +29,8 @@ func TestUsage(t *testing.T) {
 // TestReceivesAnOffer runs the command on offers of a real issuer: with the right PIN it prints the verified
 // claims and the SD-JWT; without a PIN and no terminal, or with a wrong one, it fails saying why.
 func TestReceivesAnOffer(t *testing.T) {
-	stack := localstack.ForTest(t)
 	ctx := context.Background()
-	table := stack.NewTable(ctx, t)
-	cfg, err := stack.AWSConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := inproc.Start(ctx, inproc.Options{AWS: cfg, TableName: table, KMSKeyID: stack.KeyID, AdminKey: "k"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	srv := inproc.ForTest(t, "k")
 	admin := &flow.Client{BaseURL: srv.URL, AdminKey: "k", Subject: map[string]any{"given_name": "Erika"}}
 	def, err := admin.CreateDefinition(ctx)
 	if err != nil {

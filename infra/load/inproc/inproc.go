@@ -13,12 +13,14 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/sdjwt-issuer/issuer/infra/gateway"
 	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
+	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
 	"github.com/sdjwt-issuer/issuer/infra/template"
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
 	"github.com/sdjwt-issuer/issuer/shared/config"
@@ -122,4 +124,27 @@ func (s *Server) Close() error {
 // ModuleRoot is the first directory at or above the working directory holding go.mod.
 func ModuleRoot() (string, error) {
 	return testkit.RepoRoot()
+}
+
+// ForTest serves the API for one test on a fresh table of the local stack (localstack.ForTest: the test skips
+// without a stack) with adminKey accepted; it stops when the test ends.
+func ForTest(tb testing.TB, adminKey string) *Server {
+	tb.Helper()
+	stack := localstack.ForTest(tb)
+	ctx := context.Background()
+	table := stack.NewTable(ctx, tb)
+	cfg, err := stack.AWSConfig(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv, err := Start(ctx, Options{AWS: cfg, TableName: table, KMSKeyID: stack.KeyID, AdminKey: adminKey})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			tb.Error(err)
+		}
+	})
+	return srv
 }
