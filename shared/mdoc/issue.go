@@ -220,29 +220,8 @@ func checkDocument(doc *Document) error {
 	if err := checkName("docType", doc.DocType, MaxDocTypeLen); err != nil {
 		return err
 	}
-	if len(doc.NameSpaces) == 0 {
-		return fmt.Errorf("%w: no namespace: an mdoc holds at least one data element", ErrInvalidDocument)
-	}
-	if len(doc.NameSpaces) > MaxNamespaces {
-		return fmt.Errorf("%w: more than %d namespaces", ErrInvalidDocument, MaxNamespaces)
-	}
-	total := 0
-	for ns, elements := range doc.NameSpaces {
-		if err := checkName("namespace", ns, MaxNamespaceLen); err != nil {
-			return err
-		}
-		if len(elements) == 0 {
-			return fmt.Errorf("%w: namespace %q has no data element", ErrInvalidDocument, ns)
-		}
-		for id := range elements {
-			if err := checkName(fmt.Sprintf("element identifier in %q", ns), id, MaxIdentifierLen); err != nil {
-				return err
-			}
-		}
-		total += len(elements)
-	}
-	if total > MaxElements {
-		return fmt.Errorf("%w: more than %d data elements", ErrInvalidDocument, MaxElements)
+	if err := checkNameSpaceNames(doc.NameSpaces); err != nil {
+		return err
 	}
 	if doc.Signed.IsZero() || doc.ValidUntil.IsZero() {
 		return fmt.Errorf("%w: validity: signed and validUntil are required", ErrInvalidDocument)
@@ -261,6 +240,52 @@ func checkDocument(doc *Document) error {
 	}
 	if doc.Status != nil && (doc.Status.Index < 0 || doc.Status.URI == "" || !utf8.ValidString(doc.Status.URI)) {
 		return fmt.Errorf("%w: status: a non-negative index and a uri are required", ErrInvalidDocument)
+	}
+	return nil
+}
+
+// CheckNameSpaces reports what Issue would refuse in nameSpaces (namespace and element names, counts, element
+// values) without signing anything, so that callers can refuse such claims when they are given rather than when
+// the credential is requested. The error (ErrInvalidDocument) names the namespace and element, never a value.
+func CheckNameSpaces(nameSpaces map[string]map[string]any) error {
+	if err := checkNameSpaceNames(nameSpaces); err != nil {
+		return err
+	}
+	for ns, elements := range nameSpaces {
+		for id, v := range elements {
+			if _, err := elementValue(v, ns+"/"+id, 0); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkNameSpaceNames checks the namespaces' and elements' names and counts.
+func checkNameSpaceNames(nameSpaces map[string]map[string]any) error {
+	if len(nameSpaces) == 0 {
+		return fmt.Errorf("%w: no namespace: an mdoc holds at least one data element", ErrInvalidDocument)
+	}
+	if len(nameSpaces) > MaxNamespaces {
+		return fmt.Errorf("%w: more than %d namespaces", ErrInvalidDocument, MaxNamespaces)
+	}
+	total := 0
+	for ns, elements := range nameSpaces {
+		if err := checkName("namespace", ns, MaxNamespaceLen); err != nil {
+			return err
+		}
+		if len(elements) == 0 {
+			return fmt.Errorf("%w: namespace %q has no data element", ErrInvalidDocument, ns)
+		}
+		for id := range elements {
+			if err := checkName(fmt.Sprintf("element identifier in %q", ns), id, MaxIdentifierLen); err != nil {
+				return err
+			}
+		}
+		total += len(elements)
+	}
+	if total > MaxElements {
+		return fmt.Errorf("%w: more than %d data elements", ErrInvalidDocument, MaxElements)
 	}
 	return nil
 }

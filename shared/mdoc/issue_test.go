@@ -487,3 +487,42 @@ func TestDecodeCredential(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestSelfSignedIssuer(t *testing.T) {
+	s := &kmsLikeSigner{key: newECKey(t, elliptic.P256())}
+	ss := NewSelfSignedIssuer(s, "issuer.example")
+	if s.calls != 0 {
+		t.Fatal("the certificate was made before the first document")
+	}
+	s.fail = errors.New("kms unavailable")
+	if _, err := ss.Issue(context.Background(), mdlDocument(t, newECKey(t, elliptic.P256()))); !errors.Is(err, s.fail) {
+		t.Fatalf("err = %v, want the signer's failure", err)
+	}
+	s.fail = nil
+	var first []byte
+	for i := range 3 {
+		iss, err := ss.Issue(context.Background(), mdlDocument(t, newECKey(t, elliptic.P256())))
+		if err != nil {
+			t.Fatal(err)
+		}
+		is, _ := ss.Issuer(context.Background())
+		if i == 0 {
+			first = is.Chain()[0]
+		} else if !bytes.Equal(first, is.Chain()[0]) {
+			t.Fatal("the certificate changed between documents")
+		}
+		cert, _ := x509.ParseCertificate(first)
+		pool := x509.NewCertPool()
+		pool.AddCert(cert)
+		if _, err := Verify(iss.IssuerSigned, VerifyOptions{Roots: pool}); err != nil {
+			t.Fatal(err)
+		}
+		if cert.Subject.Country[0] != SelfSignedCountry || cert.Subject.CommonName != "issuer.example" ||
+			cert.NotAfter.Before(time.Now().AddDate(10, 0, 0)) {
+			t.Errorf("certificate %v valid until %v", cert.Subject, cert.NotAfter)
+		}
+	}
+	if s.calls != 4 {
+		t.Errorf("signatures = %d, want 1 for the certificate and 1 per document", s.calls)
+	}
+}
