@@ -50,9 +50,12 @@ type CredentialRequest struct {
 	CredentialConfigurationID string
 	// CredentialIdentifier is set by wallets that got credential_identifiers in the token response.
 	CredentialIdentifier string
-	// Format (dc+sd-jwt or vc+sd-jwt) and VCT identify the credential in draft requests.
-	Format string
-	VCT    string
+	// Format identifies the credential in draft requests, with the member of its format: VCT (dc+sd-jwt,
+	// vc+sd-jwt), DocType (mso_mdoc) or Types (jwt_vc_json, credential_definition.type).
+	Format  string
+	VCT     string
+	DocType string
+	Types   []string
 	// ProofJWTs are the key proofs, in order.
 	ProofJWTs []string
 	// ProofShape records proof versus proofs.
@@ -156,12 +159,39 @@ func identify(obj jsonObject, req *CredentialRequest) error {
 	return err
 }
 
-// identifyByFormat reads the draft shapes {format, vct} (draft 13) and {format, credential_definition: {vct}}
-// (draft 12).
+// identifyByFormat reads the draft shapes of a request by format: {format, vct} (draft 13) and {format,
+// credential_definition: {vct}} (draft 12) for SD-JWT VC, {format: mso_mdoc, doctype} and {format: jwt_vc_json,
+// credential_definition: {type}} (drafts 12 and 13, answered as draft 13).
 func identifyByFormat(obj jsonObject, req *CredentialRequest) error {
-	if req.Format != FormatSDJWTVC && req.Format != FormatLegacySDJWTVC {
-		return Errorf(ErrUnsupportedCredentialFormat, "this issuer issues SD-JWT VC only: use format %s (or %s)", FormatSDJWTVC, FormatLegacySDJWTVC)
+	switch req.Format {
+	case FormatSDJWTVC, FormatLegacySDJWTVC:
+		return identifySDJWT(obj, req)
+	case FormatMsoMdoc:
+		req.Dialect = DialectDraft13
+		doctype, ok, err := obj.str("doctype")
+		if err != nil || !ok || doctype == "" {
+			return Errorf(ErrInvalidCredentialRequest, "doctype is required with format %s: the doctype of the offered credential configuration", FormatMsoMdoc)
+		}
+		req.DocType = doctype
+		return nil
+	case FormatJWTVCJSON:
+		req.Dialect = DialectDraft13
+		def, ok, err := obj.object("credential_definition")
+		if err != nil || !ok || !def.present("type") {
+			return Errorf(ErrInvalidCredentialRequest, "credential_definition with type is required with format %s: the type of the offered credential configuration", FormatJWTVCJSON)
+		}
+		if err := json.Unmarshal(def["type"], &req.Types); err != nil || len(req.Types) == 0 {
+			return Errorf(ErrInvalidCredentialRequest, "credential_definition.type must be a non-empty array of strings")
+		}
+		return nil
+	default:
+		return Errorf(ErrUnsupportedCredentialFormat, "this issuer issues %s (or %s), %s and %s", FormatSDJWTVC,
+			FormatLegacySDJWTVC, FormatMsoMdoc, FormatJWTVCJSON)
 	}
+}
+
+// identifySDJWT reads {format, vct} (draft 13) and {format, credential_definition: {vct}} (draft 12).
+func identifySDJWT(obj jsonObject, req *CredentialRequest) error {
 	vct, hasVCT, err := obj.str("vct")
 	if err != nil {
 		return Errorf(ErrInvalidCredentialRequest, "vct must be a string")

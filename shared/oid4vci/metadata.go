@@ -15,6 +15,13 @@ const (
 	FormatSDJWTVC = "dc+sd-jwt"
 	// FormatLegacySDJWTVC is the SD-JWT VC format identifier of drafts 12 and 13 (and SD-JWT VC before 2025).
 	FormatLegacySDJWTVC = "vc+sd-jwt"
+	// FormatMsoMdoc is the ISO mdoc format identifier (1.0 appendix A.2): the credential is base64url CBOR
+	// IssuerSigned.
+	FormatMsoMdoc = "mso_mdoc"
+	// FormatJWTVCJSON is the W3C VC signed as a JWT, not using JSON-LD (1.0 appendix A.1.1).
+	FormatJWTVCJSON = "jwt_vc_json"
+	// COSEAlgorithmES256 is ECDSA with SHA-256 as COSE numbers it, the mso_mdoc credential signing algorithm.
+	COSEAlgorithmES256 = -7
 	// GrantTypePreAuthorizedCode is the pre-authorized code grant type.
 	GrantTypePreAuthorizedCode = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 	// ProofTypeJWT is the jwt key proof type, the only one this issuer accepts.
@@ -23,6 +30,9 @@ const (
 	ProofJWTType = "openid4vci-proof+jwt"
 	// BindingMethodJWK is the cryptographic binding method: the holder key travels as a JWK.
 	BindingMethodJWK = "jwk"
+	// BindingMethodCOSEKey is the binding method of mdocs: the holder key sits in the MSO as a COSE_Key (the
+	// wallet still proves it with a jwt proof carrying it as a JWK).
+	BindingMethodCOSEKey = "cose_key"
 	// LegacyConfigurationSuffix is appended to a configuration id to name its vc+sd-jwt twin for draft-13 wallets.
 	LegacyConfigurationSuffix = "_vc_sd_jwt"
 )
@@ -94,7 +104,16 @@ type CredentialMetadata struct {
 	Claims  []ClaimDescription  `json:"claims,omitempty"`
 }
 
+// CredentialDefinitionMetadata is credential_definition of a jwt_vc_json configuration.
+type CredentialDefinitionMetadata struct {
+	Type []string `json:"type"`
+}
+
 // CredentialConfiguration is one entry of credential_configurations_supported.
+//
+// The member naming the type depends on the format (1.0 appendix A): vct (dc+sd-jwt, vc+sd-jwt), doctype
+// (mso_mdoc) or credential_definition.type (jwt_vc_json). credential_signing_alg_values_supported holds JWS
+// algorithm names, except for mso_mdoc, where it holds COSE algorithm numbers (-7).
 //
 // One document serves 1.0 and draft wallets: besides the 1.0 members (credential_metadata), every configuration
 // also carries display at its top level, where drafts 13 to 15 read it. Claims at the top level take the shape of
@@ -102,13 +121,15 @@ type CredentialMetadata struct {
 // the nested claims object (with order) of draft 13 for the vc+sd-jwt twin. Wallets ignore members they do not
 // know (1.0 section 12.2.4), so neither audience trips over the other's members.
 type CredentialConfiguration struct {
-	Format                               string                       `json:"format"`
-	Scope                                string                       `json:"scope,omitempty"`
-	VCT                                  string                       `json:"vct"`
-	CryptographicBindingMethodsSupported []string                     `json:"cryptographic_binding_methods_supported"`
-	CredentialSigningAlgValuesSupported  []string                     `json:"credential_signing_alg_values_supported"`
-	ProofTypesSupported                  map[string]ProofTypeMetadata `json:"proof_types_supported"`
-	CredentialMetadata                   *CredentialMetadata          `json:"credential_metadata,omitempty"`
+	Format                               string                        `json:"format"`
+	Scope                                string                        `json:"scope,omitempty"`
+	VCT                                  string                        `json:"vct,omitempty"`
+	DocType                              string                        `json:"doctype,omitempty"`
+	CredentialDefinition                 *CredentialDefinitionMetadata `json:"credential_definition,omitempty"`
+	CryptographicBindingMethodsSupported []string                      `json:"cryptographic_binding_methods_supported"`
+	CredentialSigningAlgValuesSupported  []any                         `json:"credential_signing_alg_values_supported"`
+	ProofTypesSupported                  map[string]ProofTypeMetadata  `json:"proof_types_supported"`
+	CredentialMetadata                   *CredentialMetadata           `json:"credential_metadata,omitempty"`
 	// Display repeats credential_metadata.display for drafts 13 to 15.
 	Display []CredentialDisplay `json:"display,omitempty"`
 	// Claims is []ClaimDescription (draft 15, on dc+sd-jwt) or the draft-13 nested object (on vc+sd-jwt).
@@ -143,15 +164,23 @@ type CredentialIssuerMetadata struct {
 
 // ConfigInput is what BuildMetadata needs to know about one credential definition.
 type ConfigInput struct {
-	// ID is the credential configuration id (the definition id); the vc+sd-jwt twin is ID+LegacyConfigurationSuffix.
+	// ID is the credential configuration id (the definition id); the vc+sd-jwt twin of an SD-JWT VC
+	// configuration is ID+LegacyConfigurationSuffix.
 	ID string
+	// Format is dc+sd-jwt (also when empty: the configuration and its vc+sd-jwt twin), mso_mdoc or jwt_vc_json.
+	Format string
 	// VCT is the SD-JWT VC type.
 	VCT string
+	// DocType is the mdoc document type.
+	DocType string
+	// Types is the JWT VC's credential_definition.type.
+	Types []string
 	// Scope defaults to ID.
 	Scope   string
 	Display []CredentialDisplay
 	Claims  []ClaimDescription
-	// SigningAlgs are the issuer's credential signing algorithms; default ES256.
+	// SigningAlgs are the issuer's credential signing algorithms (JWS names); default ES256. An mso_mdoc
+	// configuration always lists the COSE number of ES256.
 	SigningAlgs []string
 	// ProofSigningAlgs are the algorithms accepted for key proofs; default ES256.
 	ProofSigningAlgs []string
@@ -193,10 +222,10 @@ func WithIssuerDisplay(d []IssuerDisplay) MetadataOption {
 	return func(o *metadataOptions) { o.display = d }
 }
 
-// BuildMetadata builds the credential issuer metadata. Each input yields two configurations: ID with format
-// dc+sd-jwt for 1.0 wallets, and ID+LegacyConfigurationSuffix with format vc+sd-jwt for draft-13 wallets that only
-// know the older identifier (see CredentialConfiguration for how their members differ). The error names the first
-// invalid input.
+// BuildMetadata builds the credential issuer metadata. An SD-JWT VC input yields two configurations: ID with
+// format dc+sd-jwt for 1.0 wallets, and ID+LegacyConfigurationSuffix with format vc+sd-jwt for draft-13 wallets
+// that only know the older identifier (see CredentialConfiguration for how their members differ); an mso_mdoc or
+// jwt_vc_json input yields one, ID. The error names the first invalid input.
 func BuildMetadata(issuerURL string, endpoints Endpoints, configs []ConfigInput, opts ...MetadataOption) (*CredentialIssuerMetadata, error) {
 	var o metadataOptions
 	for _, opt := range opts {
@@ -226,15 +255,14 @@ func BuildMetadata(issuerURL string, endpoints Endpoints, configs []ConfigInput,
 		md.BatchCredentialIssuance = &BatchCredentialIssuance{BatchSize: o.batchSize}
 	}
 	for i, in := range configs {
-		current, legacy, err := buildConfigurations(in)
+		built, err := buildConfigurations(in)
 		if err != nil {
 			return nil, fmt.Errorf("build metadata: configuration %d: %w", i, err)
 		}
-		if in.EncryptionRequired && (o.responseEncryption == nil || !o.responseEncryption.EncryptionRequired) {
-			current.CredentialResponseEncryption = NewResponseEncryptionMetadata(true)
-			legacy.CredentialResponseEncryption = NewResponseEncryptionMetadata(true)
-		}
-		for id, cfg := range map[string]CredentialConfiguration{in.ID: current, in.ID + LegacyConfigurationSuffix: legacy} {
+		for id, cfg := range built {
+			if in.EncryptionRequired && (o.responseEncryption == nil || !o.responseEncryption.EncryptionRequired) {
+				cfg.CredentialResponseEncryption = NewResponseEncryptionMetadata(true)
+			}
 			if _, dup := md.CredentialConfigurationsSupported[id]; dup {
 				return nil, fmt.Errorf("build metadata: configuration %d: id %q is used twice", i, id)
 			}
@@ -244,29 +272,26 @@ func BuildMetadata(issuerURL string, endpoints Endpoints, configs []ConfigInput,
 	return md, nil
 }
 
-func buildConfigurations(in ConfigInput) (current, legacy CredentialConfiguration, err error) {
+func buildConfigurations(in ConfigInput) (map[string]CredentialConfiguration, error) {
 	if in.ID == "" {
-		return current, legacy, fmt.Errorf("id is required")
-	}
-	if in.VCT == "" {
-		return current, legacy, fmt.Errorf("vct is required")
+		return nil, fmt.Errorf("id is required")
 	}
 	for i, d := range in.Display {
 		if d.Name == "" {
-			return current, legacy, fmt.Errorf("display %d: name is required", i)
+			return nil, fmt.Errorf("display %d: name is required", i)
 		}
 	}
 	claims, err := ValidateClaims(in.Claims)
 	if err != nil {
-		return current, legacy, err
+		return nil, err
 	}
 	signing, err := checkAlgs("credential signing", in.SigningAlgs)
 	if err != nil {
-		return current, legacy, err
+		return nil, err
 	}
 	proofAlgs, err := checkAlgs("proof signing", in.ProofSigningAlgs)
 	if err != nil {
-		return current, legacy, err
+		return nil, err
 	}
 	scope := in.Scope
 	if scope == "" {
@@ -274,26 +299,77 @@ func buildConfigurations(in ConfigInput) (current, legacy CredentialConfiguratio
 	}
 	base := CredentialConfiguration{
 		Scope:                                scope,
-		VCT:                                  in.VCT,
 		CryptographicBindingMethodsSupported: []string{BindingMethodJWK},
-		CredentialSigningAlgValuesSupported:  signing,
+		CredentialSigningAlgValuesSupported:  anys(signing),
 		ProofTypesSupported:                  map[string]ProofTypeMetadata{ProofTypeJWT: {ProofSigningAlgValuesSupported: proofAlgs}},
 		Display:                              in.Display,
 	}
 	if len(in.Display) > 0 || len(claims) > 0 {
 		base.CredentialMetadata = &CredentialMetadata{Display: in.Display, Claims: claims}
 	}
-	current = base
-	current.Format = FormatSDJWTVC
+	switch in.Format {
+	case "", FormatSDJWTVC:
+	case FormatMsoMdoc:
+		if in.DocType == "" {
+			return nil, fmt.Errorf("doctype is required for %s", FormatMsoMdoc)
+		}
+		for i, c := range claims {
+			if len(c.Path) != 2 || c.Path[0] == nil || c.Path[1] == nil {
+				return nil, fmt.Errorf("claims[%d]: an %s claim path is [namespace, data element identifier]", i, FormatMsoMdoc)
+			}
+		}
+		cfg := base
+		cfg.Format, cfg.DocType = FormatMsoMdoc, in.DocType
+		cfg.CryptographicBindingMethodsSupported = []string{BindingMethodCOSEKey}
+		cfg.CredentialSigningAlgValuesSupported = []any{COSEAlgorithmES256}
+		if len(claims) > 0 {
+			cfg.Claims = claims
+		}
+		return map[string]CredentialConfiguration{in.ID: cfg}, nil
+	case FormatJWTVCJSON:
+		if len(in.Types) == 0 {
+			return nil, fmt.Errorf("credential_definition.type is required for %s", FormatJWTVCJSON)
+		}
+		cfg := base
+		cfg.Format = FormatJWTVCJSON
+		cfg.CredentialDefinition = &CredentialDefinitionMetadata{Type: append([]string(nil), in.Types...)}
+		if cfg.CredentialMetadata != nil && len(claims) > 0 {
+			// 1.0 appendix A.1.1: a jwt_vc_json claim path starts at the credential, so it goes through
+			// credentialSubject.
+			prefixed := make([]ClaimDescription, len(claims))
+			for i, c := range claims {
+				c.Path = append(ClaimPath{"credentialSubject"}, c.Path...)
+				prefixed[i] = c
+			}
+			cfg.CredentialMetadata = &CredentialMetadata{Display: in.Display, Claims: prefixed}
+		}
+		return map[string]CredentialConfiguration{in.ID: cfg}, nil
+	default:
+		return nil, fmt.Errorf("format %q is not issued", in.Format)
+	}
+	if in.VCT == "" {
+		return nil, fmt.Errorf("vct is required")
+	}
+	current := base
+	current.Format, current.VCT = FormatSDJWTVC, in.VCT
 	if len(claims) > 0 {
 		current.Claims = claims
 	}
-	legacy = base
-	legacy.Format = FormatLegacySDJWTVC
+	legacy := base
+	legacy.Format, legacy.VCT = FormatLegacySDJWTVC, in.VCT
 	if len(claims) > 0 {
 		legacy.Claims, legacy.Order = draft13Claims(claims)
 	}
-	return current, legacy, nil
+	return map[string]CredentialConfiguration{in.ID: current, in.ID + LegacyConfigurationSuffix: legacy}, nil
+}
+
+// anys is algs as the []any of credential_signing_alg_values_supported.
+func anys(algs []string) []any {
+	out := make([]any, len(algs))
+	for i, a := range algs {
+		out[i] = a
+	}
+	return out
 }
 
 // checkAlgs defaults an empty list to ES256 and refuses none and symmetric (MAC) algorithms.

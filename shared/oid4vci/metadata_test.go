@@ -324,3 +324,58 @@ func TestBuildJWTVCIssuerMetadata(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildMetadataOtherFormats: an mso_mdoc input is one configuration with doctype, cose_key binding and the
+// COSE number of ES256 (1.0 appendix A.2.2); a jwt_vc_json input one with credential_definition.type and claim
+// paths through credentialSubject (appendix A.1.1.2). Neither gets a vc+sd-jwt twin or a vct.
+func TestBuildMetadataOtherFormats(t *testing.T) {
+	mdl := ConfigInput{ID: "mdl", Format: FormatMsoMdoc, DocType: "org.iso.18013.5.1.mDL",
+		Display: []CredentialDisplay{{Name: "mDL"}},
+		Claims:  []ClaimDescription{{Path: ClaimPath{"org.iso.18013.5.1", "given_name"}, Mandatory: true}}}
+	vc := ConfigInput{ID: "emp", Format: FormatJWTVCJSON, Types: []string{"VerifiableCredential", "EmployeeID"},
+		Claims: []ClaimDescription{{Path: ClaimPath{"given_name"}}}}
+	md, err := BuildMetadata(testIssuer, DefaultEndpoints(testIssuer), []ConfigInput{mdl, vc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(md.CredentialConfigurationsSupported)
+	var got map[string]map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("configurations %v, want mdl and emp only", got)
+	}
+	m := got["mdl"]
+	if m["format"] != "mso_mdoc" || m["doctype"] != "org.iso.18013.5.1.mDL" || m["scope"] != "mdl" || m["vct"] != nil {
+		t.Errorf("mdoc configuration = %v", m)
+	}
+	if !reflect.DeepEqual(m["credential_signing_alg_values_supported"], []any{-7.0}) ||
+		!reflect.DeepEqual(m["cryptographic_binding_methods_supported"], []any{"cose_key"}) {
+		t.Errorf("mdoc algs %v binding %v", m["credential_signing_alg_values_supported"], m["cryptographic_binding_methods_supported"])
+	}
+	if p := m["credential_metadata"].(map[string]any)["claims"].([]any)[0].(map[string]any)["path"]; !reflect.DeepEqual(p, []any{"org.iso.18013.5.1", "given_name"}) {
+		t.Errorf("mdoc claim path = %v", p)
+	}
+	v := got["emp"]
+	if v["format"] != "jwt_vc_json" || v["vct"] != nil || !reflect.DeepEqual(v["credential_definition"], map[string]any{"type": []any{"VerifiableCredential", "EmployeeID"}}) {
+		t.Errorf("jwt vc configuration = %v", v)
+	}
+	if !reflect.DeepEqual(v["credential_signing_alg_values_supported"], []any{"ES256"}) || !reflect.DeepEqual(v["cryptographic_binding_methods_supported"], []any{"jwk"}) {
+		t.Errorf("jwt vc algs %v binding %v", v["credential_signing_alg_values_supported"], v["cryptographic_binding_methods_supported"])
+	}
+	if p := v["credential_metadata"].(map[string]any)["claims"].([]any)[0].(map[string]any)["path"]; !reflect.DeepEqual(p, []any{"credentialSubject", "given_name"}) {
+		t.Errorf("jwt vc claim path = %v", p)
+	}
+	for name, bad := range map[string]ConfigInput{
+		"mdoc without doctype": {ID: "x", Format: FormatMsoMdoc},
+		"mdoc with deep path":  {ID: "x", Format: FormatMsoMdoc, DocType: "d", Claims: []ClaimDescription{{Path: ClaimPath{"a", "b", "c"}}}},
+		"jwt vc without type":  {ID: "x", Format: FormatJWTVCJSON},
+		"unknown format":       {ID: "x", Format: "ldp_vc", VCT: "v"},
+		"sd-jwt without vct":   {ID: "x"},
+	} {
+		if _, err := BuildMetadata(testIssuer, DefaultEndpoints(testIssuer), []ConfigInput{bad}); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
