@@ -225,9 +225,9 @@ func (s *Service) decideCompletion(ctx context.Context, rec *exchange.Record, pa
 	if rec.Status == exchange.StatusIssuanceDenied {
 		return nil, refuse(rec.Status, "the exchange was denied (issuance_denied) and cannot be completed; issue a new offer")
 	}
-	if typeVCT != "" && typeVCT != rec.Definition.VCT {
-		return nil, validation.Invalid("credential.type", "names a type different from the exchange's vct; omit it or make "+
-			"its last element the vct the exchange was issued with")
+	if typeVCT != "" && typeVCT != rec.Definition.TypeName() {
+		return nil, validation.Invalid("credential.type", "names a type different from the exchange's type; omit it or make "+
+			"its last element the %s the exchange was issued with", typeMember(rec.Definition.CredentialFormat))
 	}
 	if len(rec.Credentials) > 0 {
 		have, err := canonicalPayloads(rec.Credentials)

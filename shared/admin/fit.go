@@ -30,7 +30,18 @@ func subjectFields(req IssueRequest, n int) []string {
 // mandatory claim is present, and the claim tree has the shape the disclosure policy expects (an object where a
 // path goes through a name, an array where it goes through an element). Without this check a misfit would be
 // accepted here and fail only when the wallet asks for the credential. Errors name the claim, never its value.
+//
+// An mdoc's subject is namespaces of data elements instead (checkFitsMdoc); a JWT VC's subject has no id (the
+// issuer sets credentialSubject.id to the holder's did:jwk).
 func checkFitsDefinition(def definition.Definition, fields []string, payloads []exchange.CredentialPayload) error {
+	if def.CredentialFormat == definition.FormatMdoc {
+		return checkFitsMdoc(def, fields, payloads)
+	}
+	for i, p := range payloads {
+		if _, ok := p.CredentialSubject["id"]; ok && def.CredentialFormat == definition.FormatJWTVC {
+			return validation.Invalid(fields[i]+".id", "is set by the issuer to the holder's did:jwk; remove it")
+		}
+	}
 	if len(def.Claims) == 0 {
 		return nil
 	}
@@ -62,6 +73,51 @@ func checkFitsDefinition(def definition.Definition, fields []string, payloads []
 		}
 	}
 	return nil
+}
+
+// checkFitsMdoc checks each payload of an mdoc exchange: namespaces of data elements an mdoc can carry, with
+// the values the definition's claims type (definition.Spec.MdocNameSpaces), and every mandatory element present.
+func checkFitsMdoc(def definition.Definition, fields []string, payloads []exchange.CredentialPayload) error {
+	for i, p := range payloads {
+		nameSpaces, err := def.MdocNameSpaces(p.CredentialSubject)
+		if err != nil {
+			return relativeTo(fields[i], err)
+		}
+		for _, c := range def.Claims {
+			ns, _ := c.Path[0].(string)
+			id, _ := c.Path[1].(string)
+			if v, ok := nameSpaces[ns][id]; c.Mandatory && (!ok || v == nil) {
+				return validation.Invalid(fields[i]+"."+ns+"."+id, "is mandatory in credential definition %s but "+
+					"missing; add it, or make the data element optional in the definition", def.ID)
+			}
+		}
+	}
+	return nil
+}
+
+// relativeTo prefixes the field of a *validation.Error about a subject with the subject's own field.
+func relativeTo(subjectField string, err error) error {
+	var v *validation.Error
+	if !errors.As(err, &v) {
+		return validation.Invalid(subjectField, "%v", err)
+	}
+	field := subjectField
+	if v.Field != "" {
+		field += "." + v.Field
+	}
+	return validation.Invalid(field, "%s", v.Reason)
+}
+
+// typeMember names the member of a definition of format that names its type: vct, doctype or type.
+func typeMember(format string) string {
+	switch format {
+	case definition.FormatMdoc:
+		return "doctype"
+	case definition.FormatJWTVC:
+		return "type"
+	default:
+		return "vct"
+	}
 }
 
 // missingClaim walks path through subject and reports whether a mandatory claim is absent, with the concrete path

@@ -181,9 +181,10 @@ func (s *Service) planIssue(ctx context.Context, req IssueRequest) (*issuePlan, 
 		if err != nil {
 			return nil, wrap("issue credential", err)
 		}
-		if typeVCT != "" && typeVCT != d.VCT {
-			return nil, validation.Invalid("credential.type", "names a type different from the vct of credential "+
-				"definition %s; omit it or make its last element the definition's vct", d.ID)
+		if typeVCT != "" && typeVCT != d.TypeName() {
+			return nil, validation.Invalid("credential.type", "names a type different from the %s of credential "+
+				"definition %s; omit it or make its last element the definition's %s", typeMember(d.CredentialFormat),
+				d.ID, typeMember(d.CredentialFormat))
 		}
 		if err := checkFitsDefinition(d, subjectFields(req, len(plan.payloads)), plan.payloads); err != nil {
 			return nil, err
@@ -192,7 +193,7 @@ func (s *Service) planIssue(ctx context.Context, req IssueRequest) (*issuePlan, 
 		plan.definitionID = d.ID
 		plan.configurationID = d.ConfigurationID()
 		if plan.types == nil {
-			plan.types = []string{d.VCT}
+			plan.types = d.Types()
 		}
 	}
 	endpoint, err := s.deliveryEndpoint(ctx, req)

@@ -14,11 +14,14 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/validation"
 )
 
-// Credential formats. dc+sd-jwt is the SD-JWT VC media type of OID4VCI 1.0; vc+sd-jwt is the name draft-13
-// wallets and older definitions use for the same credential, accepted so such definitions keep working.
+// Credential formats (the seed's values). dc+sd-jwt is the SD-JWT VC media type of OID4VCI 1.0; vc+sd-jwt is the
+// name draft-13 wallets and older definitions use for the same credential, accepted so such definitions keep
+// working. mso_mdoc is an ISO/IEC 18013-5 mdoc; jwt_vc_json a W3C VC Data Model 1.1 credential secured as a JWT.
 const (
 	FormatSDJWT       = "dc+sd-jwt"
 	FormatSDJWTLegacy = "vc+sd-jwt"
+	FormatMdoc        = "mso_mdoc"
+	FormatJWTVC       = "jwt_vc_json"
 )
 
 // Limits of a credential definition.
@@ -61,18 +64,27 @@ type Logo struct {
 // Claim is one claim path of a definition: a path into the credential subject (strings name object members,
 // null means every element of an array, a non-negative integer one element), whether it is selectively
 // disclosable, and how wallets show it.
+//
+// In an mso_mdoc definition the path is [namespace, data element identifier], every element is disclosed on its
+// own (limitDisclosure says nothing more), and ValueType may give the element's CBOR type where JSON has none.
 type Claim struct {
 	Path            []any     `json:"path"`
 	Mandatory       bool      `json:"mandatory,omitempty"`
 	LimitDisclosure bool      `json:"limitDisclosure"`
+	ValueType       string    `json:"valueType,omitempty"`
 	Display         []Display `json:"display,omitempty"`
 }
 
-// Spec is what an organisation sends to create or replace a credential definition.
+// Spec is what an organisation sends to create or replace a credential definition. Its type is named by the
+// member of its format: vct (dc+sd-jwt), doctype (mso_mdoc) or type (jwt_vc_json).
 type Spec struct {
-	Label             string    `json:"label"`
-	CredentialFormat  string    `json:"credentialFormat"`
-	VCT               string    `json:"vct"`
+	Label            string `json:"label"`
+	CredentialFormat string `json:"credentialFormat"`
+	VCT              string `json:"vct,omitempty"`
+	// DocType is the ISO 18013-5 document type of an mso_mdoc definition, e.g. "org.iso.18013.5.1.mDL".
+	DocType string `json:"doctype,omitempty"`
+	// Type is the W3C VC type list of a jwt_vc_json definition, "VerifiableCredential" among them.
+	Type              []string  `json:"type,omitempty"`
 	ExpirationInDays  int       `json:"expirationInDays"`
 	SupportRevocation bool      `json:"supportRevocation"`
 	Claims            []Claim   `json:"claims"`
@@ -109,24 +121,18 @@ func (s *Spec) Normalize() error {
 	case !validation.Printable(s.Label):
 		return validation.Invalid("label", "must not contain control characters")
 	}
-	switch s.CredentialFormat {
-	case "":
+	if s.CredentialFormat == "" {
 		s.CredentialFormat = FormatSDJWT
-	case FormatSDJWT, FormatSDJWTLegacy:
-	default:
-		return validation.Invalid("credentialFormat", "%q is not supported; use %q", s.CredentialFormat, FormatSDJWT)
 	}
-	if err := ValidateVCT(s.VCT); err != nil {
-		return validation.Invalid("vct", "%s", err.Error())
+	if err := s.normalizeType(); err != nil {
+		return err
 	}
 	if s.ExpirationInDays <= 0 || s.ExpirationInDays > MaxExpirationInDays {
 		return validation.Invalid("expirationInDays", "must be a whole number of days from 1 to %d", MaxExpirationInDays)
 	}
-	claims, err := NormalizeClaims(s.Claims)
-	if err != nil {
+	if err := s.normalizeClaims(); err != nil {
 		return err
 	}
-	s.Claims = claims
 	if err := validateDisplays("display", s.Display); err != nil {
 		return err
 	}

@@ -4,11 +4,49 @@ import (
 	"sort"
 )
 
-// DisclosureMapping renders the record's disclosureMapping: with a subject, the view of the SD-JWT policy the
-// credential is issued with (sdjwt.Policy.DisclosureMapping: claim names, never values); without one (a
-// deferred exchange still pending), the tree of the definition's claim paths, array elements folded into their
-// array's entry.
-func DisclosureMapping(claims []Claim, subject map[string]any) map[string]any {
+// DisclosureMapping renders the record's disclosureMapping (claim names, never values) for a credential of the
+// spec's format. SD-JWT VC and JWT VC: with a subject, the view of the SD-JWT policy the credential is issued
+// with (sdjwt.Policy.DisclosureMapping; a JWT VC has no selectively disclosable claim, so every entry is false);
+// without one (a deferred exchange still pending), the tree of the definition's claim paths, array elements
+// folded into their array's entry. mdoc: each namespace (not itself disclosed or withheld) with each of its data
+// elements, every one disclosed on its own (true).
+func (s *Spec) DisclosureMapping(subject map[string]any) map[string]any {
+	if s.CredentialFormat == FormatMdoc {
+		return mdocMapping(s.Claims, subject)
+	}
+	return disclosureMapping(s.Claims, subject)
+}
+
+// mdocMapping is the disclosure mapping of an mdoc: namespaces and their elements, from the subject and the
+// definition's claims.
+func mdocMapping(claims []Claim, subject map[string]any) map[string]any {
+	root := map[string]any{}
+	add := func(ns, id string) {
+		node := mappingNode(root, ns)
+		node["limitedDisclosure"] = false
+		if id != "" {
+			mappingNode(node, id)["limitedDisclosure"] = true
+		}
+	}
+	for ns, v := range subject {
+		elements, _ := v.(map[string]any)
+		add(ns, "")
+		for id := range elements {
+			add(ns, id)
+		}
+	}
+	for _, c := range claims {
+		if len(c.Path) == 2 {
+			ns, _ := c.Path[0].(string)
+			id, _ := c.Path[1].(string)
+			add(ns, id)
+		}
+	}
+	return root
+}
+
+// disclosureMapping is the mapping of a credential whose claims follow the SD-JWT claim path rules.
+func disclosureMapping(claims []Claim, subject map[string]any) map[string]any {
 	if subject != nil {
 		if pol, err := Policy(claims); err == nil {
 			return pol.DisclosureMapping(subject)

@@ -148,7 +148,7 @@ func (r *Record) SetCredentials(payloads []CredentialPayload) {
 	if len(payloads) > 0 {
 		subject = payloads[0].CredentialSubject
 	}
-	r.DisclosureMapping = definition.DisclosureMapping(r.Definition.Claims, subject)
+	r.DisclosureMapping = r.Definition.DisclosureMapping(subject)
 	if len(payloads) > 0 {
 		r.CredentialStatus = CredentialReady
 	} else {

@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
-	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
 )
 
 // Attributes of a TXN pointer: what the deferred credential request needs to answer like the original request.
@@ -98,7 +99,7 @@ func (s *Service) requestCredentialOnce(ctx context.Context, accessToken string,
 		return nil, fmt.Errorf("request credential: %w", err)
 	}
 	ans := &CredentialAnswer{Dialect: req.Dialect, Shape: req.ProofShape,
-		Issuance: oid4vci.Issuance{Format: string(format), CNonce: draft}}
+		Issuance: oid4vci.Issuance{Format: format, CNonce: draft}}
 
 	keys := make([]jwk.Key, len(proofs))
 	for i, p := range proofs {
@@ -260,40 +261,75 @@ func recordProofs(rec *exchange.Record, proofs []*oid4vci.Proof) {
 	rec.JTI = proofs[0].JTI
 }
 
-// requestedFormat checks that the request names what the exchange offers and returns the SD-JWT VC typ to
-// issue: vc+sd-jwt for the draft-13 twin configuration or a draft request in that format, else dc+sd-jwt.
-func requestedFormat(rec *exchange.Record, req *oid4vci.CredentialRequest) (sdjwt.Format, error) {
+// requestedFormat checks that the request names what the exchange offers and returns the credential format to
+// issue: for an SD-JWT VC, vc+sd-jwt for the draft-13 twin configuration or a draft request in that format, else
+// dc+sd-jwt; for an mdoc or a JWT VC, the definition's format (named by its configuration id, or by format with
+// doctype or credential_definition.type in draft requests).
+func requestedFormat(rec *exchange.Record, req *oid4vci.CredentialRequest) (string, error) {
+	def := &rec.Definition
 	switch {
 	case req.CredentialConfigurationID != "":
 		if !offeredConfiguration(rec, req.CredentialConfigurationID) {
 			return "", oid4vci.Errorf(oid4vci.ErrUnknownCredentialConfiguration, "the access token was not "+
 				"granted this credential_configuration_id; request the one of the offer")
 		}
-		_, f := oid4vci.SplitConfigurationID(req.CredentialConfigurationID)
-		return sdjwt.Format(f), nil
+		return configuredFormat(def, req.CredentialConfigurationID), nil
 	case req.CredentialIdentifier != "":
 		if !offeredConfiguration(rec, req.CredentialIdentifier) {
 			return "", oid4vci.Errorf(oid4vci.ErrUnknownCredentialIdentifier, "the access token was not "+
 				"granted this credential_identifier; use one of the token response's credential_identifiers")
 		}
-		_, f := oid4vci.SplitConfigurationID(req.CredentialIdentifier)
-		return sdjwt.Format(f), nil
-	default:
-		if req.Format != oid4vci.FormatSDJWTVC && req.Format != oid4vci.FormatLegacySDJWTVC {
-			return "", oid4vci.Errorf(oid4vci.ErrUnsupportedCredentialFormat, "only %s and %s are issued",
-				oid4vci.FormatSDJWTVC, oid4vci.FormatLegacySDJWTVC)
-		}
-		if req.VCT != rec.Definition.VCT {
-			return "", oid4vci.Errorf(oid4vci.ErrUnknownCredentialConfiguration, "the access token was not "+
-				"granted this vct; request the vct of the offered configuration")
-		}
-		return sdjwt.Format(req.Format), nil
+		return configuredFormat(def, req.CredentialIdentifier), nil
 	}
+	unknown := oid4vci.Errorf(oid4vci.ErrUnknownCredentialConfiguration, "the access token was not granted a "+
+		"%s credential of this type; request the format and type of the offered configuration", req.Format)
+	switch def.CredentialFormat {
+	case definition.FormatMdoc:
+		if req.Format != oid4vci.FormatMsoMdoc || req.DocType != def.DocType {
+			return "", unknown
+		}
+		return definition.FormatMdoc, nil
+	case definition.FormatJWTVC:
+		if req.Format != oid4vci.FormatJWTVCJSON || !sameTypes(req.Types, def.Type) {
+			return "", unknown
+		}
+		return definition.FormatJWTVC, nil
+	}
+	if req.Format != oid4vci.FormatSDJWTVC && req.Format != oid4vci.FormatLegacySDJWTVC {
+		return "", unknown
+	}
+	if req.VCT != def.VCT {
+		return "", oid4vci.Errorf(oid4vci.ErrUnknownCredentialConfiguration, "the access token was not "+
+			"granted this vct; request the vct of the offered configuration")
+	}
+	return req.Format, nil
+}
+
+// configuredFormat is the format a configuration id of the exchange names: the definition's, or for an SD-JWT VC
+// the one its id names (the twin suffix means vc+sd-jwt).
+func configuredFormat(def *definition.Definition, id string) string {
+	if !definition.IsSDJWT(def.CredentialFormat) {
+		return def.CredentialFormat
+	}
+	_, f := oid4vci.SplitConfigurationID(id)
+	return f
+}
+
+// sameTypes reports whether two type lists hold the same names (a draft wallet echoes credential_definition.type
+// from the metadata; the order carries no meaning).
+func sameTypes(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
 }
 
 // transactionPointer is the TXN pointer of a deferral: the proven holder keys and the request's dialect, shape
 // and format travel with it, so the deferred answer binds to those keys and speaks the same dialect.
-func (s *Service) transactionPointer(rec *exchange.Record, proofs []*oid4vci.Proof, req *oid4vci.CredentialRequest, format sdjwt.Format) (*exchange.Pointer, string, error) {
+func (s *Service) transactionPointer(rec *exchange.Record, proofs []*oid4vci.Proof, req *oid4vci.CredentialRequest, format string) (*exchange.Pointer, string, error) {
 	txn, err := exchange.NewSecret(s.rt.Random())
 	if err != nil {
 		return nil, "", fmt.Errorf("defer credential: %w", err)
@@ -308,54 +344,7 @@ func (s *Service) transactionPointer(rec *exchange.Record, proofs []*oid4vci.Pro
 	}
 	return &exchange.Pointer{Key: exchange.PointerKey(exchange.PointerTransaction, txn), ExchangeID: rec.CredentialExchangeID,
 		ExpiresAt: rec.ExpiresAt, Attributes: map[string]string{txnAttrKeys: string(keys),
-			txnAttrDialect: req.Dialect.String(), txnAttrShape: req.ProofShape.String(), txnAttrFormat: string(format)}}, txn, nil
-}
-
-// issueCredentials signs max(payloads, keys) SD-JWT VCs (see RequestCredential) and verifies each with the
-// issuer's public key before it leaves.
-func (s *Service) issueCredentials(ctx context.Context, rec *exchange.Record, keys []jwk.Key, format sdjwt.Format) ([]string, error) {
-	def := rec.Definition
-	rules := make([]sdjwt.ClaimRule, 0, len(def.Claims))
-	for i, c := range def.Claims {
-		p, err := sdjwt.ParseClaimPath(c.Path)
-		if err != nil {
-			return nil, fmt.Errorf("issue credential: claims[%d] of the definition snapshot: %w", i, err)
-		}
-		rules = append(rules, sdjwt.ClaimRule{Path: p, LimitDisclosure: c.LimitDisclosure})
-	}
-	policy, err := sdjwt.NewPolicy(rules)
-	if err != nil {
-		return nil, fmt.Errorf("issue credential: %w", err)
-	}
-	payloads := rec.Credentials
-	now := s.rt.Now().Truncate(time.Second)
-	var expiry time.Time
-	if def.ExpirationInDays > 0 {
-		expiry = now.AddDate(0, 0, def.ExpirationInDays)
-	}
-	n := max(len(payloads), len(keys))
-	out := make([]string, 0, n)
-	for i := 0; i < n; i++ {
-		vc := sdjwt.VC{Issuer: s.cfg.IssuerURL, Type: def.VCT, IssuedAt: now, Expiry: expiry,
-			HolderKey: keys[i%len(keys)], Claims: payloads[i%len(payloads)].CredentialSubject, Policy: policy}
-		if s.status != nil && rec.SupportRevocation {
-			ref, err := s.status.AllocateStatus(ctx, rec)
-			if err != nil {
-				return nil, fmt.Errorf("issue credential: allocate status: %w", err)
-			}
-			vc.Status = ref
-		}
-		issued, err := sdjwt.IssueVC(ctx, s.signer, vc, sdjwt.WithFormat(format))
-		if err != nil {
-			return nil, fmt.Errorf("issue credential: %w", err)
-		}
-		if _, err := sdjwt.Verify(issued.SDJWT, sdjwt.WithIssuerKey(s.signer.PublicJWK()),
-			sdjwt.WithClock(func() time.Time { return now })); err != nil {
-			return nil, fmt.Errorf("issue credential: self-verification failed: %w", err)
-		}
-		out = append(out, issued.SDJWT)
-	}
-	return out, nil
+			txnAttrDialect: req.Dialect.String(), txnAttrShape: req.ProofShape.String(), txnAttrFormat: format}}, txn, nil
 }
 
 // holderKeys decodes the JWKs a TXN pointer carries.

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
-	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
 	"github.com/sdjwt-issuer/issuer/shared/validation"
 )
 
@@ -85,7 +85,7 @@ func (s *Service) requestDeferredOnce(ctx context.Context, accessToken string, r
 	if err != nil {
 		return nil, fmt.Errorf("request deferred credential: %w", err)
 	}
-	creds, err := s.issueCredentials(ctx, &rec, keys, sdjwt.Format(ans.Issuance.Format))
+	creds, err := s.issueCredentials(ctx, &rec, keys, ans.Issuance.Format)
 	if err != nil {
 		return nil, err
 	}
@@ -177,18 +177,21 @@ func (s *Service) pickedUpMeanwhile(ctx context.Context, rec exchange.Record, tr
 }
 
 // deferredAnswer is the answer frame a TXN or PICKUP pointer's attributes describe: the dialect, proof shape and
-// format of the original credential request (dc+sd-jwt when the format is missing or unknown).
+// format of the original credential request (dc+sd-jwt when the format is missing or unknown: pointers written
+// before mdoc and JWT VC existed).
 func deferredAnswer(ptr exchange.Pointer) (*CredentialAnswer, error) {
 	dialect, ok := oid4vci.ParseDialect(ptr.Attributes[txnAttrDialect])
 	shape, ok2 := oid4vci.ParseProofShape(ptr.Attributes[txnAttrShape])
 	if !ok || !ok2 {
 		return nil, fmt.Errorf("%s pointer lacks dialect or shape", ptrKind(ptr.Key))
 	}
-	format := sdjwt.Format(ptr.Attributes[txnAttrFormat])
-	if format != sdjwt.FormatDCSDJWT && format != sdjwt.FormatVCSDJWT {
-		format = sdjwt.FormatDCSDJWT
+	format := ptr.Attributes[txnAttrFormat]
+	switch format {
+	case definition.FormatSDJWT, definition.FormatSDJWTLegacy, definition.FormatMdoc, definition.FormatJWTVC:
+	default:
+		format = definition.FormatSDJWT
 	}
-	return &CredentialAnswer{Dialect: dialect, Shape: shape, Issuance: oid4vci.Issuance{Format: string(format)}}, nil
+	return &CredentialAnswer{Dialect: dialect, Shape: shape, Issuance: oid4vci.Issuance{Format: format}}, nil
 }
 
 // ptrKind is the kind part of a pointer key (never the hash).

@@ -95,7 +95,11 @@ func (s *Service) JWTVCIssuerMetadata() (*oid4vci.JWTVCIssuerMetadata, error) {
 
 // definitionInput maps a stored definition to the metadata builder's input.
 func definitionInput(d *definition.Definition) oid4vci.ConfigInput {
-	in := oid4vci.ConfigInput{ID: d.ConfigurationID(), VCT: d.VCT, EncryptionRequired: d.EncryptionRequired}
+	in := oid4vci.ConfigInput{ID: d.ConfigurationID(), Format: d.CredentialFormat, VCT: d.VCT, DocType: d.DocType,
+		Types: d.Type, EncryptionRequired: d.EncryptionRequired}
+	if definition.IsSDJWT(d.CredentialFormat) {
+		in.Format = oid4vci.FormatSDJWTVC // the configuration and its vc+sd-jwt twin, whichever the definition named
+	}
 	for _, disp := range d.Display {
 		cd := oid4vci.CredentialDisplay{Name: disp.Name, Locale: disp.Locale, Description: disp.Description,
 			BackgroundColor: disp.BackgroundColor, TextColor: disp.TextColor}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/lestrrat-go/jwx/v2/jws"
+	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
 	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
@@ -20,9 +21,10 @@ import (
 // never reached the wallet), and the wallet retries on the same access token. When the retry's proofs (with a
 // fresh, valid c_nonce, consumed as usual) prove exactly the holder keys the recorded proofs proved and it asks
 // for the recorded format, the recorded credentials are answered again: the same strings, no new signature, no
-// new status list entry, with a fresh notification_id. Any other retry is credential_request_denied, so a token
+// new status list entry, with a fresh notification_id. (An mdoc or JWT VC exchange has one format, so asking for
+// it is asking for the recorded one; an SD-JWT VC was issued as dc+sd-jwt or vc+sd-jwt, its typ says which.) Any other retry is credential_request_denied, so a token
 // never yields two issuances' worth of credentials.
-func (s *Service) answerRecorded(ctx context.Context, rec exchange.Record, req *oid4vci.CredentialRequest, format sdjwt.Format) (*CredentialAnswer, error) {
+func (s *Service) answerRecorded(ctx context.Context, rec exchange.Record, req *oid4vci.CredentialRequest, format string) (*CredentialAnswer, error) {
 	denied := oid4vci.Errorf(oid4vci.ErrCredentialRequestDenied, "the credentials of this offer were already "+
 		"issued for other keys; ask the issuer for a new offer")
 	proofs, err := s.validateProofs(req, s.rt.Now())
@@ -42,7 +44,7 @@ func (s *Service) answerRecorded(ctx context.Context, rec exchange.Record, req *
 	if len(proofs) == 0 || !slices.Equal(proven, recorded) {
 		return nil, denied
 	}
-	if issuedFormat(creds[0]) != format {
+	if definition.IsSDJWT(format) && string(issuedFormat(creds[0])) != format {
 		return nil, oid4vci.Errorf(oid4vci.ErrCredentialRequestDenied, "the credentials of this offer were "+
 			"already issued in the format %s; request that format", issuedFormat(creds[0]))
 	}
@@ -63,7 +65,7 @@ func (s *Service) answerRecorded(ctx context.Context, rec exchange.Record, req *
 	s.rt.Log().InfoContext(ctx, "recorded credentials answered again to the same holder keys",
 		"credential_exchange_id", rec.CredentialExchangeID, "credentials", len(creds))
 	return &CredentialAnswer{Dialect: req.Dialect, Shape: req.ProofShape, Issuance: oid4vci.Issuance{
-		Format: string(format), CNonce: draft, Credentials: creds, NotificationID: notif}}, nil
+		Format: format, CNonce: draft, Credentials: creds, NotificationID: notif}}, nil
 }
 
 // recordedThumbprints returns the sorted RFC 7638 thumbprints of the holder keys in the record's proofs (the

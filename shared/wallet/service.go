@@ -96,6 +96,9 @@ type Deps struct {
 	// StatusAllocator adds a status list reference to every credential of revocable exchanges; nil: credentials
 	// carry no status claim.
 	StatusAllocator StatusAllocator
+	// MdocIssuer signs mdocs; nil: the Signer with a self-signed document signer certificate, made on the first
+	// mdoc (mdoc.SelfSignedIssuer).
+	MdocIssuer MdocIssuer
 }
 
 // Service runs the wallet use cases (offer by reference, token, nonce, credential, deferred credential,
@@ -105,6 +108,7 @@ type Service struct {
 	store  Store
 	signer CredentialSigner
 	status StatusAllocator
+	mdoc   MdocIssuer
 	rt     exchange.Runtime
 }
 
@@ -142,8 +146,12 @@ func New(cfg Config, deps Deps, opts ...exchange.Option) (*Service, error) {
 	if cfg.TxCodeDescription == "" {
 		cfg.TxCodeDescription = "Enter the transaction code you received from the issuer"
 	}
+	mdocIssuer := deps.MdocIssuer
+	if mdocIssuer == nil {
+		mdocIssuer = defaultMdocIssuer(deps.Signer, cfg.IssuerURL)
+	}
 	return &Service{cfg: cfg, store: deps.Store, signer: deps.Signer, status: deps.StatusAllocator,
-		rt: exchange.NewRuntime(opts...)}, nil
+		mdoc: mdocIssuer, rt: exchange.NewRuntime(opts...)}, nil
 }
 
 // Config returns the effective configuration (defaults applied).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
 	"github.com/sdjwt-issuer/issuer/shared/validation"
@@ -191,10 +192,17 @@ func (s *Service) grantedDetails(rec *exchange.Record, asked []oid4vci.Authoriza
 	return out, nil
 }
 
-// offeredConfiguration reports whether id is the exchange's configuration id or its vc+sd-jwt twin.
+// offeredConfiguration reports whether id is the exchange's configuration id or, for an SD-JWT VC, its vc+sd-jwt
+// twin (mdoc and JWT VC configurations have none).
 func offeredConfiguration(rec *exchange.Record, id string) bool {
+	if id == "" {
+		return false
+	}
+	if !definition.IsSDJWT(rec.Definition.CredentialFormat) {
+		return id == rec.ConfigurationID
+	}
 	base, _ := oid4vci.SplitConfigurationID(id)
-	return id != "" && base == rec.ConfigurationID
+	return base == rec.ConfigurationID
 }
 
 // secondsUntil is the whole seconds from now until the unix time t (at least 1).
