@@ -3,9 +3,10 @@
 // authorization server metadata, token, nonce, credential (and deferred credential) and notification responses.
 // Input on stdin:
 //   {"offerUri": "openid-credential-offer://?credential_offer_uri=...", "txCode": "..."?,
-//    "deferred": bool, "configurationId": "..."?}
+//    "deferred": bool, "configurationId": "..."?, "revealHolderKey": bool?}
 // Output on stdout: {"draftVersion", "configurationIds", "txCode", "tokenType", "credentials": [...],
-//   "holderJwk": {...}, "notified": bool, "deferredUsed": bool, "errors": [{"step", "error"}]}.
+//   "holderJwk": {...}, "holderPrivateJwk": {...} (only with revealHolderKey, so that a test can present the
+//   credential as this holder), "notified": bool, "deferredUsed": bool, "errors": [{"step", "error"}]}.
 // Each negative probe records the OAuth error the library surfaced. Exit 1 on an unexpected failure.
 'use strict';
 const crypto = require('crypto');
@@ -99,6 +100,7 @@ async function main() {
     out.notified = true;
   }
   out.holderJwk = { kty: holderJwk.kty, crv: holderJwk.crv, x: holderJwk.x, y: holderJwk.y };
+  if (input.revealHolderKey) out.holderPrivateJwk = holder.privateKey.export({ format: 'jwk' });
   process.stdout.write(JSON.stringify(out));
 }
 
