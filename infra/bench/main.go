@@ -6,6 +6,8 @@
 // It prints one line per figure, `BENCH <name> <value> <unit>`, then a table with PASS or MISS per goal:
 //   - sdjwt_issue_us, es256_sign_us: sdjwt.IssueVC of the reference credential (local P-256 key) and one raw
 //     ES256 JWS over the same payload, in this process;
+//   - mdoc_issue_us, jwtvc_issue_us: the reference credential's claims issued as an mdoc (12 data elements,
+//     mdoc.Issuer) and as a jwt_vc_json credential (jwtvc.Issue), same key, held to the same ratio to es256_sign_us;
 //   - sdjwt_js_issue_us: @sd-jwt/sd-jwt-vc issuing the same credential (infra/interop/bench_issue.cjs);
 //   - flow_dynamodb_calls, flow_kms_sign_calls: every AWS call attempt of one warm full InTime flow (issue,
 //     offer, token, nonce, credential, notification), counted by an SDK middleware; KMS Sign per credential;
@@ -116,6 +118,15 @@ func measure(ctx context.Context, root string, s settings, log io.Writer) (*figu
 		} else {
 			f.add("sdjwt_issue_us", issue, "us", "reference credential, 12 disclosures, local P-256 key")
 			f.add("es256_sign_us", sign, "us", "one ES256 JWS, same payload, same path (keys.SignJWS)")
+		}
+		fmt.Fprintf(log, "bench:   %v\n", time.Since(t).Round(time.Millisecond))
+		t = step("mdoc and JWT VC issuance")
+		mdocUS, jwtvcUS, err := benchFormats()
+		if err != nil {
+			failures = append(failures, err)
+		} else {
+			f.add("mdoc_issue_us", mdocUS, "us", "reference claims as 12 mdoc data elements, local P-256 key")
+			f.add("jwtvc_issue_us", jwtvcUS, "us", "reference claims as a jwt_vc_json credential, local P-256 key")
 		}
 		fmt.Fprintf(log, "bench:   %v\n", time.Since(t).Round(time.Millisecond))
 	}

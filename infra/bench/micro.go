@@ -16,7 +16,9 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jws"
 
 	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
+	"github.com/sdjwt-issuer/issuer/shared/jwtvc"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
+	"github.com/sdjwt-issuer/issuer/shared/mdoc"
 	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
 )
 
@@ -134,4 +136,86 @@ func benchJS(ctx context.Context, root, modules string, n int) (float64, error) 
 		return 0, fmt.Errorf("bench @sd-jwt/sd-jwt-vc: implausible output n=%d us=%g", out.N, out.USPerIssuance)
 	}
 	return out.USPerIssuance, nil
+}
+
+// referenceMdoc is the reference credential's claims as an mDL-shaped mdoc of 12 data elements in one namespace
+// (the address split into its four resident_* elements, birth_date a full-date), bound to the reference holder
+// key with the reference status entry.
+func referenceMdoc() (mdoc.Document, error) {
+	vc, err := sdjwt.ReferenceCredential()
+	if err != nil {
+		return mdoc.Document{}, err
+	}
+	c := vc.Claims
+	addr, _ := c["address"].(map[string]any)
+	return mdoc.Document{
+		DocType: "org.iso.18013.5.1.mDL",
+		NameSpaces: map[string]map[string]any{"org.iso.18013.5.1": {
+			"given_name": c["given_name"], "family_name": c["family_name"],
+			"birth_date": mdoc.FullDate(c["birthdate"].(string)), "email": c["email"], "phone_number": c["phone_number"],
+			"resident_address": addr["street_address"], "resident_city": addr["locality"],
+			"resident_postal_code": addr["postal_code"], "resident_country": addr["country"],
+			"nationality": c["nationalities"], "age_over_18": c["is_over_18"], "issuing_country": c["issuing_country"],
+		}},
+		DeviceKey: vc.HolderKey, Signed: vc.IssuedAt, ValidUntil: vc.Expiry,
+		Status: &mdoc.StatusReference{Index: vc.Status.Index, URI: vc.Status.URI},
+	}, nil
+}
+
+// referenceJWTVC is the reference credential's claims as a jwt_vc_json credential.
+func referenceJWTVC() (jwtvc.Credential, error) {
+	vc, err := sdjwt.ReferenceCredential()
+	if err != nil {
+		return jwtvc.Credential{}, err
+	}
+	return jwtvc.Credential{Issuer: vc.Issuer, Types: []string{jwtvc.TypeVerifiableCredential, "IdentityCredential"},
+		IssuedAt: vc.IssuedAt, Expiry: vc.Expiry, HolderKey: vc.HolderKey, Subject: vc.Claims,
+		Status: &jwtvc.StatusReference{Index: vc.Status.Index, URI: vc.Status.URI}}, nil
+}
+
+// benchFormats measures issuing the reference credential as an mdoc (mdoc.Issuer.Issue: salts, CBOR, digests,
+// COSE_Sign1 through the key's crypto.Signer; the document signer certificate made once beforehand) and as a
+// JWT VC (jwtvc.Issue through keys.SignJWS), with a local P-256 key, in microseconds.
+func benchFormats() (mdocUS, jwtvcUS float64, err error) {
+	signer, err := keys.NewLocal()
+	if err != nil {
+		return 0, 0, fmt.Errorf("bench formats: %w", err)
+	}
+	ctx := context.Background()
+	is, err := mdoc.NewSelfSignedIssuer(signer, "issuer.example.com").Issuer(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("bench formats: %w", err)
+	}
+	doc, err := referenceMdoc()
+	if err != nil {
+		return 0, 0, fmt.Errorf("bench formats: %w", err)
+	}
+	cred, err := referenceJWTVC()
+	if err != nil {
+		return 0, 0, fmt.Errorf("bench formats: %w", err)
+	}
+	var benchErr error
+	m := testing.Benchmark(func(b *testing.B) {
+		for b.Loop() {
+			if _, err := is.Issue(ctx, doc); err != nil {
+				benchErr = err
+				b.SkipNow()
+			}
+		}
+	})
+	j := testing.Benchmark(func(b *testing.B) {
+		for b.Loop() {
+			if _, err := jwtvc.Issue(ctx, signer, cred); err != nil {
+				benchErr = err
+				b.SkipNow()
+			}
+		}
+	})
+	if benchErr != nil {
+		return 0, 0, fmt.Errorf("bench formats: %w", benchErr)
+	}
+	if m.N == 0 || j.N == 0 {
+		return 0, 0, errors.New("bench formats: no iterations ran")
+	}
+	return float64(m.NsPerOp()) / 1000, float64(j.NsPerOp()) / 1000, nil
 }

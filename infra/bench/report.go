@@ -88,6 +88,10 @@ func evaluate(f *figures) []goal {
 	}
 	ratio("issuance vs one ES256 signature", "sdjwt_issue_us", "es256_sign_us", fmt.Sprintf("< %.1fx", goalIssueOverSign),
 		func(r float64) bool { return r < goalIssueOverSign })
+	ratio("mdoc issuance vs one ES256 sig.", "mdoc_issue_us", "es256_sign_us", fmt.Sprintf("< %.1fx", goalIssueOverSign),
+		func(r float64) bool { return r < goalIssueOverSign })
+	ratio("JWT VC issuance vs one ES256 sig.", "jwtvc_issue_us", "es256_sign_us", fmt.Sprintf("< %.1fx", goalIssueOverSign),
+		func(r float64) bool { return r < goalIssueOverSign })
 	ratio("@sd-jwt/sd-jwt-vc vs issuance", "sdjwt_js_issue_us", "sdjwt_issue_us", fmt.Sprintf(">= %.0fx faster", goalJSOverIssue),
 		func(r float64) bool { return r >= goalJSOverIssue })
 	single := func(name, fig, target string, ok func(v float64) bool, format string) {

@@ -11,6 +11,8 @@ func TestEvaluateGoals(t *testing.T) {
 		f := &figures{}
 		f.add("sdjwt_issue_us", 100, "us", "")
 		f.add("es256_sign_us", 50, "us", "")
+		f.add("mdoc_issue_us", 60, "us", "")
+		f.add("jwtvc_issue_us", 70, "us", "")
 		f.add("sdjwt_js_issue_us", 600, "us", "")
 		f.add("flow_dynamodb_calls", 12, "calls", "")
 		f.add("flow_kms_sign_calls", 1, "calls", "")
@@ -30,6 +32,10 @@ func TestEvaluateGoals(t *testing.T) {
 		{"every goal met", all(nil), nil},
 		{"issuance too slow", all(func(f *figures) { f.add("sdjwt_issue_us", 125, "us", "") }),
 			[]string{"issuance vs one ES256 signature", "@sd-jwt/sd-jwt-vc vs issuance"}},
+		{"mdoc issuance too slow", all(func(f *figures) { f.add("mdoc_issue_us", 125, "us", "") }),
+			[]string{"mdoc issuance vs one ES256 sig."}},
+		{"JWT VC issuance too slow", all(func(f *figures) { f.add("jwtvc_issue_us", 125, "us", "") }),
+			[]string{"JWT VC issuance vs one ES256 sig."}},
 		{"too many DynamoDB calls", all(func(f *figures) { f.add("flow_dynamodb_calls", 13, "calls", "") }),
 			[]string{"DynamoDB calls per full flow"}},
 		{"two signatures", all(func(f *figures) { f.add("flow_kms_sign_calls", 2, "calls", "") }),
@@ -40,7 +46,8 @@ func TestEvaluateGoals(t *testing.T) {
 			[]string{"every cold start"}},
 		{"big bootstrap", all(func(f *figures) { f.add("bootstrap_max_mb", 15, "MiB", "") }),
 			[]string{"every bootstrap (linux/arm64)"}},
-		{"nothing measured", &figures{}, []string{"issuance vs one ES256 signature", "@sd-jwt/sd-jwt-vc vs issuance",
+		{"nothing measured", &figures{}, []string{"issuance vs one ES256 signature", "mdoc issuance vs one ES256 sig.",
+			"JWT VC issuance vs one ES256 sig.", "@sd-jwt/sd-jwt-vc vs issuance",
 			"DynamoDB calls per full flow", "KMS Sign per credential", "every cold start", "every bootstrap (linux/arm64)"}},
 	}
 	for _, tt := range tests {
