@@ -38,7 +38,7 @@ func (s *kmsLikeSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts)
 	return s.key.Sign(r, digest, opts)
 }
 
-func newSigner(t *testing.T) (*kmsLikeSigner, jwk.Set) {
+func newSigner(t testing.TB) (*kmsLikeSigner, jwk.Set) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -52,7 +52,7 @@ func newSigner(t *testing.T) (*kmsLikeSigner, jwk.Set) {
 	return &kmsLikeSigner{key: key, kid: "issuer-key-1"}, set
 }
 
-func holderKey(t *testing.T) jwk.Key {
+func holderKey(t testing.TB) jwk.Key {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -63,7 +63,7 @@ func holderKey(t *testing.T) jwk.Key {
 	return pub
 }
 
-func credential(t *testing.T) Credential {
+func credential(t testing.TB) Credential {
 	now := time.Now().Add(-time.Minute)
 	return Credential{
 		Issuer:    "https://issuer.example",
