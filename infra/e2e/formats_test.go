@@ -4,9 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -49,12 +47,7 @@ type formatWalletRun struct {
 func TestEveryFormatFromDefinitionToVerifier(t *testing.T) {
 	testkit.Node(t, openid4vci)
 	is := startIssuer(t)
-	jv := is.do(http.MethodGet, "/.well-known/jwt-vc-issuer", nil)
-	jwksRaw, _ := json.Marshal(jv.json["jwks"])
-	jwks, err := jwk.Parse(jwksRaw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	jwks := jwksOf(t, is)
 	issuerKey, _ := jwks.Key(0)
 
 	for _, tc := range []struct {
@@ -108,7 +101,7 @@ func TestEveryFormatFromDefinitionToVerifier(t *testing.T) {
 					Problems []string       `json:"problems"`
 				}
 				testkit.RunNode(t, "jose", interopScript(t, "jwtvc_verify.cjs"), map[string]any{"jwt": cred,
-					"jwks": jv.json["jwks"], "now": time.Now().Unix(), "holderJwk": run.HolderJWK}, &out)
+					"jwks": jwks, "now": time.Now().Unix(), "holderJwk": run.HolderJWK}, &out)
 				if len(out.Problems) != 0 {
 					t.Errorf("jose verifier: %v", out.Problems)
 				}
@@ -205,12 +198,7 @@ func documentSignerCertificate(t *testing.T, cred string) *x509.Certificate {
 // each proven key (the mdoc's device key, the JWT VC's cnf), both verifying with the issuer's published key.
 func TestDeferredBatchOfEveryFormat(t *testing.T) {
 	is := startIssuer(t)
-	jv := is.do(http.MethodGet, "/.well-known/jwt-vc-issuer", nil)
-	jwksRaw, _ := json.Marshal(jv.json["jwks"])
-	jwks, err := jwk.Parse(jwksRaw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	jwks := jwksOf(t, is)
 	issuerKey, _ := jwks.Key(0)
 	var issuerPub ecdsa.PublicKey
 	if err := issuerKey.Raw(&issuerPub); err != nil {
@@ -262,16 +250,9 @@ func TestDeferredBatchOfEveryFormat(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			defID := is.formatDefinition(tc.definition)
 			exID, link := is.issue(map[string]any{"issuanceMode": "Deferred", "credentialDefinitionId": defID})
-			offer := is.do(http.MethodGet, offerURI(t, link), nil)
-			grant, _ := offer.json["grants"].(map[string]any)["urn:ietf:params:oauth:grant-type:pre-authorized_code"].(map[string]any)
-			tok := is.postForm("/token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:pre-authorized_code"},
-				"pre-authorized_code": {grant["pre-authorized_code"].(string)}})
-			if tok.status != http.StatusOK {
-				t.Fatalf("token: %d %s", tok.status, tok.raw)
-			}
-			nonce := is.do(http.MethodPost, "/nonce", nil).str("c_nonce")
+			token, nonce := is.accessToken(link), is.cNonce()
 			holders := []holder{newHolder(t), newHolder(t)}
-			cred := is.postJSON("/credential", tok.str("access_token"), map[string]any{"credential_configuration_id": defID,
+			cred := is.postJSON("/credential", token, map[string]any{"credential_configuration_id": defID,
 				"proofs": map[string]any{"jwt": []string{holders[0].proof(t, is.url, nonce), holders[1].proof(t, is.url, nonce)}}})
 			if cred.status != http.StatusAccepted || cred.str("transaction_id") == "" {
 				t.Fatalf("credential: %d %s", cred.status, cred.raw)
@@ -280,7 +261,7 @@ func TestDeferredBatchOfEveryFormat(t *testing.T) {
 				"credential": map[string]any{"credentialSubject": tc.subject}}); r.status != http.StatusOK {
 				t.Fatalf("complete: %d %s", r.status, r.raw)
 			}
-			picked := is.postJSON("/deferred-credential", tok.str("access_token"), map[string]any{"transaction_id": cred.str("transaction_id")})
+			picked := is.postJSON("/deferred-credential", token, map[string]any{"transaction_id": cred.str("transaction_id")})
 			creds, _ := picked.json["credentials"].([]any)
 			if picked.status != http.StatusOK || len(creds) != 2 {
 				t.Fatalf("deferred credential: %d %s", picked.status, picked.raw)

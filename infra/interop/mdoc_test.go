@@ -96,6 +96,20 @@ func mdlDocument(tb testing.TB, holderPub jwk.Key) mdoc.Document {
 	}
 }
 
+// issuedMdl is mdlDocument issued by a fresh mdocIssuer for a fresh holder: the mdoc, the document, the document
+// signer certificate and the holder's private key.
+func issuedMdl(tb testing.TB) (*mdoc.Issued, mdoc.Document, []byte, *ecdsa.PrivateKey) {
+	tb.Helper()
+	is, cert := mdocIssuer(tb)
+	holder, holderPub := newKey(tb)
+	doc := mdlDocument(tb, holderPub)
+	iss, err := is.Issue(context.Background(), doc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return iss, doc, cert, holder
+}
+
 func verifyMdoc(tb testing.TB, credential string, docType string, cert []byte, device *ecdsa.PrivateKey) *mdocVerifyOutput {
 	tb.Helper()
 	priv, err := jwk.FromRaw(device)
@@ -114,13 +128,7 @@ func verifyMdoc(tb testing.TB, credential string, docType string, cert []byte, d
 // x5chain certificate it trusts, the MSO validity and every digest, and then, with the device key of the MSO,
 // a DeviceResponse the holder signs: the device key we bound is the wallet's.
 func TestAnimoMdocVerifiesOurMdoc(t *testing.T) {
-	is, cert := mdocIssuer(t)
-	holder, holderPub := newKey(t)
-	doc := mdlDocument(t, holderPub)
-	iss, err := is.Issue(context.Background(), doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	iss, doc, cert, holder := issuedMdl(t)
 	out := verifyMdoc(t, iss.Encoded(), doc.DocType, cert, holder)
 	if f := out.failed(); len(f) != 0 {
 		t.Fatalf("@animo-id/mdoc failed checks: %+v", f)
@@ -167,13 +175,7 @@ func TestAnimoMdocVerifiesOurMdoc(t *testing.T) {
 // document signer it does not trust, and a holder that is not the one the MSO binds. The interop test above can
 // therefore fail.
 func TestAnimoMdocCatchesWhatWeWouldGetWrong(t *testing.T) {
-	is, cert := mdocIssuer(t)
-	holder, holderPub := newKey(t)
-	doc := mdlDocument(t, holderPub)
-	iss, err := is.Issue(context.Background(), doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	iss, doc, cert, holder := issuedMdl(t)
 	t.Run("altered element", func(t *testing.T) {
 		b := bytes.Clone(iss.IssuerSigned)
 		i := bytes.Index(b, []byte("Mustermann"))
