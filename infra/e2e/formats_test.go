@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fxamacker/cbor/v2"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
 	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
@@ -171,25 +170,11 @@ func documentSignerCertificate(t *testing.T, cred string) *x509.Certificate {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var top struct {
-		IssuerAuth []cbor.RawMessage `cbor:"issuerAuth"`
-	}
-	if err := cbor.Unmarshal(b, &top); err != nil || len(top.IssuerAuth) != 4 {
-		t.Fatalf("issuerAuth: %v", err)
-	}
-	var unprotected map[int64]cbor.RawMessage
-	if err := cbor.Unmarshal(top.IssuerAuth[1], &unprotected); err != nil {
-		t.Fatal(err)
-	}
-	var der []byte
-	if err := cbor.Unmarshal(unprotected[33], &der); err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
+	chain, err := mdoc.Certificates(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cert
+	return chain[0]
 }
 
 // TestDeferredBatchOfEveryFormat: over HTTP with the local KMS key, a Deferred exchange of each format answers

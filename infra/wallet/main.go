@@ -6,12 +6,15 @@
 // It fetches the offer, redeems the pre-authorized code (with the PIN when the offer asks for one; asked on the
 // terminal when -pin is missing), proves a fresh P-256 key, receives the credential (waiting at the deferred
 // endpoint while the organisation has not completed a Deferred exchange), checks its signature against the
-// issuer's published keys, prints the claims and the SD-JWT, and notifies the issuer.
+// issuer's published keys (an SD-JWT VC, a JWT VC, or an mdoc whose document signer certificate holds such a key),
+// prints the claims and the credential, and notifies the issuer.
 package main
 
 import (
 	"bufio"
 	"context"
+	"crypto"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -24,7 +27,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v2/jwk"
+
 	"github.com/sdjwt-issuer/issuer/infra/load/flow"
+	"github.com/sdjwt-issuer/issuer/shared/jwtvc"
+	"github.com/sdjwt-issuer/issuer/shared/mdoc"
 	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
 )
 
@@ -101,7 +108,7 @@ func askPIN(stdin io.Reader, stdout io.Writer) (string, error) {
 	return line, nil
 }
 
-// report verifies each credential against the issuer's keys and prints its claims and the SD-JWT.
+// report verifies each credential against the issuer's keys and prints its claims and the credential itself.
 func report(ctx context.Context, client *flow.Client, got flow.Received, stdout, stderr io.Writer) int {
 	keys, err := client.IssuerKeys(ctx)
 	if err != nil {
@@ -109,14 +116,69 @@ func report(ctx context.Context, client *flow.Client, got flow.Received, stdout,
 		return 1
 	}
 	for i, raw := range got.Credentials {
-		v, err := sdjwt.Verify(raw, sdjwt.WithIssuerKeySet(keys))
+		kind, claims, err := verifyCredential(raw, keys)
 		if err != nil {
 			fmt.Fprintf(stderr, "wallet: credential %d does not verify: %v\n", i+1, err)
 			return 1
 		}
-		claims, _ := json.MarshalIndent(v.Claims, "", "  ")
-		fmt.Fprintf(stdout, "\nCredential %d (signature checked with the issuer's published key), its claims with every disclosure:\n%s\n\nSD-JWT:\n%s\n",
-			i+1, claims, raw)
+		out, _ := json.MarshalIndent(claims, "", "  ")
+		fmt.Fprintf(stdout, "\nCredential %d (signature checked with the issuer's published key), its claims with every disclosure:\n%s\n\n%s:\n%s\n",
+			i+1, out, kind, raw)
 	}
 	return 0
+}
+
+// verifyCredential checks a credential of any of the issuer's formats against its published keys and returns
+// the format's name and the claims: an SD-JWT VC (JWT~disclosures~) with every disclosure, a JWT VC (a JWS) with
+// its claims, an mdoc (base64url CBOR) with its namespaces, after checking that its document signer certificate
+// holds one of the published keys.
+func verifyCredential(raw string, keys jwk.Set) (string, any, error) {
+	switch {
+	case strings.Contains(raw, "~"):
+		v, err := sdjwt.Verify(raw, sdjwt.WithIssuerKeySet(keys))
+		if err != nil {
+			return "", nil, err
+		}
+		return "SD-JWT", v.Claims, nil
+	case strings.Count(raw, ".") == 2:
+		v, err := jwtvc.Verify(raw, keys, time.Now())
+		if err != nil {
+			return "", nil, err
+		}
+		return "JWT VC", v.Claims, nil
+	}
+	b, err := mdoc.DecodeCredential(raw)
+	if err != nil {
+		return "", nil, err
+	}
+	chain, err := mdoc.Certificates(b)
+	if err != nil {
+		return "", nil, err
+	}
+	if !publishedKey(keys, chain[0].PublicKey) {
+		return "", nil, errors.New("the mdoc's document signer certificate does not hold a key of the issuer's jwt-vc-issuer document")
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(chain[len(chain)-1])
+	v, err := mdoc.Verify(b, mdoc.VerifyOptions{Roots: roots})
+	if err != nil {
+		return "", nil, err
+	}
+	return "mdoc (base64url IssuerSigned, docType " + v.DocType + ")", v.NameSpaces, nil
+}
+
+// publishedKey reports whether pub is one of the keys.
+func publishedKey(keys jwk.Set, pub crypto.PublicKey) bool {
+	want, err := jwk.FromRaw(pub)
+	if err != nil {
+		return false
+	}
+	for i := 0; i < keys.Len(); i++ {
+		if k, ok := keys.Key(i); ok {
+			if pk, err := k.PublicKey(); err == nil && jwk.Equal(pk, want) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -93,3 +93,61 @@ func TestReceivesAnOffer(t *testing.T) {
 		t.Errorf("a spent offer: %d %q", code, errOut.String())
 	}
 }
+
+// adminPost posts body to the admin API of srv and decodes the answer into out.
+func adminPost(t *testing.T, url, path, body string, out any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url+flow.AdminBase+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "ApiKey k")
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode/100 != 2 {
+		t.Fatalf("POST %s: %d", path, res.StatusCode)
+	}
+	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReceivesEveryFormat: the command receives and checks an mdoc and a JWT VC as well, printing their claims.
+func TestReceivesEveryFormat(t *testing.T) {
+	ctx := context.Background()
+	srv := inproc.ForTest(t, "k")
+	for _, tc := range []struct {
+		definition, subject string
+		want                []string
+	}{
+		{`{"label":"mDL","credentialFormat":"mso_mdoc","doctype":"org.iso.18013.5.1.mDL","expirationInDays":30}`,
+			`{"org.iso.18013.5.1":{"given_name":"Erika"}}`,
+			[]string{"mdoc (base64url IssuerSigned, docType org.iso.18013.5.1.mDL):", `"given_name": "Erika"`}},
+		{`{"label":"Badge","credentialFormat":"jwt_vc_json","type":["VerifiableCredential","Badge"],"expirationInDays":30}`,
+			`{"given_name":"Erika"}`, []string{"JWT VC:", `"given_name": "Erika"`, `"VerifiableCredential"`}},
+	} {
+		var def struct {
+			CredentialDefinition struct {
+				ID string `json:"credentialDefinitionId"`
+			} `json:"credentialDefinition"`
+		}
+		adminPost(t, srv.URL, "/credential-definition", tc.definition, &def)
+		var issued struct {
+			CredentialHistory struct {
+				CredentialOffer string `json:"credentialOffer"`
+			} `json:"credentialHistory"`
+		}
+		adminPost(t, srv.URL, "/credential/issue", `{"issuanceMode":"InTime","credentialDefinitionId":"`+
+			def.CredentialDefinition.ID+`","credential":{"credentialSubject":`+tc.subject+`}}`, &issued)
+		var out, errOut bytes.Buffer
+		if code := run(ctx, []string{issued.CredentialHistory.CredentialOffer}, strings.NewReader(""), &out, &errOut); code != 0 {
+			t.Fatalf("run: %d\n%s%s", code, out.String(), errOut.String())
+		}
+		for _, want := range tc.want {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("output lacks %q:\n%s", want, out.String())
+			}
+		}
+	}
+}

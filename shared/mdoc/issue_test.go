@@ -254,6 +254,20 @@ func TestIssueIsRandomised(t *testing.T) {
 	}
 }
 
+func TestCertificates(t *testing.T) {
+	is, _, _ := testIssuer(t)
+	b := issue(t, is, mdlDocument(t, newECKey(t, elliptic.P256())))
+	chain, err := Certificates(b)
+	if err != nil || len(chain) != 1 || !bytes.Equal(chain[0].Raw, is.Chain()[0]) {
+		t.Fatalf("Certificates: %v %d", err, len(chain))
+	}
+	for _, bad := range [][]byte{nil, {0xa0}, b[:len(b)/2]} {
+		if _, err := Certificates(bad); err == nil {
+			t.Errorf("Certificates(% x...) accepted", bad[:min(len(bad), 4)])
+		}
+	}
+}
+
 func TestChainOfSeveralCertificates(t *testing.T) {
 	is, signer, pool := testIssuer(t)
 	root := newECKey(t, elliptic.P256())

@@ -87,6 +87,24 @@ func DecodeCredential(credential string) ([]byte, error) {
 	return b, nil
 }
 
+// Certificates returns the x5chain of an IssuerSigned structure's IssuerAuth (the document signer's certificate
+// first) without checking anything else: what a verifier reads to decide whether it trusts the signer, before
+// Verify.
+func Certificates(issuerSigned []byte) ([]*x509.Certificate, error) {
+	if len(issuerSigned) > MaxEncodedBytes {
+		return nil, fmt.Errorf("%w: longer than %d bytes", ErrMalformed, MaxEncodedBytes)
+	}
+	var in issuerSignedIn
+	if err := decMode.Unmarshal(issuerSigned, &in); err != nil {
+		return nil, fmt.Errorf("%w: IssuerSigned: %w", ErrMalformed, err)
+	}
+	var msg cose.UntaggedSign1Message
+	if err := msg.UnmarshalCBOR(in.IssuerAuth); err != nil {
+		return nil, fmt.Errorf("%w: issuerAuth: %w", ErrMalformed, err)
+	}
+	return x5chain(msg.Headers)
+}
+
 // Verify parses an IssuerSigned structure and checks it: the COSE_Sign1 signature (alg ES256) with the first
 // certificate of x5chain, that certificate chain against opts.Roots, the MSO's version, digest algorithm,
 // docType and validity at opts.Now, and every item's digest against the MSO.

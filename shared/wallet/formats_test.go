@@ -88,20 +88,11 @@ func (f *walletFixture) verifyMdoc(cred string, h holder) *mdoc.Verified {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	var top struct {
-		IssuerAuth []cbor.RawMessage `cbor:"issuerAuth"`
-	}
-	if err := cbor.Unmarshal(b, &top); err != nil || len(top.IssuerAuth) != 4 {
-		f.t.Fatalf("issuerAuth: %v", err)
-	}
-	var unprotected map[int64][]byte
-	if err := cbor.Unmarshal(top.IssuerAuth[1], &unprotected); err != nil {
-		f.t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(unprotected[33])
+	chain, err := mdoc.Certificates(b)
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	cert := chain[0]
 	var issuerKey ecdsa.PublicKey
 	if err := f.signer.PublicJWK().Raw(&issuerKey); err != nil || !issuerKey.Equal(cert.PublicKey) {
 		f.t.Fatalf("the document signer certificate does not hold the issuer's signing key")

@@ -33,7 +33,7 @@ type ReceiveOptions struct {
 type Received struct {
 	// Offer is the redeemed offer.
 	Offer Offer
-	// Credentials are the SD-JWT VCs received.
+	// Credentials are the credentials received (of the offered configuration's format).
 	Credentials []string
 	// Deferred is true when the issuer answered 202 first and the credentials came from the deferred endpoint.
 	Deferred bool
