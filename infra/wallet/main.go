@@ -15,6 +15,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -27,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fxamacker/cbor/v2"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
 	"github.com/sdjwt-issuer/issuer/infra/load/flow"
@@ -164,7 +166,41 @@ func verifyCredential(raw string, keys jwk.Set) (string, any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	return "mdoc (base64url IssuerSigned, docType " + v.DocType + ")", v.NameSpaces, nil
+	return "mdoc (base64url IssuerSigned, docType " + v.DocType + ")", printable(v.NameSpaces), nil
+}
+
+// printable shows decoded CBOR as JSON would: a tagged date as its text with the tag's name (full-date, tdate), a
+// byte string as base64url.
+func printable(v any) any {
+	switch x := v.(type) {
+	case map[string]map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = printable(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = printable(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = printable(e)
+		}
+		return out
+	case cbor.Tag:
+		names := map[uint64]string{0: "tdate", 1004: "full-date"}
+		if name, ok := names[x.Number]; ok {
+			return fmt.Sprintf("%v (%s)", x.Content, name)
+		}
+		return fmt.Sprintf("tag %d: %v", x.Number, printable(x.Content))
+	case []byte:
+		return "bytes:" + base64.RawURLEncoding.EncodeToString(x)
+	}
+	return v
 }
 
 // publishedKey reports whether pub is one of the keys.

@@ -121,9 +121,11 @@ func TestReceivesEveryFormat(t *testing.T) {
 		definition, subject string
 		want                []string
 	}{
-		{`{"label":"mDL","credentialFormat":"mso_mdoc","doctype":"org.iso.18013.5.1.mDL","expirationInDays":30}`,
-			`{"org.iso.18013.5.1":{"given_name":"Erika"}}`,
-			[]string{"mdoc (base64url IssuerSigned, docType org.iso.18013.5.1.mDL):", `"given_name": "Erika"`}},
+		{`{"label":"mDL","credentialFormat":"mso_mdoc","doctype":"org.iso.18013.5.1.mDL","expirationInDays":30,` +
+			`"claims":[{"path":["org.iso.18013.5.1","birth_date"],"valueType":"full-date"}]}`,
+			`{"org.iso.18013.5.1":{"given_name":"Erika","birth_date":"1964-08-12"}}`,
+			[]string{"mdoc (base64url IssuerSigned, docType org.iso.18013.5.1.mDL):", `"given_name": "Erika"`,
+				`"birth_date": "1964-08-12 (full-date)"`}},
 		{`{"label":"Badge","credentialFormat":"jwt_vc_json","type":["VerifiableCredential","Badge"],"expirationInDays":30}`,
 			`{"given_name":"Erika"}`, []string{"JWT VC:", `"given_name": "Erika"`, `"VerifiableCredential"`}},
 	} {
