@@ -71,10 +71,14 @@ func startIssuer(t *testing.T) *issuer {
 }
 
 // startIssuerLogging starts the issuer with every log line of the functions and the gateway, at debug level,
-// written to logs.
-func startIssuerLogging(t *testing.T, logs io.Writer) *issuer {
+// written to logs; each configure function may change the functions' configuration first (it sees the stack's
+// AWS configuration).
+func startIssuerLogging(t *testing.T, logs io.Writer, configure ...func(*config.Config, aws.Config)) *issuer {
 	t.Helper()
 	srv, cfg, awsCfg := newLocalIssuer(t)
+	for _, c := range configure {
+		c(&cfg, awsCfg)
+	}
 	issuerURL, table := cfg.IssuerURL, cfg.TableName
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	deps, err := handlers.NewDeps(context.Background(), cfg, platform.FromAWSConfig(awsCfg), handlers.WithLogger(log))

@@ -193,6 +193,7 @@ func checkEnvironment(f *fixture) []string {
 		"RETENTION_DAYS":               {"${RetentionDays}"},
 		"LOG_LEVEL":                    nil,
 		"RESPONSE_ENCRYPTION_REQUIRED": {"${ResponseEncryptionRequired}"},
+		"ISSUER_CERT_CHAIN":            {"${IssuerCertificateChain}"},
 	}
 	var problems []string
 	vars := g.Environment.Variables

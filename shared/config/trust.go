@@ -1,10 +1,14 @@
 package config
 
 import (
+	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/sdjwt-issuer/issuer/shared/issuercert"
 )
 
 // Environment variables of encryption and issuer trust (docs/design.md, "Encryption and issuer trust").
@@ -12,12 +16,18 @@ const (
 	// EnvResponseEncryptionRequired: true makes every credential response encrypted (credential_response_encryption
 	// required of every wallet); default false (a definition's encryptionRequired still applies).
 	EnvResponseEncryptionRequired = "RESPONSE_ENCRYPTION_REQUIRED"
+	// EnvIssuerCertChain: the signing key's certificate chain, leaf first and the CA's root last, as PEM or as
+	// comma-separated base64 DER certificates (one line, what a template parameter holds); empty: no x5c.
+	EnvIssuerCertChain = "ISSUER_CERT_CHAIN"
 )
 
 // Trust is the configuration of response and request encryption and of the issuer's certificate chain.
 type Trust struct {
 	// ResponseEncryptionRequired requires credential_response_encryption in every credential request.
 	ResponseEncryptionRequired bool
+	// IssuerCertChain is the signing key's certificate chain as PEM (leaf first, the root last); nil: none.
+	// Validated against the key and the issuer URL when the signer is set up (keys.Certify).
+	IssuerCertChain []byte
 }
 
 // loadTrust reads the trust variables; every fault is named.
@@ -29,7 +39,37 @@ func loadTrust(getenv func(string) string) (Trust, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	t.IssuerCertChain, err = parseChain(getenv(EnvIssuerCertChain))
+	if err != nil {
+		errs = append(errs, err)
+	}
 	return t, errors.Join(errs...)
+}
+
+// parseChain reads ISSUER_CERT_CHAIN: PEM as is, or comma-separated base64 DER certificates turned into PEM. The
+// chain's form is checked here; whether it certifies the key is checked when the signer is set up.
+func parseChain(raw string) ([]byte, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil, nil
+	}
+	var out []byte
+	if strings.Contains(raw, "-----BEGIN") {
+		out = []byte(raw + "\n")
+	} else {
+		for i, part := range strings.Split(raw, ",") {
+			der, err := base64.StdEncoding.DecodeString(strings.TrimSpace(part))
+			if err != nil {
+				return nil, fmt.Errorf("%s entry %d is not base64 DER: give the chain as PEM or as comma-separated "+
+					"base64 DER certificates, leaf first and the CA's root last", EnvIssuerCertChain, i+1)
+			}
+			out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+		}
+	}
+	if _, err := issuercert.ParsePEM(out); err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvIssuerCertChain, err)
+	}
+	return out, nil
 }
 
 // parseBool reads an optional boolean variable (true or false; empty is false).

@@ -55,10 +55,7 @@ func WithStatusListConfig(cfg revocation.Config) StatusListOption {
 func NewStatusListRoutes(d *Deps, opts ...StatusListOption) *StatusListRoutes {
 	r := &StatusListRoutes{deps: d}
 	r.newSigner = func(ctx context.Context) (statuslist.Signer, error) {
-		if d.Clients == nil || d.Clients.KMS == nil {
-			return nil, errors.New("no KMS client to sign with")
-		}
-		return keys.NewKMS(ctx, d.Clients.KMS, d.Config.KMSKeyID)
+		return newIssuerKey(ctx, d)
 	}
 	for _, o := range opts {
 		o(r)

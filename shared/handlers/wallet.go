@@ -66,10 +66,7 @@ func NewWallet(d *Deps, opts ...WalletOption) *Wallet {
 		w.now = time.Now
 	}
 	w.newSigner = func(ctx context.Context) (wallet.CredentialSigner, error) {
-		if d.Clients == nil || d.Clients.KMS == nil {
-			return nil, errors.New("no KMS client to sign with")
-		}
-		return keys.NewKMS(ctx, d.Clients.KMS, d.Config.KMSKeyID)
+		return newIssuerKey(ctx, d)
 	}
 	for _, o := range opts {
 		o(w)

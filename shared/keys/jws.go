@@ -5,10 +5,12 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 
+	"github.com/lestrrat-go/jwx/v2/cert"
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jws"
 )
@@ -54,11 +56,33 @@ func SignJWS(ctx context.Context, s Signer, payload []byte, hdr jws.Headers) ([]
 			return nil, fmt.Errorf("sign JWS: set kid: %w", err)
 		}
 	}
+	if c, ok := s.(ChainSigner); ok {
+		if err := setX5C(protected, c.CertificateChain()); err != nil {
+			return nil, err
+		}
+	}
 	out, err := jws.Sign(payload, jws.WithKey(jwa.ES256, jwxSigner{cs}, jws.WithProtectedHeaders(protected)))
 	if err != nil {
 		return nil, fmt.Errorf("sign JWS: %w", err)
 	}
 	return out, nil
+}
+
+// setX5C sets the x5c header (RFC 7515 section 4.1.6: base64 DER, the key's certificate first).
+func setX5C(hdr jws.Headers, chain [][]byte) error {
+	if len(chain) == 0 {
+		return nil
+	}
+	var c cert.Chain
+	for _, der := range chain {
+		if err := c.Add([]byte(base64.StdEncoding.EncodeToString(der))); err != nil {
+			return fmt.Errorf("sign JWS: x5c: %w", err)
+		}
+	}
+	if err := hdr.Set(jws.X509CertChainKey, &c); err != nil {
+		return fmt.Errorf("sign JWS: set x5c: %w", err)
+	}
+	return nil
 }
 
 // jwxSigner hides the concrete type of a crypto.Signer from jwx, which would otherwise sign an *ecdsa.PrivateKey

@@ -168,8 +168,13 @@ func serve(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 		slog.String("kms_endpoint", stack.KMSEndpoint), slog.String("table", stack.TableName),
 		slog.Float64("start_seconds", stack.StartDuration.Seconds()))
 
+	chain, rootPath, err := localChain(ctx, stack, o.localDir, o.issuerURL, o.clean)
+	if err != nil {
+		return err
+	}
 	env := append(stack.Env(),
 		config.EnvIssuerURL+"="+o.issuerURL,
+		config.EnvIssuerCertChain+"="+string(chain),
 		config.EnvAdminAPIKeyHashes+"="+apigw.HashAPIKey(key),
 		config.EnvEventBusName+"="+eventBusName,
 		"AWS_ENDPOINT_URL_EVENTBRIDGE="+localURL,
@@ -213,7 +218,8 @@ func serve(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	log.Info("serving", slog.String("url", localURL), slog.String("issuer_url", o.issuerURL),
 		slog.Int("routes", len(routes)), slog.Int("functions", len(functions)))
 	printBanner(stdout, bannerInfo{issuerURL: o.issuerURL, localURL: localURL, adminKey: key, keySource: source,
-		keyPath: displayPath(filepath.Join(o.localDir, adminKeyFile)), dataDir: displayPath(dataDir)})
+		keyPath: displayPath(filepath.Join(o.localDir, adminKeyFile)), dataDir: displayPath(dataDir),
+		caRoot: displayPath(rootPath)})
 
 	select {
 	case err := <-served:
