@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -13,11 +14,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jws"
 
 	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
 	"github.com/sdjwt-issuer/issuer/shared/config"
 	"github.com/sdjwt-issuer/issuer/shared/issuercert"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
+	"github.com/sdjwt-issuer/issuer/shared/mdoc"
 )
 
 // withChain configures the issuer with a chain made by a fresh root and intermediate for the local KMS key: the
@@ -160,5 +164,105 @@ func TestChainRefusedAtColdStart(t *testing.T) {
 				t.Fatalf("the log does not say %q", tc.log)
 			}
 		})
+	}
+}
+
+// TestMdocUnderTheChain: with ISSUER_CERT_CHAIN configured, an mdoc's x5chain is that chain (the KMS key's leaf
+// and the intermediate) instead of a self-signed certificate, and it verifies against the root alone.
+func TestMdocUnderTheChain(t *testing.T) {
+	var root *issuercert.CA
+	is := startIssuerLogging(t, io.Discard, withChain(t, &root, nil))
+	defID := is.formatDefinition(map[string]any{"label": "Mobile driving licence", "credentialFormat": "mso_mdoc",
+		"doctype": "org.iso.18013.5.1.mDL", "claims": []any{map[string]any{"path": []any{"org.iso.18013.5.1", "given_name"}}}})
+	_, link := is.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": defID,
+		"credential": map[string]any{"credentialSubject": map[string]any{"org.iso.18013.5.1": map[string]any{"given_name": "Erika"}}}})
+	access := is.accessToken(link)
+	h := newHolder(t)
+	cred := is.postJSON("/credential", access, map[string]any{"credential_configuration_id": defID,
+		"proofs": map[string]any{"jwt": []string{h.proof(t, is.url, is.cNonce())}}})
+	if cred.status != http.StatusOK {
+		t.Fatalf("credential %d %s", cred.status, cred.raw)
+	}
+	b, err := mdoc.DecodeCredential(cred.json["credentials"].([]any)[0].(map[string]any)["credential"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := mdoc.Certificates(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(chain) != 2 || chain[0].Subject.CommonName != "127.0.0.1" || !chain[1].IsCA {
+		t.Fatalf("x5chain of %d: %v", len(chain), chain)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(root.Cert)
+	if _, err := mdoc.Verify(b, mdoc.VerifyOptions{Roots: roots, DocType: "org.iso.18013.5.1.mDL"}); err != nil {
+		t.Fatalf("the mdoc does not verify against the root: %v", err)
+	}
+}
+
+// TestSignedIssuerMetadata: the metadata carries signed_metadata (drafts 13-15), and Accept: application/jwt gets
+// the same JWT (1.0 section 12.2.2): typ openidvci-issuer-metadata+jwt, x5c of the chain, sub and iss the issuer,
+// iat, exp, every metadata parameter and not signed_metadata itself; the x5c leaf verifies it.
+func TestSignedIssuerMetadata(t *testing.T) {
+	var root *issuercert.CA
+	is := startIssuerLogging(t, io.Discard, withChain(t, &root, nil))
+	md := is.do(http.MethodGet, "/.well-known/openid-credential-issuer", nil)
+	signed := md.str("signed_metadata")
+	if md.status != http.StatusOK || signed == "" || md.header.Get("Vary") != "Accept" {
+		t.Fatalf("metadata %d %v %s", md.status, md.header, md.raw)
+	}
+	asJWT := is.do(http.MethodGet, "/.well-known/openid-credential-issuer", nil, "Accept", "application/jwt, application/json;q=0.5")
+	if asJWT.status != http.StatusOK || asJWT.header.Get("Content-Type") != "application/jwt" || string(asJWT.raw) != signed {
+		t.Fatalf("Accept application/jwt: %d %v %.80s", asJWT.status, asJWT.header, asJWT.raw)
+	}
+	if again := is.do(http.MethodGet, "/.well-known/openid-credential-issuer", nil, "Accept", "application/jwt",
+		"If-None-Match", asJWT.header.Get("ETag")); again.status != http.StatusNotModified {
+		t.Fatalf("If-None-Match on the JWT: %d", again.status)
+	}
+	msg, err := jws.Parse([]byte(signed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := msg.Signatures()[0].ProtectedHeaders()
+	if h.Type() != "openidvci-issuer-metadata+jwt" || h.X509CertChain() == nil || h.X509CertChain().Len() != 2 {
+		t.Fatalf("header typ %s x5c %v", h.Type(), h.X509CertChain())
+	}
+	first, _ := h.X509CertChain().Get(0)
+	der, err := base64.StdEncoding.DecodeString(string(first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(root.Cert)
+	inter := x509.NewCertPool()
+	second, _ := h.X509CertChain().Get(1)
+	if der2, err := base64.StdEncoding.DecodeString(string(second)); err == nil {
+		if c, err := x509.ParseCertificate(der2); err == nil {
+			inter.AddCert(c)
+		}
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+		t.Fatalf("x5c does not chain to the root: %v", err)
+	}
+	payload, err := jws.Verify([]byte(signed), jws.WithKey(jwa.ES256, leaf.PublicKey))
+	if err != nil {
+		t.Fatalf("the x5c leaf does not verify the signed metadata: %v", err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	if claims["sub"] != is.url || claims["iss"] != is.url || claims["iat"] == nil || claims["exp"] == nil ||
+		claims["credential_endpoint"] != is.url+"/credential" || claims["credential_response_encryption"] == nil {
+		t.Fatalf("claims %v", claims)
+	}
+	if _, ok := claims["signed_metadata"]; ok {
+		t.Fatal("signed_metadata inside the signed metadata")
 	}
 }

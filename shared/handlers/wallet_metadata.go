@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,6 +33,10 @@ type cachedDocument struct {
 	body  []byte
 	etag  string
 	built time.Time
+	// signed is the signed form of the credential issuer metadata (nil for the other documents, or when it could
+	// not be signed), served for Accept: application/jwt with its own ETag.
+	signed     []byte
+	signedETag string
 	// configurations are the credential configuration ids of the credential issuer metadata (nil for the other
 	// documents), so that an offer naming one it lacks can drop it (forgetStaleMetadata).
 	configurations map[string]bool
@@ -50,8 +55,7 @@ func Metadata(w *Wallet) *apigw.Router {
 // RegisterMetadata adds the wallet routes of the MetadataFunction to r (the function's router also serves the
 // status list tokens).
 func (w *Wallet) RegisterMetadata(r *apigw.Router) {
-	r.Handle(http.MethodGet, RouteCredentialIssuerMetadata, apigw.Public, w.document(false,
-		func(ctx context.Context, s *wallet.Service) (any, error) { return s.IssuerMetadata(ctx) }))
+	r.Handle(http.MethodGet, RouteCredentialIssuerMetadata, apigw.Public, w.document(false, w.issuerMetadata))
 	r.Handle(http.MethodGet, RouteAuthorizationServer, apigw.Public, w.document(false,
 		func(_ context.Context, s *wallet.Service) (any, error) {
 			return s.AuthorizationServerMetadata()
@@ -61,7 +65,28 @@ func (w *Wallet) RegisterMetadata(r *apigw.Router) {
 	r.Handle(http.MethodGet, RouteCredentialOffer, apigw.Public, w.credentialOffer)
 }
 
-// document serves one well-known document from the container's cache, rebuilding it when older than the TTL.
+// issuerMetadata builds the credential issuer metadata with its signed form (signed_metadata, and the JWT served
+// for Accept: application/jwt), signed by the issuer key through keys.SignJWS (x5c when the key is certified):
+// one KMS Sign per rebuild. Without the key (KMS unreachable, a refused chain) the document is served unsigned, so
+// that wallets can still read it; the reason is logged.
+func (w *Wallet) issuerMetadata(ctx context.Context, s *wallet.Service) (any, error) {
+	md, err := s.IssuerMetadata(ctx)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := w.service(ctx, true)
+	if err == nil {
+		md.SignedMetadata, err = signer.SignIssuerMetadata(ctx, md)
+	}
+	if err != nil {
+		w.deps.Log.WarnContext(ctx, "issuer metadata served unsigned", "error", err.Error())
+	}
+	return md, nil
+}
+
+// document serves one well-known document from the container's cache, rebuilding it when older than the TTL. The
+// credential issuer metadata is served as its signed JWT (application/jwt) to a wallet that asks for that
+// rather than JSON (OpenID4VCI 1.0 section 12.2.2).
 func (w *Wallet) document(needsKey bool, build func(context.Context, *wallet.Service) (any, error)) apigw.HandlerFunc {
 	return func(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
 		doc, err := w.cachedDocument(ctx, req.Resource, needsKey, build)
@@ -69,13 +94,21 @@ func (w *Wallet) document(needsKey bool, build func(context.Context, *wallet.Ser
 			return apigw.Response{}, err
 		}
 		maxAge := int(w.metadataTTL / time.Second)
-		headers := []string{"Cache-Control", "public, max-age=" + strconv.Itoa(maxAge), "ETag", doc.etag}
-		if etagMatches(apigw.Header(req, "If-None-Match"), doc.etag) {
-			r := apigw.Raw(http.StatusNotModified, "application/json", "", headers...)
+		contentType, body, etag := "application/json", doc.body, doc.etag
+		var vary []string
+		if doc.signed != nil {
+			vary = []string{"Vary", "Accept"}
+			if prefersJWT(apigw.Header(req, "Accept")) {
+				contentType, body, etag = oid4vci.MediaTypeJWT, doc.signed, doc.signedETag
+			}
+		}
+		headers := append([]string{"Cache-Control", "public, max-age=" + strconv.Itoa(maxAge), "ETag", etag}, vary...)
+		if etagMatches(apigw.Header(req, "If-None-Match"), etag) {
+			r := apigw.Raw(http.StatusNotModified, contentType, "", headers...)
 			delete(r.Headers, "Content-Type")
 			return r, nil
 		}
-		return apigw.Raw(http.StatusOK, "application/json", string(doc.body), headers...), nil
+		return apigw.Raw(http.StatusOK, contentType, string(body), headers...), nil
 	}
 }
 
@@ -99,9 +132,12 @@ func (w *Wallet) cachedDocument(ctx context.Context, key string, needsKey bool, 
 	if err != nil {
 		return cachedDocument{}, fmt.Errorf("encode %s: %w", key, err)
 	}
-	sum := sha256.Sum256(body)
-	doc = cachedDocument{body: body, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`, built: now}
+	doc = cachedDocument{body: body, etag: strongETag(body), built: now}
 	if md, ok := v.(*oid4vci.CredentialIssuerMetadata); ok {
+		if md.SignedMetadata != "" {
+			doc.signed = []byte(md.SignedMetadata)
+			doc.signedETag = strongETag(doc.signed)
+		}
 		doc.configurations = make(map[string]bool, len(md.CredentialConfigurationsSupported))
 		for id := range md.CredentialConfigurationsSupported {
 			doc.configurations[id] = true
@@ -111,6 +147,35 @@ func (w *Wallet) cachedDocument(ctx context.Context, key string, needsKey bool, 
 	w.cache[key] = doc
 	w.mu.Unlock()
 	return doc, nil
+}
+
+// strongETag is the entity tag of a body: 128 bits of its SHA-256.
+func strongETag(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+}
+
+// prefersJWT reports whether an Accept header ranks application/jwt above application/json (missing types
+// count as q=0; application/json wins ties, */* included).
+func prefersJWT(accept string) bool {
+	q := func(want string) float64 {
+		best := 0.0
+		for _, part := range strings.Split(accept, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil || mt != want {
+				continue
+			}
+			v := 1.0
+			if raw, ok := params["q"]; ok {
+				if f, err := strconv.ParseFloat(raw, 64); err == nil {
+					v = f
+				}
+			}
+			best = max(best, v)
+		}
+		return best
+	}
+	return q(oid4vci.MediaTypeJWT) > q("application/json")
 }
 
 // etagMatches applies If-None-Match (a list of entity tags, or *; weak comparison).

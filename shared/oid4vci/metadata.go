@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 )
@@ -160,6 +161,34 @@ type CredentialIssuerMetadata struct {
 	BatchCredentialIssuance           *BatchCredentialIssuance           `json:"batch_credential_issuance,omitempty"`
 	Display                           []IssuerDisplay                    `json:"display,omitempty"`
 	CredentialConfigurationsSupported map[string]CredentialConfiguration `json:"credential_configurations_supported"`
+	// SignedMetadata is the same document as a signed JWT (drafts 13 to 15; 1.0 serves the JWT itself for
+	// Accept: application/jwt): see SignedMetadataClaims.
+	SignedMetadata string `json:"signed_metadata,omitempty"`
+}
+
+// SignedMetadataType is the typ of signed issuer metadata (OpenID4VCI 1.0 section 12.2.3).
+const SignedMetadataType = "openidvci-issuer-metadata+jwt"
+
+// SignedMetadataClaims are the claims of the signed issuer metadata: every metadata parameter at the top level
+// (never signed_metadata itself), sub and iss the issuer identifier, iat, and exp after ttl.
+func SignedMetadataClaims(md *CredentialIssuerMetadata, now time.Time, ttl time.Duration) ([]byte, error) {
+	unsigned := *md
+	unsigned.SignedMetadata = ""
+	b, err := json.Marshal(&unsigned)
+	if err != nil {
+		return nil, fmt.Errorf("signed metadata: %w", err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(b, &claims); err != nil {
+		return nil, fmt.Errorf("signed metadata: %w", err)
+	}
+	claims["sub"], claims["iss"] = md.CredentialIssuer, md.CredentialIssuer
+	claims["iat"], claims["exp"] = now.Unix(), now.Add(ttl).Unix()
+	out, err := json.Marshal(claims)
+	if err != nil {
+		return nil, fmt.Errorf("signed metadata: %w", err)
+	}
+	return out, nil
 }
 
 // ConfigInput is what BuildMetadata needs to know about one credential definition.

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -24,14 +25,32 @@ type MdocIssuer interface {
 	Issuer(ctx context.Context) (*mdoc.Issuer, error)
 }
 
-// defaultMdocIssuer signs mdocs with the credential key and a self-signed document signer certificate naming the
-// issuer URL's host, made on the first mdoc.
+// defaultMdocIssuer signs mdocs with the credential key and its configured certificate chain (keys.ChainSigner:
+// ISSUER_CERT_CHAIN), else with a self-signed document signer certificate naming the issuer URL's host, made on
+// the first mdoc.
 func defaultMdocIssuer(signer CredentialSigner, issuerURL string) MdocIssuer {
+	if cs, ok := signer.(keys.ChainSigner); ok && len(cs.CertificateChain()) > 0 {
+		return &chainMdocIssuer{signer: cs}
+	}
 	host := issuerURL
 	if u, err := url.Parse(issuerURL); err == nil && u.Host != "" {
 		host = u.Hostname()
 	}
 	return mdoc.NewSelfSignedIssuer(signer, host)
+}
+
+// chainMdocIssuer signs mdocs with the certified key, its chain (leaf and intermediates) as x5chain.
+type chainMdocIssuer struct {
+	signer keys.ChainSigner
+	once   sync.Once
+	is     *mdoc.Issuer
+	err    error
+}
+
+// Issuer makes the mdoc issuer once (NewIssuer checks that the leaf certifies the key).
+func (c *chainMdocIssuer) Issuer(context.Context) (*mdoc.Issuer, error) {
+	c.once.Do(func() { c.is, c.err = mdoc.NewIssuer(c.signer, c.signer.CertificateChain()) })
+	return c.is, c.err
 }
 
 // issued is one credential about to be issued: its claims, holder key, validity and status reference.

@@ -4,6 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jws"
+
+	"github.com/sdjwt-issuer/issuer/shared/keys"
 
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
@@ -131,4 +136,27 @@ func definitionInput(d *definition.Definition) oid4vci.ConfigInput {
 // even those a configuration stored by an earlier release still carries (docs/security.md).
 func dynamicInput(d definition.DynamicConfiguration) oid4vci.ConfigInput {
 	return oid4vci.ConfigInput{ID: d.ConfigurationID, VCT: d.VCT, Display: []oid4vci.CredentialDisplay{{Name: d.VCT}}}
+}
+
+// SignedMetadataTTL is how long signed issuer metadata is valid (exp): a wallet holding an old copy stops
+// trusting it after that; the document is re-signed at every rebuild (every 30 s per warm container).
+const SignedMetadataTTL = 24 * time.Hour
+
+// SignIssuerMetadata signs md through keys.SignJWS (typ openidvci-issuer-metadata+jwt, kid, and x5c when the key
+// has a certificate chain): one signature. The JWT is what 1.0 serves for Accept: application/jwt and what
+// drafts 13 to 15 read from signed_metadata.
+func (s *Service) SignIssuerMetadata(ctx context.Context, md *oid4vci.CredentialIssuerMetadata) (string, error) {
+	claims, err := oid4vci.SignedMetadataClaims(md, s.rt.Now(), SignedMetadataTTL)
+	if err != nil {
+		return "", err
+	}
+	hdr := jws.NewHeaders()
+	if err := hdr.Set(jws.TypeKey, oid4vci.SignedMetadataType); err != nil {
+		return "", fmt.Errorf("signed metadata: %w", err)
+	}
+	out, err := keys.SignJWS(ctx, s.signer, claims, hdr)
+	if err != nil {
+		return "", fmt.Errorf("signed metadata: %w", err)
+	}
+	return string(out), nil
 }

@@ -53,20 +53,13 @@ func printBanner(w io.Writer, b bannerInfo) {
 	fmt.Fprintf(&sb, "  Admin API key:  %s  %s\n", b.adminKey, keyNote)
 	fmt.Fprintf(&sb, "  Metadata:       %s/.well-known/openid-credential-issuer\n", b.localURL)
 	fmt.Fprintf(&sb, "  Events:         %s/_local/events\n", b.localURL)
-	fmt.Fprintf(&sb, "  Data:           %s
-", b.dataDir)
+	fmt.Fprintf(&sb, "  Data:           %s\n", b.dataDir)
 	if b.caRoot != "" {
-		fmt.Fprintf(&sb, "  Issuer root CA: %s  (credentials carry x5c chaining to it: point a verifier there)
-", b.caRoot)
+		fmt.Fprintf(&sb, "  Issuer root CA: %s  (credentials carry x5c chaining to it: point a verifier there)\n", b.caRoot)
 	}
-	sb.WriteString("
-")
-	fmt.Fprintf(&sb, "A holder wallet for trying offers without a phone: go run ./infra/wallet -pin <PIN> '<offer link>'
-
-")
-	fmt.Fprintf(&sb, "Or from a shell: create an InTime offer (transaction code 4821) in one call:
-
-")
+	sb.WriteString("\n")
+	fmt.Fprintf(&sb, "A holder wallet for trying offers without a phone: go run ./infra/wallet -pin <PIN> '<offer link>'\n\n")
+	fmt.Fprintf(&sb, "Or from a shell: create an InTime offer (transaction code 4821) in one call:\n\n")
 	fmt.Fprintf(&sb, "  curl -s -X POST %s \\\n    -H %s -H 'Content-Type: application/json' \\\n    -d %s\n\n",
 		shellQuote(b.localURL+adminBase+"/credential/issue"), shellQuote(auth), shellQuote(sampleInlineOffer))
 	fmt.Fprintf(&sb, "Or create a credential definition first, then an offer for it:\n\n")
