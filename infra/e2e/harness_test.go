@@ -75,10 +75,18 @@ func startIssuer(t *testing.T) *issuer {
 // AWS configuration).
 func startIssuerLogging(t *testing.T, logs io.Writer, configure ...func(*config.Config, aws.Config)) *issuer {
 	t.Helper()
+	return startIssuerWith(t, logs, "", configure...)
+}
+
+// startIssuerWith starts the issuer with ISSUER_URL http://ADDR<basePath>, the gateway serving the API under
+// basePath as API Gateway serves a stage ("" for none), its logs written to logs, configured as startIssuerLogging.
+func startIssuerWith(t *testing.T, logs io.Writer, basePath string, configure ...func(*config.Config, aws.Config)) *issuer {
+	t.Helper()
 	srv, cfg, awsCfg := newLocalIssuer(t)
 	for _, c := range configure {
 		c(&cfg, awsCfg)
 	}
+	cfg.IssuerURL += basePath
 	issuerURL, table := cfg.IssuerURL, cfg.TableName
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	deps, err := handlers.NewDeps(context.Background(), cfg, platform.FromAWSConfig(awsCfg), handlers.WithLogger(log))
@@ -89,7 +97,7 @@ func startIssuerLogging(t *testing.T, logs io.Writer, configure ...func(*config.
 	if err != nil {
 		t.Fatal(err)
 	}
-	var gwOpts []gateway.Option
+	gwOpts := []gateway.Option{gateway.WithBasePath(basePath)}
 	if logs != io.Discard {
 		gwOpts = append(gwOpts, gateway.WithLogger(log))
 	}

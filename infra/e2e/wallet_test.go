@@ -188,7 +188,12 @@ func TestWalletDraft15(t *testing.T) {
 
 func jwksOf(t *testing.T, is *issuer) jwk.Set {
 	t.Helper()
-	jv := is.do(http.MethodGet, "/.well-known/jwt-vc-issuer", nil)
+	return jwksIn(t, is.do(http.MethodGet, "/.well-known/jwt-vc-issuer", nil))
+}
+
+// jwksIn is the key set of a jwt-vc-issuer document.
+func jwksIn(t *testing.T, jv *response) jwk.Set {
+	t.Helper()
 	raw, _ := json.Marshal(jv.json["jwks"])
 	set, err := jwk.Parse(raw)
 	if err != nil {

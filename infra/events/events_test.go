@@ -365,8 +365,12 @@ var scenarios = map[string]scenario{
 	}},
 	"metadata-oauth-authorization-server.json": {prepare: none, status: []int{200}, check: jsonHas("issuer", "token_endpoint")},
 	"metadata-jwt-vc-issuer.json":              {prepare: none, status: []int{200}, check: jsonHas("issuer", "jwks")},
-	"metadata-credential-offer.json":           {prepare: (*harness).inTimeExchange, status: []int{200}, check: jsonHas("credential_issuer", "credential_configuration_ids", "grants")},
-	"metadata-status-list.json":                {prepare: (*harness).inTimeExchange, status: []int{200, 404}},
+	// The samples' issuer URL has no path: the path-inserted locations are another issuer's, 404.
+	"metadata-path-inserted.json":                            {prepare: none, status: []int{404}},
+	"metadata-oauth-authorization-server-path-inserted.json": {prepare: none, status: []int{404}},
+	"metadata-jwt-vc-issuer-path-inserted.json":              {prepare: none, status: []int{404}},
+	"metadata-credential-offer.json":                         {prepare: (*harness).inTimeExchange, status: []int{200}, check: jsonHas("credential_issuer", "credential_configuration_ids", "grants")},
+	"metadata-status-list.json":                              {prepare: (*harness).inTimeExchange, status: []int{200, 404}},
 
 	"token.json":                  {prepare: (*harness).preAuthorized, status: []int{200}, check: jsonHas("access_token", "token_type")},
 	"token-draft12-user-pin.json": {prepare: (*harness).preAuthorized, status: []int{200}, check: jsonHas("access_token", "token_type")},

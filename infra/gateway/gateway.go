@@ -78,6 +78,7 @@ type Gateway struct {
 	now       func() time.Time
 
 	stage, accountID, region string
+	basePath                 string
 	timeout                  time.Duration
 	maxEvents                int
 	attempts                 int
@@ -104,6 +105,16 @@ func WithLogger(l *slog.Logger) Option { return func(g *Gateway) { g.log = l } }
 
 // WithStage sets requestContext.stage (default DefaultStage).
 func WithStage(stage string) Option { return func(g *Gateway) { g.stage = stage } }
+
+// WithBasePath serves the API under base (e.g. "/prod", the path of an ISSUER_URL like
+// https://host/prod), as API Gateway serves a stage at https://ID.execute-api.REGION.amazonaws.com/prod or a
+// custom domain's base path mapping does: a request under base reaches the route of the rest of its path. Outside
+// base, only the issuer's path-inserted well-known locations are served (/.well-known/<name>/prod, OID4VCI 1.0
+// section 12.2.2), as by a host whose root forwards its /.well-known/ space to the API; everything else is not
+// found. Empty (the default): the API at the root.
+func WithBasePath(base string) Option {
+	return func(g *Gateway) { g.basePath = strings.TrimRight(base, "/") }
+}
 
 // WithAccount sets the account id and region of requestContext, EventBridge events and function ARNs.
 func WithAccount(accountID, region string) Option {
@@ -254,8 +265,9 @@ func (g *Gateway) serveAPI(w http.ResponseWriter, r *http.Request) {
 	received := g.now()
 	requestID := newID()
 	w.Header().Set(RequestIDHeader, requestID)
-	resource, params, found := g.routes.resolve(r.URL.EscapedPath())
-	if !found {
+	apiPath, escapedAPIPath, inAPI := g.apiPath(r.URL.Path, r.URL.EscapedPath())
+	resource, params, found := g.routes.resolve(escapedAPIPath)
+	if !inAPI || !found {
 		g.gatewayError(w, http.StatusNotFound, "MissingAuthenticationTokenException", "Missing Authentication Token")
 		return
 	}
@@ -275,7 +287,7 @@ func (g *Gateway) serveAPI(w http.ResponseWriter, r *http.Request) {
 		g.gatewayError(w, http.StatusBadRequest, "BadRequestException", "Could not read the request body")
 		return
 	}
-	ev := buildProxyEvent(r, body, requestInfo{requestID: requestID, resource: resource, params: params,
+	ev := buildProxyEvent(r, body, requestInfo{requestID: requestID, resource: resource, params: params, path: apiPath,
 		received: received, stage: g.stage, accountID: g.accountID, apiID: "local"})
 	payload, err := json.Marshal(ev)
 	if err != nil {
@@ -308,6 +320,26 @@ func (g *Gateway) serveAPI(w http.ResponseWriter, r *http.Request) {
 	g.log.Debug("local gateway: request", slog.String("request_id", requestID),
 		slog.String("route", rt.method+" "+rt.resource), slog.String("function", rt.function),
 		slog.Int("status", resp.status), slog.Float64("latency_ms", float64(g.now().Sub(received).Microseconds())/1000))
+}
+
+// apiPath maps a request path (and its escaped form) to the path the API's routes see (WithBasePath); ok is
+// false when the request lies outside the API.
+func (g *Gateway) apiPath(path, escaped string) (apiPath, escapedAPIPath string, ok bool) {
+	base := g.basePath
+	switch {
+	case base == "":
+		return path, escaped, true
+	case path == base || strings.HasPrefix(path, base+"/"):
+		apiPath, escapedAPIPath = strings.TrimPrefix(path, base), strings.TrimPrefix(escaped, base)
+		if apiPath == "" {
+			apiPath, escapedAPIPath = "/", "/"
+		}
+		return apiPath, escapedAPIPath, strings.HasPrefix(escaped, base)
+	case strings.HasPrefix(path, "/.well-known/") && strings.HasSuffix(path, base) && path == escaped:
+		name := strings.TrimSuffix(strings.TrimPrefix(path, "/.well-known/"), base)
+		return path, escaped, name != "" && !strings.Contains(name, "/")
+	}
+	return "", "", false
 }
 
 // errTimeout reports an invocation slower than the integration timeout.

@@ -530,3 +530,57 @@ func localRequest(method, target string, body io.Reader) *http.Request {
 	r.Host = "127.0.0.1"
 	return r
 }
+
+// TestBasePath: with an issuer URL whose path is /stage, the API is served under /stage like an API Gateway stage
+// (the event's path without it, requestContext.path with it); outside it only the path-inserted well-known
+// location of that issuer is served.
+func TestBasePath(t *testing.T) {
+	routes := []template.Route{
+		{Method: "GET", Path: "/items", FunctionLogicalID: "Items"},
+		{Method: "GET", Path: "/.well-known/openid-credential-issuer", FunctionLogicalID: "Metadata"},
+		{Method: "GET", Path: "/.well-known/openid-credential-issuer/{issuerPath+}", FunctionLogicalID: "Metadata"},
+	}
+	tests := []struct {
+		path, wantResource, wantPath string // wantResource "": not found
+	}{
+		{"/stage/items", "/items", "/items"},
+		{"/stage/items/", "/items", "/items/"},
+		{"/stage/.well-known/openid-credential-issuer", "/.well-known/openid-credential-issuer", "/.well-known/openid-credential-issuer"},
+		{"/.well-known/openid-credential-issuer/stage", "/.well-known/openid-credential-issuer/{issuerPath+}", "/.well-known/openid-credential-issuer/stage"},
+		{"/items", "", ""},
+		{"/stage", "", ""},
+		{"/stagey/items", "", ""},
+		{"/st%61ge/items", "", ""},
+		{"/.well-known/openid-credential-issuer", "", ""},
+		{"/.well-known/openid-credential-issuer/other", "", ""},
+		{"/.well-known/openid-credential-issuer/x/stage", "", ""},
+		{"/.well-known/stage", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			fakes := map[string]*fakeFunction{"Items": {}, "Metadata": {}}
+			g := New(routes, map[string]lambda.Handler{"Items": fakes["Items"], "Metadata": fakes["Metadata"]},
+				WithLogger(quietLogger()), WithBasePath("/stage/"))
+			rec := httptest.NewRecorder()
+			g.ServeHTTP(rec, localRequest("GET", tc.path, nil))
+			if tc.wantResource == "" {
+				if rec.Code != http.StatusNotFound || fakes["Items"].count()+fakes["Metadata"].count() != 0 {
+					t.Fatalf("status %d, %d invocations; want 404 and none", rec.Code, fakes["Items"].count()+fakes["Metadata"].count())
+				}
+				return
+			}
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status %d, want 200", rec.Code)
+			}
+			fn := fakes["Items"]
+			if fakes["Metadata"].count() > 0 {
+				fn = fakes["Metadata"]
+			}
+			ev := fn.lastEvent(t)
+			if ev.Resource != tc.wantResource || ev.Path != tc.wantPath || ev.RequestContext.Path != tc.path {
+				t.Errorf("resource %q path %q requestContext.path %q, want %q %q %q", ev.Resource, ev.Path,
+					ev.RequestContext.Path, tc.wantResource, tc.wantPath, tc.path)
+			}
+		})
+	}
+}

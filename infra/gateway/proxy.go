@@ -39,6 +39,7 @@ type proxyEvent struct {
 type requestInfo struct {
 	requestID string
 	resource  string
+	path      string // the path the API sees: without the base path (stage), like the event's path
 	params    map[string]string
 	received  time.Time
 	stage     string
@@ -54,7 +55,7 @@ func buildProxyEvent(r *http.Request, body []byte, info requestInfo) proxyEvent 
 	query, multiQuery := proxyQuery(r)
 	ev := proxyEvent{
 		Resource:                        info.resource,
-		Path:                            r.URL.Path,
+		Path:                            info.path,
 		HTTPMethod:                      r.Method,
 		Headers:                         headers,
 		MultiValueHeaders:               multiHeaders,

@@ -29,7 +29,8 @@ type sampleEvent struct {
 	Detail     json.RawMessage `json:"detail"`
 }
 
-var pathParamRe = regexp.MustCompile(`\{(\w+)\}`)
+// pathParamRe matches a resource path parameter, {name} or greedy {name+}.
+var pathParamRe = regexp.MustCompile(`\{(\w+)\+?\}`)
 
 // functionOfFile maps an event file name to the function whose dir is its longest prefix ("<dir>.json" or
 // "<dir>-<variant>.json"), as infra/events/README.md explains.
@@ -114,10 +115,9 @@ func TestSampleEvents(t *testing.T) {
 			if !sameSet(got, names) {
 				t.Errorf("pathParameters %v, resource %s has %v", got, ev.Resource, names)
 			}
-			want := ev.Resource
-			for k, v := range ev.PathParameters {
-				want = strings.ReplaceAll(want, "{"+k+"}", v)
-			}
+			want := pathParamRe.ReplaceAllStringFunc(ev.Resource, func(m string) string {
+				return ev.PathParameters[pathParamRe.FindStringSubmatch(m)[1]]
+			})
 			if ev.Path != want {
 				t.Errorf("path %q, want %q from resource and pathParameters", ev.Path, want)
 			}

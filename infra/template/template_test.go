@@ -1,6 +1,7 @@
 package template
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -35,6 +36,7 @@ var checks = []check{
 	{"event bus admits only the account", checkEventBusPolicy},
 	{"security headers on API Gateway's own responses", checkGatewayResponses},
 	{"parameters and outputs", checkParametersOutputs},
+	{"issuer URL defaults to the stage URL", checkIssuerURLDefault},
 }
 
 func TestTemplate(t *testing.T) {
@@ -184,18 +186,28 @@ func checkEnvironment(f *fixture) []string {
 		return []string{"Globals.Function.Environment is missing"}
 	}
 	want := map[string][]string{
-		"ISSUER_URL":                   {"${IssuerUrl}"},
 		"TABLE_NAME":                   {"${IssuerTable}"},
 		"KMS_KEY_ID":                   {"${SigningKey}", "${SigningKey.Arn}", "${SigningKeyAlias}"},
 		"EVENT_BUS_NAME":               {"${EventBus}"},
 		"EVENT_SOURCE":                 {"${EventSource}"},
-		"ADMIN_API_KEY_HASHES":         {"${AdminApiKeyHashes}"},
 		"RETENTION_DAYS":               {"${RetentionDays}"},
 		"LOG_LEVEL":                    nil,
 		"RESPONSE_ENCRYPTION_REQUIRED": {"${ResponseEncryptionRequired}"},
 		"ISSUER_CERT_CHAIN":            {"${IssuerCertificateChain}"},
 	}
 	var problems []string
+	// The variables chosen by a condition, as written (goformation evaluates Fn::If with the defaults).
+	writtenVars, _ := dig(f.written, "Globals", "Function", "Environment", "Variables").(map[string]interface{})
+	for name, wantJSON := range conditionalEnvironment {
+		var want interface{}
+		if err := json.Unmarshal([]byte(wantJSON), &want); err != nil {
+			panic(err)
+		}
+		if got := writtenVars[name]; !reflect.DeepEqual(got, want) {
+			g, _ := json.Marshal(got)
+			problems = append(problems, fmt.Sprintf("Globals environment: %s = %s, want %s", name, g, wantJSON))
+		}
+	}
 	vars := g.Environment.Variables
 	for name, allowed := range want {
 		v, ok := vars[name]
@@ -216,6 +228,110 @@ func checkEnvironment(f *fixture) []string {
 				problems = append(problems, fmt.Sprintf("%s: overrides %s", id, name))
 			}
 		}
+	}
+	return problems
+}
+
+// conditionalEnvironment are the Globals variables set by a condition, in the long form of their intrinsics: the
+// issuer URL is IssuerUrl, or else read at cold start from the SSM parameter holding the stage URL; the admin
+// key hashes come from AdminApiKeyHashes, or from the SSM parameter AdminApiKeyHashesParameter names (resolved by
+// CloudFormation at deploy time).
+var conditionalEnvironment = map[string]string{
+	"ISSUER_URL":           `{"Fn::If": ["IssuerUrlGiven", {"Ref": "IssuerUrl"}, {"Ref": "AWS::NoValue"}]}`,
+	"ISSUER_URL_PARAMETER": `{"Fn::If": ["IssuerUrlGiven", {"Ref": "AWS::NoValue"}, {"Fn::Sub": "` + issuerURLParameterName + `"}]}`,
+	"ADMIN_API_KEY_HASHES": `{"Fn::If": ["AdminApiKeyHashesFromSsm", {"Fn::Sub": "{{resolve:ssm:${AdminApiKeyHashesParameter}}}"}, {"Ref": "AdminApiKeyHashes"}]}`,
+}
+
+// issuerURLParameterName is the SSM parameter of the issuer URL, and issuerURLParameterArn its ARN.
+const (
+	issuerURLParameterName = "/${AWS::StackName}/issuer-url"
+	issuerURLParameterArn  = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter" + issuerURLParameterName
+)
+
+// readsNoConfig are the functions that read no issuer configuration (the console reads only LOG_LEVEL), so they
+// are not granted the issuer URL parameter.
+var readsNoConfig = []string{"ConsoleFunction"}
+
+// dig walks nested maps along keys; nil when a key is missing.
+func dig(v interface{}, keys ...string) interface{} {
+	for _, k := range keys {
+		m, ok := v.(map[string]interface{})
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// checkIssuerURLDefault: without an IssuerUrl, the issuer URL is the API's stage URL, kept in the SSM parameter
+// the functions read at cold start, readable only by the functions' roles and only then. The functions cannot
+// name the stage URL in their environment: the API's definition names them (a dependency cycle).
+func checkIssuerURLDefault(f *fixture) []string {
+	var problems []string
+	p, ok := f.tpl.Parameters["IssuerUrl"]
+	if !ok || p.Default != "" {
+		problems = append(problems, fmt.Sprintf("parameter IssuerUrl must default to \"\" (the stage URL), not %v", p.Default))
+	}
+	wantConditions := map[string]string{
+		"IssuerUrlGiven":      `{"Fn::Not": [{"Fn::Equals": [{"Ref": "IssuerUrl"}, ""]}]}`,
+		"StageUrlIsIssuerUrl": `{"Fn::Equals": [{"Ref": "IssuerUrl"}, ""]}`,
+	}
+	for name, wantJSON := range wantConditions {
+		var want interface{}
+		_ = json.Unmarshal([]byte(wantJSON), &want)
+		if got := dig(f.written, "Conditions", name); !reflect.DeepEqual(got, want) {
+			g, _ := json.Marshal(got)
+			problems = append(problems, fmt.Sprintf("condition %s = %s, want %s", name, g, wantJSON))
+		}
+	}
+	param := dig(f.written, "Resources", "IssuerUrlParameter")
+	var wantParam interface{}
+	_ = json.Unmarshal([]byte(`{"Type": "AWS::SSM::Parameter", "Properties": {"Name": {"Fn::Sub": "`+issuerURLParameterName+`"},
+		"Type": "String", "Value": {"Fn::If": ["IssuerUrlGiven", {"Ref": "IssuerUrl"},
+		{"Fn::Sub": "https://${IssuerApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}"}]}}}`), &wantParam)
+	if m, ok := param.(map[string]interface{}); ok {
+		if props, ok := m["Properties"].(map[string]interface{}); ok {
+			delete(props, "Description")
+		}
+	}
+	if !reflect.DeepEqual(param, wantParam) {
+		g, _ := json.Marshal(param)
+		problems = append(problems, fmt.Sprintf("IssuerUrlParameter = %s, want the stage URL unless IssuerUrl is given", g))
+	}
+	// Read access: one policy, on that parameter only, for every function role, only when it is read.
+	var readers []string
+	for id := range f.tpl.GetAllIAMPolicyResources() {
+		props := f.properties(f.resolved, id)
+		sts, _ := statements(id, props["PolicyDocument"])
+		for _, st := range sts {
+			for _, a := range st.actions {
+				if !strings.HasPrefix(strings.ToLower(a), "ssm:") {
+					continue
+				}
+				readers = append(readers, id)
+				if a != "ssm:GetParameter" || !sameSet(st.resources, []string{issuerURLParameterArn}) {
+					problems = append(problems, fmt.Sprintf("%s: %s on %v, want ssm:GetParameter on %s", st.where, a, st.resources, issuerURLParameterArn))
+				}
+			}
+		}
+		if len(readers) > 0 && readers[len(readers)-1] == id {
+			var wantRoles []string
+			for _, fn := range f.functionIDs() {
+				if !contains(readsNoConfig, fn) {
+					wantRoles = append(wantRoles, "${"+fn+"Role}")
+				}
+			}
+			if roles := strs(props["Roles"]); !sameSet(roles, wantRoles) {
+				problems = append(problems, fmt.Sprintf("%s: attached to %v, want every function role %v", id, roles, wantRoles))
+			}
+			if c := dig(f.written, "Resources", id, "Condition"); c != "StageUrlIsIssuerUrl" {
+				problems = append(problems, fmt.Sprintf("%s: Condition %v, want StageUrlIsIssuerUrl (granted only when read)", id, c))
+			}
+		}
+	}
+	if len(uniq(readers)) != 1 {
+		problems = append(problems, fmt.Sprintf("policies granting ssm: %v, want exactly one", uniq(readers)))
 	}
 	return problems
 }
@@ -323,7 +439,7 @@ const (
 )
 
 // guardedPrefixes are the services whose actions must name their resources.
-var guardedPrefixes = []string{"dynamodb:", "kms:", "events:"}
+var guardedPrefixes = []string{"dynamodb:", "kms:", "events:", "ssm:"}
 
 func guarded(action string) bool {
 	if strings.Contains(action, "*") && !strings.Contains(action, ":") {
@@ -618,7 +734,8 @@ func checkParametersOutputs(f *fixture) []string {
 	var problems []string
 	for name, typ := range map[string]string{
 		"IssuerUrl": "String", "Stage": "String", "RetentionDays": "Number", "AdminApiKeyHashes": "String",
-		"LogRetentionDays": "Number", "EventSource": "String", "CompletionEventSource": "String", "OfferValidityMinutes": "Number",
+		"AdminApiKeyHashesParameter": "String", "LogRetentionDays": "Number", "EventSource": "String",
+		"CompletionEventSource": "String", "OfferValidityMinutes": "Number",
 	} {
 		p, ok := f.tpl.Parameters[name]
 		if !ok {
@@ -634,7 +751,7 @@ func checkParametersOutputs(f *fixture) []string {
 	}
 	for name, ref := range map[string]string{
 		"ApiUrl": "${IssuerApi}", "TableName": "${IssuerTable}", "KeyId": "${SigningKey}", "EventBusName": "${EventBus}",
-		"ConsoleUrl": "${IssuerUrl}/console",
+		"ConsoleUrl": "${IssuerUrlParameter.Value}/console", "CredentialIssuer": "${IssuerUrlParameter.Value}",
 	} {
 		o, ok := f.tpl.Outputs[name]
 		if !ok {
@@ -780,6 +897,17 @@ func TestChecksCatchBreakage(t *testing.T) {
 		{"event rule on default bus", "EventBusName: !Ref EventBus", "EventBusName: default", "deferred completion event rule"},
 		{"admin hashes echoed", "NoEcho: true", "NoEcho: false", "parameters and outputs"},
 		{"output missing", "  KeyId:\n", "  SigningKeyId:\n", "parameters and outputs"},
+		{"issuer URL from the API in the environment (a cycle)", "ISSUER_URL: !If [IssuerUrlGiven, !Ref IssuerUrl, !Ref AWS::NoValue]",
+			"ISSUER_URL: !If [IssuerUrlGiven, !Ref IssuerUrl, !Sub \"https://${IssuerApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}\"]", "environment"},
+		{"admin hashes only inline", "ADMIN_API_KEY_HASHES: !If\n          - AdminApiKeyHashesFromSsm\n          - !Sub \"{{resolve:ssm:${AdminApiKeyHashesParameter}}}\"\n          - !Ref AdminApiKeyHashes",
+			"ADMIN_API_KEY_HASHES: !Ref AdminApiKeyHashes", "environment"},
+		{"issuer URL parameter without the stage URL", "        - !Sub \"https://${IssuerApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}\"\n\n  IssuerUrlReadPolicy",
+			"        - https://issuer.example.com\n\n  IssuerUrlReadPolicy", "issuer URL defaults to the stage URL"},
+		{"issuer URL readable by every parameter", "parameter/${AWS::StackName}/issuer-url\"\n", "parameter/*\"\n", "issuer URL defaults to the stage URL"},
+		{"issuer URL read granted always", "    Condition: StageUrlIsIssuerUrl\n", "", "issuer URL defaults to the stage URL"},
+		{"issuer URL unreadable by a function", "        - !Ref NotificationFunctionRole\n      PolicyDocument:\n        Version: \"2012-10-17\"\n        Statement:\n          - Sid: ReadIssuerUrl",
+			"      PolicyDocument:\n        Version: \"2012-10-17\"\n        Statement:\n          - Sid: ReadIssuerUrl", "issuer URL defaults to the stage URL"},
+		{"issuer URL required", "    Type: String\n    Default: \"\"\n    Description: >-\n      Credential issuer identifier", "    Type: String\n    Description: >-\n      Credential issuer identifier", "issuer URL defaults to the stage URL"},
 	}
 	// Problems of the unbroken template (e.g. a functions/<dir> not written yet) do not count as caught.
 	base := loadFixture(t, templateFile)

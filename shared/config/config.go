@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -30,13 +31,16 @@ const (
 
 // Environment variable names.
 const (
-	EnvIssuerURL         = "ISSUER_URL"
-	EnvTableName         = "TABLE_NAME"
-	EnvKMSKeyID          = "KMS_KEY_ID"
-	EnvEventBusName      = "EVENT_BUS_NAME"
-	EnvEventSource       = "EVENT_SOURCE"
-	EnvAdminAPIKeyHashes = "ADMIN_API_KEY_HASHES"
-	EnvRetentionDays     = "RETENTION_DAYS"
+	EnvIssuerURL = "ISSUER_URL"
+	// EnvIssuerURLParameter names an SSM parameter holding the issuer URL, read at cold start when ISSUER_URL is
+	// not set (template.yaml's default: the API's stage URL, which the functions' environment cannot reference).
+	EnvIssuerURLParameter = "ISSUER_URL_PARAMETER"
+	EnvTableName          = "TABLE_NAME"
+	EnvKMSKeyID           = "KMS_KEY_ID"
+	EnvEventBusName       = "EVENT_BUS_NAME"
+	EnvEventSource        = "EVENT_SOURCE"
+	EnvAdminAPIKeyHashes  = "ADMIN_API_KEY_HASHES"
+	EnvRetentionDays      = "RETENTION_DAYS"
 	// EnvOfferValidityMinutes is how long an offer and its pre-authorized code work (capped by the retention).
 	EnvOfferValidityMinutes = "OFFER_VALIDITY_MINUTES"
 	EnvLogLevel             = "LOG_LEVEL"
@@ -44,8 +48,12 @@ const (
 
 // Config is the configuration every function reads from its environment (docs/design.md).
 type Config struct {
-	// IssuerURL is the credential issuer identifier, byte for byte as configured (no trailing slash).
+	// IssuerURL is the credential issuer identifier, byte for byte as configured (no trailing slash). It may
+	// have a path (e.g. the API's stage URL https://ID.execute-api.REGION.amazonaws.com/prod).
 	IssuerURL string
+	// IssuerURLParameter is the SSM parameter to read IssuerURL from when ISSUER_URL is not set; empty otherwise.
+	// IssuerURL stays empty until SetIssuerURL gives it the parameter's value.
+	IssuerURLParameter string
 	// TableName is the DynamoDB table.
 	TableName string
 	// KMSKeyID is the signing key's id, ARN or alias.
@@ -96,7 +104,11 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, err)
 		}
 	}
-	fail(checkIssuerURL(c.IssuerURL))
+	if c.IssuerURL == "" && strings.TrimSpace(getenv(EnvIssuerURLParameter)) != "" {
+		c.IssuerURLParameter = strings.TrimSpace(getenv(EnvIssuerURLParameter))
+	} else {
+		fail(checkIssuerURL(c.IssuerURL))
+	}
 	fail(required(EnvTableName, c.TableName, "the DynamoDB table name"))
 	fail(required(EnvKMSKeyID, c.KMSKeyID, "the signing key's ARN or alias (alias/NAME)"))
 	if c.EventSource == "" {
@@ -122,6 +134,30 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
+// SetIssuerURL validates and sets the issuer URL read from the SSM parameter IssuerURLParameter.
+func (c *Config) SetIssuerURL(value string) error {
+	if err := checkIssuerURL(value); err != nil {
+		return fmt.Errorf("SSM parameter %s (%s): %w", c.IssuerURLParameter, EnvIssuerURLParameter, err)
+	}
+	c.IssuerURL = value
+	return nil
+}
+
+// IssuerPath is the path of the issuer URL ("" or e.g. "/prod"): the base path under which the API's routes are
+// reached, like an API Gateway stage or a custom domain's base path mapping.
+func (c Config) IssuerPath() string {
+	return IssuerPath(c.IssuerURL)
+}
+
+// IssuerPath is the path of a valid issuer URL ("" when it has none).
+func IssuerPath(issuerURL string) string {
+	u, err := url.Parse(issuerURL)
+	if err != nil {
+		return ""
+	}
+	return u.EscapedPath()
+}
+
 func required(name, value, what string) error {
 	if value == "" {
 		return fmt.Errorf("%s is not set: set it to %s", name, what)
@@ -129,10 +165,15 @@ func required(name, value, what string) error {
 	return nil
 }
 
-// checkIssuerURL accepts an absolute https URL without path, query, fragment or trailing slash (OID4VCI's credential
-// issuer identifier, compared byte for byte by wallets), and http only on loopback hosts for local runs. A path is
-// refused because wallets then look for <host>/.well-known/openid-credential-issuer<path> and <path>/token, which
-// the API's routes do not serve: the issuer lives at the root of its host (a custom domain in AWS).
+// issuerPathRe is the path an issuer URL may have: segments of unreserved characters (RFC 3986), so that the path
+// reads the same escaped and unescaped and the gateway and the handlers compare it byte for byte.
+var issuerPathRe = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)*$`)
+
+// checkIssuerURL accepts an absolute https URL without query, fragment or trailing slash (OID4VCI's credential
+// issuer identifier, compared byte for byte by wallets), and http only on loopback hosts for local runs. A path
+// (e.g. an API Gateway stage, /prod) is accepted when its segments are plain: the API serves its routes under it
+// and the well-known documents both inserted before it (/.well-known/openid-credential-issuer/prod, OID4VCI 1.0
+// section 12.2.2) and appended to it (docs/design.md, "Issuer URL with a path").
 func checkIssuerURL(raw string) error {
 	const fix = "set it to the issuer's public base URL, e.g. https://issuer.example.com"
 	if raw == "" {
@@ -158,10 +199,14 @@ func checkIssuerURL(raw string) error {
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#") {
 		return fmt.Errorf("%s %q has a query or fragment: remove it", EnvIssuerURL, raw)
 	}
-	if u.Path != "" {
-		return fmt.Errorf("%s %q has a path: serve the issuer at the root of its host (e.g. a custom domain "+
-			"mapped to the API), because wallets fetch <host>/.well-known/openid-credential-issuer<path>, which "+
-			"the API's routes do not serve", EnvIssuerURL, raw)
+	if !issuerPathRe.MatchString(u.EscapedPath()) || u.EscapedPath() != u.Path {
+		return fmt.Errorf("%s %q has a path with characters other than letters, digits and -._~ between "+
+			"slashes: use a plain path like /prod, or none", EnvIssuerURL, raw)
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			return fmt.Errorf("%s %q has a . or .. path segment: remove it", EnvIssuerURL, raw)
+		}
 	}
 	switch u.Scheme {
 	case "https":

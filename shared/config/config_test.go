@@ -56,6 +56,22 @@ func TestLoadValid(t *testing.T) {
 			IssuerURL: "http://localhost:3000", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
 			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, OfferValidityMinutes: DefaultOfferValidityMinutes, LogLevel: slog.LevelInfo,
 		}},
+		{"issuer with a path (API Gateway stage)", map[string]string{EnvIssuerURL: "https://abc123.execute-api.eu-west-1.amazonaws.com/prod"}, Config{
+			IssuerURL: "https://abc123.execute-api.eu-west-1.amazonaws.com/prod", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
+			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, OfferValidityMinutes: DefaultOfferValidityMinutes, LogLevel: slog.LevelInfo,
+		}},
+		{"local issuer with a path", map[string]string{EnvIssuerURL: "http://localhost:3000/tenant/a-1.b_c~d"}, Config{
+			IssuerURL: "http://localhost:3000/tenant/a-1.b_c~d", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
+			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, OfferValidityMinutes: DefaultOfferValidityMinutes, LogLevel: slog.LevelInfo,
+		}},
+		{"issuer URL from SSM at cold start", map[string]string{EnvIssuerURL: "", EnvIssuerURLParameter: "/stack/issuer-url"}, Config{
+			IssuerURLParameter: "/stack/issuer-url", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
+			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, OfferValidityMinutes: DefaultOfferValidityMinutes, LogLevel: slog.LevelInfo,
+		}},
+		{"ISSUER_URL wins over the parameter", map[string]string{EnvIssuerURLParameter: "/stack/issuer-url"}, Config{
+			IssuerURL: "https://issuer.example.com", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
+			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, OfferValidityMinutes: DefaultOfferValidityMinutes, LogLevel: slog.LevelInfo,
+		}},
 		{"issuer kept byte for byte", map[string]string{EnvIssuerURL: "https://Issuer.Example.com:443"}, Config{
 			IssuerURL: "https://Issuer.Example.com:443", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
 			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, OfferValidityMinutes: DefaultOfferValidityMinutes, LogLevel: slog.LevelInfo,
@@ -84,8 +100,11 @@ func TestLoadInvalid(t *testing.T) {
 		{"no issuer", map[string]string{EnvIssuerURL: ""}, []string{EnvIssuerURL, "not set"}},
 		{"trailing slash", map[string]string{EnvIssuerURL: "https://issuer.example.com/"}, []string{EnvIssuerURL, "trailing slash"}},
 		{"path with trailing slash", map[string]string{EnvIssuerURL: "https://example.com/t/"}, []string{EnvIssuerURL, "trailing slash"}},
-		{"path", map[string]string{EnvIssuerURL: "https://example.com/tenant"}, []string{EnvIssuerURL, "has a path", "root of its host"}},
-		{"localhost path", map[string]string{EnvIssuerURL: "http://localhost:3000/x"}, []string{EnvIssuerURL, "has a path"}},
+		{"escaped path", map[string]string{EnvIssuerURL: "https://example.com/a%2Fb"}, []string{EnvIssuerURL, "plain path"}},
+		{"path with spaces", map[string]string{EnvIssuerURL: "https://example.com/a%20b"}, []string{EnvIssuerURL, "plain path"}},
+		{"empty segment", map[string]string{EnvIssuerURL: "https://example.com/a//b"}, []string{EnvIssuerURL, "plain path"}},
+		{"dot segment", map[string]string{EnvIssuerURL: "https://example.com/a/../b"}, []string{EnvIssuerURL, ". or .."}},
+		{"neither URL nor parameter", map[string]string{EnvIssuerURL: "", EnvIssuerURLParameter: " "}, []string{EnvIssuerURL, "not set"}},
 		{"http elsewhere", map[string]string{EnvIssuerURL: "http://issuer.example.com"}, []string{EnvIssuerURL, "https"}},
 		{"other scheme", map[string]string{EnvIssuerURL: "ftp://issuer.example.com"}, []string{EnvIssuerURL, "https"}},
 		{"relative", map[string]string{EnvIssuerURL: "issuer.example.com"}, []string{EnvIssuerURL, "absolute"}},
@@ -182,5 +201,22 @@ func TestLogLevel(t *testing.T) {
 	}
 	if _, err := LogLevel(func(string) string { return "loud" }); err == nil || !strings.Contains(err.Error(), EnvLogLevel) {
 		t.Errorf("LogLevel(loud) = %v, want an error naming %s", err, EnvLogLevel)
+	}
+}
+
+func TestSetIssuerURL(t *testing.T) {
+	c := Config{IssuerURLParameter: "/stack/issuer-url"}
+	if err := c.SetIssuerURL("https://abc123.execute-api.eu-west-1.amazonaws.com/prod"); err != nil {
+		t.Fatal(err)
+	}
+	if c.IssuerURL != "https://abc123.execute-api.eu-west-1.amazonaws.com/prod" || c.IssuerPath() != "/prod" {
+		t.Errorf("IssuerURL %q, IssuerPath %q", c.IssuerURL, c.IssuerPath())
+	}
+	err := (&Config{IssuerURLParameter: "/stack/issuer-url"}).SetIssuerURL("https://x.example.com/prod/")
+	if err == nil || !strings.Contains(err.Error(), "/stack/issuer-url") || !strings.Contains(err.Error(), "trailing slash") {
+		t.Errorf("SetIssuerURL with a trailing slash = %v, want an error naming the parameter and the fix", err)
+	}
+	if p := (Config{IssuerURL: "https://issuer.example.com"}).IssuerPath(); p != "" {
+		t.Errorf("IssuerPath without a path = %q", p)
 	}
 }

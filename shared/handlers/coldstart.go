@@ -10,8 +10,10 @@ import (
 )
 
 // ColdStart builds the dependencies of a Lambda function from its environment, once per cold start: the
-// configuration (config.FromEnv), the AWS clients with call counting, a JSON logger on stdout, and Deps. It makes
-// no AWS call. An error names what is misconfigured; the function's main reports it and exits.
+// configuration (config.FromEnv), the AWS clients with call counting, a JSON logger on stdout, and Deps. Its one
+// AWS call reads the issuer URL from SSM when ISSUER_URL is not set but ISSUER_URL_PARAMETER is (template.yaml
+// without an IssuerUrl: the API's stage URL). An error names what is misconfigured; the function's main reports it
+// and exits.
 func ColdStart(ctx context.Context) (*Deps, error) {
 	cfg, err := config.FromEnv()
 	if err != nil {
@@ -20,6 +22,15 @@ func ColdStart(ctx context.Context) (*Deps, error) {
 	clients, err := platform.New(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("AWS clients: %w", err)
+	}
+	if cfg.IssuerURLParameter != "" {
+		value, err := clients.Parameter(ctx, cfg.IssuerURLParameter)
+		if err != nil {
+			return nil, fmt.Errorf("issuer URL: %w", err)
+		}
+		if err := cfg.SetIssuerURL(value); err != nil {
+			return nil, fmt.Errorf("configuration: %w", err)
+		}
 	}
 	deps, err := NewDeps(ctx, cfg, clients, WithLogger(platform.NewLogger(os.Stdout, cfg.LogLevel)))
 	if err != nil {

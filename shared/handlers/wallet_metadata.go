@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
+	"github.com/sdjwt-issuer/issuer/shared/config"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
 	"github.com/sdjwt-issuer/issuer/shared/wallet"
@@ -26,6 +27,15 @@ const (
 	RouteAuthorizationServer      = "/.well-known/" + oid4vci.WellKnownAuthorizationServer
 	RouteJWTVCIssuer              = "/.well-known/" + oid4vci.WellKnownJWTVCIssuer
 	RouteCredentialOffer          = "/credential-offer/{offerId}"
+	// IssuerPathParam is the greedy path parameter of the path-inserted well-known routes below.
+	IssuerPathParam = "issuerPath"
+	// The same documents at the location OpenID4VCI 1.0 section 12.2.2, RFC 8414 section 3 and SD-JWT VC's JWT VC
+	// Issuer Metadata define for an issuer identifier with a path: /.well-known/<name> inserted between the host
+	// and the path (https://host/prod -> https://host/.well-known/openid-credential-issuer/prod). They answer only
+	// for the issuer URL's own path, 404 for any other.
+	RouteCredentialIssuerMetadataInserted = RouteCredentialIssuerMetadata + "/{" + IssuerPathParam + "+}"
+	RouteAuthorizationServerInserted      = RouteAuthorizationServer + "/{" + IssuerPathParam + "+}"
+	RouteJWTVCIssuerInserted              = RouteJWTVCIssuer + "/{" + IssuerPathParam + "+}"
 )
 
 // cachedDocument is a well-known document as served: body, strong ETag and when it was built.
@@ -55,13 +65,20 @@ func Metadata(w *Wallet) *apigw.Router {
 // RegisterMetadata adds the wallet routes of the MetadataFunction to r (the function's router also serves the
 // status list tokens).
 func (w *Wallet) RegisterMetadata(r *apigw.Router) {
-	r.Handle(http.MethodGet, RouteCredentialIssuerMetadata, apigw.Public, w.document(false, w.issuerMetadata))
-	r.Handle(http.MethodGet, RouteAuthorizationServer, apigw.Public, w.document(false,
-		func(_ context.Context, s *wallet.Service) (any, error) {
-			return s.AuthorizationServerMetadata()
-		}))
-	r.Handle(http.MethodGet, RouteJWTVCIssuer, apigw.Public, w.document(true,
-		func(_ context.Context, s *wallet.Service) (any, error) { return s.JWTVCIssuerMetadata() }))
+	documents := []struct {
+		route, inserted string
+		handler         apigw.HandlerFunc
+	}{
+		{RouteCredentialIssuerMetadata, RouteCredentialIssuerMetadataInserted, w.document(RouteCredentialIssuerMetadata, false, w.issuerMetadata)},
+		{RouteAuthorizationServer, RouteAuthorizationServerInserted, w.document(RouteAuthorizationServer, false,
+			func(_ context.Context, s *wallet.Service) (any, error) { return s.AuthorizationServerMetadata() })},
+		{RouteJWTVCIssuer, RouteJWTVCIssuerInserted, w.document(RouteJWTVCIssuer, true,
+			func(_ context.Context, s *wallet.Service) (any, error) { return s.JWTVCIssuerMetadata() })},
+	}
+	for _, d := range documents {
+		r.Handle(http.MethodGet, d.route, apigw.Public, d.handler)
+		r.Handle(http.MethodGet, d.inserted, apigw.Public, w.forIssuerPath(d.handler))
+	}
 	r.Handle(http.MethodGet, RouteCredentialOffer, apigw.Public, w.credentialOffer)
 }
 
@@ -84,12 +101,24 @@ func (w *Wallet) issuerMetadata(ctx context.Context, s *wallet.Service) (any, er
 	return md, nil
 }
 
-// document serves one well-known document from the container's cache, rebuilding it when older than the TTL. The
-// credential issuer metadata is served as its signed JWT (application/jwt) to a wallet that asks for that
-// rather than JSON (OpenID4VCI 1.0 section 12.2.2).
-func (w *Wallet) document(needsKey bool, build func(context.Context, *wallet.Service) (any, error)) apigw.HandlerFunc {
+// forIssuerPath serves a path-inserted well-known route: the document when the inserted path is the issuer URL's
+// path, 404 otherwise (another issuer's location, or any path when the issuer URL has none).
+func (w *Wallet) forIssuerPath(h apigw.HandlerFunc) apigw.HandlerFunc {
+	issuerPath := config.IssuerPath(w.cfg.IssuerURL)
 	return func(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
-		doc, err := w.cachedDocument(ctx, req.Resource, needsKey, build)
+		if issuerPath == "" || "/"+req.PathParameters[IssuerPathParam] != issuerPath {
+			return apigw.Response{}, apigw.Errorf(http.StatusNotFound, "not_found",
+				"no well-known document here: this issuer's identifier is %s", w.cfg.IssuerURL)
+		}
+		return h(ctx, req)
+	}
+}
+
+// document serves one well-known document (cached under key) from the container's cache, rebuilding it when older
+// than the TTL.
+func (w *Wallet) document(key string, needsKey bool, build func(context.Context, *wallet.Service) (any, error)) apigw.HandlerFunc {
+	return func(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
+		doc, err := w.cachedDocument(ctx, key, needsKey, build)
 		if err != nil {
 			return apigw.Response{}, err
 		}

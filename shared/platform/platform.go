@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/sdjwt-issuer/issuer/shared/awscalls"
 	"github.com/sdjwt-issuer/issuer/shared/config"
@@ -54,6 +55,29 @@ func FromAWSConfig(awsCfg aws.Config) *Clients {
 		KMS:         kms.NewFromConfig(awsCfg),
 		EventBridge: eventbridge.NewFromConfig(awsCfg),
 	}
+}
+
+// ParameterGetter is the SSM call Parameter makes (*ssm.Client satisfies it).
+type ParameterGetter interface {
+	GetParameter(ctx context.Context, in *ssm.GetParameterInput, opts ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+}
+
+// Parameter reads the value of the SSM String parameter name with one GetParameter call. The functions call it
+// once per cold start, and only when ISSUER_URL is not set (config.Config.IssuerURLParameter).
+func (c *Clients) Parameter(ctx context.Context, name string) (string, error) {
+	return Parameter(ctx, ssm.NewFromConfig(c.AWS), name)
+}
+
+// Parameter reads the value of the SSM String parameter name through client.
+func Parameter(ctx context.Context, client ParameterGetter, name string) (string, error) {
+	out, err := client.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
+	if err != nil {
+		return "", fmt.Errorf("read SSM parameter %s (the role needs ssm:GetParameter on it): %w", name, err)
+	}
+	if out.Parameter == nil || out.Parameter.Value == nil {
+		return "", fmt.Errorf("read SSM parameter %s: the answer has no value", name)
+	}
+	return *out.Parameter.Value, nil
 }
 
 // NewLogger returns a JSON logger writing to w (os.Stdout on Lambda, where CloudWatch reads it) at level.

@@ -12,6 +12,7 @@ import (
 type bannerInfo struct {
 	issuerURL string // ISSUER_URL, the credential issuer identifier
 	localURL  string // where the gateway listens
+	basePath  string // the issuer URL's path ("" or e.g. "/stage"), under which the gateway serves the API
 	adminKey  string
 	keySource keySource
 	keyPath   string
@@ -51,7 +52,11 @@ func printBanner(w io.Writer, b bannerInfo) {
 	fmt.Fprintf(&sb, "  Console:        %s/console  (open it in a browser, paste the admin API key below)\n", b.localURL)
 	fmt.Fprintf(&sb, "  Issuer URL:     %s\n", b.issuerURL)
 	fmt.Fprintf(&sb, "  Admin API key:  %s  %s\n", b.adminKey, keyNote)
-	fmt.Fprintf(&sb, "  Metadata:       %s/.well-known/openid-credential-issuer\n", b.localURL)
+	api := b.localURL + b.basePath
+	fmt.Fprintf(&sb, "  Metadata:       %s/.well-known/openid-credential-issuer%s\n", b.localURL, b.basePath)
+	if b.basePath != "" {
+		fmt.Fprintf(&sb, "                  %s/.well-known/openid-credential-issuer (appended, for draft wallets)\n", api)
+	}
 	fmt.Fprintf(&sb, "  Events:         %s/_local/events\n", b.localURL)
 	fmt.Fprintf(&sb, "  Data:           %s\n", b.dataDir)
 	if b.caRoot != "" {
@@ -61,13 +66,13 @@ func printBanner(w io.Writer, b bannerInfo) {
 	fmt.Fprintf(&sb, "A holder wallet for trying offers without a phone: go run ./infra/wallet -pin <PIN> '<offer link>'\n\n")
 	fmt.Fprintf(&sb, "Or from a shell: create an InTime offer (transaction code 4821) in one call:\n\n")
 	fmt.Fprintf(&sb, "  curl -s -X POST %s \\\n    -H %s -H 'Content-Type: application/json' \\\n    -d %s\n\n",
-		shellQuote(b.localURL+adminBase+"/credential/issue"), shellQuote(auth), shellQuote(sampleInlineOffer))
+		shellQuote(api+adminBase+"/credential/issue"), shellQuote(auth), shellQuote(sampleInlineOffer))
 	fmt.Fprintf(&sb, "Or create a credential definition first, then an offer for it:\n\n")
 	fmt.Fprintf(&sb, "  DEF_ID=$(curl -s -X POST %s \\\n    -H %s -H 'Content-Type: application/json' \\\n    -d %s \\\n"+
 		"    | sed -E 's/.*\"credentialDefinitionId\":\"([^\"]+)\".*/\\1/')\n",
-		shellQuote(b.localURL+adminBase+"/credential-definition"), shellQuote(auth), shellQuote(sampleDefinition))
+		shellQuote(api+adminBase+"/credential-definition"), shellQuote(auth), shellQuote(sampleDefinition))
 	fmt.Fprintf(&sb, "  curl -s -X POST %s \\\n    -H %s -H 'Content-Type: application/json' \\\n    -d '%s'\n\n",
-		shellQuote(b.localURL+adminBase+"/credential/issue"), shellQuote(auth), sampleDefinitionOffer)
+		shellQuote(api+adminBase+"/credential/issue"), shellQuote(auth), sampleDefinitionOffer)
 	_, _ = io.WriteString(w, sb.String())
 }
 

@@ -165,6 +165,25 @@ func TestBannerCurlsAreShellSafe(t *testing.T) {
 	}
 }
 
+// TestBannerWithBasePath: with ISSUER_URL http://127.0.0.1:3000/stage the banner shows the path-inserted metadata
+// URL, the appended one, and curls under the base path.
+func TestBannerWithBasePath(t *testing.T) {
+	var buf bytes.Buffer
+	printBanner(&buf, bannerInfo{issuerURL: "http://127.0.0.1:3000/stage", localURL: "http://127.0.0.1:3000",
+		basePath: "/stage", adminKey: "key", keySource: keyGenerated, keyPath: ".local/admin-api-key", dataDir: ".local/data"})
+	out := buf.String()
+	for _, want := range []string{"http://127.0.0.1:3000/.well-known/openid-credential-issuer/stage",
+		"http://127.0.0.1:3000/stage/.well-known/openid-credential-issuer",
+		"'http://127.0.0.1:3000/stage/v2/config/digital-wallet/openid/sdjwt/credential/issue'"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("banner lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "'http://127.0.0.1:3000/v2/") {
+		t.Errorf("a curl misses the base path:\n%s", out)
+	}
+}
+
 // curlLines extracts the shell commands of the banner (from the first curl to the end).
 func curlLines(banner string) string {
 	var sb strings.Builder

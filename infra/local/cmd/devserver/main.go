@@ -204,9 +204,12 @@ func serve(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	if rules, err = template.ResolveParameters(rules, map[string]string{"CompletionEventSource": o.completionSource}); err != nil {
 		return err
 	}
+	// An ISSUER_URL with a path (e.g. http://127.0.0.1:3000/stage, or a tunnel's https://host/stage) is served
+	// like an API Gateway stage: the API under the path, the path-inserted well-known documents at the root.
+	basePath := config.IssuerPath(o.issuerURL)
 	gw := gateway.New(routes, functions, gateway.WithLogger(log), gateway.WithEventRules(rules),
 		gateway.WithAccount(localstack.DefaultAccountID, stack.Region), gateway.WithAdminKey(key),
-		gateway.WithIssuerURL(o.issuerURL))
+		gateway.WithIssuerURL(o.issuerURL), gateway.WithBasePath(basePath))
 	if err := gw.Err(); err != nil {
 		return err
 	}
@@ -217,8 +220,8 @@ func serve(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("serving", slog.String("url", localURL), slog.String("issuer_url", o.issuerURL),
 		slog.Int("routes", len(routes)), slog.Int("functions", len(functions)))
-	printBanner(stdout, bannerInfo{issuerURL: o.issuerURL, localURL: localURL, adminKey: key, keySource: source,
-		keyPath: displayPath(filepath.Join(o.localDir, adminKeyFile)), dataDir: displayPath(dataDir),
+	printBanner(stdout, bannerInfo{issuerURL: o.issuerURL, localURL: localURL, basePath: basePath, adminKey: key,
+		keySource: source, keyPath: displayPath(filepath.Join(o.localDir, adminKeyFile)), dataDir: displayPath(dataDir),
 		caRoot: displayPath(rootPath)})
 
 	select {
