@@ -120,6 +120,15 @@ func measure(ctx context.Context, root string, s settings, log io.Writer) (*figu
 			f.add("es256_sign_us", sign, "us", "one ES256 JWS, same payload, same path (keys.SignJWS)")
 		}
 		fmt.Fprintf(log, "bench:   %v\n", time.Since(t).Round(time.Millisecond))
+		t = step("credential response encryption")
+		encUS, zipUS, size, zipSize, err := benchEncryption()
+		if err != nil {
+			failures = append(failures, err)
+		} else {
+			f.add("response_encrypt_us", encUS, "us", fmt.Sprintf("added per encrypted credential response: ECDH-ES P-256 + A256GCM, reference credential, %d-byte JWE", size))
+			f.add("response_encrypt_zip_us", zipUS, "us", fmt.Sprintf("the same with zip DEF, %d-byte JWE", zipSize))
+		}
+		fmt.Fprintf(log, "bench:   %v\n", time.Since(t).Round(time.Millisecond))
 		t = step("mdoc and JWT VC issuance")
 		mdocUS, jwtvcUS, err := benchFormats()
 		if err != nil {
