@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -264,5 +265,78 @@ func TestSignedIssuerMetadata(t *testing.T) {
 	}
 	if _, ok := claims["signed_metadata"]; ok {
 		t.Fatal("signed_metadata inside the signed metadata")
+	}
+}
+
+// TestTypeMetadata: a definition whose vct is <issuer>/vct/<name> has its type metadata served there (display,
+// claims with sd and labels), its credentials carry vct#integrity over exactly those bytes, and
+// @sd-jwt/sd-jwt-vc resolves it with the credential verified by x5c; a vct the issuer does not host gets no
+// vct#integrity, and an unknown name is 404.
+func TestTypeMetadata(t *testing.T) {
+	var root *issuercert.CA
+	is := startIssuerLogging(t, io.Discard, withChain(t, &root, nil))
+	vct := is.url + "/vct/employee-id"
+	r := is.admin(http.MethodPost, "/credential-definition", map[string]any{"label": "Employee ID", "vct": vct,
+		"expirationInDays": 30, "claims": []any{
+			map[string]any{"path": []any{"given_name"}, "mandatory": true, "limitDisclosure": true,
+				"display": []any{map[string]any{"name": "Given name", "locale": "en"}}},
+			map[string]any{"path": []any{"family_name"}}},
+		"display": []any{map[string]any{"name": "Employee ID", "locale": "en", "backgroundColor": "#12107c"}}})
+	if r.status != http.StatusCreated {
+		t.Fatalf("definition %d %s", r.status, r.raw)
+	}
+	defID := r.json["credentialDefinition"].(map[string]any)["credentialDefinitionId"].(string)
+	doc := is.do(http.MethodGet, "/vct/employee-id", nil)
+	if doc.status != http.StatusOK || doc.str("vct") != vct || doc.str("name") != "Employee ID" || doc.header.Get("ETag") == "" {
+		t.Fatalf("type metadata %d %s", doc.status, doc.raw)
+	}
+	claims, _ := doc.json["claims"].([]any)
+	first, _ := claims[0].(map[string]any)
+	if len(claims) != 2 || first["sd"] != "always" || first["mandatory"] != true || claims[1].(map[string]any)["sd"] != "never" {
+		t.Fatalf("claims %v", claims)
+	}
+	if missing := is.do(http.MethodGet, "/vct/unknown", nil); missing.status != http.StatusNotFound {
+		t.Fatalf("unknown type: %d", missing.status)
+	}
+
+	_, link := is.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": defID,
+		"credential": map[string]any{"credentialSubject": map[string]any{"given_name": "Erika", "family_name": "Mustermann"}}})
+	access := is.accessToken(link)
+	h := newHolder(t)
+	cred := is.postJSON("/credential", access, map[string]any{"credential_configuration_id": defID,
+		"proofs": map[string]any{"jwt": []string{h.proof(t, is.url, is.cNonce())}}})
+	if cred.status != http.StatusOK {
+		t.Fatalf("credential %d %s", cred.status, cred.raw)
+	}
+	sdjwt := cred.json["credentials"].([]any)[0].(map[string]any)["credential"].(string)
+	sum := sha256.Sum256(doc.raw)
+	var out struct {
+		Payload      map[string]any `json:"payload"`
+		TypeMetadata map[string]any `json:"typeMetadata"`
+	}
+	testkit.RunNode(t, "@sd-jwt/sd-jwt-vc", "../interop/verify_x5c.cjs", map[string]any{"sdjwt": sdjwt,
+		"rootPem": string(issuercert.PEM(root.Cert)), "now": time.Now().Unix(), "typeMetadata": true}, &out)
+	if out.Payload["vct#integrity"] != "sha256-"+base64.StdEncoding.EncodeToString(sum[:]) || out.TypeMetadata["vct"] != vct {
+		t.Fatalf("vct#integrity %v, type metadata %v", out.Payload["vct#integrity"], out.TypeMetadata)
+	}
+
+	// A vct the issuer does not host: no vct#integrity.
+	plain := is.definition()
+	_, link = is.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": plain,
+		"credential": map[string]any{"credentialSubject": erika}})
+	access = is.accessToken(link)
+	cred = is.postJSON("/credential", access, map[string]any{"credential_configuration_id": plain,
+		"proofs": map[string]any{"jwt": []string{h.proof(t, is.url, is.cNonce())}}})
+	if cred.status != http.StatusOK {
+		t.Fatalf("credential %d %s", cred.status, cred.raw)
+	}
+	sdjwt = cred.json["credentials"].([]any)[0].(map[string]any)["credential"].(string)
+	var plainOut struct {
+		Payload map[string]any `json:"payload"`
+	}
+	testkit.RunNode(t, "@sd-jwt/sd-jwt-vc", "../interop/verify_x5c.cjs", map[string]any{"sdjwt": sdjwt,
+		"rootPem": string(issuercert.PEM(root.Cert)), "now": time.Now().Unix()}, &plainOut)
+	if _, ok := plainOut.Payload["vct#integrity"]; ok || plainOut.Payload["vct"] != "PortableDocumentA1" {
+		t.Fatal("vct#integrity on a vct the issuer does not host")
 	}
 }

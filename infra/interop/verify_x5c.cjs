@@ -3,8 +3,12 @@
 // JWKS, no /.well-known/jwt-vc-issuer): each certificate issued and signed by the next, the last by the root, all
 // within their validity, the intermediates CAs, the root not in x5c (HAIP 1.0), and the leaf naming the
 // credential's iss (a URI SAN equal to it, or its host as a DNS or IP SAN). Input on stdin:
-//   {"sdjwt": "...", "rootPem": "-----BEGIN CERTIFICATE-----...", "now": <unix seconds>}
-// Output: {"payload": {...}, "header": {...}, "chainLength": n}. Exit 1 with the reason on stderr otherwise.
+//   {"sdjwt": "...", "rootPem": "-----BEGIN CERTIFICATE-----...", "now": <unix seconds>, "typeMetadata": true?}
+// With typeMetadata, the library also resolves the vct's type metadata (loadTypeMetadataFormat) through a fetcher
+// that checks vct#integrity as SD-JWT VC defines it (W3C SRI: "sha256-" and the base64 digest of the bytes
+// served). The library's own fetcher compares the digest in hex (0.19), which no SRI string matches.
+// Output: {"payload": {...}, "header": {...}, "chainLength": n, "typeMetadata": {...}|null}. Exit 1 with the
+// reason on stderr otherwise.
 'use strict';
 const crypto = require('crypto');
 const { SDJwtVcInstance } = require('@sd-jwt/sd-jwt-vc');
@@ -54,9 +58,22 @@ async function main() {
     return (await ES256.getVerifier(jwk))(data, sig);
   };
   const kbVerifier = async (data, sig, payload) => (await ES256.getVerifier(payload.cnf.jwk))(data, sig);
-  const sdjwt = new SDJwtVcInstance({ verifier, kbVerifier, hasher: digest, hashAlg: 'sha-256' });
+  const vctFetcher = async (uri, integrity) => {
+    const response = await fetch(uri, { signal: AbortSignal.timeout(10000) });
+    if (!response.ok) throw new Error(`type metadata ${uri}: HTTP ${response.status}`);
+    const bytes = Buffer.from(await response.arrayBuffer());
+    if (integrity) {
+      const [alg, value] = integrity.split('-');
+      const got = crypto.createHash(alg).update(bytes).digest('base64');
+      if (alg !== 'sha256' || got !== value) throw new Error(`vct#integrity does not match the type metadata at ${uri}`);
+    }
+    return JSON.parse(bytes.toString('utf8'));
+  };
+  const sdjwt = new SDJwtVcInstance({ verifier, kbVerifier, hasher: digest, hashAlg: 'sha-256',
+    loadTypeMetadataFormat: !!input.typeMetadata, vctFetcher });
   const result = await sdjwt.verify(input.sdjwt, { currentDate: input.now });
-  process.stdout.write(JSON.stringify({ payload: result.payload, header: result.header, chainLength }));
+  process.stdout.write(JSON.stringify({ payload: result.payload, header: result.header, chainLength,
+    typeMetadata: result.typeMetadata ? result.typeMetadata.mergedTypeMetadata : null }));
 }
 
 main().catch((err) => {

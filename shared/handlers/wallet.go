@@ -39,6 +39,7 @@ type Wallet struct {
 	signing   *wallet.Service
 	plain     *wallet.Service
 	cache     map[string]cachedDocument
+	types     typeDocuments
 }
 
 // WalletOption configures NewWallet.

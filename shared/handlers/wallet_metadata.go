@@ -36,6 +36,7 @@ const (
 	RouteCredentialIssuerMetadataInserted = RouteCredentialIssuerMetadata + "/{" + IssuerPathParam + "+}"
 	RouteAuthorizationServerInserted      = RouteAuthorizationServer + "/{" + IssuerPathParam + "+}"
 	RouteJWTVCIssuerInserted              = RouteJWTVCIssuer + "/{" + IssuerPathParam + "+}"
+	RouteTypeMetadata                     = "/vct/{vctName}"
 )
 
 // cachedDocument is a well-known document as served: body, strong ETag and when it was built.
@@ -80,6 +81,58 @@ func (w *Wallet) RegisterMetadata(r *apigw.Router) {
 		r.Handle(http.MethodGet, d.inserted, apigw.Public, w.forIssuerPath(d.handler))
 	}
 	r.Handle(http.MethodGet, RouteCredentialOffer, apigw.Public, w.credentialOffer)
+	r.Handle(http.MethodGet, RouteTypeMetadata, apigw.Public, w.typeMetadata)
+}
+
+// typeDocuments is the container's cache of the hosted SD-JWT VC type metadata documents, by name.
+type typeDocuments struct {
+	docs  map[string][]byte
+	built time.Time
+}
+
+// typeMetadata serves <issuer URL>/vct/<name>: the type metadata document of the definitions whose vct is that
+// URL, from a per-container cache rebuilt after the metadata TTL (one pass over the definitions for all names, so
+// unknown names cost no read), with Cache-Control max-age and an ETag. An unknown name is 404.
+func (w *Wallet) typeMetadata(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
+	name, err := apigw.PathParam(req, "vctName")
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	now := w.now()
+	w.mu.Lock()
+	cached := w.types
+	w.mu.Unlock()
+	if cached.docs == nil || now.Sub(cached.built) >= w.metadataTTL || now.Before(cached.built) {
+		svc, err := w.service(ctx, false)
+		if err != nil {
+			return apigw.Response{}, err
+		}
+		docs, err := svc.TypeMetadataDocuments(ctx)
+		if err != nil {
+			return apigw.Response{}, err
+		}
+		cached = typeDocuments{docs: docs, built: now}
+		w.mu.Lock()
+		w.types = cached
+		w.mu.Unlock()
+	}
+	doc, ok := cached.docs[name]
+	if !ok {
+		return apigw.Response{}, apigw.NotFound("no type metadata at this address: no credential definition has " +
+			"this vct")
+	}
+	return w.cacheable(req, "application/json", doc, strongETag(doc)), nil
+}
+
+// cacheable answers a cached document: public for the metadata TTL, its ETag, 304 for a matching If-None-Match.
+func (w *Wallet) cacheable(req *apigw.Request, contentType string, body []byte, etag string, extra ...string) apigw.Response {
+	headers := append([]string{"Cache-Control", "public, max-age=" + strconv.Itoa(int(w.metadataTTL/time.Second)), "ETag", etag}, extra...)
+	if etagMatches(apigw.Header(req, "If-None-Match"), etag) {
+		r := apigw.Raw(http.StatusNotModified, contentType, "", headers...)
+		delete(r.Headers, "Content-Type")
+		return r
+	}
+	return apigw.Raw(http.StatusOK, contentType, string(body), headers...)
 }
 
 // issuerMetadata builds the credential issuer metadata with its signed form (signed_metadata, and the JWT served
@@ -122,7 +175,6 @@ func (w *Wallet) document(key string, needsKey bool, build func(context.Context,
 		if err != nil {
 			return apigw.Response{}, err
 		}
-		maxAge := int(w.metadataTTL / time.Second)
 		contentType, body, etag := "application/json", doc.body, doc.etag
 		var vary []string
 		if doc.signed != nil {
@@ -131,13 +183,7 @@ func (w *Wallet) document(key string, needsKey bool, build func(context.Context,
 				contentType, body, etag = oid4vci.MediaTypeJWT, doc.signed, doc.signedETag
 			}
 		}
-		headers := append([]string{"Cache-Control", "public, max-age=" + strconv.Itoa(maxAge), "ETag", etag}, vary...)
-		if etagMatches(apigw.Header(req, "If-None-Match"), etag) {
-			r := apigw.Raw(http.StatusNotModified, contentType, "", headers...)
-			delete(r.Headers, "Content-Type")
-			return r, nil
-		}
-		return apigw.Raw(http.StatusOK, contentType, string(body), headers...), nil
+		return w.cacheable(req, contentType, body, etag, vary...), nil
 	}
 }
 

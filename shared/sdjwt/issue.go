@@ -45,6 +45,8 @@ type VC struct {
 	Issuer string
 	// Type is the vct claim.
 	Type string
+	// TypeIntegrity is the vct#integrity claim (an SRI string over the type metadata document); empty omits it.
+	TypeIntegrity string
 	// IssuedAt is iat; required.
 	IssuedAt time.Time
 	// NotBefore is nbf; zero omits it.
@@ -202,6 +204,9 @@ func (b *builder) payload(vc VC) ([]byte, error) {
 	// The subject claims share the object with the registered claims, which IsReservedClaim keeps apart.
 	claims["iss"] = vc.Issuer
 	claims["vct"] = vc.Type
+	if vc.TypeIntegrity != "" {
+		claims["vct#integrity"] = vc.TypeIntegrity
+	}
 	claims["iat"] = vc.IssuedAt.Unix()
 	if !vc.NotBefore.IsZero() {
 		claims["nbf"] = vc.NotBefore.Unix()

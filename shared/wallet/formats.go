@@ -115,8 +115,12 @@ func (s *Service) issueCredentials(ctx context.Context, rec *exchange.Record, ke
 
 // issueSDJWT issues one SD-JWT VC of typ format.
 func (s *Service) issueSDJWT(ctx context.Context, def *definition.Definition, c issued, format sdjwt.Format) (string, error) {
-	vc := sdjwt.VC{Issuer: s.cfg.IssuerURL, Type: def.VCT, IssuedAt: c.now, Expiry: c.expiry, HolderKey: c.key,
-		Claims: c.subject, Policy: c.sdPolicy, Status: c.status}
+	integrity, err := s.typeIntegrity(def)
+	if err != nil {
+		return "", err
+	}
+	vc := sdjwt.VC{Issuer: s.cfg.IssuerURL, Type: def.VCT, TypeIntegrity: integrity, IssuedAt: c.now,
+		Expiry: c.expiry, HolderKey: c.key, Claims: c.subject, Policy: c.sdPolicy, Status: c.status}
 	iss, err := sdjwt.IssueVC(ctx, s.signer, vc, sdjwt.WithFormat(format))
 	if err != nil {
 		return "", err
