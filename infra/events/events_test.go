@@ -371,6 +371,8 @@ var scenarios = map[string]scenario{
 	"metadata-jwt-vc-issuer-path-inserted.json":              {prepare: none, status: []int{404}},
 	"metadata-credential-offer.json":                         {prepare: (*harness).inTimeExchange, status: []int{200}, check: jsonHas("credential_issuer", "credential_configuration_ids", "grants")},
 	"metadata-status-list.json":                              {prepare: (*harness).inTimeExchange, status: []int{200, 404}},
+	// No definition names <issuer>/vct/employee-id in the sample table: the route answers 404, never a 5xx.
+	"metadata-type-metadata.json": {prepare: none, status: []int{404}},
 
 	"token.json":                  {prepare: (*harness).preAuthorized, status: []int{200}, check: jsonHas("access_token", "token_type")},
 	"token-draft12-user-pin.json": {prepare: (*harness).preAuthorized, status: []int{200}, check: jsonHas("access_token", "token_type")},
