@@ -160,9 +160,12 @@ func serve(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	if err != nil {
 		return err
 	}
+	// On an error before serving; once serving, shutdown stops the stack last (after the gateway flushed).
+	stackStopped := false
 	defer func() {
-		stack.Stop()
-		log.Info("local stack stopped")
+		if !stackStopped {
+			stack.Stop()
+		}
 	}()
 	log.Info("local stack started", slog.String("dynamodb_endpoint", stack.DynamoDBEndpoint),
 		slog.String("kms_endpoint", stack.KMSEndpoint), slog.String("table", stack.TableName),
@@ -211,9 +214,9 @@ func serve(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 		gateway.WithAccount(localstack.DefaultAccountID, stack.Region), gateway.WithAdminKey(key),
 		gateway.WithIssuerURL(o.issuerURL), gateway.WithBasePath(basePath))
 	if err := gw.Err(); err != nil {
+		gw.Close()
 		return err
 	}
-	defer gw.Close()
 
 	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
@@ -224,18 +227,49 @@ func serve(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 		keySource: source, keyPath: displayPath(filepath.Join(o.localDir, adminKeyFile)), dataDir: displayPath(dataDir),
 		caRoot: displayPath(rootPath)})
 
+	var serveErr error
 	select {
 	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
+		serveErr = fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	shutdown(log, srv, gw, stack)
+	stackStopped = true
+	return serveErr
+}
+
+// The parts shutdown stops, in its order.
+type (
+	httpServer interface{ Shutdown(context.Context) error }
+	localBus   interface {
+		WaitIdle(context.Context) error
+		Close()
+		WaitInvocations(context.Context) error
+	}
+	stackStopper interface{ Stop() }
+)
+
+// shutdown stops in the order that loses no acknowledged work (docs/security.md, "Data after a kill"): first the
+// HTTP server (no new request; the running ones finish), then the local bus's pending deliveries (an event PutEvents
+// acknowledged is delivered, e.g. a DeferredCredentialReady), then the gateway and any invocation still running
+// after a time-out, and only then the local stack, whose DynamoDB Local ends on SIGTERM with every write on disk.
+// Each wait is bounded by shutdownTimeout.
+func shutdown(log *slog.Logger, srv httpServer, gw localBus, stack stackStopper) {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := srv.Shutdown(ctx); err != nil {
 		log.Warn("requests still running at shutdown", slog.String("error", err.Error()))
 	}
-	return nil
+	if err := gw.WaitIdle(ctx); err != nil {
+		log.Warn("event deliveries still pending at shutdown: they are lost", slog.String("error", err.Error()))
+	}
+	gw.Close()
+	if err := gw.WaitInvocations(ctx); err != nil {
+		log.Warn("function invocations still running at shutdown", slog.String("error", err.Error()))
+	}
+	stack.Stop()
+	log.Info("local stack stopped")
 }
 
 // buildFunctions builds every function's handler once, in-process, the way each function's main does on a cold
