@@ -735,7 +735,7 @@ func checkParametersOutputs(f *fixture) []string {
 	for name, typ := range map[string]string{
 		"IssuerUrl": "String", "Stage": "String", "RetentionDays": "Number", "AdminApiKeyHashes": "String",
 		"AdminApiKeyHashesParameter": "String", "LogRetentionDays": "Number", "EventSource": "String",
-		"CompletionEventSource": "String", "OfferValidityMinutes": "Number",
+		"CompletionEventSource": "String", "OfferValidityMinutes": "Number", "NonceKey": "String",
 	} {
 		p, ok := f.tpl.Parameters[name]
 		if !ok {
@@ -746,8 +746,10 @@ func checkParametersOutputs(f *fixture) []string {
 			problems = append(problems, fmt.Sprintf("parameter %s: type %s, want %s", name, p.Type, typ))
 		}
 	}
-	if p, ok := f.tpl.Parameters["AdminApiKeyHashes"]; ok && !aws.ToBool(p.NoEcho) {
-		problems = append(problems, "parameter AdminApiKeyHashes must be NoEcho")
+	for _, secret := range []string{"AdminApiKeyHashes", "NonceKey"} {
+		if p, ok := f.tpl.Parameters[secret]; ok && !aws.ToBool(p.NoEcho) {
+			problems = append(problems, "parameter "+secret+" must be NoEcho")
+		}
 	}
 	for name, ref := range map[string]string{
 		"ApiUrl": "${IssuerApi}", "TableName": "${IssuerTable}", "KeyId": "${SigningKey}", "EventBusName": "${EventBus}",

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 )
 
 // Defaults of the optional variables.
@@ -43,7 +45,9 @@ const (
 	EnvRetentionDays      = "RETENTION_DAYS"
 	// EnvOfferValidityMinutes is how long an offer and its pre-authorized code work (capped by the retention).
 	EnvOfferValidityMinutes = "OFFER_VALIDITY_MINUTES"
-	EnvLogLevel             = "LOG_LEVEL"
+	// EnvNonceKey is the base64 of the 32-byte key of stateless c_nonces, shared by the functions.
+	EnvNonceKey = "NONCE_KEY"
+	EnvLogLevel = "LOG_LEVEL"
 )
 
 // Config is the configuration every function reads from its environment (docs/design.md).
@@ -68,6 +72,8 @@ type Config struct {
 	RetentionDays int
 	// OfferValidityMinutes is how long an offer and its pre-authorized code work.
 	OfferValidityMinutes int
+	// NonceKey is the AES-256 key of stateless c_nonces (NONCE_KEY); nil: each process draws its own.
+	NonceKey []byte
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
 	// Trust is the encryption and certificate configuration (trust.go).
@@ -124,6 +130,11 @@ func Load(getenv func(string) string) (Config, error) {
 	fail(err)
 	c.OfferValidityMinutes, err = parseOfferValidity(getenv(EnvOfferValidityMinutes))
 	fail(err)
+	if raw := strings.TrimSpace(getenv(EnvNonceKey)); raw != "" {
+		if c.NonceKey, err = exchange.CNonceKeyFrom(raw); err != nil {
+			fail(fmt.Errorf("%s: %w", EnvNonceKey, err))
+		}
+	}
 	c.LogLevel, err = parseLevel(getenv(EnvLogLevel))
 	fail(err)
 	c.Trust, err = loadTrust(getenv)

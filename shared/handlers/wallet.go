@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"crypto"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -76,6 +77,15 @@ func NewWallet(d *Deps, opts ...WalletOption) *Wallet {
 		w.metadataTTL = DefaultMetadataTTL
 	}
 	w.cfg.IssuerURL = d.Config.IssuerURL
+	if w.cfg.NonceKey == nil {
+		// Every wallet service of this process shares one c_nonce key: NONCE_KEY, else a random one (then only
+		// this process accepts its nonces; the template always sets NONCE_KEY).
+		w.cfg.NonceKey = d.Config.NonceKey
+		if w.cfg.NonceKey == nil {
+			w.cfg.NonceKey = make([]byte, exchange.CNonceKeyBytes)
+			_, _ = rand.Read(w.cfg.NonceKey) // crypto/rand.Read never fails on supported platforms
+		}
+	}
 	w.cfg.ResponseEncryptionRequired = w.cfg.ResponseEncryptionRequired || d.Config.Trust.ResponseEncryptionRequired
 	return w
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -74,7 +75,15 @@ func (st *Store) consumeItem(pointerKey, exchangeID string) types.TransactWriteI
 // condition (used, expired or of another exchange), nil when none did.
 func consumedPointer(writes []types.TransactWriteItem, failed []int) *exchange.PointerGoneError {
 	for _, i := range failed {
-		if i < 0 || i >= len(writes) || writes[i].Delete == nil || str(writes[i].Delete.Key, AttrSK) != skPointer {
+		if i < 0 || i >= len(writes) {
+			continue
+		}
+		// A c_nonce's used-marker put under attribute_not_exists failed: the nonce was used.
+		if put := writes[i].Put; put != nil && str(put.Item, AttrSK) == skPointer &&
+			strings.HasPrefix(str(put.Item, AttrPK), exchange.PointerNonce+"#") {
+			return &exchange.PointerGoneError{Key: str(put.Item, AttrPK)}
+		}
+		if writes[i].Delete == nil || str(writes[i].Delete.Key, AttrSK) != skPointer {
 			continue
 		}
 		return &exchange.PointerGoneError{Key: str(writes[i].Delete.Key, AttrPK)}

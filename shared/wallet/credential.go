@@ -89,7 +89,10 @@ func (s *Service) requestCredentialOnce(ctx context.Context, accessToken string,
 	if len(proofs) == 0 {
 		return nil, oid4vci.Errorf(oid4vci.ErrInvalidProof, "no valid key proof in the request")
 	}
-	ops := consumeNonces(proofs)
+	ops, err := s.consumeNonces(proofs, now)
+	if err != nil {
+		return nil, err
+	}
 	next := rec.Clone()
 	next.UpdatedAt = now.Unix()
 	recordProofs(&next, proofs)
@@ -189,19 +192,20 @@ func (s *Service) commit(ctx context.Context, rec *exchange.Record, next exchang
 // by the whole account).
 const nonceCheckAfter = 3
 
-// checkNonces reads each distinct c_nonce of the proofs before anything is signed: it must exist, be unexpired and
-// belong to no exchange or to this one. The credential write still consumes them (single use).
+// checkNonces reads, before anything is signed, whether a c_nonce of the proofs was used already (its marker
+// exists). The credential write still puts the markers under attribute_not_exists (single use).
 func (s *Service) checkNonces(ctx context.Context, exchangeID string, proofs []*oid4vci.Proof) error {
-	for _, op := range consumeNonces(proofs) {
-		ptr, err := s.store.GetPointer(ctx, op.Consume)
-		if errors.Is(err, exchange.ErrNotFound) {
+	ops, err := s.consumeNonces(proofs, s.rt.Now())
+	if err != nil {
+		return err
+	}
+	for _, op := range ops {
+		_, err := s.store.GetPointer(ctx, op.Put.Key)
+		if err == nil {
 			return errNonceGone
 		}
-		if err != nil {
+		if !errors.Is(err, exchange.ErrNotFound) {
 			return fmt.Errorf("check c_nonce: %w", err)
-		}
-		if ptr.ExchangeID != "" && ptr.ExchangeID != exchangeID {
-			return errNonceGone
 		}
 	}
 	return nil
@@ -234,8 +238,10 @@ func (s *Service) validateProofs(req *oid4vci.CredentialRequest, now time.Time) 
 		Now: now, RequireNonce: true})
 }
 
-// consumeNonces is one Consume per distinct c_nonce of the proofs.
-func consumeNonces(proofs []*oid4vci.Proof) []exchange.PointerOp {
+// consumeNonces opens each distinct c_nonce of the proofs (minted by this deployment, unexpired: else
+// invalid_nonce, before anything is signed or written) and returns one op per nonce putting its used-marker,
+// which lives until the nonce expires: the write fails if the marker exists (a second use).
+func (s *Service) consumeNonces(proofs []*oid4vci.Proof, now time.Time) ([]exchange.PointerOp, error) {
 	seen := map[string]bool{}
 	var ops []exchange.PointerOp
 	for _, p := range proofs {
@@ -243,9 +249,13 @@ func consumeNonces(proofs []*oid4vci.Proof) []exchange.PointerOp {
 			continue
 		}
 		seen[p.Nonce] = true
-		ops = append(ops, exchange.PointerOp{Consume: exchange.PointerKey(exchange.PointerNonce, p.Nonce)})
+		exp, err := s.nonces.Open(p.Nonce, now)
+		if err != nil {
+			return nil, errNonceGone
+		}
+		ops = append(ops, exchange.PointerOp{Put: &exchange.Pointer{Key: exchange.CNonceMarker(p.Nonce), ExpiresAt: exp.Unix()}})
 	}
-	return ops
+	return ops, nil
 }
 
 // recordProofs puts the holder binding into the record: cnf of the first key, the proofs (comma-joined, like

@@ -4,27 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
 	"github.com/sdjwt-issuer/issuer/shared/validation"
 )
 
-// NewNonce mints a c_nonce for the nonce endpoint: 256 random bits, stored only as the hash key of a NONCE
-// pointer of no exchange that lives Config.NonceTTL. A proof carrying it is accepted once: the credential
-// endpoint consumes the pointer in the transaction that records the issuance, whose condition (the pointer
-// exists, is unexpired and belongs to no exchange or to this one) is the nonce's only check.
+// NewNonce mints a c_nonce for the nonce endpoint without writing anything (docs/security.md): AES-256-GCM over
+// its expiry (Config.NonceTTL) and random bytes, under the deployment's nonce key (exchange.CNonces). A proof
+// carrying it is accepted once: the credential write puts its used-marker (exchange.CNonceMarker) under
+// attribute_not_exists, in the transaction that records the issuance.
 func (s *Service) NewNonce(ctx context.Context) (*oid4vci.CNonce, error) {
-	nonce, err := exchange.NewSecret(s.rt.Random())
+	now := s.rt.Now()
+	exp := now.Add(s.cfg.NonceTTL).Truncate(time.Second)
+	nonce, err := s.nonces.Mint(exp)
 	if err != nil {
 		return nil, fmt.Errorf("new nonce: %w", err)
 	}
-	now := s.rt.Now()
-	exp := now.Add(s.cfg.NonceTTL).Unix()
-	if err := s.store.PutPointer(ctx, exchange.Pointer{Key: exchange.PointerKey(exchange.PointerNonce, nonce), ExpiresAt: exp}); err != nil {
-		return nil, fmt.Errorf("new nonce: %w", err)
-	}
-	return &oid4vci.CNonce{Value: nonce, ExpiresInSeconds: secondsUntil(now, exp)}, nil
+	return &oid4vci.CNonce{Value: nonce, ExpiresInSeconds: secondsUntil(now, exp.Unix())}, nil
 }
 
 // authorize finds the exchange of a Bearer access token: the token names its exchange, whose record is read

@@ -54,7 +54,10 @@ func (s *Service) answerRecorded(ctx context.Context, rec exchange.Record, req *
 	}
 	next := rec.Clone()
 	next.NotificationIDHash = exchange.HashSecret(notif)
-	ops := consumeNonces(proofs)
+	ops, err := s.consumeNonces(proofs, s.rt.Now())
+	if err != nil {
+		return nil, err
+	}
 	draft, err := s.draftNonce(ctx, req.Dialect)
 	if err != nil {
 		return nil, fmt.Errorf("answer recorded credentials: %w", err)

@@ -2,7 +2,9 @@ package wallet
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -72,6 +74,9 @@ type Config struct {
 	DeferredAccessTokenTTL time.Duration
 	// NonceTTL is the lifetime of a c_nonce; zero: DefaultNonceTTL.
 	NonceTTL time.Duration
+	// NonceKey is the AES-256 key of stateless c_nonces (exchange.CNonces), shared by every function of the
+	// deployment (NONCE_KEY); nil: a random key of this process, so that only this process accepts its nonces.
+	NonceKey []byte
 	// MaxTxCodeAttempts is how many wrong tx_codes kill a pre-authorized code; zero: DefaultMaxTxCodeAttempts.
 	MaxTxCodeAttempts int
 	// BatchSize is the advertised batch_size: the most proofs (and credentials) per request; zero:
@@ -110,6 +115,7 @@ type Service struct {
 	status StatusAllocator
 	mdoc   MdocIssuer
 	rt     exchange.Runtime
+	nonces *exchange.CNonces
 }
 
 // New builds the wallet service; the issuer URL, the store and the signer are required.
@@ -133,6 +139,13 @@ func New(cfg Config, deps Deps, opts ...exchange.Option) (*Service, error) {
 	if cfg.NonceTTL <= 0 {
 		cfg.NonceTTL = DefaultNonceTTL
 	}
+	if cfg.NonceKey == nil {
+		cfg.NonceKey = make([]byte, exchange.CNonceKeyBytes)
+		if _, err := rand.Read(cfg.NonceKey); err != nil {
+			return nil, fmt.Errorf("new wallet service: c_nonce key: %w", err)
+		}
+	}
+
 	if cfg.MaxTxCodeAttempts <= 0 {
 		cfg.MaxTxCodeAttempts = DefaultMaxTxCodeAttempts
 	}
@@ -150,8 +163,13 @@ func New(cfg Config, deps Deps, opts ...exchange.Option) (*Service, error) {
 	if mdocIssuer == nil {
 		mdocIssuer = defaultMdocIssuer(deps.Signer, cfg.IssuerURL)
 	}
+	rt := exchange.NewRuntime(opts...)
+	nonces, err := exchange.NewCNonces(cfg.NonceKey, rt.Random())
+	if err != nil {
+		return nil, fmt.Errorf("new wallet service: %w", err)
+	}
 	return &Service{cfg: cfg, store: deps.Store, signer: deps.Signer, status: deps.StatusAllocator,
-		mdoc: mdocIssuer, rt: exchange.NewRuntime(opts...)}, nil
+		mdoc: mdocIssuer, rt: rt, nonces: nonces}, nil
 }
 
 // Config returns the effective configuration (defaults applied).

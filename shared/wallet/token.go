@@ -130,13 +130,9 @@ func (s *Service) recordWrongTxCode(ctx context.Context, rec *exchange.Record, c
 }
 
 // issueAccessToken consumes the code and stores the access token's hash and deadline in the record and the
-// first c_nonce as a NONCE pointer of the exchange, in one transaction.
+// record, in one transaction, and answers a stateless first c_nonce (NewNonce) that expires with the token at the latest.
 func (s *Service) issueAccessToken(ctx context.Context, rec *exchange.Record, codeKey string, req *oid4vci.TokenRequest) (*oid4vci.TokenResponse, error) {
 	token, err := exchange.NewExchangeSecret(s.rt.Random(), rec.CredentialExchangeID)
-	if err != nil {
-		return nil, err
-	}
-	nonce, err := exchange.NewSecret(s.rt.Random())
 	if err != nil {
 		return nil, err
 	}
@@ -147,6 +143,10 @@ func (s *Service) issueAccessToken(ctx context.Context, rec *exchange.Record, co
 	}
 	tokenExp := min(now.Add(ttl).Unix(), rec.ExpiresAt)
 	nonceExp := min(now.Add(s.cfg.NonceTTL).Unix(), tokenExp)
+	nonce, err := s.nonces.Mint(time.Unix(nonceExp, 0))
+	if err != nil {
+		return nil, err
+	}
 	next := rec.Clone()
 	next.UpdatedAt = now.Unix()
 	if rec.Status == exchange.StatusOfferSent {
@@ -160,10 +160,7 @@ func (s *Service) issueAccessToken(ctx context.Context, rec *exchange.Record, co
 	next.CodeHash = "" // spent: neither the token endpoint nor the offer endpoint accepts it again
 	next.AccessTokenHash = exchange.HashSecret(token)
 	next.AccessTokenExpiresAt = tokenExp
-	ops := []exchange.PointerOp{
-		{Consume: codeKey},
-		{Put: &exchange.Pointer{Key: exchange.PointerKey(exchange.PointerNonce, nonce), ExchangeID: rec.CredentialExchangeID, ExpiresAt: nonceExp}},
-	}
+	ops := []exchange.PointerOp{{Consume: codeKey}}
 	if err := s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Version, Status: rec.Status}, ops...); err != nil {
 		return nil, err
 	}

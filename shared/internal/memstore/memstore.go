@@ -288,6 +288,12 @@ func (s *Store) UpdateExchange(_ context.Context, rec exchange.Record, expect ex
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, op := range ops {
+		if op.Put != nil && strings.HasPrefix(op.Put.Key, exchange.PointerNonce+"#") {
+			// A c_nonce's used-marker that exists already: the nonce was used (exchange.CNonceMarker).
+			if p, exists := s.pointers[op.Put.Key]; exists && s.live(p.ExpiresAt) {
+				return fmt.Errorf("update exchange: %w: %w", exchange.ErrConflict, &exchange.PointerGoneError{Key: op.Put.Key})
+			}
+		}
 		if op.Consume == "" {
 			continue
 		}

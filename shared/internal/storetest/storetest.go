@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"an expired exchange is absent", exchangeExpiry},
 		{"exchange writes are conditional on version and status machine", exchangeConditions},
 		{"pointer changes join the record write, all or nothing", pointerOps},
+		{"a c_nonce's used-marker is put once: a second use is the pointer gone", nonceMarkers},
 		{"deleting an exchange removes the pointers it lists but not its revocation item", exchangeDeletion},
 		{"exchanges are listed newest first by status and definition", exchangePages},
 		{"pointers of no write: a live key is refused, an expired one replaced", pointers},
@@ -681,5 +682,29 @@ func statusListTokens(f *fixture) {
 	}
 	if err := f.st.PutStatusListToken(f.ctx, id, revocation.StoredStatusToken{Version: 9}); err == nil {
 		f.t.Fatal("an empty token was stored")
+	}
+}
+
+// nonceMarkers: a stateless c_nonce is single use through its used-marker (exchange.CNonceMarker), put under
+// attribute_not_exists in the credential write: a second write putting it is ErrConflict wrapping
+// *exchange.PointerGoneError of kind NONCE (answered invalid_nonce), and changes nothing (docs/security.md).
+func nonceMarkers(f *fixture) {
+	for _, id := range []string{"e1", "e2"} {
+		f.must(f.st.CreateExchange(f.ctx, f.record(id, exchange.StatusOfferReceived, "", 0), nil), "create "+id)
+	}
+	marker := exchange.Pointer{Key: exchange.CNonceMarker("stateless-nonce"), ExpiresAt: f.unix(time.Minute)}
+	first := f.get("e1")
+	f.must(f.st.UpdateExchange(f.ctx, first.Clone(), exchange.Expect{Version: first.Version, Status: first.Status},
+		exchange.PointerOp{Put: &marker}), "first use")
+	for _, id := range []string{"e1", "e2"} {
+		before := f.get(id)
+		again := marker
+		err := f.st.UpdateExchange(f.ctx, before.Clone(), exchange.Expect{Version: before.Version, Status: before.Status},
+			exchange.PointerOp{Put: &again})
+		var pg *exchange.PointerGoneError
+		if !errors.Is(err, exchange.ErrConflict) || !errors.As(err, &pg) || pg.Kind() != exchange.PointerNonce {
+			f.t.Fatalf("second use on %s: err = %v, want ErrConflict with the c_nonce gone", id, err)
+		}
+		f.unchanged(before, "second use on "+id)
 	}
 }

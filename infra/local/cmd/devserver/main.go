@@ -11,6 +11,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -175,6 +177,11 @@ func serve(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	if err != nil {
 		return err
 	}
+	var nonceKeyRaw [32]byte
+	if _, err := rand.Read(nonceKeyRaw[:]); err != nil {
+		return fmt.Errorf("generate the c_nonce key: %w", err)
+	}
+	nonceKey := base64.RawURLEncoding.EncodeToString(nonceKeyRaw[:])
 	env := append(stack.Env(),
 		config.EnvIssuerURL+"="+o.issuerURL,
 		config.EnvIssuerCertChain+"="+string(chain),
@@ -184,6 +191,8 @@ func serve(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 		// The functions sign their PutEvents with the admin key, which the local bus requires; DynamoDB Local
 		// and local-kms accept any secret.
 		"AWS_SECRET_ACCESS_KEY="+key,
+		// A fresh c_nonce key per start: c_nonces live minutes, and the functions share this process.
+		config.EnvNonceKey+"="+nonceKey,
 		// A developer's ~/.aws must not reach the local stack, nor real AWS.
 		"AWS_CONFIG_FILE="+os.DevNull,
 		"AWS_SHARED_CREDENTIALS_FILE="+os.DevNull,
