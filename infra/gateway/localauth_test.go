@@ -49,19 +49,7 @@ func TestLocalBusNeedsTheAdminKey(t *testing.T) {
 	}
 	raw := func(method, path, auth, body string, header ...string) int {
 		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		return status(t, method, srv.URL+path, auth, body, header...)
 	}
 	put := `{"Entries":[{"Source":"x","DetailType":"DeferredCredentialReady","Detail":"{\"credentialExchangeId\":\"x2\"}"}]}`
 	for _, auth := range []string{"", "ApiKey wrong", "ApiKey " + busKey[:len(busKey)-1], "Bearer " + busKey,
@@ -140,13 +128,8 @@ func TestLocalEndpointsClosedWithoutKey(t *testing.T) {
 		Entries: []ebtypes.PutEventsRequestEntry{entry("a", `{}`)}}); err == nil {
 		t.Error("PutEvents accepted without an admin key configured")
 	}
-	resp, err := http.Get(srv.URL + EventsPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("GET %s: %d", EventsPath, resp.StatusCode)
+	if got := status(t, "GET", srv.URL+EventsPath, "", ""); got != http.StatusUnauthorized {
+		t.Errorf("GET %s: %d", EventsPath, got)
 	}
 }
 
@@ -224,4 +207,26 @@ func withBody(r *http.Request, body string) *http.Request {
 	c.Body = io.NopCloser(strings.NewReader(body))
 	c.ContentLength = int64(len(body))
 	return c
+}
+
+// status sends one request (auth as the Authorization header when not empty, then header pairs) and returns the
+// status code.
+func status(t *testing.T, method, url, auth, body string, header ...string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
