@@ -129,6 +129,11 @@ func TestBootstrapUnderRIE(t *testing.T) {
 		t.Fatal("empty body")
 	}
 	fn.check(t, resp)
+	// The function writes its log line as it answers; RIE copies it to our buffer through a pipe, which may be
+	// a moment behind the response on a busy machine.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), `"msg":"request"`) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	checkRequestLogLine(t, event, logs.String())
 }
 
