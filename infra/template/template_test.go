@@ -34,6 +34,7 @@ var checks = []check{
 	{"log groups with retention", checkLogGroups},
 	{"deferred completion event rule", checkEventRule},
 	{"event bus admits only the account", checkEventBusPolicy},
+	{"the c_nonce key is generated, not typed", checkNonceKey},
 	{"security headers on API Gateway's own responses", checkGatewayResponses},
 	{"parameters and outputs", checkParametersOutputs},
 	{"issuer URL defaults to the stage URL", checkIssuerURLDefault},
@@ -735,7 +736,7 @@ func checkParametersOutputs(f *fixture) []string {
 	for name, typ := range map[string]string{
 		"IssuerUrl": "String", "Stage": "String", "RetentionDays": "Number", "AdminApiKeyHashes": "String",
 		"AdminApiKeyHashesParameter": "String", "LogRetentionDays": "Number", "EventSource": "String",
-		"CompletionEventSource": "String", "OfferValidityMinutes": "Number", "NonceKey": "String",
+		"CompletionEventSource": "String", "OfferValidityMinutes": "Number",
 	} {
 		p, ok := f.tpl.Parameters[name]
 		if !ok {
@@ -746,7 +747,7 @@ func checkParametersOutputs(f *fixture) []string {
 			problems = append(problems, fmt.Sprintf("parameter %s: type %s, want %s", name, p.Type, typ))
 		}
 	}
-	for _, secret := range []string{"AdminApiKeyHashes", "NonceKey"} {
+	for _, secret := range []string{"AdminApiKeyHashes"} {
 		if p, ok := f.tpl.Parameters[secret]; ok && !aws.ToBool(p.NoEcho) {
 			problems = append(problems, "parameter "+secret+" must be NoEcho")
 		}
@@ -797,6 +798,23 @@ func checkEventBusPolicy(f *fixture) []string {
 		problems = append(problems, "no EventBusPolicy denies PutEvents to principals of other accounts")
 	}
 	return problems
+}
+
+// checkNonceKey (docs/security.md, "Nonce endpoint writes"): every function gets the same c_nonce key, generated
+// by Secrets Manager in the stack and resolved at deploy: no parameter, nothing in samconfig.toml.
+func checkNonceKey(f *fixture) []string {
+	g, err := f.tpl.GetServerlessGlobalFunction()
+	if err != nil || g.Environment == nil {
+		return []string{"no global function environment"}
+	}
+	if v := fmt.Sprint(g.Environment.Variables["NONCE_KEY"]); v != "{{resolve:secretsmanager:${NonceKeySecret}:SecretString}}" {
+		return []string{fmt.Sprintf("NONCE_KEY = %q, want the resolved NonceKeySecret", v)}
+	}
+	sec, err := f.tpl.GetSecretsManagerSecretWithName("NonceKeySecret")
+	if err != nil || sec.GenerateSecretString == nil || aws.ToInt(sec.GenerateSecretString.PasswordLength) < 43 {
+		return []string{fmt.Sprintf("NonceKeySecret must generate a secret of at least 43 characters (%v)", err)}
+	}
+	return nil
 }
 
 // checkGatewayResponses (docs/security.md, "Response headers"): API Gateway's own 4XX and 5XX answers (unknown

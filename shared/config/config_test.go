@@ -220,3 +220,30 @@ func TestSetIssuerURL(t *testing.T) {
 		t.Errorf("IssuerPath without a path = %q", p)
 	}
 }
+
+// TestNonceKey (docs/security.md, "Nonce endpoint writes"): NONCE_KEY is a secret of at least 32 characters from
+// which the c_nonce key is derived, optional, and a shorter one is refused naming the variable (never quoting it).
+func TestNonceKey(t *testing.T) {
+	base := map[string]string{EnvIssuerURL: "https://issuer.example.com", EnvTableName: "t", EnvKMSKeyID: "k"}
+	get := func(v string) func(string) string {
+		return func(name string) string {
+			if name == EnvNonceKey {
+				return v
+			}
+			return base[name]
+		}
+	}
+	if c, err := Load(get("")); err != nil || c.NonceKey != nil {
+		t.Errorf("unset: %v %v", c.NonceKey, err)
+	}
+	a, errA := Load(get(strings.Repeat("a", 64)))
+	b, errB := Load(get(strings.Repeat("b", 64)))
+	if errA != nil || errB != nil || len(a.NonceKey) != 32 || string(a.NonceKey) == string(b.NonceKey) {
+		t.Errorf("valid secrets: %v %v, keys %x %x", errA, errB, a.NonceKey, b.NonceKey)
+	}
+	for _, bad := range []string{"short", strings.Repeat("x", 31)} {
+		if _, err := Load(get(bad)); err == nil || !strings.Contains(err.Error(), EnvNonceKey) || strings.Contains(err.Error(), bad) {
+			t.Errorf("%q: %v, want a refusal naming %s without the value", bad, err, EnvNonceKey)
+		}
+	}
+}

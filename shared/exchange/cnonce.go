@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -100,14 +101,18 @@ func (c *CNonces) Open(nonce string, now time.Time) (time.Time, error) {
 	return exp, nil
 }
 
-// CNonceKeyFrom decodes a NONCE_KEY value: base64url (padding optional) of CNonceKeyBytes bytes.
-func CNonceKeyFrom(encoded string) ([]byte, error) {
-	for _, enc := range []*base64.Encoding{base64.RawURLEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.StdEncoding} {
-		if k, err := enc.DecodeString(encoded); err == nil && len(k) == CNonceKeyBytes {
-			return k, nil
-		}
+// MinCNonceSecretLen is the shortest NONCE_KEY accepted: 32 characters (the stack generates 64 alphanumeric).
+const MinCNonceSecretLen = 32
+
+// CNonceKeyFrom derives the c_nonce key from a NONCE_KEY secret: SHA-256 of it, so that any secret of at least
+// MinCNonceSecretLen characters (Secrets Manager's generated string, `openssl rand -base64 32`) serves.
+func CNonceKeyFrom(secret string) ([]byte, error) {
+	if len(secret) < MinCNonceSecretLen {
+		return nil, fmt.Errorf("has %d characters, want at least %d random ones (e.g. the output of `openssl rand -base64 32`)",
+			len(secret), MinCNonceSecretLen)
 	}
-	return nil, fmt.Errorf("want the base64 of %d random bytes, e.g. the output of `openssl rand -base64 32`", CNonceKeyBytes)
+	sum := sha256.Sum256([]byte(secret))
+	return sum[:], nil
 }
 
 // CNonceMarker is the pointer key of a used c_nonce: NONCE#<hex SHA-256>.
