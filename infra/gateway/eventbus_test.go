@@ -307,6 +307,10 @@ func TestCloseStopsRetries(t *testing.T) {
 		Entries: []ebtypes.PutEventsRequestEntry{entry("DeferredCredentialReady", `{}`)}}); err != nil {
 		t.Fatal(err)
 	}
+	// Close while the delivery waits for its first retry (the first attempt runs asynchronously: wait for it).
+	for deadline := time.Now().Add(5 * time.Second); fn.count() == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	done := make(chan struct{})
 	go func() { g.Close(); close(done) }()
 	select {
