@@ -1,15 +1,23 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
 	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
+	"github.com/sdjwt-issuer/issuer/shared/config"
 	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
 )
 
@@ -189,5 +197,154 @@ func TestEncryptedDeferredAnswers(t *testing.T) {
 	}
 	if rec := is.history(exID)["credentialResponseEncryption"].(map[string]any); rec["enc"] != "A256GCM" {
 		t.Fatalf("record keeps %v, want the deferred request's parameters", rec)
+	}
+}
+
+// withRequestEncryption offers request encryption with a new symmetric local-kms key wrapping the request keys.
+func withRequestEncryption(t *testing.T, required bool) func(*config.Config, aws.Config) {
+	return func(cfg *config.Config, awsCfg aws.Config) {
+		t.Helper()
+		k, err := kms.NewFromConfig(awsCfg).CreateKey(context.Background(), &kms.CreateKeyInput{
+			KeySpec: kmstypes.KeySpecSymmetricDefault, KeyUsage: kmstypes.KeyUsageTypeEncryptDecrypt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Trust.RequestEncryptionKMSKeyID = *k.KeyMetadata.Arn
+		cfg.Trust.RequestEncryptionRequired = required
+	}
+}
+
+// joseEncrypt encrypts a request body with jose to the issuer's key (alg from the jwk, its kid).
+func joseEncrypt(t *testing.T, body any, key map[string]any, enc string) string {
+	t.Helper()
+	plain, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		JWE string `json:"jwe"`
+	}
+	testkit.RunNode(t, "jose", joseScript, map[string]any{"op": "encrypt", "plaintext": string(plain), "jwk": key, "enc": enc}, &out)
+	return out.JWE
+}
+
+func (is *issuer) postJWT(path, token, jwe string) *response {
+	is.t.Helper()
+	return is.do(http.MethodPost, path, strings.NewReader(jwe), "Content-Type", "application/jwt", "Authorization", "Bearer "+token)
+}
+
+// TestEncryptedCredentialRequest: the metadata announces credential_request_encryption with the issuer's key;
+// jose encrypts the 1.0 request (credential_response_encryption inside) to it and decrypts the encrypted answer;
+// the same request in the clear, and every wrong JWE, is invalid_encryption_parameters; the stored key item holds a
+// KMS ciphertext, never the private key.
+func TestEncryptedCredentialRequest(t *testing.T) {
+	is := startIssuerLogging(t, io.Discard, withRequestEncryption(t, false))
+	defID := is.definition()
+	md := is.do(http.MethodGet, "/.well-known/openid-credential-issuer", nil)
+	cre, _ := md.json["credential_request_encryption"].(map[string]any)
+	keysList, _ := cre["jwks"].(map[string]any)["keys"].([]any)
+	if len(keysList) != 1 || cre["encryption_required"] != false || !strings.Contains(string(md.raw), `"enc_values_supported":["A128GCM","A256GCM"]`) {
+		t.Fatalf("credential_request_encryption %v", cre)
+	}
+	issuerKey := keysList[0].(map[string]any)
+	if issuerKey["alg"] != "ECDH-ES" || issuerKey["kid"] == nil || issuerKey["use"] != "enc" || issuerKey["d"] != nil {
+		t.Fatalf("issuer key %v", issuerKey)
+	}
+
+	_, link := is.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": defID,
+		"credential": map[string]any{"credentialSubject": erika}})
+	access := is.accessToken(link)
+	h := newHolder(t)
+	wallet := newJoseKey(t)
+	wallet.Public["alg"] = "ECDH-ES"
+	request := func() map[string]any {
+		return map[string]any{"credential_configuration_id": defID,
+			"proofs":                         map[string]any{"jwt": []string{h.proof(t, is.url, is.cNonce())}},
+			"credential_response_encryption": map[string]any{"jwk": wallet.Public, "enc": "A128GCM"}}
+	}
+	clear := is.postJSON("/credential", access, request())
+	if clear.status != http.StatusBadRequest || clear.str("error") != "invalid_encryption_parameters" ||
+		!strings.Contains(clear.str("error_description"), "must itself be encrypted") {
+		t.Fatalf("clear 1.0 request with response encryption: %d %s", clear.status, clear.raw)
+	}
+	for _, bad := range []struct{ name, jwe, want string }{
+		{"not a JWE", "a.b.c", "compact JWE"},
+		{"another key's kid", joseEncrypt(t, request(), map[string]any{"kty": "EC", "crv": "P-256", "x": wallet.Public["x"],
+			"y": wallet.Public["y"], "alg": "ECDH-ES", "kid": "req-1-unknown"}, "A128GCM"), "names no current key"},
+		{"unsupported enc", joseEncrypt(t, request(), issuerKey, "A128CBC-HS256"), "enc is not supported"},
+	} {
+		r := is.postJWT("/credential", access, bad.jwe)
+		if r.status != http.StatusBadRequest || r.str("error") != "invalid_encryption_parameters" || !strings.Contains(r.str("error_description"), bad.want) {
+			t.Fatalf("%s: %d %s", bad.name, r.status, r.raw)
+		}
+	}
+
+	ans := is.postJWT("/credential", access, joseEncrypt(t, request(), issuerKey, "A256GCM"))
+	if ans.status != http.StatusOK || ans.header.Get("Content-Type") != "application/jwt" {
+		t.Fatalf("encrypted request: %d %s", ans.status, ans.raw)
+	}
+	_, body := joseDecrypt(t, string(ans.raw), wallet)
+	if creds, _ := body["credentials"].([]any); len(creds) != 1 {
+		t.Fatalf("decrypted answer %v", body)
+	}
+
+	// The key item: public JWK and wrapped private key only.
+	out, err := dynamodb.NewFromConfig(is.aws).Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(is.table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, item := range out.Items {
+		pk, _ := item["pk"].(*ddbtypes.AttributeValueMemberS)
+		if pk == nil || !strings.HasPrefix(pk.Value, "REQKEY#") {
+			continue
+		}
+		found++
+		for name := range item {
+			switch name {
+			case "pk", "sk", "kid", "publicJwk", "wrappedPrivateKey", "ttl":
+			default:
+				t.Errorf("key item attribute %s", name)
+			}
+		}
+		if pub, _ := item["publicJwk"].(*ddbtypes.AttributeValueMemberS); pub == nil || strings.Contains(pub.Value, `"d"`) {
+			t.Errorf("stored public JWK %v", item["publicJwk"])
+		}
+	}
+	if found != 1 {
+		t.Fatalf("%d request key items", found)
+	}
+}
+
+// TestRequestEncryptionRequired: with REQUEST_ENCRYPTION_REQUIRED a clear request is refused, even in the draft 13
+// shape; an encrypted deferred credential request is answered.
+func TestRequestEncryptionRequired(t *testing.T) {
+	is := startIssuerLogging(t, io.Discard, withRequestEncryption(t, true))
+	defID := is.definition()
+	md := is.do(http.MethodGet, "/.well-known/openid-credential-issuer", nil)
+	cre, _ := md.json["credential_request_encryption"].(map[string]any)
+	if cre["encryption_required"] != true {
+		t.Fatalf("credential_request_encryption %v", cre)
+	}
+	issuerKey := cre["jwks"].(map[string]any)["keys"].([]any)[0].(map[string]any)
+	_, link := is.issue(map[string]any{"issuanceMode": "Deferred", "credentialDefinitionId": defID})
+	access := is.accessToken(link)
+	h := newHolder(t)
+	clear := is.postJSON("/credential", access, map[string]any{"credential_configuration_id": defID,
+		"proofs": map[string]any{"jwt": []string{h.proof(t, is.url, is.cNonce())}}})
+	if clear.status != http.StatusBadRequest || !strings.Contains(clear.str("error_description"), "only encrypted requests") {
+		t.Fatalf("clear request: %d %s", clear.status, clear.raw)
+	}
+	deferral := is.postJWT("/credential", access, joseEncrypt(t, map[string]any{"credential_configuration_id": defID,
+		"proofs": map[string]any{"jwt": []string{h.proof(t, is.url, is.cNonce())}}}, issuerKey, "A128GCM"))
+	if deferral.status != http.StatusAccepted || deferral.str("transaction_id") == "" {
+		t.Fatalf("encrypted deferral: %d %s", deferral.status, deferral.raw)
+	}
+	pending := is.postJWT("/deferred-credential", access, joseEncrypt(t, map[string]any{"transaction_id": deferral.str("transaction_id")}, issuerKey, "A256GCM"))
+	if pending.status != http.StatusAccepted || pending.str("transaction_id") != deferral.str("transaction_id") {
+		t.Fatalf("encrypted deferred request: %d %s", pending.status, pending.raw)
+	}
+	if r := is.postJSON("/deferred-credential", access, map[string]any{"transaction_id": deferral.str("transaction_id")}); r.status != http.StatusBadRequest {
+		t.Fatalf("clear deferred request: %d %s", r.status, r.raw)
 	}
 }

@@ -187,14 +187,16 @@ func checkEnvironment(f *fixture) []string {
 		return []string{"Globals.Function.Environment is missing"}
 	}
 	want := map[string][]string{
-		"TABLE_NAME":                   {"${IssuerTable}"},
-		"KMS_KEY_ID":                   {"${SigningKey}", "${SigningKey.Arn}", "${SigningKeyAlias}"},
-		"EVENT_BUS_NAME":               {"${EventBus}"},
-		"EVENT_SOURCE":                 {"${EventSource}"},
-		"RETENTION_DAYS":               {"${RetentionDays}"},
-		"LOG_LEVEL":                    nil,
-		"RESPONSE_ENCRYPTION_REQUIRED": {"${ResponseEncryptionRequired}"},
-		"ISSUER_CERT_CHAIN":            {"${IssuerCertificateChain}"},
+		"TABLE_NAME":                    {"${IssuerTable}"},
+		"KMS_KEY_ID":                    {"${SigningKey}", "${SigningKey.Arn}", "${SigningKeyAlias}"},
+		"EVENT_BUS_NAME":                {"${EventBus}"},
+		"EVENT_SOURCE":                  {"${EventSource}"},
+		"RETENTION_DAYS":                {"${RetentionDays}"},
+		"LOG_LEVEL":                     nil,
+		"RESPONSE_ENCRYPTION_REQUIRED":  {"${ResponseEncryptionRequired}"},
+		"ISSUER_CERT_CHAIN":             {"${IssuerCertificateChain}"},
+		"REQUEST_ENCRYPTION_KMS_KEY_ID": {"${RequestEncryptionKey.Arn}"},
+		"REQUEST_ENCRYPTION_REQUIRED":   {"${RequestEncryptionRequired}"},
 	}
 	var problems []string
 	// The variables chosen by a condition, as written (goformation evaluates Fn::If with the defaults).
@@ -437,6 +439,8 @@ const (
 	indexArn = "${IssuerTable.Arn}/index/*"
 	busArn   = "${EventBus.Arn}"
 	keyArn   = "${SigningKey.Arn}"
+	// requestKeyArn wraps the credential request encryption keys (shared/requestkeys).
+	requestKeyArn = "${RequestEncryptionKey.Arn}"
 )
 
 // guardedPrefixes are the services whose actions must name their resources.
@@ -573,8 +577,8 @@ func checkSigning(f *fixture) []string {
 					kmsActions = append(kmsActions, a)
 				}
 			}
-			if len(kmsActions) == 0 {
-				continue
+			if len(kmsActions) == 0 || sameSet(st.resources, []string{requestKeyArn}) {
+				continue // the request key's own policies are checked by checkRequestKey
 			}
 			granted = true
 			if !sameSet(kmsActions, []string{"kms:Sign", "kms:GetPublicKey"}) {
@@ -596,10 +600,11 @@ func checkSigning(f *fixture) []string {
 
 func checkKey(f *fixture) []string {
 	keys := f.tpl.GetAllKMSKeyResources()
-	if len(keys) != 1 {
-		return []string{fmt.Sprintf("%d KMS keys, want 1", len(keys))}
+	if len(keys) != 2 {
+		return []string{fmt.Sprintf("%d KMS keys, want 2 (SigningKey, RequestEncryptionKey)", len(keys))}
 	}
-	var problems []string
+	problems := checkRequestKey(f)
+	delete(keys, "RequestEncryptionKey")
 	var wantPrincipals []string
 	for _, r := range signingRoles {
 		wantPrincipals = append(wantPrincipals, "${"+r+".Arn}")
@@ -647,6 +652,71 @@ func checkKey(f *fixture) []string {
 	for id, a := range aliases {
 		if a.TargetKeyId != "${SigningKey}" {
 			problems = append(problems, fmt.Sprintf("%s: targets %q, want the signing key", id, a.TargetKeyId))
+		}
+	}
+	return problems
+}
+
+// requestKeyUse is who may do what with the request encryption wrapping key: the metadata function wraps new
+// request keys, the credential functions unwrap them; each only under the purpose's encryption context.
+var requestKeyUse = map[string][]string{
+	"kms:Encrypt": {"MetadataFunctionRole"},
+	"kms:Decrypt": {"CredentialFunctionRole", "DeferredCredentialFunctionRole"},
+}
+
+const requestKeyPurpose = "sdjwt-issuer/credential-request-encryption"
+
+// checkRequestKey checks the request encryption wrapping key (symmetric, ENCRYPT_DECRYPT), its key policy and
+// the IAM policies that use it: Encrypt only for the metadata role, Decrypt only for the credential roles, both
+// only with the purpose encryption context; nobody else may use it.
+func checkRequestKey(f *fixture) []string {
+	var problems []string
+	k, err := f.tpl.GetKMSKeyWithName("RequestEncryptionKey")
+	if err != nil {
+		return []string{"no RequestEncryptionKey"}
+	}
+	if aws.ToString(k.KeySpec) != "SYMMETRIC_DEFAULT" || aws.ToString(k.KeyUsage) != "ENCRYPT_DECRYPT" {
+		problems = append(problems, fmt.Sprintf("RequestEncryptionKey: %s/%s, want SYMMETRIC_DEFAULT/ENCRYPT_DECRYPT",
+			aws.ToString(k.KeySpec), aws.ToString(k.KeyUsage)))
+	}
+	roleArns := func(roles []string, suffix string) []string {
+		var out []string
+		for _, r := range roles {
+			out = append(out, "${"+r+suffix+"}")
+		}
+		return out
+	}
+	check := func(where string, st statement, principals []string) {
+		for _, a := range st.actions {
+			if !actionMatches(a, "kms:Encrypt") && !actionMatches(a, "kms:Decrypt") {
+				continue
+			}
+			if a != "kms:Encrypt" && a != "kms:Decrypt" {
+				problems = append(problems, fmt.Sprintf("%s: grants %s", where, a))
+				continue
+			}
+			if !sameSet(principals, roleArns(requestKeyUse[a], ".Arn")) && !sameSet(principals, roleArns(requestKeyUse[a], "")) {
+				problems = append(problems, fmt.Sprintf("%s: %s for %v, want %v", where, a, principals, requestKeyUse[a]))
+			}
+			if got := conditionValue(st.raw, "StringEquals", "kms:EncryptionContext:purpose"); got != requestKeyPurpose {
+				problems = append(problems, fmt.Sprintf("%s: %s without the purpose encryption context", where, a))
+			}
+		}
+	}
+	sts, ps := statements("RequestEncryptionKey key policy", f.properties(f.resolved, "RequestEncryptionKey")["KeyPolicy"])
+	problems = append(problems, ps...)
+	for _, st := range sts {
+		if st.effect == "Allow" {
+			check(st.where, st, strs(conditionValue(st.raw, "ArnEquals", "aws:PrincipalArn")))
+		}
+	}
+	for id := range f.tpl.GetAllIAMPolicyResources() {
+		props := f.properties(f.resolved, id)
+		sts, _ := statements(id, props["PolicyDocument"])
+		for _, st := range sts {
+			if sameSet(st.resources, []string{requestKeyArn}) && st.effect == "Allow" {
+				check(st.where, st, strs(props["Roles"]))
+			}
 		}
 	}
 	return problems

@@ -19,6 +19,11 @@ const (
 	// EnvIssuerCertChain: the signing key's certificate chain, leaf first and the CA's root last, as PEM or as
 	// comma-separated base64 DER certificates (one line, what a template parameter holds); empty: no x5c.
 	EnvIssuerCertChain = "ISSUER_CERT_CHAIN"
+	// EnvRequestEncryptionKMSKeyID: the symmetric KMS key (ARN, id or alias) that wraps the credential request
+	// encryption keys (shared/requestkeys); empty: request encryption is not offered.
+	EnvRequestEncryptionKMSKeyID = "REQUEST_ENCRYPTION_KMS_KEY_ID"
+	// EnvRequestEncryptionRequired: true refuses credential and deferred credential requests sent in the clear.
+	EnvRequestEncryptionRequired = "REQUEST_ENCRYPTION_REQUIRED"
 )
 
 // Trust is the configuration of response and request encryption and of the issuer's certificate chain.
@@ -28,6 +33,10 @@ type Trust struct {
 	// IssuerCertChain is the signing key's certificate chain as PEM (leaf first, the root last); nil: none.
 	// Validated against the key and the issuer URL when the signer is set up (keys.Certify).
 	IssuerCertChain []byte
+	// RequestEncryptionKMSKeyID wraps the request encryption keys; empty: no request encryption.
+	RequestEncryptionKMSKeyID string
+	// RequestEncryptionRequired refuses clear credential requests (only with RequestEncryptionKMSKeyID).
+	RequestEncryptionRequired bool
 }
 
 // loadTrust reads the trust variables; every fault is named.
@@ -42,6 +51,15 @@ func loadTrust(getenv func(string) string) (Trust, error) {
 	t.IssuerCertChain, err = parseChain(getenv(EnvIssuerCertChain))
 	if err != nil {
 		errs = append(errs, err)
+	}
+	t.RequestEncryptionKMSKeyID = strings.TrimSpace(getenv(EnvRequestEncryptionKMSKeyID))
+	t.RequestEncryptionRequired, err = parseBool(EnvRequestEncryptionRequired, getenv(EnvRequestEncryptionRequired))
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if t.RequestEncryptionRequired && t.RequestEncryptionKMSKeyID == "" {
+		errs = append(errs, fmt.Errorf("%s is true but %s is empty: set the KMS key that wraps the request "+
+			"encryption keys, or unset %s", EnvRequestEncryptionRequired, EnvRequestEncryptionKMSKeyID, EnvRequestEncryptionRequired))
 	}
 	return t, errors.Join(errs...)
 }

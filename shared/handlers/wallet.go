@@ -18,6 +18,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+	"github.com/sdjwt-issuer/issuer/shared/requestkeys"
 	"github.com/sdjwt-issuer/issuer/shared/wallet"
 )
 
@@ -41,6 +42,7 @@ type Wallet struct {
 	plain     *wallet.Service
 	cache     map[string]cachedDocument
 	types     typeDocuments
+	ring      *requestkeys.Ring
 }
 
 // WalletOption configures NewWallet.

@@ -94,7 +94,14 @@ func (w *Wallet) credential(ctx context.Context, req *apigw.Request) (apigw.Resp
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	creq, err := oid4vci.ParseCredentialRequest(body, apigw.Header(req, "Content-Type"), svc.Config().BatchSize)
+	body, contentType, encrypted, err := w.openRequest(ctx, req, body)
+	if err != nil {
+		return protocolError(ctx, svc, oid4vci.DialectV1, err)
+	}
+	creq, err := oid4vci.ParseCredentialRequest(body, contentType, svc.Config().BatchSize)
+	if err == nil {
+		err = w.checkRequestEncryption(encrypted, creq.ResponseEncryption)
+	}
 	if err != nil {
 		return protocolError(ctx, svc, oid4vci.DialectV1, err)
 	}
@@ -118,7 +125,14 @@ func (w *Wallet) deferredCredential(ctx context.Context, req *apigw.Request) (ap
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	dreq, err := oid4vci.ParseDeferredCredentialRequest(body, apigw.Header(req, "Content-Type"))
+	body, contentType, encrypted, err := w.openRequest(ctx, req, body)
+	if err != nil {
+		return protocolError(ctx, nil, oid4vci.DialectV1, err)
+	}
+	dreq, err := oid4vci.ParseDeferredCredentialRequest(body, contentType)
+	if err == nil {
+		err = w.checkRequestEncryption(encrypted, dreq.ResponseEncryption)
+	}
 	if err != nil {
 		return protocolError(ctx, nil, oid4vci.DialectV1, err)
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v2/jwk"
+
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
 	"github.com/sdjwt-issuer/issuer/shared/config"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
@@ -143,6 +145,19 @@ func (w *Wallet) issuerMetadata(ctx context.Context, s *wallet.Service) (any, er
 	md, err := s.IssuerMetadata(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if ring := w.requestKeys(); ring != nil {
+		key, err := ring.Current(ctx)
+		if err != nil {
+			return nil, err
+		}
+		set := jwk.NewSet()
+		if err := set.AddKey(key); err != nil {
+			return nil, fmt.Errorf("request encryption key set: %w", err)
+		}
+		md.CredentialRequestEncryption = &oid4vci.RequestEncryptionMetadata{JWKS: set,
+			EncValuesSupported: oid4vci.EncryptionEncs(), ZipValuesSupported: oid4vci.EncryptionZips(),
+			EncryptionRequired: w.deps.Config.Trust.RequestEncryptionRequired}
 	}
 	signer, err := w.service(ctx, true)
 	if err == nil {

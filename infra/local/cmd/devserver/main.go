@@ -182,9 +182,14 @@ func serve(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 		return fmt.Errorf("generate the c_nonce key: %w", err)
 	}
 	nonceKey := base64.RawURLEncoding.EncodeToString(nonceKeyRaw[:])
+	requestKey, err := localRequestKey(ctx, stack)
+	if err != nil {
+		return err
+	}
 	env := append(stack.Env(),
 		config.EnvIssuerURL+"="+o.issuerURL,
 		config.EnvIssuerCertChain+"="+string(chain),
+		config.EnvRequestEncryptionKMSKeyID+"="+requestKey,
 		config.EnvAdminAPIKeyHashes+"="+apigw.HashAPIKey(key),
 		config.EnvEventBusName+"="+eventBusName,
 		"AWS_ENDPOINT_URL_EVENTBRIDGE="+localURL,
