@@ -68,14 +68,7 @@ func TestCredentialVerifiedByX5C(t *testing.T) {
 	defID := is.definition()
 	_, link := is.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": defID,
 		"credential": map[string]any{"credentialSubject": erika}})
-	access := is.accessToken(link)
-	h := newHolder(t)
-	cred := is.postJSON("/credential", access, map[string]any{"credential_configuration_id": defID,
-		"proofs": map[string]any{"jwt": []string{h.proof(t, is.url, is.cNonce())}}})
-	if cred.status != http.StatusOK {
-		t.Fatalf("credential %d %s", cred.status, cred.raw)
-	}
-	sdjwt := cred.json["credentials"].([]any)[0].(map[string]any)["credential"].(string)
+	sdjwt := is.credentialOf(link, defID)
 	var out struct {
 		Header      map[string]any `json:"header"`
 		Payload     map[string]any `json:"payload"`
@@ -177,14 +170,8 @@ func TestMdocUnderTheChain(t *testing.T) {
 		"doctype": "org.iso.18013.5.1.mDL", "claims": []any{map[string]any{"path": []any{"org.iso.18013.5.1", "given_name"}}}})
 	_, link := is.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": defID,
 		"credential": map[string]any{"credentialSubject": map[string]any{"org.iso.18013.5.1": map[string]any{"given_name": "Erika"}}}})
-	access := is.accessToken(link)
-	h := newHolder(t)
-	cred := is.postJSON("/credential", access, map[string]any{"credential_configuration_id": defID,
-		"proofs": map[string]any{"jwt": []string{h.proof(t, is.url, is.cNonce())}}})
-	if cred.status != http.StatusOK {
-		t.Fatalf("credential %d %s", cred.status, cred.raw)
-	}
-	b, err := mdoc.DecodeCredential(cred.json["credentials"].([]any)[0].(map[string]any)["credential"].(string))
+	credential := is.credentialOf(link, defID)
+	b, err := mdoc.DecodeCredential(credential)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,14 +288,7 @@ func TestTypeMetadata(t *testing.T) {
 
 	_, link := is.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": defID,
 		"credential": map[string]any{"credentialSubject": map[string]any{"given_name": "Erika", "family_name": "Mustermann"}}})
-	access := is.accessToken(link)
-	h := newHolder(t)
-	cred := is.postJSON("/credential", access, map[string]any{"credential_configuration_id": defID,
-		"proofs": map[string]any{"jwt": []string{h.proof(t, is.url, is.cNonce())}}})
-	if cred.status != http.StatusOK {
-		t.Fatalf("credential %d %s", cred.status, cred.raw)
-	}
-	sdjwt := cred.json["credentials"].([]any)[0].(map[string]any)["credential"].(string)
+	sdjwt := is.credentialOf(link, defID)
 	sum := sha256.Sum256(doc.raw)
 	var out struct {
 		Payload      map[string]any `json:"payload"`
@@ -324,13 +304,7 @@ func TestTypeMetadata(t *testing.T) {
 	plain := is.definition()
 	_, link = is.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": plain,
 		"credential": map[string]any{"credentialSubject": erika}})
-	access = is.accessToken(link)
-	cred = is.postJSON("/credential", access, map[string]any{"credential_configuration_id": plain,
-		"proofs": map[string]any{"jwt": []string{h.proof(t, is.url, is.cNonce())}}})
-	if cred.status != http.StatusOK {
-		t.Fatalf("credential %d %s", cred.status, cred.raw)
-	}
-	sdjwt = cred.json["credentials"].([]any)[0].(map[string]any)["credential"].(string)
+	sdjwt = is.credentialOf(link, plain)
 	var plainOut struct {
 		Payload map[string]any `json:"payload"`
 	}
@@ -339,4 +313,17 @@ func TestTypeMetadata(t *testing.T) {
 	if _, ok := plainOut.Payload["vct#integrity"]; ok || plainOut.Payload["vct"] != "PortableDocumentA1" {
 		t.Fatal("vct#integrity on a vct the issuer does not host")
 	}
+}
+
+// credentialOf redeems the offer of link and returns the one credential a fresh holder key gets for defID.
+func (is *issuer) credentialOf(link, defID string) string {
+	is.t.Helper()
+	access := is.accessToken(link)
+	h := newHolder(is.t)
+	cred := is.postJSON("/credential", access, map[string]any{"credential_configuration_id": defID,
+		"proofs": map[string]any{"jwt": []string{h.proof(is.t, is.url, is.cNonce())}}})
+	if cred.status != http.StatusOK {
+		is.t.Fatalf("credential %d %s", cred.status, cred.raw)
+	}
+	return cred.json["credentials"].([]any)[0].(map[string]any)["credential"].(string)
 }

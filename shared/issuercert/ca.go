@@ -84,6 +84,12 @@ type CA struct {
 
 // NewCA makes a self-signed root CA with a fresh P-256 key, valid from notBefore to notAfter.
 func NewCA(commonName string, notBefore, notAfter time.Time) (*CA, error) {
+	return newCA(nil, commonName, notBefore, notAfter)
+}
+
+// newCA makes a CA with a fresh P-256 key, certified by parent (nil: self-signed, path length 1; else path
+// length 0, it may certify only leaves).
+func newCA(parent *CA, commonName string, notBefore, notAfter time.Time) (*CA, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("new CA: %w", err)
@@ -93,7 +99,12 @@ func NewCA(commonName string, notBefore, notAfter time.Time) (*CA, error) {
 		NotBefore: notBefore.UTC().Truncate(time.Second), NotAfter: notAfter.UTC().Truncate(time.Second),
 		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, BasicConstraintsValid: true, IsCA: true,
 		MaxPathLen: 1, SubjectKeyId: ski, AuthorityKeyId: ski, SignatureAlgorithm: x509.ECDSAWithSHA256}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	issuer, signer := tmpl, crypto.Signer(key)
+	if parent != nil {
+		tmpl.MaxPathLen, tmpl.MaxPathLenZero, tmpl.AuthorityKeyId = 0, true, parent.Cert.SubjectKeyId
+		issuer, signer = parent.Cert, parent.Key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, &key.PublicKey, signer)
 	if err != nil {
 		return nil, fmt.Errorf("new CA: %w", err)
 	}
@@ -185,22 +196,5 @@ func serial() *big.Int {
 
 // NewIntermediate makes a CA certified by ca (path length 0: it may certify only leaves), with a fresh P-256 key.
 func (ca *CA) NewIntermediate(commonName string, notBefore, notAfter time.Time) (*CA, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("new intermediate CA: %w", err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: serial(), Subject: pkix.Name{CommonName: commonName},
-		NotBefore: notBefore.UTC().Truncate(time.Second), NotAfter: notAfter.UTC().Truncate(time.Second),
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, BasicConstraintsValid: true, IsCA: true,
-		MaxPathLen: 0, MaxPathLenZero: true, SubjectKeyId: keyID(&key.PublicKey), AuthorityKeyId: ca.Cert.SubjectKeyId,
-		SignatureAlgorithm: x509.ECDSAWithSHA256}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.Key)
-	if err != nil {
-		return nil, fmt.Errorf("new intermediate CA: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("new intermediate CA: %w", err)
-	}
-	return &CA{Cert: cert, Key: key}, nil
+	return newCA(ca, commonName, notBefore, notAfter)
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
@@ -49,14 +47,7 @@ func (st *Store) PutRequestKey(ctx context.Context, r requestkeys.Record) error 
 	item := key(pkRequestKey+strconv.FormatInt(r.Period, 10), skRequestKey)
 	item[attrKeyID], item[attrPublicJWK], item[AttrTTL] = s(r.KeyID), s(string(r.PublicJWK)), n(r.ExpiresAt)
 	item[attrWrappedPrivate] = &types.AttributeValueMemberB{Value: r.Ciphertext}
-	_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: item,
-		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #ttl <= :now"),
-		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#ttl": AttrTTL},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(st.now().Unix())}})
-	if isConditionFailed(err) {
-		return exchange.ErrAlreadyExists
-	}
-	if err != nil {
+	if err := st.putUnlessLive(ctx, item); err != nil {
 		return fmt.Errorf("put request encryption key: %w", err)
 	}
 	return nil

@@ -34,17 +34,23 @@ func (st *Store) PutPointer(ctx context.Context, p exchange.Pointer) error {
 	if p.Key == "" {
 		return fmt.Errorf("put pointer: empty key")
 	}
-	_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: pointerItem(p),
+	if err := st.putUnlessLive(ctx, pointerItem(p)); err != nil {
+		return fmt.Errorf("put pointer: %w", err)
+	}
+	return nil
+}
+
+// putUnlessLive puts item unless a live item has its key (exchange.ErrAlreadyExists); an expired leftover is
+// replaced.
+func (st *Store) putUnlessLive(ctx context.Context, item map[string]types.AttributeValue) error {
+	_, err := st.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.table), Item: item,
 		ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #ttl <= :now"),
 		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#ttl": AttrTTL},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(st.now().Unix())}})
 	if isConditionFailed(err) {
 		return exchange.ErrAlreadyExists
 	}
-	if err != nil {
-		return fmt.Errorf("put pointer: %w", err)
-	}
-	return nil
+	return err
 }
 
 // pointerFrom decodes a pointer item.

@@ -25,23 +25,16 @@ const maxMetadataDefinitionPages = 100
 func (s *Service) IssuerMetadata(ctx context.Context) (*oid4vci.CredentialIssuerMetadata, error) {
 	var inputs []oid4vci.ConfigInput
 	seen := map[string]bool{}
-	cursor := ""
-	for pages := 0; pages < maxMetadataDefinitionPages; pages++ {
-		page, err := s.store.ListDefinitions(ctx, exchange.PageRequest{Limit: exchange.MaxPageLimit, Cursor: cursor})
-		if err != nil {
-			return nil, fmt.Errorf("issuer metadata: list definitions: %w", err)
+	err := s.eachDefinition(ctx, func(d *definition.Definition) error {
+		in := definitionInput(d)
+		if !seen[in.ID] {
+			seen[in.ID] = true
+			inputs = append(inputs, in)
 		}
-		for i := range page.Items {
-			in := definitionInput(&page.Items[i])
-			if !seen[in.ID] {
-				seen[in.ID] = true
-				inputs = append(inputs, in)
-			}
-		}
-		if page.NextCursor == "" {
-			break
-		}
-		cursor = page.NextCursor
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("issuer metadata: %w", err)
 	}
 	dyn, err := s.store.ListDynamicConfigurations(ctx)
 	if err != nil {
@@ -76,6 +69,28 @@ func (s *Service) IssuerMetadata(ctx context.Context) (*oid4vci.CredentialIssuer
 		return nil, fmt.Errorf("issuer metadata: %w", err)
 	}
 	return md, nil
+}
+
+// eachDefinition calls fn with every stored definition, newest first, page by page (at most
+// maxMetadataDefinitionPages pages).
+func (s *Service) eachDefinition(ctx context.Context, fn func(*definition.Definition) error) error {
+	cursor := ""
+	for pages := 0; pages < maxMetadataDefinitionPages; pages++ {
+		page, err := s.store.ListDefinitions(ctx, exchange.PageRequest{Limit: exchange.MaxPageLimit, Cursor: cursor})
+		if err != nil {
+			return fmt.Errorf("list definitions: %w", err)
+		}
+		for i := range page.Items {
+			if err := fn(&page.Items[i]); err != nil {
+				return err
+			}
+		}
+		if page.NextCursor == "" {
+			return nil
+		}
+		cursor = page.NextCursor
+	}
+	return nil
 }
 
 // AuthorizationServerMetadata builds /.well-known/oauth-authorization-server (the issuer is its own

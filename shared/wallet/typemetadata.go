@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/sdjwt-issuer/issuer/shared/definition"
-	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
 )
 
@@ -68,28 +67,17 @@ func (s *Service) typeIntegrity(def *definition.Definition) (string, error) {
 // what vct#integrity of its credentials covers. One pass over the definitions.
 func (s *Service) TypeMetadataDocuments(ctx context.Context) (map[string][]byte, error) {
 	docs := map[string][]byte{}
-	cursor := ""
-	for pages := 0; pages < maxMetadataDefinitionPages; pages++ {
-		page, err := s.store.ListDefinitions(ctx, exchange.PageRequest{Limit: exchange.MaxPageLimit, Cursor: cursor})
-		if err != nil {
-			return nil, fmt.Errorf("type metadata: list definitions: %w", err)
+	err := s.eachDefinition(ctx, func(d *definition.Definition) error {
+		name, ok := oid4vci.TypeName(s.cfg.IssuerURL, d.VCT)
+		if _, seen := docs[name]; !ok || seen || !definition.IsSDJWT(d.CredentialFormat) {
+			return nil // newest first: the first definition of a vct wins
 		}
-		for i := range page.Items {
-			d := &page.Items[i]
-			name, ok := oid4vci.TypeName(s.cfg.IssuerURL, d.VCT)
-			if _, seen := docs[name]; !ok || seen || !definition.IsSDJWT(d.CredentialFormat) {
-				continue // newest first: the first definition of a vct wins
-			}
-			doc, err := TypeMetadataOf(d).Encode()
-			if err != nil {
-				return nil, err
-			}
-			docs[name] = doc
-		}
-		if page.NextCursor == "" {
-			break
-		}
-		cursor = page.NextCursor
+		doc, err := TypeMetadataOf(d).Encode()
+		docs[name] = doc
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("type metadata: %w", err)
 	}
 	return docs, nil
 }
