@@ -278,7 +278,7 @@ func TestWalletErrors(t *testing.T) {
 	}{
 		{name: "unknown offer", call: func() *response { return is.do(http.MethodGet, "/credential-offer/nope", nil) },
 			wantStatus: 404, wantError: "invalid_request"},
-		{name: "token: wrong grant type", call: func() *response { return is.postForm("/token", form("grant_type", "authorization_code")) },
+		{name: "token: wrong grant type", call: func() *response { return is.postForm("/token", form("grant_type", "client_credentials")) },
 			wantStatus: 400, wantError: "unsupported_grant_type"},
 		{name: "token: missing tx_code", call: func() *response { return is.postForm("/token", form()) },
 			wantStatus: 400, wantError: "invalid_request"},

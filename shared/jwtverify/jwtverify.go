@@ -68,6 +68,9 @@ type Rules struct {
 	Algs []string
 	// MaxLength bounds the compact JWT; DefaultMaxLength when zero.
 	MaxLength int
+	// TypOptional accepts a JWT without typ (OpenID Connect ID tokens need none); a typ that is present must still
+	// be one of Types.
+	TypOptional bool
 }
 
 // Token is a parsed compact JWS whose typ and alg passed the rules. Its signature is not verified until Verify.
@@ -122,7 +125,7 @@ func Parse(token string, r Rules) (*Token, error) {
 		return nil, Errorf("%s payload is not a JSON object%s", what, jsonReason(err))
 	}
 	t := &Token{Raw: token, what: what, rawHeader: rawHeader, header: header, payload: payload}
-	if t.Typ, err = t.checkTyp(r.Types); err != nil {
+	if t.Typ, err = t.checkTyp(r.Types, r.TypOptional); err != nil {
 		return nil, err
 	}
 	if t.Alg, err = t.checkAlg(r.Algs); err != nil {
@@ -143,8 +146,11 @@ func jsonReason(err error) string {
 	return ""
 }
 
-func (t *Token) checkTyp(types []string) (string, error) {
+func (t *Token) checkTyp(types []string, optional bool) (string, error) {
 	typ, ok, err := t.String("typ")
+	if err == nil && !ok && optional {
+		return "", nil
+	}
 	if err != nil || !ok {
 		return "", Errorf("%s header must carry typ %s", t.what, types[0])
 	}

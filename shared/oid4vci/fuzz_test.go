@@ -75,7 +75,7 @@ func FuzzParseTokenRequest(f *testing.F) {
 		grant + "&pre-authorized_code=abc&tx_code=1234",
 		grant + "&pre-authorized_code=abc&user_pin=1234",
 		grant + "&pre-authorized_code=abc&authorization_details=%5B%7B%22type%22%3A%22openid_credential%22%2C%22credential_configuration_id%22%3A%22x%22%7D%5D",
-		"grant_type=authorization_code&code=x", "a=%zz", "",
+		"grant_type=authorization_code&code=x", "grant_type=authorization_code&code=x&code_verifier=y", "a=%zz", "",
 	} {
 		f.Add(s)
 	}
@@ -85,7 +85,10 @@ func FuzzParseTokenRequest(f *testing.F) {
 			fuzzProtocolError(t, err, ErrInvalidRequest, ErrUnsupportedGrantType, ErrInvalidAuthorizationDetails)
 			return
 		}
-		if req.PreAuthorizedCode == "" {
+		if req.GrantType == GrantTypeAuthorizationCode && (req.Code == "" || req.CodeVerifier == "") {
+			t.Fatal("accepted an authorization code request without code or code_verifier")
+		}
+		if req.GrantType == GrantTypePreAuthorizedCode && req.PreAuthorizedCode == "" {
 			t.Fatal("accepted a request without pre-authorized_code")
 		}
 		if !req.TxCodePresent && req.TxCode != "" {

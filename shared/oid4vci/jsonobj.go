@@ -111,7 +111,9 @@ func protocolName(name string) string {
 		"notification_id", "event", "event_description", "alg", "typ", "jwk", "kid", "x5c", "crit", "aud", "iat",
 		"nonce", "iss", "exp", "nbf", "jti", "grant_type", "pre-authorized_code", "tx_code", "user_pin",
 		"authorization_details", "client_id", "kty", "crv", "x", "y", "n", "e", "d", "type",
-		"credential_configuration_ids", "locations":
+		"credential_configuration_ids", "locations", "code", "code_verifier", "redirect_uri", "code_challenge",
+		"code_challenge_method", "state", "scope", "issuer_state", "resource", "response_type", "request_uri",
+		"dpop_jkt", "id_token", "error", "error_description":
 		return name
 	default:
 		return "(an unnamed parameter)"

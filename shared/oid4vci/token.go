@@ -1,7 +1,6 @@
 package oid4vci
 
 import (
-	"net/url"
 	"strings"
 
 	"github.com/go-json-experiment/json"
@@ -27,8 +26,10 @@ type AuthorizationDetail struct {
 	CredentialIdentifiers     []string `json:"credential_identifiers,omitempty"`
 }
 
-// TokenRequest is a parsed pre-authorized code token request.
+// TokenRequest is a parsed token request of the pre-authorized code or the authorization code grant.
 type TokenRequest struct {
+	// GrantType is GrantTypePreAuthorizedCode or GrantTypeAuthorizationCode.
+	GrantType string
 	// PreAuthorizedCode is the code from the offer. Secret: never log it.
 	PreAuthorizedCode string
 	// TxCode is the transaction code (tx_code, or draft-12 user_pin). Secret: never log it.
@@ -36,6 +37,9 @@ type TokenRequest struct {
 	// TxCodePresent reports that tx_code (or user_pin) was sent; an empty value counts as not sent (RFC 6749
 	// section 3.1), so TxCode is non-empty whenever TxCodePresent is true.
 	TxCodePresent bool
+	// Code, CodeVerifier and RedirectURI are the authorization code grant's (RFC 6749 section 4.1.3, RFC 7636
+	// section 4.5). Code and CodeVerifier are secret: never log them.
+	Code, CodeVerifier, RedirectURI string
 	// ClientID is the optional client_id (anonymous access is allowed).
 	ClientID string
 	// AuthorizationDetails are the openid_credential entries the wallet asked for, if any.
@@ -44,37 +48,36 @@ type TokenRequest struct {
 	Dialect Dialect
 }
 
-// ParseTokenRequest parses a token request body (application/x-www-form-urlencoded). Only the pre-authorized code
-// grant is accepted. Parameters sent without a value are treated as omitted (RFC 6749 section 3.1). Failures are *Error with invalid_request, unsupported_grant_type or
-// invalid_authorization_details; descriptions never repeat the code or the transaction code.
+// ParseTokenRequest parses a token request body (application/x-www-form-urlencoded) of the pre-authorized code or
+// the authorization code grant. Parameters sent without a value are treated as omitted (RFC 6749 section 3.1).
+// Failures are *Error with invalid_request, unsupported_grant_type or invalid_authorization_details; descriptions
+// never repeat a code, a verifier or the transaction code.
 func ParseTokenRequest(body, contentType string) (*TokenRequest, error) {
-	if !mediaTypeIs(contentType, "application/x-www-form-urlencoded") {
-		return nil, Errorf(ErrInvalidRequest, "the token request must be sent as application/x-www-form-urlencoded")
-	}
-	if len(body) > MaxTokenRequestBytes {
-		return nil, Errorf(ErrInvalidRequest, "the token request is larger than %d bytes", MaxTokenRequestBytes)
-	}
-	form, err := url.ParseQuery(body)
+	form, err := readForm(body, contentType, MaxTokenRequestBytes, "token request")
 	if err != nil {
-		return nil, Errorf(ErrInvalidRequest, "the token request body is not valid form encoding")
-	}
-	for name, values := range form {
-		if len(values) > 1 {
-			return nil, Errorf(ErrInvalidRequest, "the parameter %s appears more than once; send each parameter once", protocolName(name))
-		}
-		if values[0] == "" {
-			delete(form, name) // RFC 6749 section 3.1: a parameter without a value counts as omitted
-		}
+		return nil, err
 	}
 	grant := form.Get("grant_type")
+	req := &TokenRequest{GrantType: grant, ClientID: form.Get("client_id")}
 	switch grant {
 	case "":
-		return nil, Errorf(ErrInvalidRequest, "grant_type is required; use %s", GrantTypePreAuthorizedCode)
+		return nil, Errorf(ErrInvalidRequest, "grant_type is required; use %s or %s", GrantTypePreAuthorizedCode,
+			GrantTypeAuthorizationCode)
+	case GrantTypeAuthorizationCode:
+		req.Code, req.CodeVerifier, req.RedirectURI = form.Get("code"), form.Get("code_verifier"), form.Get("redirect_uri")
+		if req.Code == "" {
+			return nil, Errorf(ErrInvalidRequest, "code is required: the authorization code of the authorization response")
+		}
+		if req.CodeVerifier == "" {
+			return nil, Errorf(ErrInvalidRequest, "code_verifier is required: the PKCE verifier of the authorization request")
+		}
+		return req, nil
 	case GrantTypePreAuthorizedCode:
 	default:
-		return nil, Errorf(ErrUnsupportedGrantType, "only the pre-authorized code grant (%s) is supported", GrantTypePreAuthorizedCode)
+		return nil, Errorf(ErrUnsupportedGrantType, "the grant types are %s and %s", GrantTypePreAuthorizedCode,
+			GrantTypeAuthorizationCode)
 	}
-	req := &TokenRequest{PreAuthorizedCode: form.Get("pre-authorized_code"), ClientID: form.Get("client_id")}
+	req.PreAuthorizedCode = form.Get("pre-authorized_code")
 	if req.PreAuthorizedCode == "" {
 		return nil, Errorf(ErrInvalidRequest, "pre-authorized_code is required: the code from the credential offer")
 	}

@@ -47,7 +47,11 @@ func TestParseTokenRequest(t *testing.T) {
 
 		{name: "json body", ct: "application/json", body: `{"grant_type":"x"}`, wantCode: ErrInvalidRequest, wantDesc: "x-www-form-urlencoded"},
 		{name: "missing grant type", body: "pre-authorized_code=c", wantCode: ErrInvalidRequest, wantDesc: "grant_type is required"},
-		{name: "authorization code grant", body: "grant_type=authorization_code&code=c", wantCode: ErrUnsupportedGrantType, wantDesc: "pre-authorized code grant"},
+		{name: "authorization code grant", body: "grant_type=authorization_code&code=c&code_verifier=v&redirect_uri=https%3A%2F%2Fw.example%2Fcb&client_id=w",
+			want: &TokenRequest{GrantType: GrantTypeAuthorizationCode, Code: "c", CodeVerifier: "v", RedirectURI: "https://w.example/cb", ClientID: "w"}},
+		{name: "authorization code without code", body: "grant_type=authorization_code&code_verifier=v", wantCode: ErrInvalidRequest, wantDesc: "code is required"},
+		{name: "authorization code without verifier", body: "grant_type=authorization_code&code=c", wantCode: ErrInvalidRequest, wantDesc: "code_verifier is required"},
+		{name: "other grant type", body: "grant_type=client_credentials", wantCode: ErrUnsupportedGrantType, wantDesc: "grant types are"},
 		{name: "missing code", body: grant, wantCode: ErrInvalidRequest, wantDesc: "pre-authorized_code is required"},
 		{name: "repeated code", body: grant + "&pre-authorized_code=a&pre-authorized_code=b", wantCode: ErrInvalidRequest, wantDesc: "pre-authorized_code appears more than once"},
 		{name: "repeated grant type", body: grant + "&" + grant + "&pre-authorized_code=a", wantCode: ErrInvalidRequest, wantDesc: "grant_type appears more than once"},
@@ -79,6 +83,9 @@ func TestParseTokenRequest(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.want.GrantType == "" {
+				tc.want.GrantType = GrantTypePreAuthorizedCode
 			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("got %+v\nwant %+v", got, tc.want)
