@@ -1,18 +1,13 @@
 package console
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -90,115 +85,24 @@ const lowContrast = `(() => {
   return out;
 })()`
 
-// presentationAPI stands in for the presentation definition routes of the admin API (API.md, "Presentation
-// definitions"; issue 15 builds them) in front of the real issuer: the console is served through it, so the page
-// meets the contract as it will be, while every other request reaches the issuer unchanged.
-type presentationAPI struct {
-	URL   string
-	mu    sync.Mutex
-	items map[string]map[string]any
-	next  int
-}
-
-func startPresentationAPI(t *testing.T, is *issuer) *presentationAPI {
+// olderIssuer is the real issuer behind a proxy that answers the presentation definition routes 404, as an
+// issuer of a release before them (or an API Gateway without those routes) does: the console must say so.
+func olderIssuer(t *testing.T, is *issuer) string {
 	t.Helper()
 	target, err := url.Parse(is.url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	proxy := httputil.NewSingleHostReverseProxy(target)
-	p := &presentationAPI{items: map[string]map[string]any{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		one := flow.AdminBase + "/presentation-definition"
-		if r.URL.Path != one && !strings.HasPrefix(r.URL.Path, one+"/") && r.URL.Path != one+"s" {
-			proxy.ServeHTTP(w, r)
+		if strings.HasPrefix(r.URL.Path, flow.AdminBase+"/presentation-definition") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"errorCode":404,"errorDescription":"no route for this method and path"}`))
 			return
 		}
-		if r.Header.Get("Authorization") != "ApiKey "+adminKey {
-			p.answer(w, http.StatusUnauthorized, map[string]any{"errorCode": 401, "errorDescription": "missing or wrong admin API key"})
-			return
-		}
-		p.serve(w, r, strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, one), "/"))
+		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	p.URL = srv.URL
-	return p
-}
-
-func (p *presentationAPI) answer(w http.ResponseWriter, status int, body any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	if body != nil {
-		_ = json.NewEncoder(w).Encode(body)
-	}
-}
-
-func (p *presentationAPI) serve(w http.ResponseWriter, r *http.Request, id string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	bad := func(field, reason string) {
-		p.answer(w, http.StatusBadRequest, map[string]any{"errorCode": 400, "errorDescription": field + ": " + reason})
-	}
-	read := func() map[string]any {
-		var body map[string]any
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-			bad("body", "is not a JSON object")
-			return nil
-		}
-		if s, _ := body["label"].(string); strings.TrimSpace(s) == "" {
-			bad("label", "is required: a human-readable name of the presentation definition")
-			return nil
-		}
-		_, pe := body["presentationDefinition"].(map[string]any)
-		_, dcql := body["dcqlQuery"].(map[string]any)
-		if pe == dcql {
-			bad("presentationDefinition", "give presentationDefinition or dcqlQuery (one of them)")
-			return nil
-		}
-		return body
-	}
-	now := time.Now().Unix()
-	switch {
-	case r.Method == http.MethodGet && id == "s": // GET .../presentation-definitions
-		list := make([]map[string]any, 0, len(p.items))
-		for _, it := range p.items {
-			list = append(list, it)
-		}
-		sort.Slice(list, func(i, j int) bool {
-			return list[i]["presentationDefinitionId"].(string) > list[j]["presentationDefinitionId"].(string)
-		})
-		p.answer(w, http.StatusOK, map[string]any{"presentationDefinitions": list, "pagination": map[string]any{"limit": 20, "nextCursor": ""}})
-	case r.Method == http.MethodPost && id == "":
-		if body := read(); body != nil {
-			p.next++
-			body["presentationDefinitionId"], body["createdAt"], body["updatedAt"] = fmt.Sprintf("pd-%03d", p.next), now, now
-			p.items[body["presentationDefinitionId"].(string)] = body
-			p.answer(w, http.StatusCreated, map[string]any{"presentationDefinition": body})
-		}
-	case p.items[id] == nil:
-		p.answer(w, http.StatusNotFound, map[string]any{"errorCode": 404, "errorDescription": "presentation definition not found"})
-	case r.Method == http.MethodGet:
-		p.answer(w, http.StatusOK, map[string]any{"presentationDefinition": p.items[id]})
-	case r.Method == http.MethodPut:
-		if body := read(); body != nil {
-			body["presentationDefinitionId"], body["createdAt"], body["updatedAt"] = id, p.items[id]["createdAt"], now
-			p.items[id] = body
-			p.answer(w, http.StatusOK, map[string]any{"presentationDefinition": body})
-		}
-	case r.Method == http.MethodDelete:
-		delete(p.items, id)
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		p.answer(w, http.StatusMethodNotAllowed, map[string]any{"errorCode": 405, "errorDescription": "method not allowed"})
-	}
-}
-
-// firstID is the id of a stored presentation definition.
-func (p *presentationAPI) firstID() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for id := range p.items {
-		return id
-	}
-	return ""
+	return srv.URL
 }

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -210,13 +211,13 @@ func TestKeyboardAndAccessibility(t *testing.T) {
 	tb.clean("keyboard")
 }
 
-// TestPresentationDefinitionsScreen: on this issuer (no presentation definition API yet) the screen says so and
-// offers no form, and the issue form's dynamic credential request is disabled. Behind a stand-in of the API
-// contract (API.md, "Presentation definitions"), the same page creates, edits and deletes them, shows the API's
-// errors at their field, and offers them in the issue form.
+// TestPresentationDefinitionsScreen: on the issuer's real presentation definition API the screen lists, creates,
+// edits (DIF Presentation Exchange and DCQL) and deletes them, shows the API's errors at their field, and the
+// issue form offers them. Behind an issuer without those routes (404) the screen says so, offers no form, and the
+// issue form's dynamic credential request is disabled.
 func TestPresentationDefinitionsScreen(t *testing.T) {
 	is := startIssuer(t)
-	tb := openConsole(t, is.url)
+	tb := openConsole(t, olderIssuer(t, is))
 	tb.connect(adminKey)
 	tb.waitText("main h1", "Issue a credential")
 	if !eval[bool](tb, `document.querySelector('#issue-presentation').disabled`) {
@@ -230,8 +231,7 @@ func TestPresentationDefinitionsScreen(t *testing.T) {
 	tb.shot("23-presentations-unavailable")
 	tb.clean("presentations unavailable")
 
-	fake := startPresentationAPI(t, is)
-	tb2 := openConsole(t, fake.URL)
+	tb2 := openConsole(t, is.url)
 	tb2.connect(adminKey)
 	tb2.waitText("main h1", "Issue a credential")
 	tb2.visit("#/presentations", "Presentation definitions")
@@ -241,6 +241,11 @@ func TestPresentationDefinitionsScreen(t *testing.T) {
 	tb2.click("form button[type=submit]")
 	tb2.waitText("#pd-label-error", "label")
 	tb2.fill("#pd-label", "Proof of employment")
+	// The issuer's own check of the definition shows at the body: a path that is no JSONPath.
+	tb2.fill("#pd-body", `{"id": "employment", "input_descriptors": [{"id": "employee", "constraints": {"fields": [{"path": ["vct"]}]}}]}`)
+	tb2.click("form button[type=submit]")
+	tb2.waitJS(`document.querySelector('#pd-body-error') && !document.querySelector('#pd-body-error').hidden &&
+	  document.querySelector('#pd-body-error').textContent.includes('JSONPath')`, "the issuer's answer at the definition")
 	tb2.fill("#pd-body", `{"id": "employment", "input_descriptors": [{"id": "employee", "constraints": {"fields": [{"path": ["$.vct"]}]}}]}`)
 	tb2.fill("#pd-trusted", "https://issuer.example\nhttps://other.example")
 	tb2.shot("24-presentation-form")
@@ -254,26 +259,25 @@ func TestPresentationDefinitionsScreen(t *testing.T) {
 	tb2.click("form button[type=submit]")
 	tb2.waitText("main table", "DCQL query")
 	tb2.shot("25-presentations")
-	fake.mu.Lock()
-	stored := len(fake.items)
-	fake.mu.Unlock()
-	if stored != 1 {
-		t.Errorf("%d presentation definitions stored, want 1", stored)
+	list := adminGet(t, is, "/presentation-definitions")
+	items, _ := list["presentationDefinitions"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("%d presentation definitions stored, want 1: %v", len(items), list)
+	}
+	stored, _ := items[0].(map[string]any)
+	if _, ok := stored["dcqlQuery"].(map[string]any); !ok || stored["presentationDefinition"] != nil {
+		t.Errorf("the edit did not store the DCQL query in place of the definition: %v", stored)
 	}
 
-	// The issue form offers it; choosing it drops the PIN. This issuer then refuses the dynamic request, at the
-	// field.
+	// The issue form offers it; choosing it drops the PIN.
 	tb2.visit("#/issue", "Issue a credential")
 	tb2.do(chromedpEval(`document.querySelector('details').open = true`))
 	tb2.waitText("#issue-presentation", "Proof of employment")
 	tb2.fill("#issue-type", "EmployeeID")
-	tb2.fill("#issue-presentation", fake.firstID())
+	tb2.fill("#issue-presentation", stored["presentationDefinitionId"].(string))
 	if !eval[bool](tb2, `document.querySelector('#issue-pin-on').disabled`) {
 		t.Error("the PIN stays possible with a presentation definition")
 	}
-	tb2.click("form button[type=submit]")
-	tb2.waitJS(`document.querySelector('#issue-presentation-error') && !document.querySelector('#issue-presentation-error').hidden`,
-		"the issuer's answer at the presentation definition field")
 	tb2.shot("26-issue-dynamic-request")
 
 	tb2.visit("#/presentations", "Presentation definitions")
@@ -281,4 +285,24 @@ func TestPresentationDefinitionsScreen(t *testing.T) {
 	tb2.clickButton("Delete presentation definition")
 	tb2.waitText("main", "No presentation definitions yet")
 	tb2.clean("presentations")
+}
+
+// adminGet reads an admin API document of the issuer.
+func adminGet(t *testing.T, is *issuer, path string) map[string]any {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, is.url+flow.AdminBase+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "ApiKey "+adminKey)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v", path, res.StatusCode, err)
+	}
+	return out
 }

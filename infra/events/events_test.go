@@ -35,12 +35,14 @@ import (
 // The fixed sample values of the event files (README.md), replaced by real ones where a scenario creates state.
 const (
 	sampleDefinitionID = "3f1c2a9e-6b7d-4e1a-9c55-2d8b7f0a4e61"
-	sampleExchangeID   = "9b2e4c71-0d3a-4f6e-8a1b-5c7d9e2f3a40"
-	sampleOfferID      = "Qm8x3vT7yZ2pL6kR9sW1nB4c"
-	sampleCode         = "SplxlOBeZQQYbYS6WxSbIA"
-	sampleAccessToken  = "2YotnFZFEjr1zCsicMWpAA"
-	sampleAdminKey     = "local-dev-key"
-	sampleIssuerURL    = "https://issuer.example.com"
+	// samplePresentationDefinitionID is the presentation definition id of the definitions-presentation samples.
+	samplePresentationDefinitionID = "5b8e2f4a-1c3d-4e6f-8a9b-0c1d2e3f4a5b"
+	sampleExchangeID               = "9b2e4c71-0d3a-4f6e-8a1b-5c7d9e2f3a40"
+	sampleOfferID                  = "Qm8x3vT7yZ2pL6kR9sW1nB4c"
+	sampleCode                     = "SplxlOBeZQQYbYS6WxSbIA"
+	sampleAccessToken              = "2YotnFZFEjr1zCsicMWpAA"
+	sampleAdminKey                 = "local-dev-key"
+	sampleIssuerURL                = "https://issuer.example.com"
 	// sampleConfigurationID is the credential_configuration_id credential.json asks for.
 	sampleConfigurationID = "PortableDocumentA1"
 	preAuthGrant          = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
@@ -164,6 +166,7 @@ func str(v any, path ...string) string {
 // state is what a scenario created; its fields replace the samples' fixed values.
 type state struct {
 	definitionID, exchangeID, offerID, code, accessToken, configurationID string
+	presentationDefinitionID                                              string
 }
 
 func (s state) replacements() []string {
@@ -174,6 +177,7 @@ func (s state) replacements() []string {
 		}
 	}
 	add(sampleDefinitionID, s.definitionID)
+	add(samplePresentationDefinitionID, s.presentationDefinitionID)
 	add(sampleExchangeID, s.exchangeID)
 	add(sampleOfferID, s.offerID)
 	add(sampleCode, url.QueryEscape(s.code))
@@ -194,6 +198,16 @@ func (h *harness) definition(t *testing.T) state {
 		t.Fatalf("setup: no credentialDefinitionId in %v", out)
 	}
 	return state{definitionID: id}
+}
+
+func (h *harness) presentationDefinition(t *testing.T) state {
+	t.Helper()
+	out := h.mustStatus(t, "DefinitionsFunction", "definitions-presentation.json", http.StatusCreated)
+	id := str(out, "presentationDefinition", "presentationDefinitionId")
+	if id == "" {
+		t.Fatalf("setup: no presentationDefinitionId in %v", out)
+	}
+	return state{presentationDefinitionID: id}
 }
 
 func offerIDOf(t *testing.T, offer string) string {
@@ -312,6 +326,12 @@ var scenarios = map[string]scenario{
 	"definitions-put.json":    {prepare: (*harness).definition, status: []int{200}, check: jsonHas("credentialDefinition")},
 	"definitions-delete.json": {prepare: (*harness).definition, status: []int{200, 204}, check: gone("DefinitionsFunction", "definitions-get.json")},
 	"definitions-list.json":   {prepare: (*harness).definition, status: []int{200}},
+
+	"definitions-presentation.json":        {prepare: none, status: []int{201}, check: jsonHas("presentationDefinition")},
+	"definitions-presentation-get.json":    {prepare: (*harness).presentationDefinition, status: []int{200}, check: jsonHas("presentationDefinition")},
+	"definitions-presentation-put.json":    {prepare: (*harness).presentationDefinition, status: []int{200}, check: jsonHas("presentationDefinition")},
+	"definitions-presentation-delete.json": {prepare: (*harness).presentationDefinition, status: []int{204}, check: gone("DefinitionsFunction", "definitions-presentation-get.json")},
+	"definitions-presentation-list.json":   {prepare: (*harness).presentationDefinition, status: []int{200}, check: jsonHas("presentationDefinitions", "pagination")},
 
 	"issue.json":                    {prepare: (*harness).definition, status: []int{200}, check: jsonHas("credentialHistory")},
 	"issue-deferred.json":           {prepare: (*harness).definition, status: []int{200}, check: jsonHas("credentialHistory")},

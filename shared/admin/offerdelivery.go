@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"errors"
-	"net"
 	"net/url"
 	"strings"
 
@@ -14,38 +13,7 @@ import (
 // ValidateOfferEndpoint checks a wallet's credential offer endpoint: an absolute https URL (http only for
 // loopback hosts, for local wallets), without credentials or fragment.
 func ValidateOfferEndpoint(field, endpoint string) error {
-	if len(endpoint) > maxEndpointLen {
-		return validation.Invalid(field, "is longer than %d characters", maxEndpointLen)
-	}
-	u, err := url.Parse(endpoint)
-	if err != nil || u.Host == "" || !u.IsAbs() {
-		return validation.Invalid(field, "must be an absolute https URL, e.g. \"https://wallet.example/credential_offer\"")
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			return validation.Invalid(field, "must use https (http is accepted only for localhost)")
-		}
-	default:
-		return validation.Invalid(field, "must use https")
-	}
-	if u.User != nil {
-		return validation.Invalid(field, "must not carry user credentials")
-	}
-	if u.Fragment != "" {
-		return validation.Invalid(field, "must not have a fragment")
-	}
-	return nil
-}
-
-// isLoopback reports whether host is localhost or a loopback address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return validation.HTTPSURL(field, endpoint, maxEndpointLen, true, "https://wallet.example/credential_offer")
 }
 
 // deliveryEndpoint resolves where the offer goes (the request is already validated): credentialOfferEndpoint,
@@ -101,5 +69,5 @@ func (s *Service) recordDelivery(ctx context.Context, rec exchange.Record, endpo
 // loopback are wallets on the same machine (so the delivery client may connect to loopback addresses).
 func IsLocalIssuer(issuerURL string) bool {
 	u, err := url.Parse(issuerURL)
-	return err == nil && isLoopback(u.Hostname())
+	return err == nil && validation.Loopback(u.Hostname())
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/presentationdef"
 )
 
 // DefinitionStore keeps credential definitions.
@@ -19,6 +20,21 @@ type DefinitionStore interface {
 	DeleteDefinition(ctx context.Context, id string) error
 	// ListDefinitions lists definitions newest first (ErrInvalidCursor).
 	ListDefinitions(ctx context.Context, page exchange.PageRequest) (exchange.Page[definition.Definition], error)
+}
+
+// PresentationDefinitionStore keeps presentation definitions (what holders present in dynamic credential requests).
+type PresentationDefinitionStore interface {
+	// CreatePresentationDefinition stores a new definition (ErrAlreadyExists if the id is taken).
+	CreatePresentationDefinition(ctx context.Context, d presentationdef.Definition) error
+	// GetPresentationDefinition returns a definition or ErrNotFound.
+	GetPresentationDefinition(ctx context.Context, id string) (presentationdef.Definition, error)
+	// ReplacePresentationDefinition overwrites a definition stored at version expectedVersion (ErrNotFound,
+	// ErrConflict).
+	ReplacePresentationDefinition(ctx context.Context, d presentationdef.Definition, expectedVersion int64) error
+	// DeletePresentationDefinition removes a definition (ErrNotFound).
+	DeletePresentationDefinition(ctx context.Context, id string) error
+	// ListPresentationDefinitions lists definitions newest first (ErrInvalidCursor).
+	ListPresentationDefinitions(ctx context.Context, page exchange.PageRequest) (exchange.Page[presentationdef.Definition], error)
 }
 
 // ExchangeStore keeps exchange records and their pointer items. Wallet-side operations live in their own
@@ -67,6 +83,7 @@ type ConfigurationStore interface {
 // Store is everything the admin use cases need from storage.
 type Store interface {
 	DefinitionStore
+	PresentationDefinitionStore
 	ExchangeStore
 	IndividualStore
 	ConfigurationStore

@@ -222,6 +222,36 @@ func (a *api) issue(body string) map[string]any {
 	return out["credentialHistory"]
 }
 
+// listIDs pages through a list route two items at a time and returns the ids (member idMember of each item of
+// the array member), in the order listed.
+func (a *api) listIDs(path, member, idMember string) []string {
+	a.t.Helper()
+	var ids []string
+	cursor := ""
+	for pages := 0; pages < 10; pages++ {
+		q := map[string]string{"limit": "2"}
+		if cursor != "" {
+			q["cursor"] = cursor
+		}
+		r := a.do(call{method: "GET", path: path, query: q})
+		var page map[string]any
+		r.json(a.t, &page)
+		items, _ := page[member].([]any)
+		pg, _ := page["pagination"].(map[string]any)
+		if r.status != 200 || pg["limit"] != float64(2) || len(items) > 2 {
+			a.t.Fatalf("list %s: %d %s", path, r.status, r.body)
+		}
+		for _, it := range items {
+			id, _ := it.(map[string]any)[idMember].(string)
+			ids = append(ids, id)
+		}
+		if cursor, _ = pg["nextCursor"].(string); cursor == "" {
+			break
+		}
+	}
+	return ids
+}
+
 func TestDefinitionsAPI(t *testing.T) {
 	a := newAPI(t)
 	def := a.createDefinition()
@@ -243,26 +273,7 @@ func TestDefinitionsAPI(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		a.createDefinition()
 	}
-	var ids []string
-	cursor := ""
-	for pages := 0; pages < 10; pages++ {
-		q := map[string]string{"limit": "2"}
-		if cursor != "" {
-			q["cursor"] = cursor
-		}
-		r = a.do(call{method: "GET", path: base + "/credential-definitions", query: q})
-		var list handlers.DefinitionListResponse
-		r.json(t, &list)
-		if r.status != 200 || list.Pagination.Limit != 2 || len(list.CredentialDefinitions) > 2 {
-			t.Fatalf("list: %d %s", r.status, r.body)
-		}
-		for _, d := range list.CredentialDefinitions {
-			ids = append(ids, d.ID)
-		}
-		if cursor = list.Pagination.NextCursor; cursor == "" {
-			break
-		}
-	}
+	ids := a.listIDs(base+"/credential-definitions", "credentialDefinitions", "credentialDefinitionId")
 	if len(ids) != 5 || ids[4] != def.ID {
 		t.Fatalf("listed %v, want 5 with the first created last", ids)
 	}
@@ -501,6 +512,11 @@ func TestAdminAuthentication(t *testing.T) {
 		{method: "PUT", path: base + "/credential-definition/x", body: definitionBody},
 		{method: "DELETE", path: base + "/credential-definition/x"},
 		{method: "GET", path: base + "/credential-definitions"},
+		{method: "POST", path: base + "/presentation-definition", body: dcqlDefinitionBody},
+		{method: "GET", path: base + "/presentation-definition/x"},
+		{method: "PUT", path: base + "/presentation-definition/x", body: dcqlDefinitionBody},
+		{method: "DELETE", path: base + "/presentation-definition/x"},
+		{method: "GET", path: base + "/presentation-definitions"},
 		{method: "POST", path: base + "/credential/issue", body: `{}`},
 		{method: "PUT", path: base + "/individual/x", body: `{}`},
 		{method: "GET", path: base + "/individual/x"},

@@ -15,6 +15,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/handlers"
 	"github.com/sdjwt-issuer/issuer/shared/historyrecord"
+	"github.com/sdjwt-issuer/issuer/shared/presentationdef"
 )
 
 // openAPI is the part of docs/openapi.yaml the test reads.
@@ -105,26 +106,30 @@ func TestOpenAPIRoutesMatchTemplate(t *testing.T) {
 
 // schemaTypes maps each object schema of docs/openapi.yaml to the Go type whose JSON it describes.
 var schemaTypes = map[string]reflect.Type{
-	"Display":                 reflect.TypeFor[definition.Display](),
-	"Logo":                    reflect.TypeFor[definition.Logo](),
-	"Claim":                   reflect.TypeFor[definition.Claim](),
-	"DefinitionRequest":       reflect.TypeFor[handlers.DefinitionRequest](),
-	"CredentialDefinition":    reflect.TypeFor[definition.Definition](),
-	"DefinitionResponse":      reflect.TypeFor[handlers.DefinitionResponse](),
-	"Pagination":              reflect.TypeFor[handlers.Pagination](),
-	"DefinitionListResponse":  reflect.TypeFor[handlers.DefinitionListResponse](),
-	"CredentialInput":         reflect.TypeFor[admin.CredentialInput](),
-	"IssueRequest":            reflect.TypeFor[handlers.IssueRequest](),
-	"DeferredIssueRequest":    reflect.TypeFor[handlers.DeferredIssueRequest](),
-	"RenderedCredential":      reflect.TypeFor[historyrecord.Credential](),
-	"OfferDelivery":           reflect.TypeFor[historyrecord.OfferDelivery](),
-	"CredentialHistory":       reflect.TypeFor[historyrecord.Record](),
-	"HistoryResponse":         reflect.TypeFor[handlers.HistoryResponse](),
-	"HistoryListResponse":     reflect.TypeFor[handlers.HistoryListResponse](),
-	"IndividualRequest":       reflect.TypeFor[handlers.IndividualRequest](),
-	"RevocationStatusRequest": reflect.TypeFor[handlers.RevocationStatusRequest](),
-	"Individual":              reflect.TypeFor[admin.Individual](),
-	"IndividualResponse":      reflect.TypeFor[handlers.IndividualResponse](),
+	"Display":                            reflect.TypeFor[definition.Display](),
+	"Logo":                               reflect.TypeFor[definition.Logo](),
+	"Claim":                              reflect.TypeFor[definition.Claim](),
+	"DefinitionRequest":                  reflect.TypeFor[handlers.DefinitionRequest](),
+	"CredentialDefinition":               reflect.TypeFor[definition.Definition](),
+	"DefinitionResponse":                 reflect.TypeFor[handlers.DefinitionResponse](),
+	"Pagination":                         reflect.TypeFor[handlers.Pagination](),
+	"DefinitionListResponse":             reflect.TypeFor[handlers.DefinitionListResponse](),
+	"PresentationDefinitionRequest":      reflect.TypeFor[handlers.PresentationDefinitionRequest](),
+	"PresentationDefinition":             reflect.TypeFor[presentationdef.Definition](),
+	"PresentationDefinitionResponse":     reflect.TypeFor[handlers.PresentationDefinitionResponse](),
+	"PresentationDefinitionListResponse": reflect.TypeFor[handlers.PresentationDefinitionListResponse](),
+	"CredentialInput":                    reflect.TypeFor[admin.CredentialInput](),
+	"IssueRequest":                       reflect.TypeFor[handlers.IssueRequest](),
+	"DeferredIssueRequest":               reflect.TypeFor[handlers.DeferredIssueRequest](),
+	"RenderedCredential":                 reflect.TypeFor[historyrecord.Credential](),
+	"OfferDelivery":                      reflect.TypeFor[historyrecord.OfferDelivery](),
+	"CredentialHistory":                  reflect.TypeFor[historyrecord.Record](),
+	"HistoryResponse":                    reflect.TypeFor[handlers.HistoryResponse](),
+	"HistoryListResponse":                reflect.TypeFor[handlers.HistoryListResponse](),
+	"IndividualRequest":                  reflect.TypeFor[handlers.IndividualRequest](),
+	"RevocationStatusRequest":            reflect.TypeFor[handlers.RevocationStatusRequest](),
+	"Individual":                         reflect.TypeFor[admin.Individual](),
+	"IndividualResponse":                 reflect.TypeFor[handlers.IndividualResponse](),
 	"Error": reflect.TypeFor[struct {
 		ErrorCode        int    `json:"errorCode"`
 		ErrorDescription string `json:"errorDescription"`
@@ -209,6 +214,11 @@ func TestOpenAPIOperationsUseTheHandlersTypes(t *testing.T) {
 		{"put", b + "/credential-definition/{credentialDefinitionId}", "DefinitionRequest", "200", "DefinitionResponse"},
 		{"delete", b + "/credential-definition/{credentialDefinitionId}", "", "204", ""},
 		{"get", b + "/credential-definitions", "", "200", "DefinitionListResponse"},
+		{"post", b + "/presentation-definition", "PresentationDefinitionRequest", "201", "PresentationDefinitionResponse"},
+		{"get", b + "/presentation-definition/{presentationDefinitionId}", "", "200", "PresentationDefinitionResponse"},
+		{"put", b + "/presentation-definition/{presentationDefinitionId}", "PresentationDefinitionRequest", "200", "PresentationDefinitionResponse"},
+		{"delete", b + "/presentation-definition/{presentationDefinitionId}", "", "204", ""},
+		{"get", b + "/presentation-definitions", "", "200", "PresentationDefinitionListResponse"},
 		{"post", b + "/credential/issue", "IssueRequest", "200", "HistoryResponse"},
 		{"put", b + "/individual/{individualId}", "IndividualRequest", "200", "IndividualResponse"},
 		{"get", b + "/individual/{individualId}", "", "200", "IndividualResponse"},

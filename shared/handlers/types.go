@@ -4,6 +4,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/admin"
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/historyrecord"
+	"github.com/sdjwt-issuer/issuer/shared/presentationdef"
 )
 
 // The request and response bodies of the admin API; docs/openapi.yaml describes the same shapes and a test
@@ -27,6 +28,21 @@ type Pagination struct {
 type DefinitionListResponse struct {
 	CredentialDefinitions []definition.Definition `json:"credentialDefinitions"`
 	Pagination            Pagination              `json:"pagination"`
+}
+
+// PresentationDefinitionRequest is the body of POST /presentation-definition and PUT
+// /presentation-definition/{id}.
+type PresentationDefinitionRequest = presentationdef.Spec
+
+// PresentationDefinitionResponse wraps one presentation definition.
+type PresentationDefinitionResponse struct {
+	PresentationDefinition presentationdef.Definition `json:"presentationDefinition"`
+}
+
+// PresentationDefinitionListResponse is one page of presentation definitions, newest first.
+type PresentationDefinitionListResponse struct {
+	PresentationDefinitions []presentationdef.Definition `json:"presentationDefinitions"`
+	Pagination              Pagination                   `json:"pagination"`
 }
 
 // IssueRequest is the body of POST /credential/issue.

@@ -6,6 +6,8 @@ package validation
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -80,4 +82,59 @@ func Printable(s string) bool {
 		}
 	}
 	return utf8.ValidString(s)
+}
+
+// PointerField turns a JSON Pointer (RFC 6901, "/credentials/0/id") into the field notation of errors
+// (".credentials[0].id"), to be appended to the name of the member the document came in.
+func PointerField(pointer string) string {
+	var b strings.Builder
+	for _, seg := range strings.Split(pointer, "/")[1:] {
+		seg = strings.ReplaceAll(strings.ReplaceAll(seg, "~1", "/"), "~0", "~")
+		if seg != "" && strings.Trim(seg, "0123456789") == "" {
+			b.WriteString("[" + seg + "]")
+		} else {
+			b.WriteString("." + seg)
+		}
+	}
+	return b.String()
+}
+
+// Loopback reports whether host is localhost or a loopback address (where http is acceptable: local runs).
+func Loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// HTTPSURL checks an absolute https URL of at most maxLen characters without user info or fragment (http only
+// for a loopback host); with query false, a query is refused too. example is shown in the fix.
+func HTTPSURL(field, raw string, maxLen int, query bool, example string) error {
+	if len(raw) > maxLen {
+		return Invalid(field, "is longer than %d characters", maxLen)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || !u.IsAbs() {
+		return Invalid(field, "must be an absolute https URL, e.g. %q", example)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !Loopback(u.Hostname()) {
+			return Invalid(field, "must use https (http is accepted only for localhost)")
+		}
+	default:
+		return Invalid(field, "must use https")
+	}
+	if u.User != nil {
+		return Invalid(field, "must not carry user credentials")
+	}
+	if u.Fragment != "" {
+		return Invalid(field, "must not have a fragment")
+	}
+	if !query && (u.RawQuery != "" || u.ForceQuery) {
+		return Invalid(field, "must not have a query")
+	}
+	return nil
 }

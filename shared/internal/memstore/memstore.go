@@ -22,6 +22,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/admin"
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/presentationdef"
 	"github.com/sdjwt-issuer/issuer/shared/revocation"
 	"github.com/sdjwt-issuer/issuer/shared/statuslist"
 	"github.com/sdjwt-issuer/issuer/shared/store"
@@ -39,17 +40,19 @@ type Store struct {
 	now func() time.Time
 
 	definitions map[string]definitionItem
-	exchanges   map[string]exchangeItem
-	pointers    map[string]exchange.Pointer
-	individuals map[string]admin.Individual
-	dynamic     map[string]definition.DynamicConfiguration
-	revocations map[string]revocation.Record
-	counters    map[statuslist.ListID]counterItem
-	heads       map[int]int
-	lists       map[statuslist.ListID]*listItem
+	// presentations are the presentation definitions, kept like credential definitions.
+	presentations map[string]definitionItem
+	exchanges     map[string]exchangeItem
+	pointers      map[string]exchange.Pointer
+	individuals   map[string]admin.Individual
+	dynamic       map[string]definition.DynamicConfiguration
+	revocations   map[string]revocation.Record
+	counters      map[statuslist.ListID]counterItem
+	heads         map[int]int
+	lists         map[statuslist.ListID]*listItem
 }
 
-// definitionItem is a stored definition with the attributes its conditions read.
+// definitionItem is a stored credential or presentation definition with the attributes its conditions read.
 type definitionItem struct {
 	data    []byte
 	version int64
@@ -90,7 +93,7 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 
 // New returns an empty store.
 func New(opts ...Option) *Store {
-	s := &Store{now: time.Now, definitions: map[string]definitionItem{}, exchanges: map[string]exchangeItem{},
+	s := &Store{now: time.Now, definitions: map[string]definitionItem{}, presentations: map[string]definitionItem{}, exchanges: map[string]exchangeItem{},
 		pointers: map[string]exchange.Pointer{}, individuals: map[string]admin.Individual{},
 		dynamic: map[string]definition.DynamicConfiguration{}, revocations: map[string]revocation.Record{},
 		counters: map[statuslist.ListID]counterItem{}, heads: map[int]int{}, lists: map[statuslist.ListID]*listItem{}}
@@ -105,42 +108,11 @@ func (s *Store) unix() int64 { return s.now().Unix() }
 // live is the DynamoDB store's notExpired: no ttl, or a ttl still ahead.
 func (s *Store) live(ttl int64) bool { return ttl > s.unix() }
 
-// --- credential definitions (no ttl) ---
+// --- credential and presentation definitions (configuration items: no ttl) ---
 
 // CreateDefinition implements admin.DefinitionStore.
 func (s *Store) CreateDefinition(_ context.Context, d definition.Definition) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.definitions[d.ID]; ok {
-		return exchange.ErrAlreadyExists
-	}
-	return s.putDefinition(d)
-}
-
-func (s *Store) putDefinition(d definition.Definition) error {
-	data, err := json.Marshal(d)
-	if err != nil {
-		return fmt.Errorf("encode credential definition: %w", err)
-	}
-	nanos := d.CreatedNanos
-	if nanos == 0 {
-		nanos = d.CreatedAt * 1e9
-	}
-	s.definitions[d.ID] = definitionItem{data: data, version: d.Version, nanos: nanos}
-	return nil
-}
-
-func (s *Store) definition(id string) (definition.Definition, error) {
-	it, ok := s.definitions[id]
-	if !ok {
-		return definition.Definition{}, exchange.ErrNotFound
-	}
-	var d definition.Definition
-	if err := decodeJSON(it.data, &d); err != nil {
-		return d, fmt.Errorf("decode credential definition: %w", err)
-	}
-	d.Version, d.CreatedNanos = it.version, it.nanos
-	return d, nil
+	return s.createConfig(s.definitions, d.ID, d, d.Version, d.CreatedAt, d.CreatedNanos)
 }
 
 // GetDefinition implements admin.DefinitionStore.
@@ -150,18 +122,16 @@ func (s *Store) GetDefinition(_ context.Context, id string) (definition.Definiti
 	return s.definition(id)
 }
 
+func (s *Store) definition(id string) (definition.Definition, error) {
+	var d definition.Definition
+	var err error
+	d.Version, d.CreatedNanos, err = getConfig(s.definitions, id, &d)
+	return d, err
+}
+
 // ReplaceDefinition implements admin.DefinitionStore.
 func (s *Store) ReplaceDefinition(_ context.Context, d definition.Definition, expectedVersion int64) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	it, ok := s.definitions[d.ID]
-	if !ok {
-		return exchange.ErrNotFound
-	}
-	if it.version != expectedVersion {
-		return exchange.ErrConflict
-	}
-	return s.putDefinition(d)
+	return s.replaceConfig(s.definitions, d.ID, d, d.Version, d.CreatedAt, d.CreatedNanos, expectedVersion)
 }
 
 // DeleteDefinition implements admin.DefinitionStore.
@@ -173,23 +143,113 @@ func (s *Store) DeleteDefinition(_ context.Context, id string) error {
 
 // ListDefinitions implements admin.DefinitionStore: newest first.
 func (s *Store) ListDefinitions(_ context.Context, page exchange.PageRequest) (exchange.Page[definition.Definition], error) {
+	return listConfig(s, s.definitions, "DEF", page, s.definition)
+}
+
+// CreatePresentationDefinition implements admin.PresentationDefinitionStore.
+func (s *Store) CreatePresentationDefinition(_ context.Context, d presentationdef.Definition) error {
+	return s.createConfig(s.presentations, d.ID, d, d.Version, d.CreatedAt, d.CreatedNanos)
+}
+
+// GetPresentationDefinition implements admin.PresentationDefinitionStore.
+func (s *Store) GetPresentationDefinition(_ context.Context, id string) (presentationdef.Definition, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.presentationDefinition(id)
+}
+
+func (s *Store) presentationDefinition(id string) (presentationdef.Definition, error) {
+	var d presentationdef.Definition
+	var err error
+	d.Version, d.CreatedNanos, err = getConfig(s.presentations, id, &d)
+	return d, err
+}
+
+// ReplacePresentationDefinition implements admin.PresentationDefinitionStore.
+func (s *Store) ReplacePresentationDefinition(_ context.Context, d presentationdef.Definition, expectedVersion int64) error {
+	return s.replaceConfig(s.presentations, d.ID, d, d.Version, d.CreatedAt, d.CreatedNanos, expectedVersion)
+}
+
+// DeletePresentationDefinition implements admin.PresentationDefinitionStore.
+func (s *Store) DeletePresentationDefinition(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return deleteItem(s.presentations, id)
+}
+
+// ListPresentationDefinitions implements admin.PresentationDefinitionStore: newest first.
+func (s *Store) ListPresentationDefinitions(_ context.Context, page exchange.PageRequest) (exchange.Page[presentationdef.Definition], error) {
+	return listConfig(s, s.presentations, "PRESDEF", page, s.presentationDefinition)
+}
+
+// createConfig stores a new configuration item (ErrAlreadyExists if its id is taken).
+func (s *Store) createConfig(items map[string]definitionItem, id string, v any, version, createdAt, nanos int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := items[id]; ok {
+		return exchange.ErrAlreadyExists
+	}
+	return putConfig(items, id, v, version, createdAt, nanos)
+}
+
+// replaceConfig overwrites a configuration item stored at expectedVersion (ErrNotFound, ErrConflict).
+func (s *Store) replaceConfig(items map[string]definitionItem, id string, v any, version, createdAt, nanos, expectedVersion int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it, ok := items[id]
+	if !ok {
+		return exchange.ErrNotFound
+	}
+	if it.version != expectedVersion {
+		return exchange.ErrConflict
+	}
+	return putConfig(items, id, v, version, createdAt, nanos)
+}
+
+func putConfig(items map[string]definitionItem, id string, v any, version, createdAt, nanos int64) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode definition: %w", err)
+	}
+	if nanos == 0 {
+		nanos = createdAt * 1e9
+	}
+	items[id] = definitionItem{data: data, version: version, nanos: nanos}
+	return nil
+}
+
+// getConfig decodes the item of id into v and returns its version and creation order (ErrNotFound).
+func getConfig(items map[string]definitionItem, id string, v any) (int64, int64, error) {
+	it, ok := items[id]
+	if !ok {
+		return 0, 0, exchange.ErrNotFound
+	}
+	if err := decodeJSON(it.data, v); err != nil {
+		return 0, 0, fmt.Errorf("decode definition: %w", err)
+	}
+	return it.version, it.nanos, nil
+}
+
+// listConfig pages the items newest first; get reads one (under the lock).
+func listConfig[T any](s *Store, items map[string]definitionItem, partition string, page exchange.PageRequest,
+	get func(string) (T, error)) (exchange.Page[T], error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var rows []row
-	for id, it := range s.definitions {
+	for id, it := range items {
 		rows = append(rows, row{id: id, sortKey: sortKey(it.nanos, id)})
 	}
-	ids, next, err := pageOf(rows, "DEF", page)
+	ids, next, err := pageOf(rows, partition, page)
 	if err != nil {
-		return exchange.Page[definition.Definition]{}, err
+		return exchange.Page[T]{}, err
 	}
-	out := exchange.Page[definition.Definition]{NextCursor: next, Items: make([]definition.Definition, 0, len(ids))}
+	out := exchange.Page[T]{NextCursor: next, Items: make([]T, 0, len(ids))}
 	for _, id := range ids {
-		d, err := s.definition(id)
+		v, err := get(id)
 		if err != nil {
-			return exchange.Page[definition.Definition]{}, err
+			return exchange.Page[T]{}, err
 		}
-		out.Items = append(out.Items, d)
+		out.Items = append(out.Items, v)
 	}
 	return out, nil
 }

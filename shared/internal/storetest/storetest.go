@@ -19,6 +19,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/internal/domaintest"
+	"github.com/sdjwt-issuer/issuer/shared/presentationdef"
 	"github.com/sdjwt-issuer/issuer/shared/revocation"
 	"github.com/sdjwt-issuer/issuer/shared/statuslist"
 	"github.com/sdjwt-issuer/issuer/shared/wallet"
@@ -53,6 +54,8 @@ func Run(t *testing.T, newStore Factory) {
 	}{
 		{"definitions are created once, replaced under their version and deleted", definitionLifecycle},
 		{"definitions are listed newest first, page by page", definitionPages},
+		{"presentation definitions are created once, replaced under their version and deleted", presentationDefinitionLifecycle},
+		{"presentation definitions are listed newest first, page by page, apart from credential definitions", presentationDefinitionPages},
 		{"exchange ids and pointer keys are unique at creation", exchangeCreation},
 		{"an expired exchange is absent", exchangeExpiry},
 		{"exchange writes are conditional on version and status machine", exchangeConditions},
@@ -145,57 +148,150 @@ func (f *fixture) unchanged(want exchange.Record, what string) {
 	}
 }
 
-func definitionLifecycle(f *fixture) {
-	d := f.definition("d1", 0)
-	f.must(f.st.CreateDefinition(f.ctx, d), "create")
-	f.is(f.st.CreateDefinition(f.ctx, d), exchange.ErrAlreadyExists, "create twice")
-	got, err := f.st.GetDefinition(f.ctx, "d1")
-	f.must(err, "get")
-	if !reflect.DeepEqual(got.Spec.Claims[0].Path, []any{"given_name"}) || got.Label != d.Label || got.Version != 1 ||
-		got.CreatedNanos != d.CreatedNanos || got.CreatedAt != d.CreatedAt || got.Display[0].Name != "Name d1" {
-		f.t.Fatalf("stored definition %+v, want %+v", got, d)
-	}
-	next := d
-	next.Label, next.Version, next.UpdatedAt = "Renamed", 2, d.UpdatedAt+5
-	f.is(f.st.ReplaceDefinition(f.ctx, next, 7), exchange.ErrConflict, "replace under a stale version")
-	f.must(f.st.ReplaceDefinition(f.ctx, next, 1), "replace")
-	if got, _ := f.st.GetDefinition(f.ctx, "d1"); got.Label != "Renamed" || got.Version != 2 || got.CreatedNanos != d.CreatedNanos {
-		f.t.Fatalf("replaced definition %+v", got)
-	}
-	unknown := f.definition("nope", 0)
-	f.is(f.st.ReplaceDefinition(f.ctx, unknown, 1), exchange.ErrNotFound, "replace an unknown definition")
-	f.must(f.st.DeleteDefinition(f.ctx, "d1"), "delete")
-	_, err = f.st.GetDefinition(f.ctx, "d1")
-	f.is(err, exchange.ErrNotFound, "get deleted")
-	f.is(f.st.DeleteDefinition(f.ctx, "d1"), exchange.ErrNotFound, "delete twice")
+// configItem is a stored credential or presentation definition as the generic cases see it.
+type configItem struct {
+	id, label                     string
+	version, createdAt, updatedAt int64
+	nanos                         int64
 }
 
-func definitionPages(f *fixture) {
+// configOps are the store methods of one kind of definition, over configItems.
+type configOps struct {
+	create  func(f *fixture, it configItem) error
+	get     func(f *fixture, id string) (configItem, error)
+	replace func(f *fixture, it configItem, expected int64) error
+	delete  func(f *fixture, id string) error
+	list    func(f *fixture, page exchange.PageRequest) ([]string, string, error)
+}
+
+var credentialDefinitionOps = configOps{
+	create: func(f *fixture, it configItem) error { return f.st.CreateDefinition(f.ctx, f.credentialDefinition(it)) },
+	get: func(f *fixture, id string) (configItem, error) {
+		d, err := f.st.GetDefinition(f.ctx, id)
+		if err == nil && (!reflect.DeepEqual(d.Spec.Claims[0].Path, []any{"given_name"}) || d.Display[0].Name != "Name "+id) {
+			f.t.Fatalf("stored definition %+v lost its claims or display", d)
+		}
+		return configItem{id: d.ID, label: d.Label, version: d.Version, createdAt: d.CreatedAt, updatedAt: d.UpdatedAt, nanos: d.CreatedNanos}, err
+	},
+	replace: func(f *fixture, it configItem, expected int64) error {
+		return f.st.ReplaceDefinition(f.ctx, f.credentialDefinition(it), expected)
+	},
+	delete: func(f *fixture, id string) error { return f.st.DeleteDefinition(f.ctx, id) },
+	list: func(f *fixture, page exchange.PageRequest) ([]string, string, error) {
+		p, err := f.st.ListDefinitions(f.ctx, page)
+		var ids []string
+		for _, d := range p.Items {
+			ids = append(ids, d.ID)
+		}
+		return ids, p.NextCursor, err
+	},
+}
+
+var presentationDefinitionOps = configOps{
+	create: func(f *fixture, it configItem) error {
+		return f.st.CreatePresentationDefinition(f.ctx, presentationDefinition(it))
+	},
+	get: func(f *fixture, id string) (configItem, error) {
+		d, err := f.st.GetPresentationDefinition(f.ctx, id)
+		if err == nil && (string(d.DCQLQuery) != testDCQL || !slices.Equal(d.TrustedIssuers, []string{"https://issuer.example"})) {
+			f.t.Fatalf("stored presentation definition %+v lost its query or trusted issuers", d)
+		}
+		return configItem{id: d.ID, label: d.Label, version: d.Version, createdAt: d.CreatedAt, updatedAt: d.UpdatedAt, nanos: d.CreatedNanos}, err
+	},
+	replace: func(f *fixture, it configItem, expected int64) error {
+		return f.st.ReplacePresentationDefinition(f.ctx, presentationDefinition(it), expected)
+	},
+	delete: func(f *fixture, id string) error { return f.st.DeletePresentationDefinition(f.ctx, id) },
+	list: func(f *fixture, page exchange.PageRequest) ([]string, string, error) {
+		p, err := f.st.ListPresentationDefinitions(f.ctx, page)
+		var ids []string
+		for _, d := range p.Items {
+			ids = append(ids, d.ID)
+		}
+		return ids, p.NextCursor, err
+	},
+}
+
+// testDCQL is the query of every presentation definition of the cases.
+const testDCQL = `{"credentials":[{"id":"pid","format":"dc+sd-jwt","meta":{"vct_values":["https://issuer.example/pid"]}}]}`
+
+func presentationDefinition(it configItem) presentationdef.Definition {
+	return presentationdef.Definition{ID: it.id, Spec: presentationdef.Spec{Label: it.label, DCQLQuery: []byte(testDCQL),
+		TrustedIssuers: []string{"https://issuer.example"}}, CreatedAt: it.createdAt, UpdatedAt: it.updatedAt,
+		Version: it.version, CreatedNanos: it.nanos}
+}
+
+func (f *fixture) credentialDefinition(it configItem) definition.Definition {
+	d := f.definition(it.id, 0)
+	d.Label, d.Version, d.CreatedAt, d.UpdatedAt, d.CreatedNanos = it.label, it.version, it.createdAt, it.updatedAt, it.nanos
+	return d
+}
+
+// configItemAt is a new item created at the clock plus offset.
+func (f *fixture) configItemAt(id string, offset time.Duration) configItem {
+	at := f.clock.Now().Add(offset)
+	return configItem{id: id, label: "Label " + id, version: 1, createdAt: at.Unix(), updatedAt: at.Unix(), nanos: at.UnixNano()}
+}
+
+func definitionLifecycle(f *fixture) { configLifecycle(f, credentialDefinitionOps) }
+
+func presentationDefinitionLifecycle(f *fixture) { configLifecycle(f, presentationDefinitionOps) }
+
+func configLifecycle(f *fixture, ops configOps) {
+	d := f.configItemAt("d1", 0)
+	f.must(ops.create(f, d), "create")
+	f.is(ops.create(f, d), exchange.ErrAlreadyExists, "create twice")
+	got, err := ops.get(f, "d1")
+	f.must(err, "get")
+	if got != d {
+		f.t.Fatalf("stored %+v, want %+v", got, d)
+	}
+	next := d
+	next.label, next.version, next.updatedAt = "Renamed", 2, d.updatedAt+5
+	f.is(ops.replace(f, next, 7), exchange.ErrConflict, "replace under a stale version")
+	f.must(ops.replace(f, next, 1), "replace")
+	if got, _ := ops.get(f, "d1"); got != next {
+		f.t.Fatalf("replaced %+v, want %+v", got, next)
+	}
+	f.is(ops.replace(f, f.configItemAt("nope", 0), 1), exchange.ErrNotFound, "replace an unknown one")
+	f.must(ops.delete(f, "d1"), "delete")
+	_, err = ops.get(f, "d1")
+	f.is(err, exchange.ErrNotFound, "get deleted")
+	f.is(ops.delete(f, "d1"), exchange.ErrNotFound, "delete twice")
+}
+
+func definitionPages(f *fixture) { configPages(f, credentialDefinitionOps, presentationDefinitionOps) }
+
+func presentationDefinitionPages(f *fixture) {
+	configPages(f, presentationDefinitionOps, credentialDefinitionOps)
+}
+
+// configPages lists five items of ops two by two, newest first, and refuses the cursors of other lists: the
+// exchange history's and other's (the other kind of definition).
+func configPages(f *fixture, ops, other configOps) {
 	var want []string
 	for i := range 5 {
 		id := fmt.Sprintf("d%d", i)
-		f.must(f.st.CreateDefinition(f.ctx, f.definition(id, time.Duration(i)*time.Second)), "create "+id)
+		f.must(ops.create(f, f.configItemAt(id, time.Duration(i)*time.Second)), "create "+id)
 		want = append([]string{id}, want...)
 	}
 	var got []string
 	cursor := ""
 	for pages := 0; pages < 10; pages++ {
-		p, err := f.st.ListDefinitions(f.ctx, exchange.PageRequest{Limit: 2, Cursor: cursor})
-		f.must(err, "list definitions")
-		if len(p.Items) > 2 {
-			f.t.Fatalf("page of %d items, limit 2", len(p.Items))
+		ids, next, err := ops.list(f, exchange.PageRequest{Limit: 2, Cursor: cursor})
+		f.must(err, "list")
+		if len(ids) > 2 {
+			f.t.Fatalf("page of %d items, limit 2", len(ids))
 		}
-		for _, d := range p.Items {
-			got = append(got, d.ID)
-		}
-		if cursor = p.NextCursor; cursor == "" {
+		got = append(got, ids...)
+		if cursor = next; cursor == "" {
 			break
 		}
 	}
 	if !slices.Equal(got, want) {
-		f.t.Fatalf("definitions listed %v, want newest first %v", got, want)
+		f.t.Fatalf("listed %v, want newest first %v", got, want)
 	}
-	_, err := f.st.ListDefinitions(f.ctx, exchange.PageRequest{Limit: 2, Cursor: "not-a-cursor"})
+	_, _, err := ops.list(f, exchange.PageRequest{Limit: 2, Cursor: "not-a-cursor"})
 	f.is(err, exchange.ErrInvalidCursor, "garbage cursor")
 	f.must(f.st.CreateExchange(f.ctx, f.record("x1", exchange.StatusOfferSent, "", 0), nil), "create exchange")
 	f.must(f.st.CreateExchange(f.ctx, f.record("x2", exchange.StatusOfferSent, "", time.Second), nil), "create exchange")
@@ -204,8 +300,23 @@ func definitionPages(f *fixture) {
 	if p.NextCursor == "" {
 		f.t.Fatal("no cursor after the first of two exchanges")
 	}
-	_, err = f.st.ListDefinitions(f.ctx, exchange.PageRequest{Limit: 2, Cursor: p.NextCursor})
+	_, _, err = ops.list(f, exchange.PageRequest{Limit: 2, Cursor: p.NextCursor})
 	f.is(err, exchange.ErrInvalidCursor, "a cursor of the history list")
+	for i := range 3 {
+		f.must(other.create(f, f.configItemAt(fmt.Sprintf("o%d", i), time.Duration(i)*time.Second)), "create other")
+	}
+	_, otherCursor, err := other.list(f, exchange.PageRequest{Limit: 1})
+	f.must(err, "list the other kind")
+	if otherCursor == "" {
+		f.t.Fatal("no cursor after the first of three items of the other kind")
+	}
+	_, _, err = ops.list(f, exchange.PageRequest{Limit: 2, Cursor: otherCursor})
+	f.is(err, exchange.ErrInvalidCursor, "a cursor of the other kind of definition")
+	ids, _, err := ops.list(f, exchange.PageRequest{Limit: 10})
+	f.must(err, "list after the other kind was created")
+	if !slices.Equal(ids, want) {
+		f.t.Fatalf("listed %v with the other kind stored, want only %v", ids, want)
+	}
 }
 
 func exchangeCreation(f *fixture) {
