@@ -41,7 +41,7 @@ type PresentationDefinitionStore interface {
 // interface; this one is what the admin use cases need.
 type ExchangeStore interface {
 	// CreateExchange stores a new record and its pointers in one transaction (ErrAlreadyExists).
-	CreateExchange(ctx context.Context, rec exchange.Record, pointers []exchange.Pointer) error
+	CreateExchange(ctx context.Context, rec exchange.Record, pointers []exchange.Pointer, consume ...string) error
 	// GetExchange returns a record or ErrNotFound (also when its retention has passed).
 	GetExchange(ctx context.Context, id string) (exchange.Record, error)
 	// UpdateExchange writes rec if the stored record still has expect's version and status and the status

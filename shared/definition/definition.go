@@ -92,6 +92,8 @@ type Spec struct {
 	// EncryptionRequired makes wallets encrypt the credential responses of this definition
 	// (credential_response_encryption); the deployment's setting applies to every definition in any case.
 	EncryptionRequired bool `json:"encryptionRequired,omitempty"`
+	// AuthorizationPolicy: wallet-initiated issuance and the holder authentication of the authorization code flow.
+	AuthorizationPolicy
 }
 
 // Definition is a stored definition: one credential configuration of the issuer metadata.
@@ -134,6 +136,9 @@ func (s *Spec) Normalize() error {
 		return err
 	}
 	if err := validateDisplays("display", s.Display); err != nil {
+		return err
+	}
+	if err := s.normalizeAuthorization(); err != nil {
 		return err
 	}
 	if s.Display == nil {

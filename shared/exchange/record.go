@@ -51,7 +51,8 @@ type Record struct {
 	CredentialExchangeID string
 	// IssuanceMode is InTime (claims given with the offer) or Deferred (claims may come later).
 	IssuanceMode IssuanceMode
-	// IsPreAuthorised is true: every offer carries a pre-authorized code.
+	// IsPreAuthorised says which grant the wallet took: true for the pre-authorized code (and until a grant is
+	// taken, since every offer carries one), false once it took the authorization code grant.
 	IsPreAuthorised bool
 	// CredentialOffer is the offer deep link (it contains the offer id: as sensitive as the offer).
 	CredentialOffer string
@@ -59,7 +60,7 @@ type Record struct {
 	CredentialStatus CredentialStatus
 	// Status is where the exchange stands in the status machine.
 	Status Status
-	// ClientID is the client_id the wallet sent to the token endpoint, if any.
+	// ClientID is the wallet's client_id: of its pushed authorization request, else of its token request, if any.
 	ClientID string
 	// CreatedAt and UpdatedAt are unix seconds.
 	CreatedAt, UpdatedAt int64
@@ -91,6 +92,13 @@ type Record struct {
 	IndividualID string
 	// OfferDelivery is the outcome of delivering the offer to a wallet endpoint (nil without an endpoint).
 	OfferDelivery *OfferDelivery
+	// Holder is who authenticated at the authorization endpoint ({id, jkt, authenticatedWith}; nil: nobody did).
+	Holder map[string]any
+	// IDToken is the holder's ID token as posted, IDTokenDecoded its header and claims, IDTokenVerified whether it
+	// passed verification (only verified ID tokens are recorded; an exchange whose authentication failed keeps none).
+	IDToken         string
+	IDTokenDecoded  map[string]any
+	IDTokenVerified bool
 
 	// The state below is kept with the record but never rendered in the history record.
 
@@ -118,6 +126,11 @@ type Record struct {
 	CodeHash string
 	// OfferExpiresAt is when the offer and its code stop being served (unix seconds).
 	OfferExpiresAt int64
+	// IssuerStateHash is HashSecret of the offer's issuer_state while its authorization code grant can be taken
+	// ("" with a userPin, which offers only the pre-authorized code, and once either grant was taken).
+	IssuerStateHash string
+	// AuthorizationCode is the authorization code grant's state once the holder was authorized (nil before).
+	AuthorizationCode *AuthorizationCode
 	// AccessTokenHash is HashSecret of the exchange's access token ("" before the code is redeemed); the
 	// token names the exchange, and the wallet steps compare its hash here (SecretMatches).
 	AccessTokenHash string
@@ -170,6 +183,11 @@ func (r *Record) Clone() Record {
 		d := *r.OfferDelivery
 		c.OfferDelivery = &d
 	}
+	if r.AuthorizationCode != nil {
+		a := *r.AuthorizationCode
+		a.Details = append([]string(nil), r.AuthorizationCode.Details...)
+		c.AuthorizationCode = &a
+	}
 	return c
 }
 
@@ -187,7 +205,8 @@ func (r *Record) Transition(to Status, now int64) error {
 
 // EventDetail is the record as published in events: only what subscribers may see (ids, statuses, times, the
 // definition id and format, the revocation status, the holder binding's public key, the denial reason, the
-// delivery outcome). Claims, credentials, proofs, the offer deep link (its offer id yields the pre-authorized
+// delivery outcome, the holder who authenticated at the authorization endpoint and whether its ID token verified).
+// Claims, credentials, proofs, the offer deep link (its offer id yields the pre-authorized
 // code: whoever holds it can redeem the offer) and every hash, counter and snapshot are left out; a field added
 // to Record stays out of events until it is added here.
 func (r *Record) EventDetail() Record {
@@ -196,7 +215,8 @@ func (r *Record) EventDetail() Record {
 		ClientID: r.ClientID, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DisclosureMapping: r.DisclosureMapping,
 		CredentialDefinitionID: r.CredentialDefinitionID, CredentialFormat: r.CredentialFormat,
 		SupportRevocation: r.SupportRevocation, RevocationStatus: r.RevocationStatus, Cnf: r.Cnf, JTI: r.JTI,
-		ProofType: r.ProofType, IssuanceDeniedReason: r.IssuanceDeniedReason, IndividualID: r.IndividualID}
+		ProofType: r.ProofType, IssuanceDeniedReason: r.IssuanceDeniedReason, IndividualID: r.IndividualID,
+		Holder: r.Holder, IDTokenVerified: r.IDTokenVerified}
 	if r.OfferDelivery != nil {
 		od := *r.OfferDelivery
 		d.OfferDelivery = &od

@@ -56,17 +56,25 @@ type Endpoints struct {
 	Nonce        string
 	Deferred     string
 	Notification string
+	// PushedAuthorization, Authorization and DirectPost are the authorization code flow's: PAR (RFC 9126), the
+	// authorization endpoint, and where wallets post their answers to holder authentication requests.
+	PushedAuthorization string
+	Authorization       string
+	DirectPost          string
 }
 
 // DefaultEndpoints are the endpoints at the paths this project serves them (docs/design.md), under issuerURL.
 func DefaultEndpoints(issuerURL string) Endpoints {
 	base := strings.TrimRight(issuerURL, "/")
 	return Endpoints{
-		Token:        base + "/token",
-		Credential:   base + "/credential",
-		Nonce:        base + "/nonce",
-		Deferred:     base + "/deferred-credential",
-		Notification: base + "/notification",
+		Token:               base + "/token",
+		Credential:          base + "/credential",
+		Nonce:               base + "/nonce",
+		Deferred:            base + "/deferred-credential",
+		Notification:        base + "/notification",
+		PushedAuthorization: base + "/par",
+		Authorization:       base + "/authorize",
+		DirectPost:          base + "/direct_post",
 	}
 }
 

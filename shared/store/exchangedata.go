@@ -53,6 +53,11 @@ type recordData struct {
 	// CredentialFailureDescription repeats Internal.NotificationDescription as the previous version wrote it;
 	// ignored on read.
 	CredentialFailureDescription string `json:"credentialFailureDescription"`
+	// The authorization code flow's fields, left out while empty (the previous version renders them empty).
+	Holder          map[string]any `json:"holder,omitempty"`
+	IDToken         string         `json:"idToken,omitempty"`
+	IDTokenDecoded  map[string]any `json:"idTokenDecoded,omitempty"`
+	IDTokenVerified bool           `json:"idTokenVerified,omitempty"`
 }
 
 // credentialRef is one entry of recordData.Credentials.
@@ -73,26 +78,40 @@ type deliveryData struct {
 
 // internalData is the part of exchangeData that is never rendered.
 type internalData struct {
-	Version                 int64                 `json:"version"`
-	ExpiresAt               int64                 `json:"expiresAt"`
-	CreatedNanos            int64                 `json:"createdNanos"`
-	Definition              definition.Definition `json:"definition"`
-	ConfigurationID         string                `json:"configurationId"`
-	Dynamic                 bool                  `json:"dynamic"`
-	CredentialType          []string              `json:"credentialType"`
-	Credentials             []payloadData         `json:"credentials"`
-	TxCode                  *txCodeData           `json:"txCode,omitempty"`
-	OfferIDHash             string                `json:"offerIdHash"`
-	CodeHash                string                `json:"codeHash,omitempty"`
-	OfferExpiresAt          int64                 `json:"offerExpiresAt,omitempty"`
-	AccessTokenHash         string                `json:"accessTokenHash,omitempty"`
-	AccessTokenExpiresAt    int64                 `json:"accessTokenExpiresAt,omitempty"`
-	NotificationIDHash      string                `json:"notificationIdHash,omitempty"`
-	Pointers                []string              `json:"pointers"`
-	IssuedCount             int                   `json:"issuedCount"`
-	FailedNonces            int                   `json:"failedNonces,omitempty"`
-	NotificationDescription string                `json:"notificationDescription,omitempty"`
-	StatusEntries           []statusEntryData     `json:"statusEntries,omitempty"`
+	Version                 int64                  `json:"version"`
+	ExpiresAt               int64                  `json:"expiresAt"`
+	CreatedNanos            int64                  `json:"createdNanos"`
+	Definition              definition.Definition  `json:"definition"`
+	ConfigurationID         string                 `json:"configurationId"`
+	Dynamic                 bool                   `json:"dynamic"`
+	CredentialType          []string               `json:"credentialType"`
+	Credentials             []payloadData          `json:"credentials"`
+	TxCode                  *txCodeData            `json:"txCode,omitempty"`
+	OfferIDHash             string                 `json:"offerIdHash"`
+	CodeHash                string                 `json:"codeHash,omitempty"`
+	OfferExpiresAt          int64                  `json:"offerExpiresAt,omitempty"`
+	AccessTokenHash         string                 `json:"accessTokenHash,omitempty"`
+	AccessTokenExpiresAt    int64                  `json:"accessTokenExpiresAt,omitempty"`
+	NotificationIDHash      string                 `json:"notificationIdHash,omitempty"`
+	Pointers                []string               `json:"pointers"`
+	IssuedCount             int                    `json:"issuedCount"`
+	FailedNonces            int                    `json:"failedNonces,omitempty"`
+	NotificationDescription string                 `json:"notificationDescription,omitempty"`
+	StatusEntries           []statusEntryData      `json:"statusEntries,omitempty"`
+	IssuerStateHash         string                 `json:"issuerStateHash,omitempty"`
+	AuthorizationCode       *authorizationCodeData `json:"authorizationCode,omitempty"`
+}
+
+// authorizationCodeData is exchange.AuthorizationCode: hashes of the code, never the code.
+type authorizationCodeData struct {
+	CodeHash      string   `json:"codeHash,omitempty"`
+	UsedCodeHash  string   `json:"usedCodeHash,omitempty"`
+	ExpiresAt     int64    `json:"expiresAt"`
+	CodeChallenge string   `json:"codeChallenge"`
+	RedirectURI   string   `json:"redirectUri"`
+	ClientID      string   `json:"clientId"`
+	DPoPJKT       string   `json:"dpopJkt,omitempty"`
+	Details       []string `json:"details,omitempty"`
 }
 
 // payloadData is exchange.CredentialPayload.
@@ -155,7 +174,8 @@ func exchangeDataOf(rec *exchange.Record) exchangeData {
 		SupportRevocation: rec.SupportRevocation, RevocationStatus: string(rec.RevocationStatus),
 		CredentialToken: rec.CredentialToken, Cnf: orEmpty(rec.Cnf), JTI: rec.JTI, Proof: rec.Proof,
 		ProofType: rec.ProofType, IssuanceDeniedReason: rec.IssuanceDeniedReason, IndividualID: rec.IndividualID,
-		ResponseEncryption: orEmpty(rec.CredentialResponseEncryption), Credentials: refs, CredentialFailureDescription: rec.NotificationDescription}
+		ResponseEncryption: orEmpty(rec.CredentialResponseEncryption), Credentials: refs, CredentialFailureDescription: rec.NotificationDescription,
+		Holder: orNil(rec.Holder), IDToken: rec.IDToken, IDTokenDecoded: orNil(rec.IDTokenDecoded), IDTokenVerified: rec.IDTokenVerified}
 	if len(refs) > 0 {
 		r.Credential = &refs[0]
 	}
@@ -169,7 +189,12 @@ func exchangeDataOf(rec *exchange.Record) exchangeData {
 		CodeHash: rec.CodeHash, OfferExpiresAt: rec.OfferExpiresAt, AccessTokenHash: rec.AccessTokenHash,
 		AccessTokenExpiresAt: rec.AccessTokenExpiresAt, NotificationIDHash: rec.NotificationIDHash,
 		Pointers: rec.Pointers, IssuedCount: rec.IssuedCount, FailedNonces: rec.FailedNonces,
-		NotificationDescription: rec.NotificationDescription}
+		NotificationDescription: rec.NotificationDescription, IssuerStateHash: rec.IssuerStateHash}
+	if a := rec.AuthorizationCode; a != nil {
+		in.AuthorizationCode = &authorizationCodeData{CodeHash: a.CodeHash, UsedCodeHash: a.UsedCodeHash,
+			ExpiresAt: a.ExpiresAt, CodeChallenge: a.CodeChallenge, RedirectURI: a.RedirectURI, ClientID: a.ClientID,
+			DPoPJKT: a.DPoPJKT, Details: a.Details}
+	}
 	if t := rec.TxCode; t != nil {
 		in.TxCode = &txCodeData{Salt: t.Salt, Hash: t.Hash, InputMode: t.InputMode, Length: t.Length,
 			Attempts: t.Attempts}
@@ -197,7 +222,14 @@ func (d *exchangeData) record() exchange.Record {
 		OfferIDHash: in.OfferIDHash, CodeHash: in.CodeHash, OfferExpiresAt: in.OfferExpiresAt,
 		AccessTokenHash: in.AccessTokenHash, AccessTokenExpiresAt: in.AccessTokenExpiresAt,
 		NotificationIDHash: in.NotificationIDHash, Pointers: in.Pointers, IssuedCount: in.IssuedCount,
-		FailedNonces: in.FailedNonces, NotificationDescription: in.NotificationDescription}
+		FailedNonces: in.FailedNonces, NotificationDescription: in.NotificationDescription,
+		IssuerStateHash: in.IssuerStateHash, Holder: orNil(r.Holder), IDToken: r.IDToken,
+		IDTokenDecoded: orNil(r.IDTokenDecoded), IDTokenVerified: r.IDTokenVerified}
+	if a := in.AuthorizationCode; a != nil {
+		rec.AuthorizationCode = &exchange.AuthorizationCode{CodeHash: a.CodeHash, UsedCodeHash: a.UsedCodeHash,
+			ExpiresAt: a.ExpiresAt, CodeChallenge: a.CodeChallenge, RedirectURI: a.RedirectURI, ClientID: a.ClientID,
+			DPoPJKT: a.DPoPJKT, Details: a.Details}
+	}
 	if in.Credentials != nil {
 		rec.Credentials = make([]exchange.CredentialPayload, len(in.Credentials))
 		for i, p := range in.Credentials {

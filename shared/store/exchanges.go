@@ -67,10 +67,12 @@ func (st *Store) putNew(item map[string]types.AttributeValue) types.TransactWrit
 }
 
 // CreateExchange implements admin.ExchangeStore: the record and its pointers in one transaction, none of
-// which may exist yet.
-func (st *Store) CreateExchange(ctx context.Context, rec exchange.Record, pointers []exchange.Pointer) error {
-	if len(pointers)+1 > maxTransactItems {
-		return fmt.Errorf("create exchange: %d pointers exceed one transaction", len(pointers))
+// which may exist yet, consuming the pointers named by consume (each must exist unexpired and belong to no
+// exchange or to this one: a wallet-initiated exchange consumes its authorization session). A consumed pointer that
+// was gone is ErrConflict wrapping *exchange.PointerGoneError.
+func (st *Store) CreateExchange(ctx context.Context, rec exchange.Record, pointers []exchange.Pointer, consume ...string) error {
+	if len(pointers)+len(consume)+1 > maxTransactItems {
+		return fmt.Errorf("create exchange: %d pointers exceed one transaction", len(pointers)+len(consume))
 	}
 	item, err := exchangeItem(&rec)
 	if err != nil {
@@ -80,8 +82,14 @@ func (st *Store) CreateExchange(ctx context.Context, rec exchange.Record, pointe
 	for _, p := range pointers {
 		ops = append(ops, st.putNew(pointerItem(p)))
 	}
+	for _, key := range consume {
+		ops = append(ops, st.consumeItem(key, rec.CredentialExchangeID))
+	}
 	_, err = st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops})
 	if failed, ok := cancelled(err); ok {
+		if gone := consumedPointer(ops, failed); gone != nil {
+			return fmt.Errorf("create exchange: %w: %w", exchange.ErrConflict, gone)
+		}
 		if len(failed) > 0 {
 			return exchange.ErrAlreadyExists
 		}

@@ -40,6 +40,44 @@ func (st *Store) PutPointer(ctx context.Context, p exchange.Pointer) error {
 	return nil
 }
 
+// WritePointers implements wallet.Store: pointer changes of no exchange write in one transaction (the
+// authorization endpoint turns a pushed request into an authorization session). A consumed pointer must exist
+// unexpired (whatever exchange it names); a put one must not exist. A consumed pointer that was gone is
+// ErrConflict wrapping *exchange.PointerGoneError, a put one that existed ErrAlreadyExists.
+func (st *Store) WritePointers(ctx context.Context, ops ...exchange.PointerOp) error {
+	if len(ops) == 0 || len(ops) > maxTransactItems {
+		return fmt.Errorf("write pointers: %d changes", len(ops))
+	}
+	writes := make([]types.TransactWriteItem, 0, len(ops))
+	for _, op := range ops {
+		switch {
+		case op.Put != nil:
+			writes = append(writes, st.putNew(pointerItem(*op.Put)))
+		case op.Consume != "":
+			writes = append(writes, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(st.table),
+				Key: key(op.Consume, skPointer), ConditionExpression: aws.String("attribute_exists(#pk) AND #ttl > :now"),
+				ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#ttl": AttrTTL},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(st.now().Unix())}}})
+		default:
+			return errors.New("write pointers: empty pointer op")
+		}
+	}
+	_, err := st.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes})
+	if failed, ok := cancelled(err); ok {
+		if gone := consumedPointer(writes, failed); gone != nil {
+			return fmt.Errorf("write pointers: %w: %w", exchange.ErrConflict, gone)
+		}
+		if len(failed) > 0 {
+			return exchange.ErrAlreadyExists
+		}
+		return exchange.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("write pointers: %w", err)
+	}
+	return nil
+}
+
 // putUnlessLive puts item unless a live item has its key (exchange.ErrAlreadyExists); an expired leftover is
 // replaced.
 func (st *Store) putUnlessLive(ctx context.Context, item map[string]types.AttributeValue) error {

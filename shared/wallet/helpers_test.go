@@ -90,6 +90,8 @@ func (f *walletFixture) offer(mode exchange.IssuanceMode, pin string, subjects .
 			f.t.Fatal(err)
 		}
 		rec.TxCode = tx
+	} else {
+		rec.IssuerStateHash = exchange.HashSecret(exchange.IssuerState(offerID))
 	}
 	f.store.seed(rec, exchange.Pointer{Key: exchange.PointerKey(exchange.PointerCode, code), ExchangeID: id, ExpiresAt: exp})
 	return offerID, f.store.record(id)

@@ -18,7 +18,8 @@ const maxConflictRetries = 5
 var ErrOfferNotFound = fmt.Errorf("credential offer: %w", exchange.ErrNotFound)
 
 // FetchOffer resolves an offer by reference (GET /credential-offer/{offerId}): the 1.0 offer object with the
-// pre-authorized code re-derived from the offer id. The first fetch moves the record offer_sent ->
+// pre-authorized code re-derived from the offer id, and, for an offer without tx_code, the authorization code grant
+// with its issuer_state (derived the same way). The first fetch moves the record offer_sent ->
 // offer_received; later fetches answer the same offer and change nothing. The offer id names its exchange, whose
 // record is read directly and must hold the offer id's hash, an unredeemed code (the token endpoint clears its
 // hash) and an unexpired offer; so an offer whose code was redeemed, expired or died, or whose exchange was
@@ -77,6 +78,9 @@ func (s *Service) offerOf(rec *exchange.Record, offerID string) (*oid4vci.Creden
 		exchange.PreAuthorizedCode(offerID), tx)
 	if err != nil {
 		return nil, fmt.Errorf("build offer: %w", err)
+	}
+	if rec.IssuerStateHash != "" {
+		offer.Grants.AuthorizationCode = &oid4vci.AuthorizationCodeGrant{IssuerState: exchange.IssuerState(offerID)}
 	}
 	return offer, nil
 }

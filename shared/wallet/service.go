@@ -29,6 +29,14 @@ type Store interface {
 	ListDefinitions(ctx context.Context, page exchange.PageRequest) (exchange.Page[definition.Definition], error)
 	// ListDynamicConfigurations lists the unexpired dynamic configurations.
 	ListDynamicConfigurations(ctx context.Context) ([]definition.DynamicConfiguration, error)
+	// GetDefinition returns a definition or ErrNotFound (wallet-initiated issuance names one).
+	GetDefinition(ctx context.Context, id string) (definition.Definition, error)
+	// CreateExchange stores a new record (a wallet-initiated exchange), consuming the pointers consume names in
+	// the same transaction (its authorization session: one session, one exchange).
+	CreateExchange(ctx context.Context, rec exchange.Record, pointers []exchange.Pointer, consume ...string) error
+	// WritePointers applies pointer changes of no exchange write in one transaction: a consumed pointer must exist
+	// unexpired (else ErrConflict wrapping *exchange.PointerGoneError), a put one must not exist.
+	WritePointers(ctx context.Context, ops ...exchange.PointerOp) error
 }
 
 // CredentialSigner is the issuer's signing key: sdjwt signs through it and its public JWK (kid = the
@@ -90,6 +98,43 @@ type Config struct {
 	// ResponseEncryptionRequired makes every credential and deferred credential request ask for an encrypted
 	// response (credential_response_encryption); a definition's encryptionRequired does so for its own.
 	ResponseEncryptionRequired bool
+	// AuthorizationCodeFlow holds the authorization code flow's lifetimes and defaults.
+	AuthorizationCodeFlow
+}
+
+// AuthorizationCodeFlow is the authorization code flow's part of Config.
+type AuthorizationCodeFlow struct {
+	// PushedRequestTTL is how long a request_uri of the PAR endpoint works; zero: DefaultPushedRequestTTL.
+	PushedRequestTTL time.Duration
+	// AuthorizationSessionTTL is how long the holder has to answer the authentication request; zero:
+	// DefaultAuthorizationSessionTTL.
+	AuthorizationSessionTTL time.Duration
+	// AuthorizationCodeTTL is how long an authorization code can be redeemed; zero: DefaultAuthorizationCodeTTL.
+	AuthorizationCodeTTL time.Duration
+	// Retention is how long a wallet-initiated exchange is kept (RETENTION_DAYS); zero: 30 days.
+	Retention time.Duration
+	// HolderAuthentication is the deployment's holder authentication of offers whose definition names none
+	// (HOLDER_AUTHENTICATION: definition.HolderAuthIDToken, the default, or definition.HolderAuthIssuerState).
+	HolderAuthentication string
+}
+
+// withDefaults applies the defaults of the authorization code flow.
+func (a *AuthorizationCodeFlow) withDefaults() {
+	if a.PushedRequestTTL <= 0 {
+		a.PushedRequestTTL = DefaultPushedRequestTTL
+	}
+	if a.AuthorizationSessionTTL <= 0 {
+		a.AuthorizationSessionTTL = DefaultAuthorizationSessionTTL
+	}
+	if a.AuthorizationCodeTTL <= 0 {
+		a.AuthorizationCodeTTL = DefaultAuthorizationCodeTTL
+	}
+	if a.Retention <= 0 {
+		a.Retention = 30 * 24 * time.Hour
+	}
+	if a.HolderAuthentication == "" {
+		a.HolderAuthentication = definition.HolderAuthIDToken
+	}
 }
 
 // Deps are the ports of the wallet use cases.
@@ -104,6 +149,9 @@ type Deps struct {
 	// MdocIssuer signs mdocs; nil: the Signer with a self-signed document signer certificate, made on the first
 	// mdoc (mdoc.SelfSignedIssuer).
 	MdocIssuer MdocIssuer
+	// HolderAuthenticators are holder authentications of the authorization endpoint besides the ID token (an
+	// OpenID4VP presentation), by Method.
+	HolderAuthenticators []HolderAuthenticator
 }
 
 // Service runs the wallet use cases (offer by reference, token, nonce, credential, deferred credential,
@@ -116,6 +164,8 @@ type Service struct {
 	mdoc   MdocIssuer
 	rt     exchange.Runtime
 	nonces *exchange.CNonces
+	// authenticators are the holder authentications of the authorization endpoint, by method.
+	authenticators map[string]HolderAuthenticator
 }
 
 // New builds the wallet service; the issuer URL, the store and the signer are required.
@@ -168,8 +218,13 @@ func New(cfg Config, deps Deps, opts ...exchange.Option) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new wallet service: %w", err)
 	}
-	return &Service{cfg: cfg, store: deps.Store, signer: deps.Signer, status: deps.StatusAllocator,
-		mdoc: mdocIssuer, rt: rt, nonces: nonces}, nil
+	cfg.AuthorizationCodeFlow.withDefaults()
+	svc := &Service{cfg: cfg, store: deps.Store, signer: deps.Signer, status: deps.StatusAllocator,
+		mdoc: mdocIssuer, rt: rt, nonces: nonces, authenticators: map[string]HolderAuthenticator{}}
+	for _, a := range append([]HolderAuthenticator{idTokenAuthenticator{svc}}, deps.HolderAuthenticators...) {
+		svc.authenticators[a.Method()] = a
+	}
+	return svc, nil
 }
 
 // Config returns the effective configuration (defaults applied).

@@ -157,7 +157,8 @@ func (s *Service) issueAccessToken(ctx context.Context, rec *exchange.Record, co
 	if req.ClientID != "" && len(req.ClientID) <= maxClientIDLen {
 		next.ClientID = req.ClientID
 	}
-	next.CodeHash = "" // spent: neither the token endpoint nor the offer endpoint accepts it again
+	next.CodeHash = ""        // spent: neither the token endpoint nor the offer endpoint accepts it again
+	next.IssuerStateHash = "" // one grant per offer: the authorization code grant dies with it
 	next.AccessTokenHash = exchange.HashSecret(token)
 	next.AccessTokenExpiresAt = tokenExp
 	ops := []exchange.PointerOp{{Consume: codeKey}}

@@ -257,13 +257,20 @@ func listConfig[T any](s *Store, items map[string]definitionItem, partition stri
 // --- exchange records and their pointers ---
 
 // CreateExchange implements admin.ExchangeStore: the record and its pointers, none of which may exist yet (an
-// expired leftover counts: DynamoDB has not deleted it).
-func (s *Store) CreateExchange(_ context.Context, rec exchange.Record, pointers []exchange.Pointer) error {
-	if len(pointers)+1 > maxTransactItems {
-		return fmt.Errorf("create exchange: %d pointers exceed one transaction", len(pointers))
+// expired leftover counts: DynamoDB has not deleted it), consuming the pointers consume names (each must exist
+// unexpired and belong to no exchange or to this one; else ErrConflict wrapping *exchange.PointerGoneError).
+func (s *Store) CreateExchange(_ context.Context, rec exchange.Record, pointers []exchange.Pointer, consume ...string) error {
+	if len(pointers)+len(consume)+1 > maxTransactItems {
+		return fmt.Errorf("create exchange: %d pointers exceed one transaction", len(pointers)+len(consume))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, key := range consume {
+		p, ok := s.pointers[key]
+		if !ok || !s.live(p.ExpiresAt) || (p.ExchangeID != "" && p.ExchangeID != rec.CredentialExchangeID) {
+			return fmt.Errorf("create exchange: %w: %w", exchange.ErrConflict, &exchange.PointerGoneError{Key: key})
+		}
+	}
 	if _, ok := s.exchanges[rec.CredentialExchangeID]; ok {
 		return exchange.ErrAlreadyExists
 	}
@@ -277,6 +284,9 @@ func (s *Store) CreateExchange(_ context.Context, rec exchange.Record, pointers 
 	}
 	for _, p := range pointers {
 		s.pointers[p.Key] = clonePointer(p)
+	}
+	for _, key := range consume {
+		delete(s.pointers, key)
 	}
 	return nil
 }
@@ -484,6 +494,39 @@ func (s *Store) PutPointer(_ context.Context, p exchange.Pointer) error {
 		return exchange.ErrAlreadyExists
 	}
 	s.pointers[p.Key] = clonePointer(p)
+	return nil
+}
+
+// WritePointers implements wallet.Store with the DynamoDB store's conditions: a consumed pointer must exist
+// unexpired (else ErrConflict wrapping *exchange.PointerGoneError), a put one must not exist (ErrAlreadyExists);
+// nothing changes unless everything does.
+func (s *Store) WritePointers(_ context.Context, ops ...exchange.PointerOp) error {
+	if len(ops) == 0 || len(ops) > maxTransactItems {
+		return fmt.Errorf("write pointers: %d changes", len(ops))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, op := range ops {
+		switch {
+		case op.Put != nil:
+			if _, exists := s.pointers[op.Put.Key]; exists {
+				return exchange.ErrAlreadyExists
+			}
+		case op.Consume != "":
+			if p, ok := s.pointers[op.Consume]; !ok || !s.live(p.ExpiresAt) {
+				return fmt.Errorf("write pointers: %w: %w", exchange.ErrConflict, &exchange.PointerGoneError{Key: op.Consume})
+			}
+		default:
+			return errors.New("write pointers: empty pointer op")
+		}
+	}
+	for _, op := range ops {
+		if op.Put != nil {
+			s.pointers[op.Put.Key] = clonePointer(*op.Put)
+		} else {
+			delete(s.pointers, op.Consume)
+		}
+	}
 	return nil
 }
 

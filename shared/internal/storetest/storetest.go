@@ -64,6 +64,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"deleting an exchange removes the pointers it lists but not its revocation item", exchangeDeletion},
 		{"exchanges are listed newest first by status and definition", exchangePages},
 		{"pointers of no write: a live key is refused, an expired one replaced", pointers},
+		{"pointer changes of no exchange write are single use, all or nothing", pointerWrites},
+		{"an exchange created with a consumed pointer is created once", exchangeCreationConsuming},
 		{"individuals are registered, replaced and deleted", individuals},
 		{"dynamic configurations never lose ttl and expire", dynamicConfigurations},
 		{"status entries are handed out once, up to the capacity", statusEntries},
@@ -577,6 +579,57 @@ func pointers(f *fixture) {
 	f.must(f.st.PutPointer(f.ctx, p), "put over an expired leftover")
 	if err := f.st.PutPointer(f.ctx, exchange.Pointer{ExpiresAt: f.unix(time.Minute)}); err == nil {
 		f.t.Fatal("a pointer without a key was stored")
+	}
+}
+
+func pointerWrites(f *fixture) {
+	par := exchange.Pointer{Key: exchange.PointerKey(exchange.PointerPushedRequest, "r"), ExchangeID: "e1",
+		ExpiresAt: f.unix(time.Minute), Attributes: map[string]string{"v": "1"}}
+	session := exchange.Pointer{Key: exchange.PointerKey(exchange.PointerAuthorization, "s"), ExpiresAt: f.unix(5 * time.Minute)}
+	f.must(f.st.WritePointers(f.ctx, exchange.PointerOp{Put: &par}), "put the pushed request")
+	f.is(f.st.WritePointers(f.ctx, exchange.PointerOp{Put: &par}), exchange.ErrAlreadyExists, "put it again")
+	f.must(f.st.WritePointers(f.ctx, exchange.PointerOp{Consume: par.Key}, exchange.PointerOp{Put: &session}),
+		"turn it into a session")
+	var gone *exchange.PointerGoneError
+	err := f.st.WritePointers(f.ctx, exchange.PointerOp{Consume: par.Key},
+		exchange.PointerOp{Put: &exchange.Pointer{Key: exchange.PointerKey(exchange.PointerAuthorization, "s2"), ExpiresAt: f.unix(time.Minute)}})
+	if !errors.Is(err, exchange.ErrConflict) || !errors.As(err, &gone) || gone.Key != par.Key {
+		f.t.Fatalf("a replayed request_uri: err = %v", err)
+	}
+	_, err = f.st.GetPointer(f.ctx, exchange.PointerKey(exchange.PointerAuthorization, "s2"))
+	f.is(err, exchange.ErrNotFound, "the refused write put nothing")
+	if got, err := f.st.GetPointer(f.ctx, session.Key); err != nil || got.Key != session.Key {
+		f.t.Fatalf("session %+v, %v", got, err)
+	}
+	f.clock.Advance(5 * time.Minute)
+	err = f.st.WritePointers(f.ctx, exchange.PointerOp{Consume: session.Key})
+	if !errors.As(err, &gone) {
+		f.t.Fatalf("consuming an expired session: err = %v", err)
+	}
+	if err := f.st.WritePointers(f.ctx); err == nil {
+		f.t.Fatal("an empty write was accepted")
+	}
+}
+
+func exchangeCreationConsuming(f *fixture) {
+	session := exchange.Pointer{Key: exchange.PointerKey(exchange.PointerAuthorization, "s"), ExpiresAt: f.unix(time.Minute)}
+	f.must(f.st.PutPointer(f.ctx, session), "put the session")
+	f.must(f.st.CreateExchange(f.ctx, f.record("w1", exchange.StatusOfferReceived, "", 0), nil, session.Key),
+		"create consuming the session")
+	_, err := f.st.GetPointer(f.ctx, session.Key)
+	f.is(err, exchange.ErrNotFound, "the session after the creation")
+	var gone *exchange.PointerGoneError
+	err = f.st.CreateExchange(f.ctx, f.record("w2", exchange.StatusOfferReceived, "", 0), nil, session.Key)
+	if !errors.Is(err, exchange.ErrConflict) || !errors.As(err, &gone) {
+		f.t.Fatalf("a second exchange of one session: err = %v", err)
+	}
+	_, err = f.st.GetExchange(f.ctx, "w2")
+	f.is(err, exchange.ErrNotFound, "the refused exchange")
+	other := exchange.Pointer{Key: exchange.PointerKey(exchange.PointerAuthorization, "o"), ExchangeID: "someone-else",
+		ExpiresAt: f.unix(time.Minute)}
+	f.must(f.st.PutPointer(f.ctx, other), "put a session of another exchange")
+	if err := f.st.CreateExchange(f.ctx, f.record("w3", exchange.StatusOfferReceived, "", 0), nil, other.Key); !errors.As(err, &gone) {
+		f.t.Fatalf("consuming another exchange's pointer: err = %v", err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,6 +70,42 @@ func SignProof(tb testing.TB, priv *ecdsa.PrivateKey, pub jwk.Key, claims map[st
 		}
 	}
 	payload, err := json.Marshal(claims)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b, err := jws.Sign(payload, jws.WithKey(jwa.ES256, priv, jws.WithProtectedHeaders(hdr)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
+}
+
+// DIDJWK is the did:jwk of a public key.
+func DIDJWK(tb testing.TB, pub jwk.Key) string {
+	tb.Helper()
+	b, err := json.Marshal(pub)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return "did:jwk:" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// SignIDToken signs a self-issued ID token with priv (ES256) as a wallet answers an ID token request: header typ
+// JWT and kid the did:jwk of pub (#0), payload claims (iss and sub default to that DID).
+func SignIDToken(tb testing.TB, priv *ecdsa.PrivateKey, pub jwk.Key, claims map[string]any) string {
+	tb.Helper()
+	did := DIDJWK(tb, pub)
+	hdr := jws.NewHeaders()
+	for k, v := range map[string]any{"typ": "JWT", "kid": did + "#0"} {
+		if err := hdr.Set(k, v); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	c := map[string]any{"iss": did, "sub": did}
+	for k, v := range claims {
+		c[k] = v
+	}
+	payload, err := json.Marshal(c)
 	if err != nil {
 		tb.Fatal(err)
 	}
