@@ -18,6 +18,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/config"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/handlers"
+	"github.com/sdjwt-issuer/issuer/shared/internal/domaintest"
 	"github.com/sdjwt-issuer/issuer/shared/platform"
 )
 
@@ -52,7 +53,7 @@ func TestRetentionFromConfiguration(t *testing.T) {
 			}
 			cfg := config.Config{IssuerURL: "https://issuer.example", TableName: table, RetentionDays: days,
 				AdminAPIKeyHashes: []string{apigw.HashAPIKey(apiKey)}}
-			clock := &testClock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+			clock := &testClock{t: domaintest.Epoch} // ahead of the real clock: DynamoDB Local sweeps TTL by it
 			clients := platform.FromAWSConfig(awsCfg)
 			deps, err := handlers.NewDeps(ctx, cfg, clients, handlers.WithClock(clock.now),
 				handlers.WithLogger(slog.New(slog.NewJSONHandler(io.Discard, nil))))

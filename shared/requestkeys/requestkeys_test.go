@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
+	"github.com/sdjwt-issuer/issuer/shared/internal/domaintest"
 	"github.com/sdjwt-issuer/issuer/shared/requestkeys"
 	"github.com/sdjwt-issuer/issuer/shared/store"
 )
@@ -42,7 +43,7 @@ func ring(t *testing.T, clock *time.Time) (*requestkeys.Ring, *store.Store, *kms
 // One key per period, however many containers race for it; the stored item holds the public JWK and a KMS
 // ciphertext, never the private key; a key decrypts during its period and the next, then it is unknown.
 func TestRotationAndEnvelope(t *testing.T) {
-	clock := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	clock := domaintest.Epoch // ahead of the real clock: DynamoDB Local sweeps TTL by it
 	r, st, kc, arn := ring(t, &clock)
 	ctx := context.Background()
 	kids := make(chan string, 8)

@@ -22,7 +22,9 @@ type listQuery struct {
 }
 
 // list queries one page: never a Scan. Expired items are filtered out. The cursor is made from the last item
-// returned, so filtered queries page correctly.
+// returned, so filtered queries page correctly. A GSI read is eventually consistent in DynamoDB (no
+// ConsistentRead), so a record written a moment before may be missing from a page; DynamoDB Local indexes
+// synchronously, which the store contract suite relies on when it lists what it just wrote.
 func (st *Store) list(ctx context.Context, q listQuery, page exchange.PageRequest) ([]map[string]types.AttributeValue, string, error) {
 	start, err := decodeCursor(page.Cursor, q.gpk, q.pkPrefix, q.sk, q.gpkAttr, q.gskAttr)
 	if err != nil {

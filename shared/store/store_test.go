@@ -19,6 +19,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/admin"
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/internal/domaintest"
 	"github.com/sdjwt-issuer/issuer/shared/store"
 )
 
@@ -40,12 +41,17 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	return newFixtureAt(t, time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
+	return newFixtureAt(t, domaintest.Epoch)
 }
 
-// newFixtureAt is a store on a fresh table of the local stack whose clock starts at start.
+// newFixtureAt is a store on a fresh table of the local stack whose clock starts at start, which may not be
+// behind the real clock: DynamoDB Local's TTL sweep would delete what the test writes (domaintest.Epoch).
 func newFixtureAt(t *testing.T, start time.Time) *fixture {
 	t.Helper()
+	if start.Before(time.Now().Add(-time.Minute)) {
+		t.Fatalf("test clock starts at %s, behind the real clock: DynamoDB Local would expire the items it writes "+
+			"(start at domaintest.Epoch or time.Now())", start)
+	}
 	stack := localstack.ForTest(t)
 	ctx := context.Background()
 	table := stack.NewTable(ctx, t)

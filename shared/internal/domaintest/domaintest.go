@@ -62,6 +62,13 @@ func (e *Events) DetailTypes() []string {
 	return out
 }
 
+// Epoch is where the settable clocks of tests that write to DynamoDB Local start: a fixed instant far ahead of
+// the real clock. DynamoDB Local sweeps TTL by the real clock (about every second it deletes the items whose ttl
+// is behind it, at least those carrying every indexed attribute), so a test clock behind the real one makes the
+// items a test just wrote vanish before it reads them, the more often the busier the machine: the fixtures once
+// started on the day they were written (2026-11-27) and began losing records of a 24-hour ttl a day later.
+var Epoch = time.Date(2126, 11, 27, 12, 0, 0, 0, time.UTC)
+
 // Clock is a settable clock that a use case and its store share.
 type Clock struct {
 	mu sync.Mutex

@@ -75,7 +75,7 @@ func Run(t *testing.T, newStore Factory) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			clk := domaintest.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
+			clk := domaintest.NewClock(domaintest.Epoch)
 			c.run(&fixture{t: t, st: newStore(t, clk.Now), clock: clk, ctx: context.Background()})
 		})
 	}
