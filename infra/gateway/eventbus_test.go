@@ -298,7 +298,11 @@ func TestRecordedEventsAreBoundedAndListed(t *testing.T) {
 }
 
 func TestCloseStopsRetries(t *testing.T) {
-	fn := &fakeFunction{respond: func(context.Context, []byte) ([]byte, error) { return nil, errors.New("fails") }}
+	attempted := make(chan struct{}, 5)
+	fn := &fakeFunction{respond: func(context.Context, []byte) ([]byte, error) {
+		attempted <- struct{}{}
+		return nil, errors.New("fails")
+	}}
 	g := New(nil, map[string]lambda.Handler{"DeferredIssueFunction": fn}, WithLogger(quietLogger()), WithAdminKey(busKey),
 		WithEventRules(deferredRules), WithDeliveryRetry(5, time.Hour))
 	srv := httptest.NewServer(g)
@@ -307,9 +311,12 @@ func TestCloseStopsRetries(t *testing.T) {
 		Entries: []ebtypes.PutEventsRequestEntry{entry("DeferredCredentialReady", `{}`)}}); err != nil {
 		t.Fatal(err)
 	}
-	// Close while the delivery waits for its first retry (the first attempt runs asynchronously: wait for it).
-	for deadline := time.Now().Add(5 * time.Second); fn.count() == 0 && time.Now().Before(deadline); {
-		time.Sleep(5 * time.Millisecond)
+	// Close while the delivery waits for its first retry: the first attempt runs asynchronously, so wait until the
+	// function is called (a Close before it rightly makes no attempt at all).
+	select {
+	case <-attempted:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first delivery attempt did not come")
 	}
 	done := make(chan struct{})
 	go func() { g.Close(); close(done) }()
