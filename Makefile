@@ -18,10 +18,13 @@ build: $(addprefix build-fn-,$(FUNCTIONS))
 $(addprefix build-fn-,$(FUNCTIONS)): build-fn-%:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o bin/$*/bootstrap ./functions/$*
 
-# SAM's makefile builder calls build-<LogicalId> with ARTIFACTS_DIR set.
+# SAM's makefile builder calls build-<LogicalId> with ARTIFACTS_DIR set. WALLET_TRUST_DIR (optional) holds the
+# trust files of the wallet providers (*.pem roots, *.json JWKS): they are copied into the bundle's trust/ folder,
+# which the WalletTrustAnchors parameter names (e.g. trust/provider-root.pem).
 define sam_target
 build-$(1):
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o $$(ARTIFACTS_DIR)/bootstrap ./functions/$(2)
+	$(if $(WALLET_TRUST_DIR),mkdir -p $$(ARTIFACTS_DIR)/trust && find $(WALLET_TRUST_DIR) -maxdepth 1 -type f \( -name '*.pem' -o -name '*.json' \) -exec cp {} $$(ARTIFACTS_DIR)/trust/ \;)
 endef
 $(eval $(call sam_target,IssueFunction,issue))
 $(eval $(call sam_target,DeferredIssueFunction,deferred-issue))

@@ -97,7 +97,11 @@ func startIssuerWith(t *testing.T, logs io.Writer, basePath string, configure ..
 	if err != nil {
 		t.Fatal(err)
 	}
-	gwOpts := []gateway.Option{gateway.WithBasePath(basePath)}
+	preflights, err := template.Preflights(filepath.Join(testkit.MustRepoRoot(t), "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gwOpts := []gateway.Option{gateway.WithBasePath(basePath), gateway.WithPreflights(preflights)}
 	if logs != io.Discard {
 		gwOpts = append(gwOpts, gateway.WithLogger(log))
 	}

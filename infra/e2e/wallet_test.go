@@ -312,8 +312,9 @@ func TestWalletErrors(t *testing.T) {
 			if strings.HasSuffix(tc.name, "no token") {
 				wantChallenge = ""
 			}
+			// Without authentication, DPoP is offered beside Bearer (RFC 9449 section 7.1).
 			if got := r.header.Get("WWW-Authenticate"); tc.wantStatus == 401 && (!strings.HasPrefix(got, "Bearer") ||
-				!strings.Contains(got, wantChallenge) || wantChallenge == "" && got != "Bearer") {
+				!strings.Contains(got, wantChallenge) || wantChallenge == "" && got != `Bearer, DPoP algs="ES256 ES384 ES512 EdDSA"`) {
 				t.Errorf("WWW-Authenticate %q", got)
 			}
 		})

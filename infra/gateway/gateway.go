@@ -9,7 +9,9 @@
 //   - a function error or a malformed proxy response answers 502 {"message":"Internal server error"}, a function
 //     slower than the integration timeout (29 s) answers 504 {"message":"Endpoint request timed out"};
 //   - request bodies over 10 MB answer 413 {"message":"Request Too Long"};
-//   - every response carries x-amzn-RequestId, the requestContext.requestId the function saw.
+//   - every response carries x-amzn-RequestId, the requestContext.requestId the function saw;
+//   - CORS preflights (OPTIONS) of the paths the template's DefinitionBody gives a mock options method are
+//     answered from that mock (WithPreflights), without invoking a function.
 //
 // Path parameters are passed as the client encoded them, and the query string decoded, as the REST API does.
 //
@@ -86,6 +88,7 @@ type Gateway struct {
 	adminKey                 string
 	hosts                    []string
 	hsts                     bool
+	preflights               map[string]template.Preflight
 
 	mu       sync.Mutex
 	events   []*RecordedEvent
@@ -123,6 +126,18 @@ func WithAccount(accountID, region string) Option {
 
 // WithIntegrationTimeout bounds each function invocation (default DefaultIntegrationTimeout).
 func WithIntegrationTimeout(d time.Duration) Option { return func(g *Gateway) { g.timeout = d } }
+
+// WithPreflights makes the gateway answer CORS preflights (OPTIONS) of the template's DefinitionBody itself, as
+// API Gateway's mock integrations do: the configured status and headers, no body, no function invoked. An OPTIONS
+// on any other path is answered like any method the resource lacks.
+func WithPreflights(preflights []template.Preflight) Option {
+	return func(g *Gateway) {
+		g.preflights = map[string]template.Preflight{}
+		for _, p := range preflights {
+			g.preflights[p.Path] = p
+		}
+	}
+}
 
 // WithEventRules sets the EventBridge rules (template.EventRules) whose matching events are delivered.
 func WithEventRules(rules []template.EventRule) Option {
@@ -269,6 +284,13 @@ func (g *Gateway) serveAPI(w http.ResponseWriter, r *http.Request) {
 	resource, params, found := g.routes.resolve(escapedAPIPath)
 	if !inAPI || !found {
 		g.gatewayError(w, http.StatusNotFound, "MissingAuthenticationTokenException", "Missing Authentication Token")
+		return
+	}
+	if p, ok := g.preflights[resource]; ok && r.Method == http.MethodOptions {
+		for k, v := range p.Headers {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(p.Status)
 		return
 	}
 	rt := g.routes.lookup(r.Method, resource)

@@ -584,3 +584,26 @@ func TestBasePath(t *testing.T) {
 		})
 	}
 }
+
+// TestPreflightsAnsweredLikeAPIGateway: an OPTIONS on a path with a preflight gets its status and headers without
+// a function call; an OPTIONS on a path without one is a method the resource lacks (403).
+func TestPreflightsAnsweredLikeAPIGateway(t *testing.T) {
+	items := &fakeFunction{}
+	g := New(testRoutes, map[string]lambda.Handler{"Items": items}, WithLogger(quietLogger()),
+		WithPreflights([]template.Preflight{{Path: "/items/{itemId}", Status: 204,
+			Headers: map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET,OPTIONS"}}}))
+	rec := httptest.NewRecorder()
+	g.ServeHTTP(rec, localRequest(http.MethodOptions, "/items/42", nil))
+	if rec.Code != 204 || rec.Header().Get("Access-Control-Allow-Origin") != "*" ||
+		rec.Header().Get("Access-Control-Allow-Methods") != "GET,OPTIONS" || rec.Body.Len() != 0 {
+		t.Errorf("preflight: %d %v %q", rec.Code, rec.Header(), rec.Body.String())
+	}
+	rec = httptest.NewRecorder()
+	g.ServeHTTP(rec, localRequest(http.MethodOptions, "/items", nil))
+	if rec.Code != 403 || rec.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("OPTIONS without a preflight: %d %v", rec.Code, rec.Header())
+	}
+	if items.count() != 0 {
+		t.Error("a preflight invoked the function")
+	}
+}

@@ -197,6 +197,8 @@ func checkEnvironment(f *fixture) []string {
 		"ISSUER_CERT_CHAIN":             {"${IssuerCertificateChain}"},
 		"REQUEST_ENCRYPTION_KMS_KEY_ID": {"${RequestEncryptionKey.Arn}"},
 		"REQUEST_ENCRYPTION_REQUIRED":   {"${RequestEncryptionRequired}"},
+		"REQUIRE_DPOP":                  {"${RequireDpop}"},
+		"WALLET_TRUST_ANCHORS":          {"${WalletTrustAnchors}"},
 	}
 	var problems []string
 	// The variables chosen by a condition, as written (goformation evaluates Fn::If with the defaults).

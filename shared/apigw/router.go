@@ -43,6 +43,7 @@ type Router struct {
 	log    *slog.Logger
 	now    func() time.Time
 	hsts   bool
+	cors   bool
 }
 
 // RouterOption configures a Router.
@@ -56,6 +57,10 @@ func WithAPIKeys(k *APIKeys) RouterOption { return func(r *Router) { r.keys = k 
 
 // WithHSTS makes every response carry Strict-Transport-Security (set it when the issuer URL is https).
 func WithHSTS(on bool) RouterOption { return func(r *Router) { r.hsts = on } }
+
+// WithCORS makes every answer of the router's public routes readable by any origin (the public documents and the
+// wallet endpoints; never the console, which is same-origin, and never admin routes).
+func WithCORS(on bool) RouterOption { return func(r *Router) { r.cors = on } }
 
 // HSTSValue is the Strict-Transport-Security of an https issuer: one year, subdomains not included (the issuer
 // does not own its parent domain's other hosts).
@@ -107,6 +112,9 @@ func (r *Router) ServeEvent(ctx context.Context, req Request) (resp Response, er
 			err = nil
 		}
 		r.securityHeaders(resp.Headers)
+		if r.cors && found && rt.access == Public {
+			corsHeaders(resp.Headers)
+		}
 		r.logRequest(ctx, &req, resp.StatusCode, start, calls, herr)
 	}()
 	switch {
@@ -145,6 +153,21 @@ func (r *Router) securityHeaders(h map[string]string) {
 	if r.hsts {
 		h["Strict-Transport-Security"] = HSTSValue
 	}
+}
+
+// CORSExposeHeaders are the response headers a browser wallet or web verifier may read besides the simple ones.
+const CORSExposeHeaders = "DPoP-Nonce, WWW-Authenticate, ETag, Retry-After"
+
+// corsHeaders lets any origin read a public route's answer (CORS, routers built WithCORS): the public documents
+// and the wallet endpoints hold nothing a cross-origin page could abuse (no cookies; wallets authenticate with
+// tokens and proofs). Their preflights are answered by API Gateway (template.yaml); admin routes never carry these
+// headers.
+func corsHeaders(h map[string]string) {
+	if h == nil {
+		return
+	}
+	h["Access-Control-Allow-Origin"] = "*"
+	h["Access-Control-Expose-Headers"] = CORSExposeHeaders
 }
 
 func (r *Router) notFoundOrMethod(req Request) *Error {

@@ -216,3 +216,50 @@ func TestHeaderCaseInsensitive(t *testing.T) {
 		t.Fatal("Header lookup is not case-insensitive")
 	}
 }
+
+// TestCORSOnlyOnPublicRoutes: every answer of a public route of a router WithCORS (success, error, panic) lets any
+// origin read it with the headers wallets need; admin answers (success and error) and unknown paths carry no CORS
+// header, nor do the public routes of a router without it.
+func TestCORSOnlyOnPublicRoutes(t *testing.T) {
+	r := newTestRouter(t, &bytes.Buffer{})
+	WithCORS(true)(r)
+	cases := []struct {
+		name string
+		req  Request
+		cors bool
+	}{
+		{"public success", Request{HTTPMethod: "POST", Resource: "/token", Body: "grant_type=x",
+			Headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}, true},
+		{"public error", Request{HTTPMethod: "POST", Resource: "/token", Body: "x=y",
+			Headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}, true},
+		{"public panic", Request{HTTPMethod: "GET", Resource: "/boom"}, true},
+		{"public 500", Request{HTTPMethod: "GET", Resource: "/fail"}, true},
+		{"admin success", Request{HTTPMethod: "GET", Resource: "/v2/things/{id}", PathParameters: map[string]string{"id": "a"},
+			Headers: adminHeaders()}, false},
+		{"admin without key", Request{HTTPMethod: "GET", Resource: "/v2/things/{id}", PathParameters: map[string]string{"id": "a"}}, false},
+		{"unknown path", Request{HTTPMethod: "GET", Resource: "/nope"}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := r.ServeEvent(context.Background(), tc.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			origin, expose := resp.Headers["Access-Control-Allow-Origin"], resp.Headers["Access-Control-Expose-Headers"]
+			if tc.cors && (origin != "*" || !strings.Contains(expose, "DPoP-Nonce") || !strings.Contains(expose, "WWW-Authenticate")) {
+				t.Errorf("%d: CORS headers %q %q", resp.StatusCode, origin, expose)
+			}
+			if !tc.cors && (origin != "" || expose != "") {
+				t.Errorf("%d: CORS headers on a non-public answer: %q %q", resp.StatusCode, origin, expose)
+			}
+		})
+	}
+}
+
+func TestNoCORSWithoutWithCORS(t *testing.T) {
+	r := newTestRouter(t, &bytes.Buffer{})
+	resp, err := r.ServeEvent(context.Background(), Request{HTTPMethod: "GET", Resource: "/png"})
+	if err != nil || resp.Headers["Access-Control-Allow-Origin"] != "" {
+		t.Errorf("a router without WithCORS answers CORS: %v %v", resp.Headers, err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -46,8 +47,10 @@ const (
 	// EnvOfferValidityMinutes is how long an offer and its pre-authorized code work (capped by the retention).
 	EnvOfferValidityMinutes = "OFFER_VALIDITY_MINUTES"
 	// EnvNonceKey is the base64 of the 32-byte key of stateless c_nonces, shared by the functions.
-	EnvNonceKey = "NONCE_KEY"
-	EnvLogLevel = "LOG_LEVEL"
+	EnvNonceKey    = "NONCE_KEY"
+	EnvLogLevel    = "LOG_LEVEL"
+	EnvRequireDPoP = "REQUIRE_DPOP"
+	EnvWalletTrust = "WALLET_TRUST_ANCHORS"
 )
 
 // Config is the configuration every function reads from its environment (docs/design.md).
@@ -72,12 +75,19 @@ type Config struct {
 	RetentionDays int
 	// OfferValidityMinutes is how long an offer and its pre-authorized code work.
 	OfferValidityMinutes int
-	// NonceKey is the AES-256 key of stateless c_nonces (NONCE_KEY); nil: each process draws its own.
+	// NonceKey is the AES-256 key of stateless c_nonces (NONCE_KEY); the key of the DPoP server nonces is derived
+	// from it (dpop.KeyFrom). nil: each process draws its own c_nonce key, and DPoP proofs need no server nonce.
 	NonceKey []byte
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
 	// Trust is the encryption and certificate configuration (trust.go).
 	Trust Trust
+	// RequireDPoP is the deployment default of a credential definition's requireDpop: whether bearer access
+	// tokens are refused (false: a wallet without DPoP gets a bearer token).
+	RequireDPoP bool
+	// WalletTrustAnchors are the paths of the trust files of the wallet providers (wallettrust); relative paths
+	// are resolved against LAMBDA_TASK_ROOT when it is set.
+	WalletTrustAnchors []string
 }
 
 // Retention is RetentionDays as a duration.
@@ -139,6 +149,9 @@ func Load(getenv func(string) string) (Config, error) {
 	fail(err)
 	c.Trust, err = loadTrust(getenv)
 	fail(err)
+	c.RequireDPoP, err = parseBool(EnvRequireDPoP, getenv(EnvRequireDPoP))
+	fail(err)
+	c.WalletTrustAnchors = trustPaths(getenv(EnvWalletTrust), getenv("LAMBDA_TASK_ROOT"))
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
@@ -289,6 +302,23 @@ func parseOfferValidity(raw string) (int, error) {
 // such as the console, which holds no data.
 func LogLevel(getenv func(string) string) (slog.Level, error) {
 	return parseLevel(getenv(EnvLogLevel))
+}
+
+// trustPaths splits WALLET_TRUST_ANCHORS on commas; relative paths are relative to root (the function bundle on
+// Lambda) when root is set.
+func trustPaths(raw, root string) []string {
+	var out []string
+	for _, p := range strings.Split(raw, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if root != "" && !filepath.IsAbs(p) {
+			p = filepath.Join(root, p)
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 func parseLevel(raw string) (slog.Level, error) {

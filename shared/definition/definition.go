@@ -94,6 +94,37 @@ type Spec struct {
 	EncryptionRequired bool `json:"encryptionRequired,omitempty"`
 	// AuthorizationPolicy: wallet-initiated issuance and the holder authentication of the authorization code flow.
 	AuthorizationPolicy
+	// RequireDPoP, when set, overrides the deployment default (REQUIRE_DPOP): true refuses token requests without
+	// a DPoP proof, so every access token of the definition is DPoP-bound.
+	RequireDPoP *bool `json:"requireDpop,omitempty"`
+	// RequireClientAttestation refuses token requests without a valid OAuth client attestation of a trusted wallet
+	// provider.
+	RequireClientAttestation bool `json:"requireClientAttestation,omitempty"`
+	// KeyAttestationsRequired, when set, requires a key attestation of a trusted wallet provider for the holder
+	// keys (OpenID4VCI 1.0 key_attestations_required); its lists are the accepted attack potential resistance
+	// values (empty: any).
+	KeyAttestationsRequired *KeyAttestationsRequired `json:"keyAttestationsRequired,omitempty"`
+}
+
+// KeyAttestationsRequired is a definition's key attestation requirement.
+type KeyAttestationsRequired struct {
+	KeyStorage         []string `json:"keyStorage"`
+	UserAuthentication []string `json:"userAuthentication"`
+}
+
+// Limits of keyAttestationsRequired.
+const (
+	maxResistanceValues   = 10
+	maxResistanceValueLen = 256
+)
+
+// DPoPRequired is whether the definition refuses bearer access tokens, with deploymentDefault for an unset
+// requireDpop.
+func (s *Spec) DPoPRequired(deploymentDefault bool) bool {
+	if s.RequireDPoP != nil {
+		return *s.RequireDPoP
+	}
+	return deploymentDefault
 }
 
 // Definition is a stored definition: one credential configuration of the issuer metadata.
@@ -144,7 +175,43 @@ func (s *Spec) Normalize() error {
 	if s.Display == nil {
 		s.Display = []Display{}
 	}
+	if err := s.normalizeKeyAttestations(); err != nil {
+		return err
+	}
 	return s.checkSize()
+}
+
+// normalizeKeyAttestations checks keyAttestationsRequired: each list holds at most maxResistanceValues distinct,
+// non-empty, printable values (iso_18045_high, ... or an ecosystem's own, preferably a URL).
+func (s *Spec) normalizeKeyAttestations() error {
+	k := s.KeyAttestationsRequired
+	if k == nil {
+		return nil
+	}
+	for _, f := range []struct {
+		name string
+		list *[]string
+	}{{"keyStorage", &k.KeyStorage}, {"userAuthentication", &k.UserAuthentication}} {
+		field := "keyAttestationsRequired." + f.name
+		if len(*f.list) > maxResistanceValues {
+			return validation.Invalid(field, "has more than %d values", maxResistanceValues)
+		}
+		seen := map[string]bool{}
+		for i, v := range *f.list {
+			switch {
+			case v == "" || len(v) > maxResistanceValueLen || !validation.Printable(v) || strings.ContainsAny(v, " \t\"\\"):
+				return validation.Invalid(fmt.Sprintf("%s[%d]", field, i), "must be an attack potential resistance "+
+					"value such as \"iso_18045_high\" (at most %d characters, no spaces or quotes)", maxResistanceValueLen)
+			case seen[v]:
+				return validation.Invalid(fmt.Sprintf("%s[%d]", field, i), "repeats an earlier value")
+			}
+			seen[v] = true
+		}
+		if *f.list == nil {
+			*f.list = []string{}
+		}
+	}
+	return nil
 }
 
 // checkSize refuses a definition whose JSON exceeds MaxBytes (ErrTooLarge), naming the larger of its

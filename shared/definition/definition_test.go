@@ -10,6 +10,19 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/validation"
 )
 
+func TestDPoPRequired(t *testing.T) {
+	yes, no := true, false
+	for _, tc := range []struct {
+		set              *bool
+		deployment, want bool
+	}{{nil, false, false}, {nil, true, true}, {&yes, false, true}, {&no, true, false}} {
+		s := definition.Spec{RequireDPoP: tc.set}
+		if got := s.DPoPRequired(tc.deployment); got != tc.want {
+			t.Errorf("requireDpop %v, deployment %v: %v, want %v", tc.set, tc.deployment, got, tc.want)
+		}
+	}
+}
+
 func TestDefinitionSpecNormalize(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -59,6 +72,26 @@ func TestDefinitionSpecNormalize(t *testing.T) {
 		{"claim display", func(s *definition.Spec) {
 			s.Claims[0].Display = []definition.Display{{Locale: "en"}}
 		}, "claims[0].display[0].name"},
+		{"HAIP policy", func(s *definition.Spec) {
+			yes := true
+			s.RequireDPoP, s.RequireClientAttestation = &yes, true
+			s.KeyAttestationsRequired = &definition.KeyAttestationsRequired{KeyStorage: []string{"iso_18045_high"}}
+		}, ""},
+		{"key attestation without constraints", func(s *definition.Spec) {
+			s.KeyAttestationsRequired = &definition.KeyAttestationsRequired{}
+		}, ""},
+		{"key storage value empty", func(s *definition.Spec) {
+			s.KeyAttestationsRequired = &definition.KeyAttestationsRequired{KeyStorage: []string{""}}
+		}, "keyAttestationsRequired.keyStorage[0]"},
+		{"user authentication value with a quote", func(s *definition.Spec) {
+			s.KeyAttestationsRequired = &definition.KeyAttestationsRequired{UserAuthentication: []string{"a", `b"`}}
+		}, "keyAttestationsRequired.userAuthentication[1]"},
+		{"key storage value repeated", func(s *definition.Spec) {
+			s.KeyAttestationsRequired = &definition.KeyAttestationsRequired{KeyStorage: []string{"x", "x"}}
+		}, "keyAttestationsRequired.keyStorage[1]"},
+		{"too many key storage values", func(s *definition.Spec) {
+			s.KeyAttestationsRequired = &definition.KeyAttestationsRequired{KeyStorage: strings.Split("a b c d e f g h i j k", " ")}
+		}, "keyAttestationsRequired.keyStorage"},
 		{"logo http", func(s *definition.Spec) {
 			s.Display[0].Logo = &definition.Logo{URI: "http://x.example/l.png"}
 		}, "display[0].logo.uri"},

@@ -65,6 +65,16 @@ func NewNonces(lifetime time.Duration, keys ...[]byte) (*Nonces, error) {
 	return &Nonces{keys: keys, lifetime: lifetime}, nil
 }
 
+// KeyFrom derives a nonce key from a deployment secret that has other uses (the c_nonce key, NONCE_KEY): the
+// HMAC-SHA256 of a label of its own under the secret, so the nonce MAC never runs under the very bytes another
+// primitive uses, and neither key says anything of the other. One secret for both keeps the operator's work (and
+// the stack's generated secrets) at one.
+func KeyFrom(secret []byte) []byte {
+	h := hmac.New(sha256.New, secret)
+	h.Write([]byte("sdjwt-issuer DPoP server nonce key"))
+	return h.Sum(nil)
+}
+
 // Lifetime is how long a nonce is accepted.
 func (n *Nonces) Lifetime() time.Duration { return n.lifetime }
 

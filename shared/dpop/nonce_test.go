@@ -1,6 +1,7 @@
 package dpop
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 	"time"
@@ -64,5 +65,18 @@ func TestNewNoncesRefusesShortKeys(t *testing.T) {
 	n, err := NewNonces(0, testNonceKey)
 	if err != nil || n.Lifetime() != DefaultNonceLifetime {
 		t.Errorf("default lifetime %v, %v", n.Lifetime(), err)
+	}
+}
+
+// TestKeyFrom: the derived key is 32 bytes, fixed for a secret, other for another secret, never the secret itself,
+// and good for NewNonces.
+func TestKeyFrom(t *testing.T) {
+	a, b := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	ka := KeyFrom(a)
+	if len(ka) != 32 || !bytes.Equal(ka, KeyFrom(a)) || bytes.Equal(ka, KeyFrom(b)) || bytes.Equal(ka, a) {
+		t.Fatalf("KeyFrom: %x (of %x), %x (of %x)", ka, a, KeyFrom(b), b)
+	}
+	if _, err := NewNonces(0, ka); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -83,11 +83,24 @@ type Record struct {
 	JTI string
 	// Proof is the validated key proofs, joined by CredentialTokenSeparator; ProofType is "jwt".
 	Proof, ProofType string
-	// IssuanceDeniedReason says why the organisation (or the tx_code cap) denied the issuance.
+	// IssuanceDeniedReason says why the organisation (or the tx_code cap, or a failed client attestation) denied
+	// the issuance.
 	IssuanceDeniedReason string
 	// CredentialResponseEncryption is what the wallet's last answered credential or deferred credential request
 	// asked for: {alg, enc, zip?, jwk} with the wallet's public key only (nil: none asked).
 	CredentialResponseEncryption map[string]any
+	// ClientAssertion is the client authentication the wallet presented at the token endpoint as presented (an
+	// OAuth client attestation and its PoP in the draft's concatenated form <attestation>~<PoP>),
+	// ClientAssertionType its method (attest_jwt_client_auth), ClientAssertionVerified whether it verified.
+	ClientAssertion, ClientAssertionType string
+	ClientAssertionVerified              bool
+	// WalletUnitAttestation and WalletUnitAttestationPoP are the client attestation (OpenID4VCI's wallet
+	// attestation) and its proof of possession as presented, WalletUnitAttestationVerified whether they verified
+	// against a trusted wallet provider, DecodedWalletUnitAttestation the attestation's header and payload,
+	// decoded (nil when it is not a well-formed JWT).
+	WalletUnitAttestation, WalletUnitAttestationPoP string
+	WalletUnitAttestationVerified                   bool
+	DecodedWalletUnitAttestation                    map[string]any
 	// IndividualID is the individual whose registered endpoint the offer was delivered to.
 	IndividualID string
 	// OfferDelivery is the outcome of delivering the offer to a wallet endpoint (nil without an endpoint).
@@ -136,10 +149,16 @@ type Record struct {
 	AccessTokenHash string
 	// AccessTokenExpiresAt is when the access token stops being accepted (unix seconds).
 	AccessTokenExpiresAt int64
+	// AccessTokenJKT is the RFC 7638 thumbprint of the DPoP key the access token is bound to (cnf.jkt); "" for a
+	// bearer token.
+	AccessTokenJKT string
 	// NotificationIDHash is HashSecret of the notification_id of the last credential answer.
 	NotificationIDHash string
 	// Pointers are the keys (pk) of every pointer item of this exchange, deleted with it.
 	Pointers []string
+	// HolderKeys are the sorted RFC 7638 thumbprints of the keys the issued credentials are bound to (empty in
+	// records of releases before key attestations: their keys are read from Proof).
+	HolderKeys []string
 	// IssuedCount counts credentials issued to the wallet (batch and credentials[]).
 	IssuedCount int
 	// FailedNonces counts credential requests refused for their c_nonce after signing (the credential write is
@@ -175,6 +194,7 @@ func (r *Record) Clone() Record {
 	c.Pointers = append([]string(nil), r.Pointers...)
 	c.Credentials = append([]CredentialPayload(nil), r.Credentials...)
 	c.StatusEntries = append([]StatusEntry(nil), r.StatusEntries...)
+	c.HolderKeys = append([]string(nil), r.HolderKeys...)
 	if r.TxCode != nil {
 		t := *r.TxCode
 		c.TxCode = &t
@@ -205,10 +225,10 @@ func (r *Record) Transition(to Status, now int64) error {
 
 // EventDetail is the record as published in events: only what subscribers may see (ids, statuses, times, the
 // definition id and format, the revocation status, the holder binding's public key, the denial reason, the
-// delivery outcome, the holder who authenticated at the authorization endpoint and whether its ID token verified).
-// Claims, credentials, proofs, the offer deep link (its offer id yields the pre-authorized
-// code: whoever holds it can redeem the offer) and every hash, counter and snapshot are left out; a field added
-// to Record stays out of events until it is added here.
+// delivery outcome, how the client authenticated and whether its attestation verified, the holder who
+// authenticated at the authorization endpoint and whether its ID token verified). Claims, credentials, proofs, the
+// offer deep link (its offer id yields the pre-authorized code: whoever holds it can redeem the offer) and every
+// hash, counter and snapshot are left out; a field added to Record stays out of events until it is added here.
 func (r *Record) EventDetail() Record {
 	d := Record{CredentialExchangeID: r.CredentialExchangeID, IssuanceMode: r.IssuanceMode,
 		IsPreAuthorised: r.IsPreAuthorised, CredentialStatus: r.CredentialStatus, Status: r.Status,
@@ -216,7 +236,9 @@ func (r *Record) EventDetail() Record {
 		CredentialDefinitionID: r.CredentialDefinitionID, CredentialFormat: r.CredentialFormat,
 		SupportRevocation: r.SupportRevocation, RevocationStatus: r.RevocationStatus, Cnf: r.Cnf, JTI: r.JTI,
 		ProofType: r.ProofType, IssuanceDeniedReason: r.IssuanceDeniedReason, IndividualID: r.IndividualID,
-		Holder: r.Holder, IDTokenVerified: r.IDTokenVerified}
+		Holder: r.Holder, IDTokenVerified: r.IDTokenVerified,
+		ClientAssertionType: r.ClientAssertionType, ClientAssertionVerified: r.ClientAssertionVerified,
+		WalletUnitAttestationVerified: r.WalletUnitAttestationVerified}
 	if r.OfferDelivery != nil {
 		od := *r.OfferDelivery
 		d.OfferDelivery = &od

@@ -19,6 +19,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/platform"
 	"github.com/sdjwt-issuer/issuer/shared/store"
+	"github.com/sdjwt-issuer/issuer/shared/wallettrust"
 )
 
 // AdminBase is the base path of every admin route.
@@ -43,6 +44,8 @@ type Deps struct {
 	Issuance *admin.Service
 	// Now is the clock.
 	Now func() time.Time
+	// WalletTrust are the wallet providers trusted for client and key attestations (WALLET_TRUST_ANCHORS).
+	WalletTrust *wallettrust.Anchors
 }
 
 // options collects NewDeps options before the dependencies are built.
@@ -85,6 +88,16 @@ func NewDeps(_ context.Context, cfg config.Config, clients *platform.Clients, op
 	if err != nil {
 		return nil, fmt.Errorf("build handler dependencies: %w", err)
 	}
+	trust, err := wallettrust.Load(cfg.WalletTrustAnchors)
+	if err != nil {
+		return nil, fmt.Errorf("build handler dependencies: %s: %w", config.EnvWalletTrust, err)
+	}
+	if !trust.Empty() {
+		o.log.Info("wallet trust anchors loaded", "trusted", trust.Summary())
+	}
+	for _, warning := range trust.Warnings() {
+		o.log.Warn("wallet trust anchor", "warning", warning)
+	}
 	st, err := store.New(clients.DynamoDB, cfg.TableName, store.WithClock(o.now))
 	if err != nil {
 		return nil, fmt.Errorf("build handler dependencies: %w", err)
@@ -116,11 +129,15 @@ func NewDeps(_ context.Context, cfg config.Config, clients *platform.Clients, op
 		return nil, fmt.Errorf("build handler dependencies: %w", err)
 	}
 	return &Deps{Config: cfg, Clients: clients, Log: o.log, APIKeys: keys, Store: st, Events: pub, Issuance: svc,
-		Now: o.now}, nil
+		Now: o.now, WalletTrust: trust}, nil
 }
 
 // router builds an empty router of a function with the shared logger and API keys.
-func (d *Deps) router(name string) *apigw.Router {
-	return apigw.NewRouter(name, apigw.WithLogger(d.Log), apigw.WithAPIKeys(d.APIKeys),
-		apigw.WithHSTS(strings.HasPrefix(d.Config.IssuerURL, "https://")))
+func (d *Deps) router(name string, opts ...apigw.RouterOption) *apigw.Router {
+	return apigw.NewRouter(name, append([]apigw.RouterOption{apigw.WithLogger(d.Log), apigw.WithAPIKeys(d.APIKeys),
+		apigw.WithHSTS(strings.HasPrefix(d.Config.IssuerURL, "https://"))}, opts...)...)
 }
+
+// walletRouter is router for the functions wallets and web verifiers call cross-origin (public documents and
+// wallet endpoints): their answers carry CORS headers.
+func (d *Deps) walletRouter(name string) *apigw.Router { return d.router(name, apigw.WithCORS(true)) }

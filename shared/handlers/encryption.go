@@ -16,9 +16,9 @@ import (
 // credential_response_encryption, the same JSON as a compact JWE to its key (application/jwt), whatever the answer
 // holds (1.0 section 8.3: credentials, or transaction_id and interval). Error answers are never encrypted (1.0
 // section 8.3.1), so the draft issuance_pending error (a 400) stays JSON.
-func credentialAnswer(status int, body any, enc *oid4vci.ResponseEncryption) (apigw.Response, error) {
+func credentialAnswer(status int, body any, enc *oid4vci.ResponseEncryption, headers []string) (apigw.Response, error) {
 	if enc == nil || status >= http.StatusBadRequest {
-		return apigw.JSON(status, body, noStore...)
+		return apigw.JSON(status, body, headers...)
 	}
 	plain, err := json.Marshal(body)
 	if err != nil {
@@ -28,7 +28,7 @@ func credentialAnswer(status int, body any, enc *oid4vci.ResponseEncryption) (ap
 	if err != nil {
 		return apigw.Response{}, fmt.Errorf("encrypt credential response: %w", err)
 	}
-	return apigw.Raw(status, oid4vci.MediaTypeJWT, string(jwe), noStore...), nil
+	return apigw.Raw(status, oid4vci.MediaTypeJWT, string(jwe), headers...), nil
 }
 
 // requestKeys is the container's request encryption key ring, nil when the deployment offers no request

@@ -108,6 +108,7 @@ func TestOpenAPIRoutesMatchTemplate(t *testing.T) {
 var schemaTypes = map[string]reflect.Type{
 	"Display":                            reflect.TypeFor[definition.Display](),
 	"Logo":                               reflect.TypeFor[definition.Logo](),
+	"KeyAttestationsRequired":            reflect.TypeFor[definition.KeyAttestationsRequired](),
 	"Claim":                              reflect.TypeFor[definition.Claim](),
 	"DefinitionRequest":                  reflect.TypeFor[handlers.DefinitionRequest](),
 	"CredentialDefinition":               reflect.TypeFor[definition.Definition](),

@@ -8,15 +8,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
+	"github.com/sdjwt-issuer/issuer/shared/dpop"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
-	"github.com/sdjwt-issuer/issuer/shared/keys"
+	"github.com/sdjwt-issuer/issuer/shared/jwtverify"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
 	"github.com/sdjwt-issuer/issuer/shared/requestkeys"
 	"github.com/sdjwt-issuer/issuer/shared/wallet"
@@ -34,6 +34,11 @@ type Wallet struct {
 	cfg         wallet.Config
 	metadataTTL time.Duration
 	now         func() time.Time
+
+	// nonces and replay are shared by both services of the container: a nonce of one is good at the other, and a
+	// proof seen by one is a replay at the other.
+	nonces *dpop.Nonces
+	replay jwtverify.ReplayCache
 
 	mu        sync.Mutex
 	signer    wallet.CredentialSigner
@@ -89,6 +94,12 @@ func NewWallet(d *Deps, opts ...WalletOption) *Wallet {
 		}
 	}
 	w.cfg.ResponseEncryptionRequired = w.cfg.ResponseEncryptionRequired || d.Config.Trust.ResponseEncryptionRequired
+	w.cfg.RequireDPoP = d.Config.RequireDPoP
+	if len(d.Config.NonceKey) > 0 {
+		// A derived key is 32 bytes: NewNonces cannot fail.
+		w.nonces, _ = dpop.NewNonces(0, dpop.KeyFrom(d.Config.NonceKey))
+	}
+	w.replay = jwtverify.NewMemoryReplayCache(0)
 	return w
 }
 
@@ -135,40 +146,12 @@ func (w *Wallet) build(signer wallet.CredentialSigner) (*wallet.Service, error) 
 	if err != nil {
 		return nil, fmt.Errorf("build wallet service: %w", err)
 	}
-	svc, err := wallet.New(w.cfg, wallet.Deps{Store: w.deps.Store, Signer: signer, StatusAllocator: alloc}, opts...)
+	svc, err := wallet.New(w.cfg, wallet.Deps{Store: w.deps.Store, Signer: signer, StatusAllocator: alloc,
+		Trust: w.deps.WalletTrust, DPoPNonces: w.nonces, Replay: w.replay}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("build wallet service: %w", err)
 	}
 	return svc, nil
-}
-
-// protocolError renders a use case error: an *oid4vci.Error as the OAuth/OpenID4VCI error body of the
-// wallet's dialect (with a fresh c_nonce for draft wallets where they expect one, and WWW-Authenticate for
-// invalid_token), a signing outage as 503, anything else as the router's 500.
-func protocolError(ctx context.Context, svc *wallet.Service, d oid4vci.Dialect, err error) (apigw.Response, error) {
-	var oe *oid4vci.Error
-	if errors.As(err, &oe) {
-		var nonce *oid4vci.CNonce
-		if svc != nil {
-			nonce = svc.DraftErrorNonce(ctx, d, err)
-		}
-		headers := []string{"Cache-Control", "no-store"}
-		if errors.Is(err, errNoAuthorization) {
-			// RFC 6750, section 3.1: a request without any authentication gets the bare challenge, no error code.
-			headers = append(headers, "WWW-Authenticate", "Bearer")
-		} else if oe.Code == oid4vci.ErrInvalidToken {
-			headers = append(headers, "WWW-Authenticate", `Bearer error="invalid_token", error_description="`+
-				oid4vci.SanitizeDescription(oe.Description)+`"`)
-		}
-		return apigw.JSON(oe.HTTPStatus(), oe.Body(d, nonce), headers...)
-	}
-	if errors.Is(err, keys.ErrUnavailable) {
-		e := apigw.Wrap(err, http.StatusServiceUnavailable, oid4vci.ErrServerError,
-			"signing is temporarily unavailable; retry later")
-		e.Headers = map[string]string{"Retry-After": "5"}
-		return apigw.Response{}, e
-	}
-	return apigw.Response{}, err
 }
 
 // errNoAuthorization is the answer to a wallet request without an Authorization header: invalid_token in the body,
@@ -184,15 +167,6 @@ func (n *noAuthorization) Error() string { return n.oauth.Error() }
 
 // Unwrap exposes the OAuth error for the answer's body.
 func (n *noAuthorization) Unwrap() error { return n.oauth }
-
-// bearerToken reads the access token of a wallet request.
-func bearerToken(req *apigw.Request) (string, error) {
-	h := apigw.Header(req, "Authorization")
-	if strings.TrimSpace(h) == "" {
-		return "", errNoAuthorization
-	}
-	return oid4vci.BearerToken(h)
-}
 
 // errNoSigner is what signing through noSigner fails with.
 var errNoSigner = errors.New("this function has no signing key")

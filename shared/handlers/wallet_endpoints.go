@@ -5,7 +5,10 @@ import (
 	"net/http"
 
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
+	"github.com/sdjwt-issuer/issuer/shared/clientattest"
+	"github.com/sdjwt-issuer/issuer/shared/dpop"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+	"github.com/sdjwt-issuer/issuer/shared/wallet"
 )
 
 // Routes of the token, credential, deferred credential and notification functions.
@@ -22,14 +25,14 @@ var noStore = []string{"Cache-Control", "no-store", "Pragma", "no-cache"}
 
 // Token is the router of the TokenFunction: the pre-authorized code grant.
 func Token(w *Wallet) *apigw.Router {
-	r := w.deps.router("token")
+	r := w.deps.walletRouter("token")
 	r.Handle(http.MethodPost, RouteToken, apigw.Public, w.token)
 	return r
 }
 
 // Credential is the router of the CredentialFunction: the credential and nonce endpoints.
 func Credential(w *Wallet) *apigw.Router {
-	r := w.deps.router("credential")
+	r := w.deps.walletRouter("credential")
 	r.Handle(http.MethodPost, RouteCredential, apigw.Public, w.credential)
 	r.Handle(http.MethodPost, RouteNonce, apigw.Public, w.nonce)
 	return r
@@ -37,14 +40,14 @@ func Credential(w *Wallet) *apigw.Router {
 
 // DeferredCredential is the router of the DeferredCredentialFunction.
 func DeferredCredential(w *Wallet) *apigw.Router {
-	r := w.deps.router("deferred-credential")
+	r := w.deps.walletRouter("deferred-credential")
 	r.Handle(http.MethodPost, RouteDeferredCredential, apigw.Public, w.deferredCredential)
 	return r
 }
 
 // Notification is the router of the NotificationFunction.
 func Notification(w *Wallet) *apigw.Router {
-	r := w.deps.router("notification")
+	r := w.deps.walletRouter("notification")
 	r.Handle(http.MethodPost, RouteNotification, apigw.Public, w.notification)
 	return r
 }
@@ -58,15 +61,31 @@ func (w *Wallet) token(ctx context.Context, req *apigw.Request) (apigw.Response,
 	if err != nil {
 		return apigw.Response{}, err
 	}
+	call := walletCall{svc: svc, dialect: oid4vci.DialectV1}
 	treq, err := oid4vci.ParseTokenRequest(string(body), apigw.Header(req, "Content-Type"))
 	if err != nil {
-		return protocolError(ctx, nil, oid4vci.DialectV1, err)
+		return call.fail(ctx, err)
 	}
-	resp, err := svc.RedeemPreAuthorizedCode(ctx, treq)
+	call.dialect = treq.Dialect
+	cred := wallet.ClientCredentials{ClientID: treq.ClientID}
+	for _, h := range []struct {
+		name string
+		dst  *string
+	}{{dpop.Header, &cred.DPoP}, {clientattest.HeaderAttestation, &cred.Attestation}, {clientattest.HeaderPoP, &cred.AttestationPoP}} {
+		if *h.dst, err = singleHeader(req, h.name); err != nil {
+			return call.fail(ctx, err)
+		}
+	}
+	call.usedDPoP = cred.DPoP != ""
+	client, err := svc.AuthenticateClient(ctx, cred, w.endpointURL(RouteToken))
 	if err != nil {
-		return protocolError(ctx, nil, treq.Dialect, err)
+		return call.fail(ctx, err)
 	}
-	return apigw.JSON(http.StatusOK, resp, noStore...)
+	resp, err := svc.RedeemPreAuthorizedCode(ctx, treq, client)
+	if err != nil {
+		return call.fail(ctx, err)
+	}
+	return apigw.JSON(http.StatusOK, resp, call.okHeaders()...)
 }
 
 func (w *Wallet) nonce(ctx context.Context, _ *apigw.Request) (apigw.Response, error) {
@@ -81,80 +100,102 @@ func (w *Wallet) nonce(ctx context.Context, _ *apigw.Request) (apigw.Response, e
 	return apigw.JSON(http.StatusOK, oid4vci.NonceResponse{CNonce: n.Value}, noStore...)
 }
 
-func (w *Wallet) credential(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
-	token, err := bearerToken(req)
+// credentialInput is what the credential and deferred credential endpoints read before their own request: the
+// access token and its DPoP proof, checked before the signing key is set up, the service with that key, and the
+// body, opened when it is encrypted.
+type credentialInput struct {
+	call        walletCall
+	access      wallet.Access
+	body        []byte
+	contentType string
+	encrypted   bool
+}
+
+// credentialInput reads it; a nil input comes with the answer to give instead (an error body, or the router's
+// error).
+func (w *Wallet) credentialInput(ctx context.Context, req *apigw.Request, route string) (*credentialInput, apigw.Response, error) {
+	plain, err := w.service(ctx, false)
 	if err != nil {
-		return protocolError(ctx, nil, oid4vci.DialectV1, err)
+		return nil, apigw.Response{}, err
+	}
+	call, access, err := w.presentedAccess(ctx, plain, req, route)
+	if err != nil {
+		resp, err := call.fail(ctx, err)
+		return nil, resp, err
+	}
+	if call.svc, err = w.service(ctx, true); err != nil {
+		return nil, apigw.Response{}, err
 	}
 	body, err := apigw.Body(req)
 	if err != nil {
-		return apigw.Response{}, err
+		return nil, apigw.Response{}, err
 	}
-	svc, err := w.service(ctx, true)
-	if err != nil {
-		return apigw.Response{}, err
+	in := &credentialInput{call: call, access: access}
+	if in.body, in.contentType, in.encrypted, err = w.openRequest(ctx, req, body); err != nil {
+		resp, err := call.fail(ctx, err)
+		return nil, resp, err
 	}
-	body, contentType, encrypted, err := w.openRequest(ctx, req, body)
-	if err != nil {
-		return protocolError(ctx, svc, oid4vci.DialectV1, err)
+	return in, apigw.Response{}, nil
+}
+
+func (w *Wallet) credential(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
+	in, resp, err := w.credentialInput(ctx, req, RouteCredential)
+	if in == nil {
+		return resp, err
 	}
-	creq, err := oid4vci.ParseCredentialRequest(body, contentType, svc.Config().BatchSize)
+	call, svc := &in.call, in.call.svc
+	creq, err := oid4vci.ParseCredentialRequest(in.body, in.contentType, svc.Config().BatchSize)
 	if err == nil {
-		err = w.checkRequestEncryption(encrypted, creq.ResponseEncryption)
+		err = w.checkRequestEncryption(in.encrypted, creq.ResponseEncryption)
 	}
 	if err != nil {
-		return protocolError(ctx, svc, oid4vci.DialectV1, err)
+		return call.fail(ctx, err)
 	}
-	ans, err := svc.RequestCredential(ctx, token, creq)
+	call.dialect = creq.Dialect
+	ans, err := svc.RequestCredential(ctx, in.access, creq)
 	if err != nil {
-		return protocolError(ctx, svc, creq.Dialect, err)
+		return call.fail(ctx, err)
 	}
 	status, out, err := oid4vci.BuildCredentialResponse(ans.Dialect, ans.Shape, ans.Issuance)
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	return credentialAnswer(status, out, creq.ResponseEncryption)
+	return credentialAnswer(status, out, creq.ResponseEncryption, call.okHeaders())
 }
 
 func (w *Wallet) deferredCredential(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
-	token, err := bearerToken(req)
-	if err != nil {
-		return protocolError(ctx, nil, oid4vci.DialectV1, err)
+	in, resp, err := w.credentialInput(ctx, req, RouteDeferredCredential)
+	if in == nil {
+		return resp, err
 	}
-	body, err := apigw.Body(req)
-	if err != nil {
-		return apigw.Response{}, err
-	}
-	body, contentType, encrypted, err := w.openRequest(ctx, req, body)
-	if err != nil {
-		return protocolError(ctx, nil, oid4vci.DialectV1, err)
-	}
-	dreq, err := oid4vci.ParseDeferredCredentialRequest(body, contentType)
+	call := &in.call
+	dreq, err := oid4vci.ParseDeferredCredentialRequest(in.body, in.contentType)
 	if err == nil {
-		err = w.checkRequestEncryption(encrypted, dreq.ResponseEncryption)
+		err = w.checkRequestEncryption(in.encrypted, dreq.ResponseEncryption)
 	}
 	if err != nil {
-		return protocolError(ctx, nil, oid4vci.DialectV1, err)
+		return call.fail(ctx, err)
 	}
-	svc, err := w.service(ctx, true)
+	call.draftNonces = false // a deferred answer never mints c_nonces
+	ans, err := call.svc.RequestDeferredCredential(ctx, in.access, dreq)
 	if err != nil {
-		return apigw.Response{}, err
-	}
-	ans, err := svc.RequestDeferredCredential(ctx, token, dreq)
-	if err != nil {
-		return protocolError(ctx, nil, oid4vci.DialectV1, err)
+		return call.fail(ctx, err)
 	}
 	status, out, err := oid4vci.BuildDeferredCredentialResponse(ans.Dialect, ans.Shape, ans.Issuance)
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	return credentialAnswer(status, out, dreq.ResponseEncryption)
+	return credentialAnswer(status, out, dreq.ResponseEncryption, call.okHeaders())
 }
 
 func (w *Wallet) notification(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
-	token, err := bearerToken(req)
+	svc, err := w.service(ctx, false)
 	if err != nil {
-		return protocolError(ctx, nil, oid4vci.DialectV1, err)
+		return apigw.Response{}, err
+	}
+	call, access, err := w.presentedAccess(ctx, svc, req, RouteNotification)
+	if err != nil {
+		return call.fail(ctx, err)
 	}
 	body, err := apigw.Body(req)
 	if err != nil {
@@ -162,14 +203,10 @@ func (w *Wallet) notification(ctx context.Context, req *apigw.Request) (apigw.Re
 	}
 	nreq, err := oid4vci.ParseNotificationRequest(body, apigw.Header(req, "Content-Type"))
 	if err != nil {
-		return protocolError(ctx, nil, oid4vci.DialectV1, err)
+		return call.fail(ctx, err)
 	}
-	svc, err := w.service(ctx, false)
-	if err != nil {
-		return apigw.Response{}, err
+	if err := svc.Notify(ctx, access, nreq); err != nil {
+		return call.fail(ctx, err)
 	}
-	if err := svc.Notify(ctx, token, nreq); err != nil {
-		return protocolError(ctx, nil, oid4vci.DialectV1, err)
-	}
-	return apigw.NoContent("Cache-Control", "no-store"), nil
+	return apigw.NoContent(call.okHeaders()...), nil
 }

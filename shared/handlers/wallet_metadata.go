@@ -59,7 +59,7 @@ type cachedDocument struct {
 // container for the metadata TTL, with Cache-Control max-age and ETag / If-None-Match -> 304) and credential
 // offers by reference (never cached).
 func Metadata(w *Wallet) *apigw.Router {
-	r := w.deps.router("metadata")
+	r := w.deps.walletRouter("metadata")
 	w.RegisterMetadata(r)
 	w.statusListRoutes().RegisterStatusList(r)
 	return r

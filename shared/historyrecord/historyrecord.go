@@ -97,8 +97,8 @@ var seedFields = []string{"credentialExchangeId", "issuanceMode", "isPreAuthoris
 // SeedFields returns the JSON names of the seed's history record (a copy).
 func SeedFields() []string { return append([]string(nil), seedFields...) }
 
-// From renders rec. Fields the issuer does not use yet (assertions, attestations, expired credentials, mappers)
-// are rendered empty; the userPin too (only the issue response echoes it, from the request:
+// From renders rec. Fields the issuer does not use yet (expired credentials, mappers) are rendered empty; the
+// userPin too (only the issue response echoes it, from the request:
 // WithUserPin).
 func From(rec *exchange.Record) Record {
 	credentials := make([]Credential, len(rec.Credentials))
@@ -113,8 +113,13 @@ func From(rec *exchange.Record) Record {
 		CredentialDefinitionID: rec.CredentialDefinitionID, Holder: object(rec.Holder),
 		CredentialFormat: rec.CredentialFormat, SupportRevocation: rec.SupportRevocation,
 		RevocationStatus: string(rec.RevocationStatus), CredentialToken: rec.CredentialToken, Cnf: object(rec.Cnf),
-		JTI: rec.JTI, Proof: rec.Proof, ProofType: rec.ProofType, DecodedWalletUnitAttestation: map[string]any{},
-		IDToken: rec.IDToken, IDTokenDecoded: object(rec.IDTokenDecoded), IDTokenVerified: rec.IDTokenVerified,
+		JTI: rec.JTI, Proof: rec.Proof, ProofType: rec.ProofType,
+		ClientAssertion: rec.ClientAssertion, ClientAssertionType: rec.ClientAssertionType,
+		ClientAssertionVerified: rec.ClientAssertionVerified, WalletUnitAttestation: rec.WalletUnitAttestation,
+		WalletUnitAttestationPoP:      rec.WalletUnitAttestationPoP,
+		WalletUnitAttestationVerified: rec.WalletUnitAttestationVerified,
+		DecodedWalletUnitAttestation:  object(rec.DecodedWalletUnitAttestation),
+		IDToken:                       rec.IDToken, IDTokenDecoded: object(rec.IDTokenDecoded), IDTokenVerified: rec.IDTokenVerified,
 		IssuanceDeniedReason:    rec.IssuanceDeniedReason,
 		ExpiredCredentialTokens: []string{}, ExpiredCredentials: []map[string]any{},
 		CredentialResponseEncryption: object(rec.CredentialResponseEncryption), IndividualID: rec.IndividualID, Credentials: credentials,

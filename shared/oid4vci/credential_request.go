@@ -56,8 +56,11 @@ type CredentialRequest struct {
 	VCT     string
 	DocType string
 	Types   []string
-	// ProofJWTs are the key proofs, in order.
+	// ProofJWTs are the jwt key proofs, in order (empty with the attestation proof type).
 	ProofJWTs []string
+	// KeyAttestation is the key attestation of the attestation proof type ("" with jwt proofs, which may carry
+	// theirs in the key_attestation header); unvalidated.
+	KeyAttestation string
 	// ProofShape records proof versus proofs.
 	ProofShape ProofShape
 	// ResponseEncryption is the wallet's credential_response_encryption (nil: answer in the clear).
@@ -232,19 +235,27 @@ func readProofs(obj jsonObject, req *CredentialRequest, maxProofs int) error {
 		return Errorf(ErrInvalidCredentialRequest, "send either proof or proofs, not both")
 	case hasProof:
 		req.ProofShape = ProofSingle
-		jwt, err := singleProof(obj)
+		typ, jwt, err := singleProof(obj)
 		if err != nil {
 			return err
 		}
-		req.ProofJWTs = []string{jwt}
+		if typ == ProofTypeAttestation {
+			req.KeyAttestation = jwt
+		} else {
+			req.ProofJWTs = []string{jwt}
+		}
 		return nil
 	case hasProofs:
 		req.ProofShape = ProofsArray
-		jwts, err := proofArray(obj, maxProofs)
+		typ, jwts, err := proofArray(obj, maxProofs)
 		if err != nil {
 			return err
 		}
-		req.ProofJWTs = jwts
+		if typ == ProofTypeAttestation {
+			req.KeyAttestation = jwts[0]
+		} else {
+			req.ProofJWTs = jwts
+		}
 		return nil
 	default:
 		if req.Dialect.Legacy() {
@@ -254,58 +265,74 @@ func readProofs(obj jsonObject, req *CredentialRequest, maxProofs int) error {
 	}
 }
 
-func singleProof(obj jsonObject) (string, error) {
+// singleProof reads proof: {proof_type: jwt, jwt} or {proof_type: attestation, attestation} and returns the type
+// and the JWT.
+func singleProof(obj jsonObject) (string, string, error) {
 	p, _, err := obj.object("proof")
 	if err != nil {
-		return "", Errorf(ErrInvalidProof, "proof must be a JSON object with proof_type and jwt")
+		return "", "", Errorf(ErrInvalidProof, "proof must be a JSON object with proof_type and jwt")
 	}
 	typ, _, err := p.str("proof_type")
 	if err != nil || typ == "" {
-		return "", Errorf(ErrInvalidProof, "proof.proof_type is required and must be jwt")
+		return "", "", Errorf(ErrInvalidProof, "proof.proof_type is required and must be jwt (or attestation)")
 	}
-	if typ != ProofTypeJWT {
-		return "", Errorf(ErrInvalidProof, "only the jwt proof type is supported")
+	if typ != ProofTypeJWT && typ != ProofTypeAttestation {
+		return "", "", Errorf(ErrInvalidProof, "only the jwt and attestation proof types are supported")
 	}
-	jwt, ok, err := p.str("jwt")
+	jwt, ok, err := p.str(typ)
 	if err != nil || !ok || jwt == "" {
-		return "", Errorf(ErrInvalidProof, "proof.jwt is required: the key proof JWT")
+		return "", "", Errorf(ErrInvalidProof, "proof.%s is required: the %s JWT", typ, proofTypeNoun(typ))
 	}
 	if len(jwt) > MaxProofJWTLength {
-		return "", Errorf(ErrInvalidProof, "the proof JWT is longer than %d bytes", MaxProofJWTLength)
+		return "", "", Errorf(ErrInvalidProof, "the proof JWT is longer than %d bytes", MaxProofJWTLength)
 	}
-	return jwt, nil
+	return typ, jwt, nil
 }
 
-func proofArray(obj jsonObject, maxProofs int) ([]string, error) {
+func proofTypeNoun(typ string) string {
+	if typ == ProofTypeAttestation {
+		return "key attestation"
+	}
+	return "key proof"
+}
+
+// proofArray reads proofs: {jwt: [...]} (at most maxProofs) or {attestation: [one key attestation]}.
+func proofArray(obj jsonObject, maxProofs int) (string, []string, error) {
 	proofs, _, err := obj.object("proofs")
 	if err != nil {
-		return nil, Errorf(ErrInvalidProof, "proofs must be a JSON object with one member, jwt, holding an array of key proof JWTs")
+		return "", nil, Errorf(ErrInvalidProof, "proofs must be a JSON object with one member, jwt, holding an array of key proof JWTs")
 	}
 	if len(proofs) != 1 {
-		return nil, Errorf(ErrInvalidProof, "proofs must hold exactly one proof type; this issuer supports jwt")
+		return "", nil, Errorf(ErrInvalidProof, "proofs must hold exactly one proof type; this issuer supports jwt and attestation")
 	}
-	if !proofs.present(ProofTypeJWT) {
-		return nil, Errorf(ErrInvalidProof, "only the jwt proof type is supported; send proofs with a jwt array")
+	typ := ProofTypeJWT
+	if proofs.present(ProofTypeAttestation) {
+		typ, maxProofs = ProofTypeAttestation, 1
+	} else if !proofs.present(ProofTypeJWT) {
+		return "", nil, Errorf(ErrInvalidProof, "only the jwt and attestation proof types are supported; send proofs with a jwt array")
 	}
 	var items []jsontext.Value
-	if err := json.Unmarshal(proofs[ProofTypeJWT], &items); err != nil || len(items) == 0 {
-		return nil, Errorf(ErrInvalidProof, "proofs.jwt must be a non-empty array of key proof JWTs")
+	if err := json.Unmarshal(proofs[typ], &items); err != nil || len(items) == 0 {
+		return "", nil, Errorf(ErrInvalidProof, "proofs.%s must be a non-empty array of %s JWTs", typ, proofTypeNoun(typ))
 	}
 	if len(items) > maxProofs {
-		return nil, Errorf(ErrInvalidProof, "at most %d proofs are accepted in one request (batch_size)", maxProofs)
+		if typ == ProofTypeAttestation {
+			return "", nil, Errorf(ErrInvalidProof, "proofs.attestation must hold exactly one key attestation")
+		}
+		return "", nil, Errorf(ErrInvalidProof, "at most %d proofs are accepted in one request (batch_size)", maxProofs)
 	}
 	out := make([]string, len(items))
 	for i, item := range items {
 		var s string
 		if err := json.Unmarshal(item, &s); err != nil || s == "" {
-			return nil, Errorf(ErrInvalidProof, "proofs.jwt entry %d must be a JWT string", i+1)
+			return "", nil, Errorf(ErrInvalidProof, "proofs.%s entry %d must be a JWT string", typ, i+1)
 		}
 		if len(s) > MaxProofJWTLength {
-			return nil, Errorf(ErrInvalidProof, "proofs.jwt entry %d is longer than %d bytes", i+1, MaxProofJWTLength)
+			return "", nil, Errorf(ErrInvalidProof, "proofs.%s entry %d is longer than %d bytes", typ, i+1, MaxProofJWTLength)
 		}
 		out[i] = s
 	}
-	return out, nil
+	return typ, out, nil
 }
 
 // DeferredCredentialRequest is a parsed deferred credential request.

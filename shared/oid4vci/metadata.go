@@ -25,8 +25,11 @@ const (
 	COSEAlgorithmES256 = -7
 	// GrantTypePreAuthorizedCode is the pre-authorized code grant type.
 	GrantTypePreAuthorizedCode = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
-	// ProofTypeJWT is the jwt key proof type, the only one this issuer accepts.
+	// ProofTypeJWT is the jwt key proof type.
 	ProofTypeJWT = "jwt"
+	// ProofTypeAttestation is the key attestation proof type (appendix D), offered where a definition requires
+	// key attestations.
+	ProofTypeAttestation = "attestation"
 	// ProofJWTType is the typ header every key proof JWT carries.
 	ProofJWTType = "openid4vci-proof+jwt"
 	// BindingMethodJWK is the cryptographic binding method: the holder key travels as a JWK.
@@ -102,9 +105,17 @@ type CredentialDisplay struct {
 	TextColor       string `json:"text_color,omitempty"`
 }
 
-// ProofTypeMetadata lists the algorithms accepted for one key proof type.
+// ProofTypeMetadata lists the algorithms accepted for one key proof type, and the key attestations required.
 type ProofTypeMetadata struct {
-	ProofSigningAlgValuesSupported []string `json:"proof_signing_alg_values_supported"`
+	ProofSigningAlgValuesSupported []string                 `json:"proof_signing_alg_values_supported"`
+	KeyAttestationsRequired        *KeyAttestationsRequired `json:"key_attestations_required,omitempty"`
+}
+
+// KeyAttestationsRequired is key_attestations_required (1.0 section 12.2.4): the accepted attack potential
+// resistance values of each component; an empty object requires a key attestation without constraints.
+type KeyAttestationsRequired struct {
+	KeyStorage         []string `json:"key_storage,omitempty"`
+	UserAuthentication []string `json:"user_authentication,omitempty"`
 }
 
 // CredentialMetadata is the 1.0 home of a configuration's display and claims.
@@ -223,6 +234,9 @@ type ConfigInput struct {
 	ProofSigningAlgs []string
 	// EncryptionRequired marks a configuration whose responses are only sent encrypted.
 	EncryptionRequired bool
+	// KeyAttestationsRequired, when set, requires key attestations: announced on the jwt proof type, and the
+	// attestation proof type is offered too.
+	KeyAttestationsRequired *KeyAttestationsRequired
 }
 
 // DefaultAlgs is the algorithm list used when a ConfigInput names none: ES256, the HAIP baseline and the only
@@ -338,7 +352,7 @@ func buildConfigurations(in ConfigInput) (map[string]CredentialConfiguration, er
 		Scope:                                scope,
 		CryptographicBindingMethodsSupported: []string{BindingMethodJWK},
 		CredentialSigningAlgValuesSupported:  anys(signing),
-		ProofTypesSupported:                  map[string]ProofTypeMetadata{ProofTypeJWT: {ProofSigningAlgValuesSupported: proofAlgs}},
+		ProofTypesSupported:                  proofTypes(proofAlgs, in.KeyAttestationsRequired),
 		Display:                              in.Display,
 	}
 	if len(in.Display) > 0 || len(claims) > 0 {
@@ -409,6 +423,15 @@ func anys(algs []string) []any {
 	return out
 }
 
+// proofTypes is proof_types_supported: jwt, and attestation where key attestations are required.
+func proofTypes(algs []string, ka *KeyAttestationsRequired) map[string]ProofTypeMetadata {
+	out := map[string]ProofTypeMetadata{ProofTypeJWT: {ProofSigningAlgValuesSupported: algs, KeyAttestationsRequired: ka}}
+	if ka != nil {
+		out[ProofTypeAttestation] = ProofTypeMetadata{ProofSigningAlgValuesSupported: algs, KeyAttestationsRequired: ka}
+	}
+	return out
+}
+
 // checkAlgs defaults an empty list to ES256 and refuses none and symmetric (MAC) algorithms.
 func checkAlgs(what string, algs []string) ([]string, error) {
 	if len(algs) == 0 {
@@ -467,25 +490,57 @@ type AuthorizationServerMetadata struct {
 	PreAuthorizedGrantAnonymousAccessSupported bool     `json:"pre-authorized_grant_anonymous_access_supported"`
 	ResponseTypesSupported                     []string `json:"response_types_supported"`
 	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported"`
+	// DPoPSigningAlgValuesSupported announces DPoP (RFC 9449 section 5.1).
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	// ClientAttestationSigningAlgValuesSupported and ClientAttestationPoPSigningAlgValuesSupported are required
+	// with attest_jwt_client_auth (draft-ietf-oauth-attestation-based-client-auth-07 section 10.1).
+	ClientAttestationSigningAlgValuesSupported    []string `json:"client_attestation_signing_alg_values_supported,omitempty"`
+	ClientAttestationPoPSigningAlgValuesSupported []string `json:"client_attestation_pop_signing_alg_values_supported,omitempty"`
+}
+
+// AuthMethodAttestJWT is the token endpoint authentication method of OAuth attestation-based client
+// authentication.
+const AuthMethodAttestJWT = "attest_jwt_client_auth"
+
+// ASOption adjusts BuildAuthorizationServerMetadata.
+type ASOption func(*AuthorizationServerMetadata)
+
+// WithDPoP announces DPoP with the accepted proof algorithms.
+func WithDPoP(algs []string) ASOption {
+	return func(m *AuthorizationServerMetadata) { m.DPoPSigningAlgValuesSupported = algs }
+}
+
+// WithClientAttestation announces attest_jwt_client_auth beside none (anonymous access stays possible where a
+// credential definition does not require an attestation) with the accepted algorithms of attestations and PoPs.
+func WithClientAttestation(algs, popAlgs []string) ASOption {
+	return func(m *AuthorizationServerMetadata) {
+		m.TokenEndpointAuthMethodsSupported = append(m.TokenEndpointAuthMethodsSupported, AuthMethodAttestJWT)
+		m.ClientAttestationSigningAlgValuesSupported = algs
+		m.ClientAttestationPoPSigningAlgValuesSupported = popAlgs
+	}
 }
 
 // BuildAuthorizationServerMetadata builds the authorization server metadata: pre-authorized code grant only,
-// anonymous (no client_id) token requests accepted, no client authentication.
-func BuildAuthorizationServerMetadata(issuerURL string, endpoints Endpoints) (*AuthorizationServerMetadata, error) {
+// anonymous (no client_id) token requests accepted, and what the options announce.
+func BuildAuthorizationServerMetadata(issuerURL string, endpoints Endpoints, opts ...ASOption) (*AuthorizationServerMetadata, error) {
 	if err := validateIssuerURL(issuerURL); err != nil {
 		return nil, err
 	}
 	if endpoints.Token == "" {
 		return nil, fmt.Errorf("build authorization server metadata: the token endpoint is required")
 	}
-	return &AuthorizationServerMetadata{
+	md := &AuthorizationServerMetadata{
 		Issuer:              issuerURL,
 		TokenEndpoint:       endpoints.Token,
 		GrantTypesSupported: []string{GrantTypePreAuthorizedCode},
 		PreAuthorizedGrantAnonymousAccessSupported: true,
 		ResponseTypesSupported:                     []string{},
 		TokenEndpointAuthMethodsSupported:          []string{"none"},
-	}, nil
+	}
+	for _, o := range opts {
+		o(md)
+	}
+	return md, nil
 }
 
 // JWKS is a JSON Web Key Set.

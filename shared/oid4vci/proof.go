@@ -58,6 +58,23 @@ type ProofExpectations struct {
 	// nonce: ValidateProofs calls it once per distinct nonce of a request. With neither ExpectedNonce nor NonceCheck
 	// set, the nonce is only recorded in Proof.Nonce for the caller to check.
 	NonceCheck func(nonce string) error
+	// KeyAttestation, when set, makes key attestations required (key_attestations_required): every proof must
+	// carry one in its key_attestation header, KeyAttestation checks it (an *Error when it fails) and returns the
+	// attested keys, and the proof must be signed by one of them, named by its jwk header or by kid (the kid of
+	// an attested key, or its position in attested_keys). When nil, a key_attestation header is ignored.
+	KeyAttestation func(jwt string) ([]AttestedKey, error)
+}
+
+// AttestedKey is a key of a verified key attestation.
+type AttestedKey struct {
+	// Key is the public key.
+	Key jwk.Key
+	// JWK holds only its public members (for cnf.jwk).
+	JWK map[string]any
+	// Thumbprint is its RFC 7638 thumbprint, base64url.
+	Thumbprint string
+	// KID is the kid member of the attested JWK, if any.
+	KID string
 }
 
 // Proof is a validated key proof: the holder's public key and what the proof said.
@@ -80,6 +97,8 @@ type Proof struct {
 	JTI string
 	// IssuedAt is the iat claim.
 	IssuedAt time.Time
+	// AttestedKeys are the keys of the proof's key attestation (only with ProofExpectations.KeyAttestation).
+	AttestedKeys []AttestedKey
 }
 
 // ValidateProofJWT checks a jwt key proof (OpenID4VCI 1.0 appendix F.1 and F.4): compact JWS, typ
@@ -108,7 +127,13 @@ func ValidateProofJWT(token string, exp ProofExpectations) (*Proof, error) {
 	if err != nil {
 		return nil, err
 	}
-	hk, err := holderKey(header, alg)
+	var attested []AttestedKey
+	var hk provenKey
+	if exp.KeyAttestation != nil {
+		attested, hk, err = attestedHolderKey(header, alg, exp.KeyAttestation)
+	} else {
+		hk, err = holderKey(header, alg)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +152,8 @@ func ValidateProofJWT(token string, exp ProofExpectations) (*Proof, error) {
 	if err != nil {
 		return nil, Errorf(ErrInvalidProof, "the proof JWT payload is not base64url-encoded JSON object: %s", err)
 	}
-	proof := &Proof{Raw: token, Algorithm: alg, Key: hk.key, JWK: hk.members, Thumbprint: hk.thumbprint}
+	proof := &Proof{Raw: token, Algorithm: alg, Key: hk.key, JWK: hk.members, Thumbprint: hk.thumbprint,
+		AttestedKeys: attested}
 	if err := checkProofClaims(payload, exp, proof); err != nil {
 		return nil, err
 	}
@@ -297,6 +323,46 @@ func holderKey(h jsonObject, alg string) (provenKey, error) {
 		return provenKey{}, Errorf(ErrInvalidProof, "the jwk header is not a usable public key")
 	}
 	return provenKey{key: key, members: members, thumbprint: base64.RawURLEncoding.EncodeToString(tp)}, nil
+}
+
+// attestedHolderKey checks the key_attestation header with check and finds the key that signed the proof among
+// the attested keys: the jwk header's key, or the attested key that kid names (its kid member, or its position in
+// attested_keys).
+func attestedHolderKey(h jsonObject, alg string, check func(string) ([]AttestedKey, error)) ([]AttestedKey, provenKey, error) {
+	ka, ok, err := h.str("key_attestation")
+	if err != nil || !ok || ka == "" {
+		return nil, provenKey{}, Errorf(ErrInvalidProof, "this credential configuration requires a key attestation "+
+			"(key_attestations_required): put it in the proof's key_attestation header, or send it as the attestation proof type")
+	}
+	attested, err := check(ka)
+	if err != nil {
+		return nil, provenKey{}, err
+	}
+	if h.present("jwk") {
+		hk, err := holderKey(h, alg)
+		if err != nil {
+			return nil, provenKey{}, err
+		}
+		for _, k := range attested {
+			if k.Thumbprint == hk.thumbprint {
+				return attested, hk, nil
+			}
+		}
+		return nil, provenKey{}, Errorf(ErrInvalidProof, "the proof's jwk is not one of the attested_keys of its key attestation; sign the proof with an attested key")
+	}
+	kid, ok, err := h.str("kid")
+	if err != nil || !ok || kid == "" || h.present("x5c") {
+		return nil, provenKey{}, Errorf(ErrInvalidProof, "name the attested key that signed the proof with jwk or kid")
+	}
+	for i, k := range attested {
+		if (k.KID != "" && k.KID == kid) || (k.KID == "" && kid == strconv.Itoa(i)) {
+			if err := keyMatchesAlg(k.Key, alg); err != nil {
+				return nil, provenKey{}, err
+			}
+			return attested, provenKey{key: k.Key, members: k.JWK, thumbprint: k.Thumbprint}, nil
+		}
+	}
+	return nil, provenKey{}, Errorf(ErrInvalidProof, "the proof's kid names none of the attested_keys of its key attestation")
 }
 
 // ecCurves are the NIST curves of the ES algorithms with their coordinate sizes.

@@ -11,8 +11,10 @@ import (
 const (
 	// MaxTokenRequestBytes bounds a token request body.
 	MaxTokenRequestBytes = 16 << 10
-	// TokenTypeBearer is the only access token type issued.
+	// TokenTypeBearer is the token_type of a bearer access token.
 	TokenTypeBearer = "Bearer"
+	// TokenTypeDPoP is the token_type of a DPoP-bound access token (RFC 9449 section 5).
+	TokenTypeDPoP = "DPoP"
 	// AuthorizationDetailsTypeCredential is the RFC 9396 type OpenID4VCI defines.
 	AuthorizationDetailsTypeCredential = "openid_credential"
 )
@@ -173,19 +175,33 @@ type NonceResponse struct {
 	CNonce string `json:"c_nonce"`
 }
 
-// bearerPrefix is compared case-insensitively (RFC 6750 section 2.1 with RFC 9110 auth-scheme rules).
-const bearerPrefix = "bearer "
-
-// BearerToken extracts the access token from an Authorization header. A missing or malformed header is
-// invalid_token (401); a DPoP-bound scheme is refused since this issuer issues Bearer tokens only.
+// BearerToken extracts a bearer access token from an Authorization header. A missing or malformed header, and
+// any other scheme, is invalid_token (401).
 func BearerToken(authorization string) (string, error) {
-	a := strings.TrimSpace(authorization)
-	if len(a) < len(bearerPrefix) || !strings.EqualFold(a[:len(bearerPrefix)], bearerPrefix) {
-		return "", Errorf(ErrInvalidToken, "send the access token as Authorization: Bearer <token>")
-	}
-	tok := strings.TrimSpace(a[len(bearerPrefix):])
-	if tok == "" || strings.ContainsAny(tok, " \t") {
+	scheme, tok, err := AccessToken(authorization)
+	if err != nil || scheme != TokenTypeBearer {
 		return "", Errorf(ErrInvalidToken, "send the access token as Authorization: Bearer <token>")
 	}
 	return tok, nil
+}
+
+// AccessToken extracts the access token and its scheme, TokenTypeBearer or TokenTypeDPoP (compared
+// case-insensitively, RFC 9110 section 11.1), from an Authorization header. A missing or malformed header or
+// another scheme is invalid_token (401).
+func AccessToken(authorization string) (scheme, token string, err error) {
+	a := strings.TrimSpace(authorization)
+	name, rest, ok := strings.Cut(a, " ")
+	switch {
+	case ok && strings.EqualFold(name, TokenTypeBearer):
+		scheme = TokenTypeBearer
+	case ok && strings.EqualFold(name, TokenTypeDPoP):
+		scheme = TokenTypeDPoP
+	default:
+		return "", "", Errorf(ErrInvalidToken, "send the access token as Authorization: Bearer <token> (or DPoP <token> with a DPoP proof)")
+	}
+	token = strings.TrimSpace(rest)
+	if token == "" || strings.ContainsAny(token, " \t") {
+		return "", "", Errorf(ErrInvalidToken, "send the access token as Authorization: %s <token>", scheme)
+	}
+	return scheme, token, nil
 }

@@ -143,6 +143,30 @@ func TestTokenResponseJSON(t *testing.T) {
 	}
 }
 
+func TestAccessToken(t *testing.T) {
+	tests := []struct {
+		header, scheme, token string
+	}{
+		{"Bearer abc", TokenTypeBearer, "abc"},
+		{"DPoP abc", TokenTypeDPoP, "abc"},
+		{"dpop  abc ", TokenTypeDPoP, "abc"},
+		{"DPoP", "", ""},
+		{"DPoP a b", "", ""},
+		{"Basic abc", "", ""},
+		{"", "", ""},
+	}
+	for _, tc := range tests {
+		scheme, token, err := AccessToken(tc.header)
+		if tc.scheme == "" {
+			protocolError(t, err, ErrInvalidToken)
+			continue
+		}
+		if err != nil || scheme != tc.scheme || token != tc.token {
+			t.Errorf("AccessToken(%q) = %q %q %v", tc.header, scheme, token, err)
+		}
+	}
+}
+
 func TestBearerToken(t *testing.T) {
 	tests := []struct {
 		header string
@@ -157,6 +181,7 @@ func TestBearerToken(t *testing.T) {
 		{"Bearer ", "", false},
 		{"Bearer a b", "", false},
 		{"DPoP abc", "", false},
+		{"Bearer\tabc", "", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.header, func(t *testing.T) {

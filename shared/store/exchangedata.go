@@ -46,6 +46,14 @@ type recordData struct {
 	// ResponseEncryption is exchange.Record.CredentialResponseEncryption ({} when the wallet asked for none, as
 	// the previous version wrote it).
 	ResponseEncryption map[string]any `json:"credentialResponseEncryption"`
+	// The wallet trust fields, written only when set (the previous release rendered a missing one as empty).
+	ClientAssertion               string         `json:"clientAssertion,omitempty"`
+	ClientAssertionType           string         `json:"clientAssertionType,omitempty"`
+	ClientAssertionVerified       bool           `json:"clientAssertionVerified,omitempty"`
+	WalletUnitAttestation         string         `json:"walletUnitAttestation,omitempty"`
+	WalletUnitAttestationPoP      string         `json:"walletUnitAttestationPoP,omitempty"`
+	WalletUnitAttestationVerified bool           `json:"walletUnitAttestationVerified,omitempty"`
+	DecodedWalletUnitAttestation  map[string]any `json:"decodedWalletUnitAttestation,omitempty"`
 	// Credential and Credentials repeat the payloads with the credential type, for the previous version, which
 	// rendered them from here; this version derives them from Internal.Credentials and ignores them on read.
 	Credentials   []credentialRef `json:"credentials"`
@@ -92,8 +100,10 @@ type internalData struct {
 	OfferExpiresAt          int64                  `json:"offerExpiresAt,omitempty"`
 	AccessTokenHash         string                 `json:"accessTokenHash,omitempty"`
 	AccessTokenExpiresAt    int64                  `json:"accessTokenExpiresAt,omitempty"`
+	AccessTokenJKT          string                 `json:"accessTokenJkt,omitempty"`
 	NotificationIDHash      string                 `json:"notificationIdHash,omitempty"`
 	Pointers                []string               `json:"pointers"`
+	HolderKeys              []string               `json:"holderKeys,omitempty"`
 	IssuedCount             int                    `json:"issuedCount"`
 	FailedNonces            int                    `json:"failedNonces,omitempty"`
 	NotificationDescription string                 `json:"notificationDescription,omitempty"`
@@ -175,7 +185,12 @@ func exchangeDataOf(rec *exchange.Record) exchangeData {
 		CredentialToken: rec.CredentialToken, Cnf: orEmpty(rec.Cnf), JTI: rec.JTI, Proof: rec.Proof,
 		ProofType: rec.ProofType, IssuanceDeniedReason: rec.IssuanceDeniedReason, IndividualID: rec.IndividualID,
 		ResponseEncryption: orEmpty(rec.CredentialResponseEncryption), Credentials: refs, CredentialFailureDescription: rec.NotificationDescription,
-		Holder: orNil(rec.Holder), IDToken: rec.IDToken, IDTokenDecoded: orNil(rec.IDTokenDecoded), IDTokenVerified: rec.IDTokenVerified}
+		Holder: orNil(rec.Holder), IDToken: rec.IDToken, IDTokenDecoded: orNil(rec.IDTokenDecoded), IDTokenVerified: rec.IDTokenVerified,
+
+		ClientAssertion: rec.ClientAssertion, ClientAssertionType: rec.ClientAssertionType,
+		ClientAssertionVerified: rec.ClientAssertionVerified, WalletUnitAttestation: rec.WalletUnitAttestation,
+		WalletUnitAttestationPoP: rec.WalletUnitAttestationPoP, WalletUnitAttestationVerified: rec.WalletUnitAttestationVerified,
+		DecodedWalletUnitAttestation: rec.DecodedWalletUnitAttestation}
 	if len(refs) > 0 {
 		r.Credential = &refs[0]
 	}
@@ -187,8 +202,8 @@ func exchangeDataOf(rec *exchange.Record) exchangeData {
 		Definition: rec.Definition, ConfigurationID: rec.ConfigurationID, Dynamic: rec.Dynamic,
 		CredentialType: rec.CredentialType, Credentials: payloads, OfferIDHash: rec.OfferIDHash,
 		CodeHash: rec.CodeHash, OfferExpiresAt: rec.OfferExpiresAt, AccessTokenHash: rec.AccessTokenHash,
-		AccessTokenExpiresAt: rec.AccessTokenExpiresAt, NotificationIDHash: rec.NotificationIDHash,
-		Pointers: rec.Pointers, IssuedCount: rec.IssuedCount, FailedNonces: rec.FailedNonces,
+		AccessTokenExpiresAt: rec.AccessTokenExpiresAt, AccessTokenJKT: rec.AccessTokenJKT, NotificationIDHash: rec.NotificationIDHash,
+		Pointers: rec.Pointers, HolderKeys: rec.HolderKeys, IssuedCount: rec.IssuedCount, FailedNonces: rec.FailedNonces,
 		NotificationDescription: rec.NotificationDescription, IssuerStateHash: rec.IssuerStateHash}
 	if a := rec.AuthorizationCode; a != nil {
 		in.AuthorizationCode = &authorizationCodeData{CodeHash: a.CodeHash, UsedCodeHash: a.UsedCodeHash,
@@ -217,11 +232,15 @@ func (d *exchangeData) record() exchange.Record {
 		RevocationStatus: exchange.RevocationStatus(r.RevocationStatus), CredentialToken: r.CredentialToken,
 		Cnf: orNil(r.Cnf), JTI: r.JTI, Proof: r.Proof, ProofType: r.ProofType, IssuanceDeniedReason: r.IssuanceDeniedReason,
 		IndividualID: r.IndividualID, CredentialResponseEncryption: orNil(r.ResponseEncryption),
-		Version: in.Version, ExpiresAt: in.ExpiresAt, CreatedNanos: in.CreatedNanos, Definition: in.Definition,
+		ClientAssertion: r.ClientAssertion, ClientAssertionType: r.ClientAssertionType,
+		ClientAssertionVerified: r.ClientAssertionVerified, WalletUnitAttestation: r.WalletUnitAttestation,
+		WalletUnitAttestationPoP: r.WalletUnitAttestationPoP, WalletUnitAttestationVerified: r.WalletUnitAttestationVerified,
+		DecodedWalletUnitAttestation: orNil(r.DecodedWalletUnitAttestation),
+		Version:                      in.Version, ExpiresAt: in.ExpiresAt, CreatedNanos: in.CreatedNanos, Definition: in.Definition,
 		ConfigurationID: in.ConfigurationID, Dynamic: in.Dynamic, CredentialType: in.CredentialType,
 		OfferIDHash: in.OfferIDHash, CodeHash: in.CodeHash, OfferExpiresAt: in.OfferExpiresAt,
-		AccessTokenHash: in.AccessTokenHash, AccessTokenExpiresAt: in.AccessTokenExpiresAt,
-		NotificationIDHash: in.NotificationIDHash, Pointers: in.Pointers, IssuedCount: in.IssuedCount,
+		AccessTokenHash: in.AccessTokenHash, AccessTokenExpiresAt: in.AccessTokenExpiresAt, AccessTokenJKT: in.AccessTokenJKT,
+		NotificationIDHash: in.NotificationIDHash, Pointers: in.Pointers, HolderKeys: in.HolderKeys, IssuedCount: in.IssuedCount,
 		FailedNonces: in.FailedNonces, NotificationDescription: in.NotificationDescription,
 		IssuerStateHash: in.IssuerStateHash, Holder: orNil(r.Holder), IDToken: r.IDToken,
 		IDTokenDecoded: orNil(r.IDTokenDecoded), IDTokenVerified: r.IDTokenVerified}

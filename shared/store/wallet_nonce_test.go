@@ -57,7 +57,7 @@ func TestCredentialNonceConsumedByTheWrite(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := f.svc.RequestCredential(ctx, other.AccessToken, storeCredentialRequest(t, storeProof(t, n, f.clock.now()))); err != nil {
+			if _, err := f.svc.RequestCredential(ctx, wallet.Bearer(other.AccessToken), storeCredentialRequest(t, storeProof(t, n, f.clock.now()))); err != nil {
 				t.Fatal(err)
 			}
 			return n
@@ -75,7 +75,7 @@ func TestCredentialNonceConsumedByTheWrite(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ans, err := f.svc.RequestCredential(ctx, tok.AccessToken, storeCredentialRequest(t, storeProof(t, nonce, f.clock.now())))
+			ans, err := f.svc.RequestCredential(ctx, wallet.Bearer(tok.AccessToken), storeCredentialRequest(t, storeProof(t, nonce, f.clock.now())))
 			after, gerr := f.st.GetExchange(ctx, rec.CredentialExchangeID)
 			if gerr != nil {
 				t.Fatal(gerr)

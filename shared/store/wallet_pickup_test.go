@@ -10,6 +10,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/internal/wallettest"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+	"github.com/sdjwt-issuer/issuer/shared/wallet"
 )
 
 // deferredPickedUp stores a Deferred exchange without claims, redeems it, asks for its credential (202), completes
@@ -37,7 +38,7 @@ func (f *walletStoreFixture) deferredPickedUp(t *testing.T) (rec exchange.Record
 	if err != nil {
 		t.Fatal(err)
 	}
-	ans, err := f.svc.RequestCredential(ctx, tok.AccessToken, req)
+	ans, err := f.svc.RequestCredential(ctx, wallet.Bearer(tok.AccessToken), req)
 	if err != nil || ans.Issuance.TransactionID == "" {
 		t.Fatalf("deferral: %+v %v", ans, err)
 	}
@@ -50,7 +51,7 @@ func (f *walletStoreFixture) deferredPickedUp(t *testing.T) (rec exchange.Record
 	if err := f.st.UpdateExchange(ctx, ready, exchange.Expect{Version: cur.Version, Status: cur.Status}); err != nil {
 		t.Fatal(err)
 	}
-	done, err := f.svc.RequestDeferredCredential(ctx, tok.AccessToken, &oid4vci.DeferredCredentialRequest{TransactionID: ans.Issuance.TransactionID})
+	done, err := f.svc.RequestDeferredCredential(ctx, wallet.Bearer(tok.AccessToken), &oid4vci.DeferredCredentialRequest{TransactionID: ans.Issuance.TransactionID})
 	if err != nil || len(done.Issuance.Credentials) != 1 {
 		t.Fatalf("pick-up: %+v %v", done, err)
 	}
@@ -110,7 +111,7 @@ func TestDeferredPickupPointer(t *testing.T) {
 			if tc.after != nil {
 				tc.after(t, rec)
 			}
-			ans, err := f.svc.RequestDeferredCredential(ctx, token, &oid4vci.DeferredCredentialRequest{TransactionID: txn})
+			ans, err := f.svc.RequestDeferredCredential(ctx, wallet.Bearer(token), &oid4vci.DeferredCredentialRequest{TransactionID: txn})
 			switch {
 			case tc.wantCode != "":
 				if wallettest.OAuthCode(err) != tc.wantCode {

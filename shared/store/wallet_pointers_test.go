@@ -82,7 +82,7 @@ func (f *walletStoreFixture) token(offerID, pin string) (*oid4vci.TokenResponse,
 	if err != nil {
 		return nil, err
 	}
-	return f.svc.RedeemPreAuthorizedCode(context.Background(), req)
+	return f.svc.RedeemPreAuthorizedCode(context.Background(), req, nil)
 }
 
 func storeProof(t *testing.T, nonce string, now time.Time) string {
@@ -150,11 +150,11 @@ func TestWalletStore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ans, err := f.svc.RequestCredential(ctx, tok.AccessToken, req)
+		ans, err := f.svc.RequestCredential(ctx, wallet.Bearer(tok.AccessToken), req)
 		if err != nil || len(ans.Issuance.Credentials) != 2 {
 			t.Fatalf("credential: %+v %v", ans, err)
 		}
-		if err := f.svc.Notify(ctx, tok.AccessToken, &oid4vci.NotificationRequest{NotificationID: ans.Issuance.NotificationID,
+		if err := f.svc.Notify(ctx, wallet.Bearer(tok.AccessToken), &oid4vci.NotificationRequest{NotificationID: ans.Issuance.NotificationID,
 			Event: oid4vci.EventCredentialAccepted}); err != nil {
 			t.Fatal(err)
 		}
@@ -176,7 +176,7 @@ func TestWalletStore(t *testing.T) {
 				t.Errorf("pointer %s survives the deletion: %v", k[:5], err)
 			}
 		}
-		if err := f.svc.Notify(ctx, tok.AccessToken, &oid4vci.NotificationRequest{NotificationID: ans.Issuance.NotificationID,
+		if err := f.svc.Notify(ctx, wallet.Bearer(tok.AccessToken), &oid4vci.NotificationRequest{NotificationID: ans.Issuance.NotificationID,
 			Event: oid4vci.EventCredentialDeleted}); wallettest.OAuthCode(err) != oid4vci.ErrInvalidToken {
 			t.Errorf("access token after the deletion: %v", err)
 		}
@@ -237,7 +237,7 @@ func TestWalletStore(t *testing.T) {
 			wg.Add(1)
 			go func(req *oid4vci.CredentialRequest) {
 				defer wg.Done()
-				_, err := f.svc.RequestCredential(ctx, tok.AccessToken, req)
+				_, err := f.svc.RequestCredential(ctx, wallet.Bearer(tok.AccessToken), req)
 				mu.Lock()
 				defer mu.Unlock()
 				switch wallettest.OAuthCode(err) {

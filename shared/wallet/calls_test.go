@@ -37,14 +37,14 @@ func TestWalletStepStoreCalls(t *testing.T) {
 			return err
 		}, want: map[string]int{}}, // docs/security.md, "Nonce endpoint writes": stateless
 		{name: "credential", run: func() error {
-			ans, err := f.svc.RequestCredential(ctx, tok.AccessToken, credentialRequest(t, f.def.ID, h.proof(t, nonce, "", f.clock.Now())))
+			ans, err := f.svc.RequestCredential(ctx, wallet.Bearer(tok.AccessToken), credentialRequest(t, f.def.ID, h.proof(t, nonce, "", f.clock.Now())))
 			if err == nil {
 				notif = ans.Issuance.NotificationID
 			}
 			return err
 		}, want: map[string]int{"GetExchange": 1, "UpdateExchange": 1}},
 		{name: "notification", run: func() error {
-			return f.svc.Notify(ctx, tok.AccessToken, &oid4vci.NotificationRequest{NotificationID: notif,
+			return f.svc.Notify(ctx, wallet.Bearer(tok.AccessToken), &oid4vci.NotificationRequest{NotificationID: notif,
 				Event: oid4vci.EventCredentialAccepted})
 		}, want: map[string]int{"GetExchange": 1, "UpdateExchange": 1}},
 	}

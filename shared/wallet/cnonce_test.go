@@ -52,7 +52,7 @@ func TestStatelessNonces(t *testing.T) {
 			t.Fatal(err)
 		}
 		h := newHolder(t)
-		_, err = f.svc.RequestCredential(ctx, tok.AccessToken, credentialRequest(t, f.def.ID, h.proof(t, nonce, "", f.clock.Now())))
+		_, err = f.svc.RequestCredential(ctx, wallet.Bearer(tok.AccessToken), credentialRequest(t, f.def.ID, h.proof(t, nonce, "", f.clock.Now())))
 		return err
 	}
 	invalidNonce := func(err error) bool {

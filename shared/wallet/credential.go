@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/sdjwt-issuer/issuer/shared/definition"
@@ -31,7 +30,7 @@ type CredentialAnswer struct {
 	Issuance oid4vci.Issuance
 }
 
-// RequestCredential runs the credential endpoint for the exchange of accessToken.
+// RequestCredential runs the credential endpoint for the exchange of the access token.
 //
 // The request must name the offered configuration (credential_configuration_id or credential_identifier, or the
 // draft format+vct). Every proof is validated (aud = the issuer URL, a live c_nonce of the nonce endpoint or of
@@ -42,12 +41,12 @@ type CredentialAnswer struct {
 // credential is verified with the issuer key before it is answered. The record moves to credential_issued with
 // cnf, proof, proofType, jti and credentialToken, and a notification_id is created. A Deferred exchange still
 // without claims keeps the proven keys in a TXN pointer and answers transaction_id and interval.
-func (s *Service) RequestCredential(ctx context.Context, accessToken string, req *oid4vci.CredentialRequest) (*CredentialAnswer, error) {
+func (s *Service) RequestCredential(ctx context.Context, access Access, req *oid4vci.CredentialRequest) (*CredentialAnswer, error) {
 	if req == nil {
 		return nil, oid4vci.Errorf(oid4vci.ErrInvalidCredentialRequest, "the credential request is empty")
 	}
 	for attempt := 0; ; attempt++ {
-		ans, err := s.requestCredentialOnce(ctx, accessToken, req)
+		ans, err := s.requestCredentialOnce(ctx, access, req)
 		if errors.Is(err, exchange.ErrConflict) && attempt < maxConflictRetries {
 			continue // the record changed under us (e.g. the deferred completion arrived): decide again
 		}
@@ -55,8 +54,8 @@ func (s *Service) RequestCredential(ctx context.Context, accessToken string, req
 	}
 }
 
-func (s *Service) requestCredentialOnce(ctx context.Context, accessToken string, req *oid4vci.CredentialRequest) (*CredentialAnswer, error) {
-	rec, err := s.authorize(ctx, accessToken)
+func (s *Service) requestCredentialOnce(ctx context.Context, access Access, req *oid4vci.CredentialRequest) (*CredentialAnswer, error) {
+	rec, err := s.authorize(ctx, access)
 	if err != nil {
 		return nil, err
 	}
@@ -82,20 +81,17 @@ func (s *Service) requestCredentialOnce(ctx context.Context, accessToken string,
 			"already issued; ask the issuer for a new offer")
 	}
 	now := s.rt.Now()
-	proofs, err := s.validateProofs(req, now)
+	proven, err := s.proveKeys(&rec, req, now)
 	if err != nil {
 		return nil, err
 	}
-	if len(proofs) == 0 {
-		return nil, oid4vci.Errorf(oid4vci.ErrInvalidProof, "no valid key proof in the request")
-	}
-	ops, err := s.consumeNonces(proofs, now)
+	ops, err := s.consumeNonces(proven, now)
 	if err != nil {
 		return nil, err
 	}
 	next := rec.Clone()
 	next.UpdatedAt = now.Unix()
-	recordProofs(&next, proofs)
+	proven.record(&next)
 	recordResponseEncryption(&next, req.ResponseEncryption)
 	draft, err := s.draftNonce(ctx, req.Dialect)
 	if err != nil {
@@ -104,12 +100,9 @@ func (s *Service) requestCredentialOnce(ctx context.Context, accessToken string,
 	ans := &CredentialAnswer{Dialect: req.Dialect, Shape: req.ProofShape,
 		Issuance: oid4vci.Issuance{Format: format, CNonce: draft}}
 
-	keys := make([]jwk.Key, len(proofs))
-	for i, p := range proofs {
-		keys[i] = p.Key
-	}
+	keys := proven.jwkKeys()
 	if len(rec.Credentials) == 0 {
-		ptr, txn, err := s.transactionPointer(&rec, proofs, req, format)
+		ptr, txn, err := s.transactionPointer(&rec, proven, req, format)
 		if err != nil {
 			return nil, err
 		}
@@ -123,7 +116,7 @@ func (s *Service) requestCredentialOnce(ctx context.Context, accessToken string,
 	}
 
 	if rec.FailedNonces >= nonceCheckAfter {
-		if err := s.checkNonces(ctx, rec.CredentialExchangeID, proofs); err != nil {
+		if err := s.checkNonces(ctx, rec.CredentialExchangeID, proven); err != nil {
 			return nil, err
 		}
 	}
@@ -194,8 +187,8 @@ const nonceCheckAfter = 3
 
 // checkNonces reads, before anything is signed, whether a c_nonce of the proofs was used already (its marker
 // exists). The credential write still puts the markers under attribute_not_exists (single use).
-func (s *Service) checkNonces(ctx context.Context, exchangeID string, proofs []*oid4vci.Proof) error {
-	ops, err := s.consumeNonces(proofs, s.rt.Now())
+func (s *Service) checkNonces(ctx context.Context, exchangeID string, proven *provenKeys) error {
+	ops, err := s.consumeNonces(proven, s.rt.Now())
 	if err != nil {
 		return err
 	}
@@ -221,54 +214,6 @@ func (s *Service) countFailedNonce(ctx context.Context, rec exchange.Record) {
 		s.rt.Log().WarnContext(ctx, "count failed c_nonce", "credential_exchange_id", rec.CredentialExchangeID,
 			"error", err.Error())
 	}
-}
-
-// validateProofs checks the request's key proofs (at least one, at most batch_size; aud = the issuer URL, iat,
-// signature, a c_nonce present). The c_nonces themselves are checked by consuming them in the credential write.
-func (s *Service) validateProofs(req *oid4vci.CredentialRequest, now time.Time) ([]*oid4vci.Proof, error) {
-	if len(req.ProofJWTs) == 0 {
-		return nil, oid4vci.Errorf(oid4vci.ErrInvalidProof, "a jwt key proof is required: send proofs.jwt "+
-			"with a proof signed by the key the credential is bound to")
-	}
-	if len(req.ProofJWTs) > s.cfg.BatchSize {
-		return nil, oid4vci.Errorf(oid4vci.ErrInvalidCredentialRequest, "at most %d proofs (batch_size) per "+
-			"request", s.cfg.BatchSize)
-	}
-	return oid4vci.ValidateProofs(req.ProofJWTs, oid4vci.ProofExpectations{Audience: s.cfg.IssuerURL,
-		Now: now, RequireNonce: true})
-}
-
-// consumeNonces opens each distinct c_nonce of the proofs (minted by this deployment, unexpired: else
-// invalid_nonce, before anything is signed or written) and returns one op per nonce putting its used-marker,
-// which lives until the nonce expires: the write fails if the marker exists (a second use).
-func (s *Service) consumeNonces(proofs []*oid4vci.Proof, now time.Time) ([]exchange.PointerOp, error) {
-	seen := map[string]bool{}
-	var ops []exchange.PointerOp
-	for _, p := range proofs {
-		if p.Nonce == "" || seen[p.Nonce] {
-			continue
-		}
-		seen[p.Nonce] = true
-		exp, err := s.nonces.Open(p.Nonce, now)
-		if err != nil {
-			return nil, errNonceGone
-		}
-		ops = append(ops, exchange.PointerOp{Put: &exchange.Pointer{Key: exchange.CNonceMarker(p.Nonce), ExpiresAt: exp.Unix()}})
-	}
-	return ops, nil
-}
-
-// recordProofs puts the holder binding into the record: cnf of the first key, the proofs (comma-joined, like
-// credentialToken), proofType jwt and the first proof's jti.
-func recordProofs(rec *exchange.Record, proofs []*oid4vci.Proof) {
-	raws := make([]string, len(proofs))
-	for i, p := range proofs {
-		raws[i] = p.Raw
-	}
-	rec.Cnf = map[string]any{"jwk": proofs[0].JWK}
-	rec.Proof = strings.Join(raws, exchange.CredentialTokenSeparator)
-	rec.ProofType = oid4vci.ProofTypeJWT
-	rec.JTI = proofs[0].JTI
 }
 
 // requestedFormat checks that the request names what the exchange offers and returns the credential format to
@@ -339,14 +284,14 @@ func sameTypes(a, b []string) bool {
 
 // transactionPointer is the TXN pointer of a deferral: the proven holder keys and the request's dialect, shape
 // and format travel with it, so the deferred answer binds to those keys and speaks the same dialect.
-func (s *Service) transactionPointer(rec *exchange.Record, proofs []*oid4vci.Proof, req *oid4vci.CredentialRequest, format string) (*exchange.Pointer, string, error) {
+func (s *Service) transactionPointer(rec *exchange.Record, proven *provenKeys, req *oid4vci.CredentialRequest, format string) (*exchange.Pointer, string, error) {
 	txn, err := exchange.NewSecret(s.rt.Random())
 	if err != nil {
 		return nil, "", fmt.Errorf("defer credential: %w", err)
 	}
-	jwks := make([]map[string]any, len(proofs))
-	for i, p := range proofs {
-		jwks[i] = p.JWK
+	jwks := make([]map[string]any, len(proven.keys))
+	for i, k := range proven.keys {
+		jwks[i] = k.JWK
 	}
 	keys, err := json.Marshal(jwks)
 	if err != nil {

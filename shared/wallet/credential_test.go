@@ -23,7 +23,7 @@ func TestRequestCredentialBatch(t *testing.T) {
 	nonce := f.nonce()
 	h1, h2 := newHolder(t), newHolder(t)
 	req := credentialRequest(t, f.def.ID, h1.proof(t, nonce, "", f.clock.Now()), h2.proof(t, nonce, "", f.clock.Now()))
-	ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken, req)
+	ans, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestRequestCredentialPayloadMapping(t *testing.T) {
 				holders = append(holders, h)
 				proofs = append(proofs, h.proof(t, nonce, "", f.clock.Now()))
 			}
-			ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken, credentialRequest(t, f.def.ID, proofs...))
+			ans, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken), credentialRequest(t, f.def.ID, proofs...))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +135,7 @@ func TestRequestCredentialDialects(t *testing.T) {
 			if req.Dialect != tc.dialect {
 				t.Fatalf("dialect %v, want %v", req.Dialect, tc.dialect)
 			}
-			ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken, req)
+			ans, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken), req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -228,7 +228,7 @@ func TestRequestCredentialErrors(t *testing.T) {
 		}, wantCode: oid4vci.ErrInvalidCredentialRequest},
 		{name: "already issued to another key", req: func(t *testing.T, e *env) *oid4vci.CredentialRequest {
 			first := credentialRequest(t, e.f.def.ID, e.h.proof(t, e.nonce, "", e.f.clock.Now()))
-			if _, err := e.f.svc.RequestCredential(context.Background(), e.tok, first); err != nil {
+			if _, err := e.f.svc.RequestCredential(context.Background(), wallet.Bearer(e.tok), first); err != nil {
 				t.Fatal(err)
 			}
 			return credentialRequest(t, e.f.def.ID, newHolder(t).proof(t, e.f.nonce(), "", e.f.clock.Now()))
@@ -237,7 +237,7 @@ func TestRequestCredentialErrors(t *testing.T) {
 			p := e.h.proof(t, e.nonce, "", e.f.clock.Now())
 			otherOffer, _ := e.f.offer(exchange.ModeInTime, "", erika())
 			other := e.f.mustToken(otherOffer, "")
-			if _, err := e.f.svc.RequestCredential(context.Background(), other.AccessToken, credentialRequest(t, e.f.def.ID, p)); err != nil {
+			if _, err := e.f.svc.RequestCredential(context.Background(), wallet.Bearer(other.AccessToken), credentialRequest(t, e.f.def.ID, p)); err != nil {
 				t.Fatal(err)
 			}
 			return credentialRequest(t, e.f.def.ID, p)
@@ -270,7 +270,7 @@ func TestRequestCredentialErrors(t *testing.T) {
 			} else {
 				req = credentialRequest(t, f.def.ID, e.h.proof(t, e.nonce, "", f.clock.Now()))
 			}
-			_, err := f.svc.RequestCredential(context.Background(), token, req)
+			_, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(token), req)
 			if oauthCode(err) != tc.wantCode {
 				t.Fatalf("err = %v, want %s", err, tc.wantCode)
 			}
@@ -292,7 +292,7 @@ func TestRequestCredentialStoreFailures(t *testing.T) {
 			req := credentialRequest(t, f.def.ID, newHolder(t).proof(t, f.nonce(), "", f.clock.Now()))
 			boom := errors.New("dynamodb down")
 			f.store.failOnce(method, boom)
-			_, err := f.svc.RequestCredential(context.Background(), tok.AccessToken, req)
+			_, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken), req)
 			if !errors.Is(err, boom) || oauthCode(err) != "" {
 				t.Fatalf("err = %v, want the store failure as an internal error", err)
 			}
@@ -318,7 +318,7 @@ func TestOneNonceConcurrently(t *testing.T) {
 		wg.Add(1)
 		go func(req *oid4vci.CredentialRequest) {
 			defer wg.Done()
-			_, err := f.svc.RequestCredential(context.Background(), tok.AccessToken, req)
+			_, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken), req)
 			mu.Lock()
 			defer mu.Unlock()
 			switch oauthCode(err) {

@@ -12,7 +12,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/validation"
 )
 
-// RequestDeferredCredential runs the deferred credential endpoint for the exchange of accessToken. While the
+// RequestDeferredCredential runs the deferred credential endpoint for the exchange of the access token. While the
 // exchange has no claims it answers the same transaction_id with the interval again. Once the organisation
 // completed it, the credentials are issued bound to the keys proven in the original request, answered in that
 // request's dialect, and the record moves to credential_acked in the transaction that consumes the
@@ -26,12 +26,12 @@ import (
 //
 // The answer carries no notification_id (oid4vci.BuildDeferredCredentialResponse explains why): the pick-up
 // itself is recorded as credential_acked.
-func (s *Service) RequestDeferredCredential(ctx context.Context, accessToken string, req *oid4vci.DeferredCredentialRequest) (*CredentialAnswer, error) {
+func (s *Service) RequestDeferredCredential(ctx context.Context, access Access, req *oid4vci.DeferredCredentialRequest) (*CredentialAnswer, error) {
 	if req == nil || req.TransactionID == "" {
 		return nil, oid4vci.Errorf(oid4vci.ErrInvalidCredentialRequest, "transaction_id is required")
 	}
 	for attempt := 0; ; attempt++ {
-		ans, err := s.requestDeferredOnce(ctx, accessToken, req)
+		ans, err := s.requestDeferredOnce(ctx, access, req)
 		if errors.Is(err, exchange.ErrConflict) && attempt < maxConflictRetries {
 			continue
 		}
@@ -39,8 +39,8 @@ func (s *Service) RequestDeferredCredential(ctx context.Context, accessToken str
 	}
 }
 
-func (s *Service) requestDeferredOnce(ctx context.Context, accessToken string, req *oid4vci.DeferredCredentialRequest) (*CredentialAnswer, error) {
-	rec, err := s.authorize(ctx, accessToken)
+func (s *Service) requestDeferredOnce(ctx context.Context, access Access, req *oid4vci.DeferredCredentialRequest) (*CredentialAnswer, error) {
+	rec, err := s.authorize(ctx, access)
 	if err != nil {
 		return nil, err
 	}

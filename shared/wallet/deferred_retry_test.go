@@ -103,7 +103,7 @@ func (e *pickupEnv) completed(t *testing.T, body func(proofs []string) string, h
 	for i := range proofs {
 		proofs[i] = newHolder(t).proof(t, nonce, "", f.clock.Now())
 	}
-	ans, err := e.svc.RequestCredential(context.Background(), d.token, parseCredentialRequest(t, []byte(body(proofs))))
+	ans, err := e.svc.RequestCredential(context.Background(), wallet.Bearer(d.token), parseCredentialRequest(t, []byte(body(proofs))))
 	if err != nil || ans.Issuance.TransactionID == "" {
 		t.Fatalf("deferral: %+v %v", ans, err)
 	}
@@ -131,7 +131,7 @@ func v1Body(p []string) string {
 }
 
 func (e *pickupEnv) pickUp(token, txn string) (*wallet.CredentialAnswer, error) {
-	return e.svc.RequestDeferredCredential(context.Background(), token, &oid4vci.DeferredCredentialRequest{TransactionID: txn})
+	return e.svc.RequestDeferredCredential(context.Background(), wallet.Bearer(token), &oid4vci.DeferredCredentialRequest{TransactionID: txn})
 }
 
 // pickupResponse is the HTTP status and JSON body the deferred endpoint builds from ans.

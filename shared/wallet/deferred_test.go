@@ -51,7 +51,7 @@ func TestDeferredFlow(t *testing.T) {
 			offerID, rec := f.offer(exchange.ModeDeferred, "")
 			tok := f.mustToken(offerID, "")
 			h := newHolder(t)
-			ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken,
+			ans, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken),
 				parseCredentialRequest(t, []byte(tc.body(h.proof(t, tok.CNonce, "", f.clock.Now())))))
 			if err != nil {
 				t.Fatal(err)
@@ -69,13 +69,13 @@ func TestDeferredFlow(t *testing.T) {
 				t.Fatalf("record after deferral: %s %v", got.Status, got.Cnf)
 			}
 			// still pending: the same transaction id again
-			pend, err := f.svc.RequestDeferredCredential(context.Background(), tok.AccessToken, &oid4vci.DeferredCredentialRequest{TransactionID: txn})
+			pend, err := f.svc.RequestDeferredCredential(context.Background(), wallet.Bearer(tok.AccessToken), &oid4vci.DeferredCredentialRequest{TransactionID: txn})
 			if err != nil || pend.Issuance.TransactionID != txn || pend.Issuance.Interval != 30 {
 				t.Fatalf("pending answer %+v %v", pend, err)
 			}
 			f.clock.Advance(2 * time.Hour) // longer than an InTime token lives
 			f.complete(rec.CredentialExchangeID, false, erika())
-			done, err := f.svc.RequestDeferredCredential(context.Background(), tok.AccessToken, &oid4vci.DeferredCredentialRequest{TransactionID: txn})
+			done, err := f.svc.RequestDeferredCredential(context.Background(), wallet.Bearer(tok.AccessToken), &oid4vci.DeferredCredentialRequest{TransactionID: txn})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,7 +87,7 @@ func TestDeferredFlow(t *testing.T) {
 				t.Errorf("status %s", got.Status)
 			}
 			// the answer was lost: the same token and transaction id get the recorded credentials again
-			again, err := f.svc.RequestDeferredCredential(context.Background(), tok.AccessToken, &oid4vci.DeferredCredentialRequest{TransactionID: txn})
+			again, err := f.svc.RequestDeferredCredential(context.Background(), wallet.Bearer(tok.AccessToken), &oid4vci.DeferredCredentialRequest{TransactionID: txn})
 			if err != nil || len(again.Issuance.Credentials) != 1 || again.Issuance.Credentials[0] != done.Issuance.Credentials[0] {
 				t.Errorf("second pick-up: %+v %v, want the recorded credential", again, err)
 			}
@@ -114,7 +114,7 @@ func TestDeferredErrors(t *testing.T) {
 			f := newWalletFixture(t, wallet.Config{})
 			offerID, rec := f.offer(exchange.ModeDeferred, "")
 			tok := f.mustToken(offerID, "")
-			ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken,
+			ans, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken),
 				credentialRequest(t, f.def.ID, newHolder(t).proof(t, tok.CNonce, "", f.clock.Now())))
 			if err != nil {
 				t.Fatal(err)
@@ -133,7 +133,7 @@ func TestDeferredErrors(t *testing.T) {
 			if tc.token != nil {
 				token = tc.token(token)
 			}
-			_, err = f.svc.RequestDeferredCredential(context.Background(), token, &oid4vci.DeferredCredentialRequest{TransactionID: txn})
+			_, err = f.svc.RequestDeferredCredential(context.Background(), wallet.Bearer(token), &oid4vci.DeferredCredentialRequest{TransactionID: txn})
 			if oauthCode(err) != tc.wantCode {
 				t.Fatalf("err = %v, want %s", err, tc.wantCode)
 			}
@@ -149,7 +149,7 @@ func TestDeferredExchangeAlreadyReadyIssuesNow(t *testing.T) {
 		t.Errorf("expires_in %d", tok.ExpiresIn)
 	}
 	h := newHolder(t)
-	ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken, credentialRequest(t, f.def.ID, h.proof(t, f.nonce(), "", f.clock.Now())))
+	ans, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken), credentialRequest(t, f.def.ID, h.proof(t, f.nonce(), "", f.clock.Now())))
 	if err != nil || len(ans.Issuance.Credentials) != 1 || ans.Issuance.TransactionID != "" {
 		t.Fatalf("answer %+v %v", ans, err)
 	}
@@ -190,14 +190,14 @@ func TestNotify(t *testing.T) {
 			f := newWalletFixture(t, wallet.Config{})
 			offerID, rec := f.offer(exchange.ModeInTime, "", erika())
 			tok := f.mustToken(offerID, "")
-			ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken,
+			ans, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken),
 				credentialRequest(t, f.def.ID, newHolder(t).proof(t, f.nonce(), "", f.clock.Now())))
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i, s := range tc.steps {
 				before := f.store.record(rec.CredentialExchangeID).Version
-				err := f.svc.Notify(context.Background(), tok.AccessToken, &oid4vci.NotificationRequest{
+				err := f.svc.Notify(context.Background(), wallet.Bearer(tok.AccessToken), &oid4vci.NotificationRequest{
 					NotificationID: ans.Issuance.NotificationID, Event: s.event, EventDescription: s.desc})
 				if oauthCode(err) != s.wantCode || (s.wantCode == "" && err != nil) {
 					t.Fatalf("step %d: err = %v, want %q", i, err, s.wantCode)
@@ -234,7 +234,7 @@ func TestNotifyErrors(t *testing.T) {
 	f := newWalletFixture(t, wallet.Config{})
 	offerID, _ := f.offer(exchange.ModeInTime, "", erika())
 	tok := f.mustToken(offerID, "")
-	ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken,
+	ans, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken),
 		credentialRequest(t, f.def.ID, newHolder(t).proof(t, f.nonce(), "", f.clock.Now())))
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +258,7 @@ func TestNotifyErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := f.svc.Notify(context.Background(), tc.token, &oid4vci.NotificationRequest{NotificationID: tc.id, Event: "credential_accepted"})
+			err := f.svc.Notify(context.Background(), wallet.Bearer(tc.token), &oid4vci.NotificationRequest{NotificationID: tc.id, Event: "credential_accepted"})
 			if oauthCode(err) != tc.wantCode {
 				t.Fatalf("err = %v, want %s", err, tc.wantCode)
 			}

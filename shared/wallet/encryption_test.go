@@ -68,7 +68,7 @@ func TestResponseEncryptionRequired(t *testing.T) {
 			tok := f.mustToken(offerID, "")
 			h := newHolder(t)
 			before := f.store.record(rec.CredentialExchangeID)
-			_, err := f.svc.RequestCredential(context.Background(), tok.AccessToken,
+			_, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken),
 				credentialRequest(t, f.def.ID, h.proof(t, f.nonce(), "", f.clock.Now())))
 			if oauthCode(err) != oid4vci.ErrInvalidEncryptionParameters {
 				t.Fatalf("clear request: %v", err)
@@ -77,7 +77,7 @@ func TestResponseEncryptionRequired(t *testing.T) {
 				t.Fatal("the refused request wrote the record")
 			}
 			enc := encryptionParams(t)
-			ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken,
+			ans, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken),
 				encryptedRequest(t, f.def.ID, enc, h.proof(t, f.nonce(), "", f.clock.Now())))
 			if err != nil || len(ans.Issuance.Credentials) != 1 {
 				t.Fatalf("encrypted request: %+v, %v", ans, err)
@@ -110,14 +110,14 @@ func TestDeferredResponseEncryptionRequired(t *testing.T) {
 	offerID, rec := f.offer(exchange.ModeDeferred, "")
 	tok := f.mustToken(offerID, "")
 	h := newHolder(t)
-	ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken,
+	ans, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken),
 		encryptedRequest(t, f.def.ID, encryptionParams(t), h.proof(t, f.nonce(), "", f.clock.Now())))
 	if err != nil || ans.Issuance.TransactionID == "" {
 		t.Fatalf("deferral: %+v, %v", ans, err)
 	}
 	f.complete(rec.CredentialExchangeID, false, erika())
 	txn := ans.Issuance.TransactionID
-	_, err = f.svc.RequestDeferredCredential(context.Background(), tok.AccessToken, &oid4vci.DeferredCredentialRequest{TransactionID: txn})
+	_, err = f.svc.RequestDeferredCredential(context.Background(), wallet.Bearer(tok.AccessToken), &oid4vci.DeferredCredentialRequest{TransactionID: txn})
 	if oauthCode(err) != oid4vci.ErrInvalidEncryptionParameters {
 		t.Fatalf("clear deferred request: %v", err)
 	}
@@ -129,7 +129,7 @@ func TestDeferredResponseEncryptionRequired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done, err := f.svc.RequestDeferredCredential(context.Background(), tok.AccessToken, dreq)
+	done, err := f.svc.RequestDeferredCredential(context.Background(), wallet.Bearer(tok.AccessToken), dreq)
 	if err != nil || len(done.Issuance.Credentials) != 1 {
 		t.Fatalf("encrypted deferred request: %+v, %v", done, err)
 	}

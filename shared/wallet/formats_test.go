@@ -131,7 +131,7 @@ func TestIssueMdoc(t *testing.T) {
 	tok := f.mustToken(offerID, "")
 	h1, h2 := newHolder(t), newHolder(t)
 	nonce := f.nonce()
-	ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken,
+	ans, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken),
 		credentialRequest(t, f.def.ID, h1.proof(t, nonce, "", f.clock.Now()), h2.proof(t, nonce, "", f.clock.Now())))
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func TestIssueJWTVC(t *testing.T) {
 	offerID, rec := f.offerOf(exchange.ModeInTime, employeeSubject())
 	tok := f.mustToken(offerID, "")
 	h := newHolder(t)
-	ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken,
+	ans, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken),
 		credentialRequest(t, f.def.ID, h.proof(t, f.nonce(), "", f.clock.Now())))
 	if err != nil {
 		t.Fatal(err)
@@ -229,7 +229,7 @@ func TestDraftRequestsByFormat(t *testing.T) {
 					body[k] = v
 				}
 				b, _ := json.Marshal(body)
-				_, err := f.svc.RequestCredential(context.Background(), tok.AccessToken, parseCredentialRequest(t, b))
+				_, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken), parseCredentialRequest(t, b))
 				if oauthCode(err) != oid4vci.ErrUnknownCredentialConfiguration {
 					t.Errorf("%v: err = %v, want unknown_credential_configuration", wrong, err)
 				}
@@ -240,7 +240,7 @@ func TestDraftRequestsByFormat(t *testing.T) {
 			}
 			b, _ := json.Marshal(body)
 			req := parseCredentialRequest(t, b)
-			ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken, req)
+			ans, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken), req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -280,13 +280,13 @@ func TestDeferredAndRetriedFormats(t *testing.T) {
 			offerID, rec := f.offerOf(exchange.ModeDeferred)
 			tok := f.mustToken(offerID, "")
 			h := newHolder(t)
-			ans, err := f.svc.RequestCredential(context.Background(), tok.AccessToken,
+			ans, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken),
 				credentialRequest(t, f.def.ID, h.proof(t, f.nonce(), "", f.clock.Now())))
 			if err != nil || ans.Issuance.TransactionID == "" {
 				t.Fatalf("deferral: %+v %v", ans, err)
 			}
 			f.complete(rec.CredentialExchangeID, false, tc.subject)
-			picked, err := f.svc.RequestDeferredCredential(context.Background(), tok.AccessToken,
+			picked, err := f.svc.RequestDeferredCredential(context.Background(), wallet.Bearer(tok.AccessToken),
 				&oid4vci.DeferredCredentialRequest{TransactionID: ans.Issuance.TransactionID})
 			if err != nil {
 				t.Fatal(err)
@@ -301,14 +301,14 @@ func TestDeferredAndRetriedFormats(t *testing.T) {
 			// A lost credential answer, retried with the same key.
 			offerID, _ = f.offerOf(exchange.ModeInTime, tc.subject)
 			tok = f.mustToken(offerID, "")
-			first, err := f.svc.RequestCredential(context.Background(), tok.AccessToken,
+			first, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken),
 				credentialRequest(t, f.def.ID, h.proof(t, f.nonce(), "", f.clock.Now())))
 			if err != nil {
 				t.Fatal(err)
 			}
 			entries := alloc.n.Load()
 			f.clock.Advance(time.Second)
-			again, err := f.svc.RequestCredential(context.Background(), tok.AccessToken,
+			again, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken),
 				credentialRequest(t, f.def.ID, h.proof(t, f.nonce(), "", f.clock.Now())))
 			if err != nil {
 				t.Fatal(err)

@@ -108,7 +108,7 @@ func (f *walletFixture) token(offerID, pin string) (*oid4vci.TokenResponse, erro
 	if err != nil {
 		return nil, err
 	}
-	return f.svc.RedeemPreAuthorizedCode(context.Background(), req)
+	return f.svc.RedeemPreAuthorizedCode(context.Background(), req, nil)
 }
 
 func (f *walletFixture) mustToken(offerID, pin string) *oid4vci.TokenResponse {

@@ -10,8 +10,10 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/keys"
 
+	"github.com/sdjwt-issuer/issuer/shared/clientattest"
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/jwtverify"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
 )
 
@@ -94,9 +96,14 @@ func (s *Service) eachDefinition(ctx context.Context, fn func(*definition.Defini
 }
 
 // AuthorizationServerMetadata builds /.well-known/oauth-authorization-server (the issuer is its own
-// authorization server: pre-authorized code grant, anonymous access).
+// authorization server: pre-authorized code grant, anonymous access where the definition allows it, DPoP, and
+// attest_jwt_client_auth when wallet providers are trusted).
 func (s *Service) AuthorizationServerMetadata() (*oid4vci.AuthorizationServerMetadata, error) {
-	md, err := oid4vci.BuildAuthorizationServerMetadata(s.cfg.IssuerURL, oid4vci.DefaultEndpoints(s.cfg.IssuerURL))
+	opts := []oid4vci.ASOption{oid4vci.WithDPoP(s.DPoPAlgs())}
+	if s.ClientAttestationSupported() {
+		opts = append(opts, oid4vci.WithClientAttestation(clientattest.DefaultAttestationAlgs(), jwtverify.DefaultAlgs()))
+	}
+	md, err := oid4vci.BuildAuthorizationServerMetadata(s.cfg.IssuerURL, oid4vci.DefaultEndpoints(s.cfg.IssuerURL), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("authorization server metadata: %w", err)
 	}
@@ -119,6 +126,10 @@ func definitionInput(d *definition.Definition) oid4vci.ConfigInput {
 		Types: d.Type, EncryptionRequired: d.EncryptionRequired}
 	if definition.IsSDJWT(d.CredentialFormat) {
 		in.Format = oid4vci.FormatSDJWTVC // the configuration and its vc+sd-jwt twin, whichever the definition named
+	}
+	if k := d.KeyAttestationsRequired; k != nil {
+		in.KeyAttestationsRequired = &oid4vci.KeyAttestationsRequired{KeyStorage: k.KeyStorage,
+			UserAuthentication: k.UserAuthentication}
 	}
 	for _, disp := range d.Display {
 		cd := oid4vci.CredentialDisplay{Name: disp.Name, Locale: disp.Locale, Description: disp.Description,

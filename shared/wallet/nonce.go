@@ -25,12 +25,14 @@ func (s *Service) NewNonce(ctx context.Context) (*oid4vci.CNonce, error) {
 	return &oid4vci.CNonce{Value: nonce, ExpiresInSeconds: secondsUntil(now, exp.Unix())}, nil
 }
 
-// authorize finds the exchange of a Bearer access token: the token names its exchange, whose record is read
-// directly (one GetItem) and must hold the token's hash with an unexpired deadline. An unknown, malformed or
-// expired token, or one whose exchange is gone, is invalid_token (401).
-func (s *Service) authorize(ctx context.Context, accessToken string) (exchange.Record, error) {
+// authorize finds the exchange of an access token: the token names its exchange, whose record is read directly
+// (one GetItem) and must hold the token's hash with an unexpired deadline. An unknown, malformed or expired token,
+// or one whose exchange is gone, is invalid_token (401); a token presented otherwise than it was issued (a
+// DPoP-bound token without a proof by its key, a bearer token as DPoP) is refused too (checkBinding).
+func (s *Service) authorize(ctx context.Context, access Access) (exchange.Record, error) {
 	invalid := oid4vci.Errorf(oid4vci.ErrInvalidToken, "the access token is unknown or expired; redeem the "+
 		"offer at the token endpoint again")
+	accessToken := access.Token
 	id, ok := exchange.SecretExchangeID(accessToken)
 	if !ok || len(accessToken) > validation.MaxIDLen {
 		return exchange.Record{}, invalid
@@ -44,6 +46,9 @@ func (s *Service) authorize(ctx context.Context, accessToken string) (exchange.R
 	}
 	if !exchange.SecretMatches(accessToken, rec.AccessTokenHash) || rec.AccessTokenExpiresAt <= s.rt.Now().Unix() {
 		return exchange.Record{}, invalid
+	}
+	if err := checkBinding(&rec, access); err != nil {
+		return exchange.Record{}, err
 	}
 	return rec, nil
 }

@@ -30,7 +30,7 @@ func TestStaleNoncesWasteBoundedSignatures(t *testing.T) {
 	tok := f.mustToken(offerID, "")
 	h := newHolder(t)
 	for i := 0; i < 10; i++ {
-		_, err := svc.RequestCredential(context.Background(), tok.AccessToken,
+		_, err := svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken),
 			credentialRequest(t, f.def.ID, h.proof(t, "stale-nonce", "", f.clock.Now())))
 		if code := oauthCode(err); code != oid4vci.ErrInvalidNonce {
 			t.Fatalf("request %d: %v, want invalid_nonce", i, err)
@@ -43,7 +43,7 @@ func TestStaleNoncesWasteBoundedSignatures(t *testing.T) {
 		t.Fatalf("stale-nonce requests changed the exchange: %s %q", got.Status, got.CredentialToken)
 	}
 	before := signer.Signs()
-	ans, err := svc.RequestCredential(context.Background(), tok.AccessToken,
+	ans, err := svc.RequestCredential(context.Background(), wallet.Bearer(tok.AccessToken),
 		credentialRequest(t, f.def.ID, h.proof(t, f.nonce(), "", f.clock.Now())))
 	if err != nil {
 		t.Fatalf("fresh nonce after the stale ones: %v", err)

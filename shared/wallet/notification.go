@@ -14,12 +14,12 @@ import (
 // second time and succeeds both times. An unknown notification_id, or one of another access token's exchange,
 // is invalid_notification_id; an event the status machine refuses (accepted after deleted) is
 // invalid_notification_request.
-func (s *Service) Notify(ctx context.Context, accessToken string, req *oid4vci.NotificationRequest) error {
+func (s *Service) Notify(ctx context.Context, access Access, req *oid4vci.NotificationRequest) error {
 	if req == nil || req.NotificationID == "" {
 		return oid4vci.Errorf(oid4vci.ErrInvalidNotificationRequest, "notification_id is required")
 	}
 	for attempt := 0; ; attempt++ {
-		err := s.notifyOnce(ctx, accessToken, req)
+		err := s.notifyOnce(ctx, access, req)
 		if errors.Is(err, exchange.ErrConflict) && attempt < maxConflictRetries {
 			continue
 		}
@@ -27,8 +27,8 @@ func (s *Service) Notify(ctx context.Context, accessToken string, req *oid4vci.N
 	}
 }
 
-func (s *Service) notifyOnce(ctx context.Context, accessToken string, req *oid4vci.NotificationRequest) error {
-	rec, err := s.authorize(ctx, accessToken)
+func (s *Service) notifyOnce(ctx context.Context, access Access, req *oid4vci.NotificationRequest) error {
+	rec, err := s.authorize(ctx, access)
 	if err != nil {
 		return err
 	}

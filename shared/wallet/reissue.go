@@ -27,21 +27,18 @@ import (
 func (s *Service) answerRecorded(ctx context.Context, rec exchange.Record, req *oid4vci.CredentialRequest, format string) (*CredentialAnswer, error) {
 	denied := oid4vci.Errorf(oid4vci.ErrCredentialRequestDenied, "the credentials of this offer were already "+
 		"issued for other keys; ask the issuer for a new offer")
-	proofs, err := s.validateProofs(req, s.rt.Now())
+	proofs, err := s.proveKeys(&rec, req, s.rt.Now())
 	if err != nil {
 		return nil, err
 	}
-	recorded, err := recordedThumbprints(rec.Proof)
-	if err != nil {
-		return nil, fmt.Errorf("answer recorded credentials: %w", err)
+	recorded := rec.HolderKeys
+	if len(recorded) == 0 {
+		if recorded, err = recordedThumbprints(rec.Proof); err != nil {
+			return nil, fmt.Errorf("answer recorded credentials: %w", err)
+		}
 	}
-	proven := make([]string, len(proofs))
-	for i, p := range proofs {
-		proven[i] = p.Thumbprint
-	}
-	sort.Strings(proven)
 	creds := strings.Split(rec.CredentialToken, exchange.CredentialTokenSeparator)
-	if len(proofs) == 0 || !slices.Equal(proven, recorded) {
+	if !slices.Equal(proofs.thumbprints(), recorded) {
 		return nil, denied
 	}
 	if definition.IsSDJWT(format) && string(issuedFormat(creds[0])) != format {
@@ -72,7 +69,8 @@ func (s *Service) answerRecorded(ctx context.Context, rec exchange.Record, req *
 }
 
 // recordedThumbprints returns the sorted RFC 7638 thumbprints of the holder keys in the record's proofs (the
-// comma-joined proof JWTs validated when the credentials were issued; their header carries the jwk).
+// comma-joined proof JWTs validated when the credentials were issued; their header carries the jwk), for records
+// written before HolderKeys.
 func recordedThumbprints(proofs string) ([]string, error) {
 	if proofs == "" {
 		return nil, fmt.Errorf("the record holds no proof")

@@ -75,7 +75,7 @@ func TestRequestCredentialAfterLostAnswer(t *testing.T) {
 			offerID, rec := f.offer(exchange.ModeInTime, "", erika())
 			tok := f.mustToken(offerID, "")
 			e := &env{f: f, tok: tok.AccessToken, h1: newHolder(t), h2: newHolder(t), nonce: f.nonce(), id: rec.CredentialExchangeID}
-			first, err := f.svc.RequestCredential(context.Background(), e.tok, credentialRequest(t, f.def.ID,
+			first, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(e.tok), credentialRequest(t, f.def.ID,
 				e.h1.proof(t, e.nonce, "", f.clock.Now()), e.h2.proof(t, e.nonce, "", f.clock.Now())))
 			if err != nil {
 				t.Fatal(err)
@@ -84,7 +84,7 @@ func TestRequestCredentialAfterLostAnswer(t *testing.T) {
 			req := tc.retry(t, e)
 			before := f.store.record(rec.CredentialExchangeID)
 			events := len(f.events.DetailTypes())
-			ans, err := f.svc.RequestCredential(context.Background(), e.tok, req)
+			ans, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(e.tok), req)
 			after := f.store.record(rec.CredentialExchangeID)
 			if after.CredentialToken != before.CredentialToken || after.IssuedCount != 2 || after.Proof != before.Proof {
 				t.Errorf("the retry changed the recorded issuance")
@@ -116,12 +116,12 @@ func TestRequestCredentialAfterLostAnswer(t *testing.T) {
 			if ans.Issuance.NotificationID == "" || ans.Issuance.NotificationID == first.Issuance.NotificationID {
 				t.Errorf("notification_id %q, want a fresh one", ans.Issuance.NotificationID)
 			}
-			if err := f.svc.Notify(context.Background(), e.tok, &oid4vci.NotificationRequest{
+			if err := f.svc.Notify(context.Background(), wallet.Bearer(e.tok), &oid4vci.NotificationRequest{
 				NotificationID: ans.Issuance.NotificationID, Event: oid4vci.EventCredentialAccepted}); err != nil {
 				t.Errorf("notify with the retry's notification_id: %v", err)
 			}
 			// the retry's nonce is spent: replaying the retry is invalid_nonce
-			if _, err := f.svc.RequestCredential(context.Background(), e.tok, req); oauthCode(err) != oid4vci.ErrInvalidNonce &&
+			if _, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(e.tok), req); oauthCode(err) != oid4vci.ErrInvalidNonce &&
 				oauthCode(err) != oid4vci.ErrCredentialRequestDenied {
 				t.Errorf("replayed retry: %v", err)
 			}

@@ -9,9 +9,13 @@ import (
 	"time"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
+
 	"github.com/sdjwt-issuer/issuer/shared/definition"
+	"github.com/sdjwt-issuer/issuer/shared/dpop"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/jwtverify"
 	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
+	"github.com/sdjwt-issuer/issuer/shared/wallettrust"
 )
 
 // Store is everything the wallet (OID4VCI) use cases need from storage. Single use of codes, nonces and
@@ -98,6 +102,10 @@ type Config struct {
 	// ResponseEncryptionRequired makes every credential and deferred credential request ask for an encrypted
 	// response (credential_response_encryption); a definition's encryptionRequired does so for its own.
 	ResponseEncryptionRequired bool
+	// RequireDPoP is the deployment default of a definition's requireDpop (false: bearer tokens allowed).
+	RequireDPoP bool
+	// DPoPAlgs are the accepted DPoP proof algorithms; jwtverify.DefaultAlgs when empty.
+	DPoPAlgs []string
 	// AuthorizationCodeFlow holds the authorization code flow's lifetimes and defaults.
 	AuthorizationCodeFlow
 }
@@ -152,18 +160,28 @@ type Deps struct {
 	// HolderAuthenticators are holder authentications of the authorization endpoint besides the ID token (an
 	// OpenID4VP presentation), by Method.
 	HolderAuthenticators []HolderAuthenticator
+	// Trust are the wallet providers whose client and key attestations are accepted; nil trusts none.
+	Trust *wallettrust.Anchors
+	// DPoPNonces issues and checks DPoP server nonces; nil: DPoP proofs need no nonce.
+	DPoPNonces *dpop.Nonces
+	// Replay remembers the jti of DPoP proofs and client attestation PoPs within their window; nil: a memory of
+	// this process (jwtverify.MemoryReplayCache).
+	Replay jwtverify.ReplayCache
 }
 
 // Service runs the wallet use cases (offer by reference, token, nonce, credential, deferred credential,
 // notification, metadata) over its ports.
 type Service struct {
-	cfg    Config
-	store  Store
-	signer CredentialSigner
-	status StatusAllocator
-	mdoc   MdocIssuer
-	rt     exchange.Runtime
-	nonces *exchange.CNonces
+	cfg        Config
+	store      Store
+	signer     CredentialSigner
+	status     StatusAllocator
+	mdoc       MdocIssuer
+	rt         exchange.Runtime
+	nonces     *exchange.CNonces
+	trust      *wallettrust.Anchors
+	dpopNonces *dpop.Nonces
+	replay     jwtverify.ReplayCache
 	// authenticators are the holder authentications of the authorization endpoint, by method.
 	authenticators map[string]HolderAuthenticator
 }
@@ -218,9 +236,18 @@ func New(cfg Config, deps Deps, opts ...exchange.Option) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new wallet service: %w", err)
 	}
+	replay := deps.Replay
+	if replay == nil {
+		replay = jwtverify.NewMemoryReplayCache(0)
+	}
+	trust := deps.Trust
+	if trust == nil {
+		trust = &wallettrust.Anchors{}
+	}
 	cfg.AuthorizationCodeFlow.withDefaults()
 	svc := &Service{cfg: cfg, store: deps.Store, signer: deps.Signer, status: deps.StatusAllocator,
-		mdoc: mdocIssuer, rt: rt, nonces: nonces, authenticators: map[string]HolderAuthenticator{}}
+		mdoc: mdocIssuer, rt: rt, nonces: nonces, authenticators: map[string]HolderAuthenticator{},
+		trust: trust, dpopNonces: deps.DPoPNonces, replay: replay}
 	for _, a := range append([]HolderAuthenticator{idTokenAuthenticator{svc}}, deps.HolderAuthenticators...) {
 		svc.authenticators[a.Method()] = a
 	}

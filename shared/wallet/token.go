@@ -28,9 +28,18 @@ const maxClientIDLen = 256
 // wrong one kills the code and denies issuance. Failures are *oid4vci.Error: invalid_grant for an unknown,
 // expired, used or dead code and for a wrong tx_code, invalid_request for a missing or unexpected tx_code,
 // invalid_authorization_details for a configuration that was not offered.
-func (s *Service) RedeemPreAuthorizedCode(ctx context.Context, req *oid4vci.TokenRequest) (*oid4vci.TokenResponse, error) {
+//
+// client is what AuthenticateClient learned of the client (nil: no DPoP proof and no attestation). Once the code
+// and tx_code are right, the exchange's definition decides (admitClient): a failed client attestation denies the
+// issuance (issuance_denied with the reason, the attestation recorded as presented) and is invalid_client; a
+// missing required attestation is invalid_client and a missing required DPoP proof invalid_dpop_proof, both
+// leaving the exchange as it was. A token of a request with a DPoP proof is bound to its key (token_type DPoP).
+func (s *Service) RedeemPreAuthorizedCode(ctx context.Context, req *oid4vci.TokenRequest, client *Client) (*oid4vci.TokenResponse, error) {
 	if req == nil || req.PreAuthorizedCode == "" {
 		return nil, oid4vci.Errorf(oid4vci.ErrInvalidRequest, "pre-authorized_code is required")
+	}
+	if client == nil {
+		client = &Client{ClientID: req.ClientID}
 	}
 	codeKey := exchange.PointerKey(exchange.PointerCode, req.PreAuthorizedCode)
 	id, ok := exchange.SecretExchangeID(req.PreAuthorizedCode)
@@ -84,7 +93,19 @@ func (s *Service) RedeemPreAuthorizedCode(ctx context.Context, req *oid4vci.Toke
 		if err != nil {
 			return nil, err
 		}
-		resp, err := s.issueAccessToken(ctx, &rec, codeKey, req)
+		if reason, err := s.admitClient(&rec, client); reason != "" {
+			derr := s.denyClient(ctx, &rec, codeKey, client, reason)
+			if (errors.Is(derr, exchange.ErrConflict) || errors.Is(derr, exchange.ErrTransitionRefused)) && attempt < retries {
+				continue
+			}
+			if derr != nil && !errors.Is(derr, exchange.ErrNotFound) && !errors.Is(derr, exchange.ErrConflict) {
+				return nil, fmt.Errorf("deny issuance: %w", derr)
+			}
+			return nil, err
+		} else if err != nil {
+			return nil, err
+		}
+		resp, err := s.issueAccessToken(ctx, &rec, codeKey, req, client)
 		var gone *exchange.PointerGoneError
 		if errors.As(err, &gone) && gone.Kind() == exchange.PointerCode {
 			return nil, errCodeUnknown // its guard says the code was used or expired meanwhile
@@ -129,9 +150,32 @@ func (s *Service) recordWrongTxCode(ctx context.Context, rec *exchange.Record, c
 	return denied, nil
 }
 
-// issueAccessToken consumes the code and stores the access token's hash and deadline in the record and the
-// record, in one transaction, and answers a stateless first c_nonce (NewNonce) that expires with the token at the latest.
-func (s *Service) issueAccessToken(ctx context.Context, rec *exchange.Record, codeKey string, req *oid4vci.TokenRequest) (*oid4vci.TokenResponse, error) {
+// denyClient records a client attestation that failed (as presented, with its decoded payload), denies the
+// issuance with reason and kills the code, in one write conditional on the record read.
+func (s *Service) denyClient(ctx context.Context, rec *exchange.Record, codeKey string, c *Client, reason string) error {
+	next := rec.Clone()
+	now := s.rt.Now().Unix()
+	recordClient(&next, c)
+	next.AccessTokenJKT = "" // no token is issued
+	if err := next.Transition(exchange.StatusIssuanceDenied, now); err != nil {
+		return err
+	}
+	next.IssuanceDeniedReason = reason
+	err := s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Version, Status: rec.Status},
+		exchange.PointerOp{Consume: codeKey})
+	if err != nil {
+		return err
+	}
+	s.rt.Log().InfoContext(ctx, "issuance denied: client attestation failed", "credential_exchange_id",
+		rec.CredentialExchangeID, "failure", string(c.AttestationFailure.Kind))
+	s.rt.PublishStatus(ctx, &next)
+	return nil
+}
+
+// issueAccessToken consumes the code and stores the access token's hash and deadline (and its DPoP binding and
+// the client's attestation) in the record, in one transaction, and answers a stateless first c_nonce (NewNonce)
+// that expires with the token at the latest.
+func (s *Service) issueAccessToken(ctx context.Context, rec *exchange.Record, codeKey string, req *oid4vci.TokenRequest, client *Client) (*oid4vci.TokenResponse, error) {
 	token, err := exchange.NewExchangeSecret(s.rt.Random(), rec.CredentialExchangeID)
 	if err != nil {
 		return nil, err
@@ -161,6 +205,7 @@ func (s *Service) issueAccessToken(ctx context.Context, rec *exchange.Record, co
 	next.IssuerStateHash = "" // one grant per offer: the authorization code grant dies with it
 	next.AccessTokenHash = exchange.HashSecret(token)
 	next.AccessTokenExpiresAt = tokenExp
+	recordClient(&next, client)
 	ops := []exchange.PointerOp{{Consume: codeKey}}
 	if err := s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Version, Status: rec.Status}, ops...); err != nil {
 		return nil, err
@@ -168,8 +213,12 @@ func (s *Service) issueAccessToken(ctx context.Context, rec *exchange.Record, co
 	if next.Status != rec.Status {
 		s.rt.PublishStatus(ctx, &next)
 	}
-	return oid4vci.NewTokenResponse(token, secondsUntil(now, tokenExp),
-		&oid4vci.CNonce{Value: nonce, ExpiresInSeconds: secondsUntil(now, nonceExp)}), nil
+	resp := oid4vci.NewTokenResponse(token, secondsUntil(now, tokenExp),
+		&oid4vci.CNonce{Value: nonce, ExpiresInSeconds: secondsUntil(now, nonceExp)})
+	if next.AccessTokenJKT != "" {
+		resp.TokenType = oid4vci.TokenTypeDPoP
+	}
+	return resp, nil
 }
 
 // grantedDetails answers authorization_details: each must name the offered configuration (or its vc+sd-jwt

@@ -165,7 +165,7 @@ func TestRedeemPreAuthorizedCode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp, err := f.svc.RedeemPreAuthorizedCode(context.Background(), req)
+			resp, err := f.svc.RedeemPreAuthorizedCode(context.Background(), req, nil)
 			if tc.wantCode != "" {
 				if oauthCode(err) != tc.wantCode {
 					t.Fatalf("err = %v, want %s", err, tc.wantCode)
@@ -264,7 +264,7 @@ func TestAuthorizationDetails(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp, err := f.svc.RedeemPreAuthorizedCode(context.Background(), req)
+			resp, err := f.svc.RedeemPreAuthorizedCode(context.Background(), req, nil)
 			if oauthCode(err) != tc.wantCode {
 				t.Fatalf("err = %v, want %q", err, tc.wantCode)
 			}
@@ -277,7 +277,7 @@ func TestAuthorizationDetails(t *testing.T) {
 			h := newHolder(t)
 			body := []byte(`{"credential_identifier":"` + tc.config + `","proofs":{"jwt":["` +
 				h.proof(t, f.nonce(), "", f.clock.Now()) + `"]}}`)
-			if _, err := f.svc.RequestCredential(context.Background(), resp.AccessToken, parseCredentialRequest(t, body)); err != nil {
+			if _, err := f.svc.RequestCredential(context.Background(), wallet.Bearer(resp.AccessToken), parseCredentialRequest(t, body)); err != nil {
 				t.Fatalf("credential by identifier: %v", err)
 			}
 		})

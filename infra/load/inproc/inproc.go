@@ -6,6 +6,7 @@ package inproc
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -71,6 +72,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start issuer: %w", err)
 	}
+	preflights, err := template.Preflights(tpl)
+	if err != nil {
+		return nil, fmt.Errorf("start issuer: %w", err)
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -80,14 +85,22 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("start issuer: listen: %w", err)
 	}
 	url := "http://" + ln.Addr().String()
+	// A deployment's functions share NONCE_KEY, the c_nonce and DPoP nonce key (the template generates one); here
+	// one per server.
+	nonceKey := make([]byte, 32)
+	if _, err := rand.Read(nonceKey); err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("start issuer: %w", err)
+	}
 	cfg := config.Config{IssuerURL: url, TableName: opts.TableName, KMSKeyID: opts.KMSKeyID,
-		AdminAPIKeyHashes: []string{apigw.HashAPIKey(opts.AdminKey)}, RetentionDays: 30, EventSource: "inproc"}
+		AdminAPIKeyHashes: []string{apigw.HashAPIKey(opts.AdminKey)}, RetentionDays: 30, EventSource: "inproc",
+		NonceKey: nonceKey}
 	deps, err := handlers.NewDeps(ctx, cfg, platform.FromAWSConfig(opts.AWS), handlers.WithLogger(log))
 	if err != nil {
 		_ = ln.Close()
 		return nil, fmt.Errorf("start issuer: %w", err)
 	}
-	gwOpts := []gateway.Option{gateway.WithLogger(log)}
+	gwOpts := []gateway.Option{gateway.WithLogger(log), gateway.WithPreflights(preflights)}
 	if opts.IntegrationTimeout > 0 {
 		gwOpts = append(gwOpts, gateway.WithIntegrationTimeout(opts.IntegrationTimeout))
 	}

@@ -4,7 +4,9 @@
 //
 // Environment: PORT (default 3000), ISSUER_URL (default http://127.0.0.1:$PORT, used byte for byte),
 // ADMIN_API_KEY (at least 16 characters; default: a generated key, kept under .local so a restart prints the
-// same one), COMPLETION_EVENT_SOURCE (the source of completion events, default com.example.hr), LOG_LEVEL.
+// same one), COMPLETION_EVENT_SOURCE (the source of completion events, default com.example.hr), LOG_LEVEL, and the
+// functions' own variables, e.g. WALLET_TRUST_ANCHORS (paths of the wallet providers' trust files) and
+// REQUIRE_DPOP.
 // Flags: -clean starts with empty data and a new generated key; -dir moves .local; -template picks the SAM
 // template. Logs are JSON lines on stderr; the banner with the key and sample curls goes to stdout.
 package main
@@ -196,7 +198,8 @@ func serve(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 		// The functions sign their PutEvents with the admin key, which the local bus requires; DynamoDB Local
 		// and local-kms accept any secret.
 		"AWS_SECRET_ACCESS_KEY="+key,
-		// A fresh c_nonce key per start: c_nonces live minutes, and the functions share this process.
+		// A fresh c_nonce (and DPoP server nonce) key per start: nonces live minutes, and the functions share
+		// this process.
 		config.EnvNonceKey+"="+nonceKey,
 		// A developer's ~/.aws must not reach the local stack, nor real AWS.
 		"AWS_CONFIG_FILE="+os.DevNull,
@@ -217,6 +220,10 @@ func serve(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	if err != nil {
 		return err
 	}
+	preflights, err := template.Preflights(o.templatePath)
+	if err != nil {
+		return err
+	}
 	// The template's deferred rule admits only the organisation's source (its CompletionEventSource parameter).
 	if rules, err = template.ResolveParameters(rules, map[string]string{"CompletionEventSource": o.completionSource}); err != nil {
 		return err
@@ -226,7 +233,7 @@ func serve(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	basePath := config.IssuerPath(o.issuerURL)
 	gw := gateway.New(routes, functions, gateway.WithLogger(log), gateway.WithEventRules(rules),
 		gateway.WithAccount(localstack.DefaultAccountID, stack.Region), gateway.WithAdminKey(key),
-		gateway.WithIssuerURL(o.issuerURL), gateway.WithBasePath(basePath))
+		gateway.WithIssuerURL(o.issuerURL), gateway.WithBasePath(basePath), gateway.WithPreflights(preflights))
 	if err := gw.Err(); err != nil {
 		gw.Close()
 		return err
