@@ -38,6 +38,11 @@ type flowFigures struct {
 	byOperation       map[string]int
 	perStep           map[flow.Step]map[string]int
 	stats             flow.Stats
+	// dpopDynamoDB and dpopByOperation are the same counts for one flow with a DPoP-bound token (its token
+	// request retried once for use_dpop_nonce), dpopNonceRetries the retries it took.
+	dpopDynamoDB     float64
+	dpopByOperation  map[string]int
+	dpopNonceRetries int
 }
 
 // benchFlow serves the API in process on the local stack (over loopback HTTP, through the local gateway),
@@ -90,6 +95,20 @@ func benchFlow(ctx context.Context, stack *localstack.Stack, flows, conc int, ma
 			case op == "KMS.Sign":
 				out.kmsSign += float64(d) // one credential per flow: per credential
 			}
+		}
+	}
+	dpopClient := *client
+	dpopClient.DPoP = true
+	before = counter.ByOperation()
+	res, err := dpopClient.Run(ctx, def)
+	if err != nil {
+		return out, fmt.Errorf("bench flow: counted DPoP flow: %w", err)
+	}
+	out.dpopByOperation = diff(before, counter.ByOperation())
+	out.dpopNonceRetries = res.NonceRetries
+	for op, n := range out.dpopByOperation {
+		if len(op) > 9 && op[:9] == "DynamoDB." {
+			out.dpopDynamoDB += float64(n)
 		}
 	}
 	st, err := client.Load(ctx, def, flow.LoadOptions{Flows: flows, Concurrency: conc, MaxDuration: maxTime})

@@ -11,6 +11,11 @@
 //   - sdjwt_js_issue_us: @sd-jwt/sd-jwt-vc issuing the same credential (infra/interop/bench_issue.cjs);
 //   - flow_dynamodb_calls, flow_kms_sign_calls: every AWS call attempt of one warm full InTime flow (issue,
 //     offer, token, nonce, credential, notification), counted by an SDK middleware; KMS Sign per credential;
+//   - flow_dpop_dynamodb_calls: the same with a DPoP-bound token (its token request first without a server
+//     nonce, retried on use_dpop_nonce): DPoP replay protection must add no call;
+//   - haip_credential_request_us, bearer_credential_request_us, haip_token_checks_us: the CPU of a credential
+//     request's checks and issuance (local P-256 key, no store) with and without DPoP, and of the token
+//     endpoint's DPoP and client attestation checks;
 //   - flow_p50_ms, flow_p99_ms, flow_per_s: many full flows at concurrency -c through the local gateway over
 //     loopback HTTP, bounded by -flows and -max-time;
 //   - coldstart_<function>_ms: process start to the first answer of each function under aws-lambda-rie (built
@@ -62,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&s.coldRuns, "coldstart-runs", 5, "cold starts per function (the median is reported)")
 	fs.IntVar(&s.jsN, "js-n", 1000, "issuances of the @sd-jwt/sd-jwt-vc run")
 	fs.StringVar(&s.bootstraps, "bootstraps", "bin", "directory of `make build`'s <function>/bootstrap")
-	fs.StringVar(&s.only, "only", "", "comma-separated parts to run: issue,js,flow,coldstart,size (default all)")
+	fs.StringVar(&s.only, "only", "", "comma-separated parts to run: issue,haip,js,flow,coldstart,size (default all)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -139,6 +144,18 @@ func measure(ctx context.Context, root string, s settings, log io.Writer) (*figu
 		}
 		fmt.Fprintf(log, "bench:   %v\n", time.Since(t).Round(time.Millisecond))
 	}
+	if wanted(s.only, "haip") {
+		t := step("HAIP: DPoP-bound, attested requests (local key, no store)")
+		hf, err := benchHAIP()
+		if err != nil {
+			failures = append(failures, err)
+		} else {
+			f.add("haip_credential_request_us", hf.dpopRequest, "us", "credential request with a DPoP-bound token: DPoP proof, binding, key proof, issuance, self-check")
+			f.add("bearer_credential_request_us", hf.bearerRequest, "us", "the same request with a bearer token")
+			f.add("haip_token_checks_us", hf.tokenChecks, "us", "token endpoint: DPoP proof and client attestation (x5c chain) with its PoP")
+		}
+		fmt.Fprintf(log, "bench:   %v\n", time.Since(t).Round(time.Millisecond))
+	}
 	if wanted(s.only, "js") {
 		t := step("@sd-jwt/sd-jwt-vc issuance")
 		us, err := benchJS(ctx, root, testkit.NodeModulesDir(root), s.jsN)
@@ -168,6 +185,8 @@ func measure(ctx context.Context, root string, s settings, log io.Writer) (*figu
 			for i := range flow.NumSteps {
 				fmt.Fprintf(log, "bench:   AWS calls of %-12s %s\n", flow.Step(i).String()+":", opsNote(ff.perStep[flow.Step(i)], ""))
 			}
+			f.add("flow_dpop_dynamodb_calls", ff.dpopDynamoDB, "calls", fmt.Sprintf("the same flow with a DPoP-bound token, %d use_dpop_nonce retry: %s",
+				ff.dpopNonceRetries, opsNote(ff.dpopByOperation, "DynamoDB.")))
 			f.add("flow_kms_sign_calls", ff.kmsSign, "calls", "KMS Sign per credential (one credential per flow)")
 			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 			note := fmt.Sprintf("%d flows at concurrency %d", ff.stats.Completed, s.conc)

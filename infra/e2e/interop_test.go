@@ -3,10 +3,15 @@ package e2e
 import (
 	"net/http"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v2/jwk"
+
 	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
+	"github.com/sdjwt-issuer/issuer/shared/attesttest"
+	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
 )
 
 // openid4vci is the npm package the wallet scripts of infra/interop need.
@@ -84,5 +89,51 @@ func TestWalletLibraryInterop(t *testing.T) {
 	}
 	if s := is.history(exID)["status"]; s != "credential_accepted" {
 		t.Errorf("status %v after the library's notification", s)
+	}
+}
+
+// TestHAIPWalletLibraryInterop: the OpenWallet Foundation's libraries (@openid4vc/openid4vci and
+// @openid4vc/oauth2, pinned) redeem an offer of a definition that requires DPoP and a client attestation: the
+// library finds DPoP and attest_jwt_client_auth in the metadata, retries use_dpop_nonce at the token endpoint and
+// at the credential endpoint with the issuer's DPoP-Nonce, authenticates with the attestation the test's wallet
+// provider issued (signing the PoP itself), gets a DPoP-bound token and a credential, and notifies.
+func TestHAIPWalletLibraryInterop(t *testing.T) {
+	testkit.Node(t, openid4vci)
+	h := startHAIPIssuer(t, nil)
+	defID := h.definitionWith(haipPolicy)
+	exID, link := h.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": defID,
+		"credential": map[string]any{"credentialSubject": map[string]any{"given_name": "Erika"}}})
+	instance := attesttest.NewKey(t)
+	attestation := h.provider.ClientAttestationJWT(t, attesttest.ClientAttestation{Sub: "oid4vc-ts-wallet", Instance: instance})
+	privateJWK, err := jwk.FromRaw(instance.Private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var run struct {
+		DPoPAlgs    []string          `json:"dpopAlgs"`
+		AuthMethods []string          `json:"authMethods"`
+		TokenType   string            `json:"tokenType"`
+		Credentials []string          `json:"credentials"`
+		HolderJWK   map[string]string `json:"holderJwk"`
+		Notified    bool              `json:"notified"`
+	}
+	runNode(t, "oid4vci_haip.cjs", map[string]any{"offerUri": link, "clientAttestation": attestation, "instanceKey": privateJWK}, &run)
+	if run.TokenType != "DPoP" || len(run.Credentials) != 1 || !run.Notified {
+		t.Fatalf("wallet run %+v", run)
+	}
+	if !slices.Contains(run.DPoPAlgs, "ES256") || !slices.Contains(run.AuthMethods, "attest_jwt_client_auth") {
+		t.Errorf("metadata as the library read it: %v %v", run.DPoPAlgs, run.AuthMethods)
+	}
+	v, err := sdjwt.Verify(run.Credentials[0], sdjwt.WithIssuerKeySet(jwksOf(t, h.issuer)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cnf, _ := v.Claims["cnf"].(map[string]any)["jwk"].(map[string]any); cnf["x"] != run.HolderJWK["x"] {
+		t.Errorf("cnf.jwk %v, want the library's holder key", cnf)
+	}
+	rec := h.history(exID)
+	if rec["status"] != "credential_accepted" || rec["clientId"] != "oid4vc-ts-wallet" || rec["walletUnitAttestationVerified"] != true ||
+		rec["walletUnitAttestation"] != attestation {
+		t.Errorf("record %v %v %v", rec["status"], rec["clientId"], rec["walletUnitAttestationVerified"])
 	}
 }

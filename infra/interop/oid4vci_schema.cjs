@@ -10,38 +10,23 @@
 // Each negative probe records the OAuth error the library surfaced. Exit 1 on an unexpected failure.
 'use strict';
 const crypto = require('crypto');
-const path = require('path');
-const { pathToFileURL } = require('url');
-
-// ESM packages ignore NODE_PATH, so they are imported by file URL from the NODE_PATH directory.
-function importPackage(name, file) {
-  const base = (process.env.NODE_PATH || '').split(path.delimiter)[0];
-  return import(pathToFileURL(path.join(base, name, file)).href);
-}
-
-const b64u = (buf) => Buffer.from(buf).toString('base64url');
+const { loadLibraries, baseCallbacks, signES256 } = require('./oid4vc_lib.cjs');
 
 async function main() {
   const input = JSON.parse(require('fs').readFileSync(0, 'utf8'));
-  const vci = await importPackage('@openid4vc/openid4vci', 'dist/index.mjs');
-  const oauth2 = await importPackage('@openid4vc/oauth2', 'dist/index.mjs');
-  vci.setGlobalConfig({ allowInsecureUrls: true }); // the test issuer listens on http://127.0.0.1
+  const { vci, oauth2 } = await loadLibraries();
 
   const holder = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const holderJwk = holder.publicKey.export({ format: 'jwk' });
 
   const callbacks = {
-    fetch: (...args) => fetch(...args),
-    hash: (data, alg) => new Uint8Array(crypto.createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
-    generateRandom: (n) => new Uint8Array(crypto.randomBytes(n)),
+    ...baseCallbacks(),
     clientAuthentication: oauth2.clientAuthenticationAnonymous(),
     signJwt: async (signer, { header, payload }) => {
       if (signer.method !== 'jwk' || signer.alg !== 'ES256') {
         throw new Error(`unexpected signer ${signer.method}/${signer.alg}`);
       }
-      const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(payload))}`;
-      const sig = crypto.sign('sha256', Buffer.from(input), { key: holder.privateKey, dsaEncoding: 'ieee-p1363' });
-      return { jwt: `${input}.${b64u(sig)}`, signerJwk: signer.publicJwk };
+      return { jwt: signES256(holder.privateKey, header, payload), signerJwk: signer.publicJwk };
     },
   };
   const client = new vci.Openid4vciClient({ callbacks });

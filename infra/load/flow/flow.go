@@ -111,6 +111,9 @@ type Client struct {
 	Subject map[string]any
 	// AfterStep, when set, is called by Run after each successful step (the benchmarks count AWS calls per step).
 	AfterStep func(Step)
+	// DPoP makes Run bind its token with a DPoP key of its own (RFC 9449): the token request first goes without
+	// a server nonce and is retried with the one of use_dpop_nonce, as wallets do.
+	DPoP bool
 }
 
 func (c *Client) stepDone(s Step) {
@@ -196,15 +199,40 @@ func (c *Client) admin(ctx context.Context, step Step, method, path string, body
 }
 
 func (c *Client) postJSON(ctx context.Context, step Step, path, token string, body any) (*answer, error) {
+	return c.postJSONWith(ctx, step, path, token, body, nil)
+}
+
+// postJSONWith posts body with token, as a DPoP-bound token with a proof when dp is set.
+func (c *Client) postJSONWith(ctx context.Context, step Step, path, token string, body any, dp *dpopSession) (*answer, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return nil, &StepError{Step: step, Err: fmt.Errorf("encode body: %w", err)}
 	}
-	h := []string{"Content-Type", "application/json"}
-	if token != "" {
-		h = append(h, "Authorization", "Bearer "+token)
+	return c.post(ctx, step, path, "application/json", b, token, dp)
+}
+
+// post sends a POST; with dp it carries a DPoP proof (and the DPoP scheme for a token) and retries a
+// use_dpop_nonce answer once with the nonce it brought.
+func (c *Client) post(ctx context.Context, step Step, path, contentType string, body []byte, token string, dp *dpopSession) (*answer, error) {
+	for attempt := 0; ; attempt++ {
+		h := []string{"Content-Type", contentType}
+		scheme := "Bearer"
+		if dp != nil {
+			proof, err := dp.proof(c.BaseURL+path, token)
+			if err != nil {
+				return nil, &StepError{Step: step, Err: err}
+			}
+			h, scheme = append(h, "DPoP", proof), "DPoP"
+		}
+		if token != "" {
+			h = append(h, "Authorization", scheme+" "+token)
+		}
+		a, err := c.do(ctx, step, http.MethodPost, path, bytes.NewReader(body), h...)
+		if err != nil || dp == nil || !dp.askedForNonce(a) || attempt > 0 {
+			return a, err
+		}
+		dp.retries++
 	}
-	return c.do(ctx, step, http.MethodPost, path, bytes.NewReader(b), h...)
 }
 
 // expect turns an unexpected status into a StepError.
@@ -249,6 +277,9 @@ type Result struct {
 	Steps [NumSteps]time.Duration
 	// Total is the duration of the whole flow (the holder key generation included).
 	Total time.Duration
+	// NonceRetries counts the use_dpop_nonce answers of a DPoP flow's token request (1: the first request goes
+	// without a nonce).
+	NonceRetries int
 }
 
 // Offer is a redeemable offer: what a wallet reads from the offer by reference.
@@ -371,6 +402,11 @@ type TokenRequest struct {
 
 // Redeem sends a token request for a pre-authorized code and returns the access token.
 func (c *Client) Redeem(ctx context.Context, tr TokenRequest) (string, error) {
+	return c.redeem(ctx, tr, nil)
+}
+
+// redeem is Redeem with a DPoP proof when dp is set.
+func (c *Client) redeem(ctx context.Context, tr TokenRequest, dp *dpopSession) (string, error) {
 	form := url.Values{"grant_type": {PreAuthorizedGrant}, "pre-authorized_code": {tr.Code}}
 	if tr.TxCode != "" {
 		form.Set("tx_code", tr.TxCode)
@@ -378,8 +414,7 @@ func (c *Client) Redeem(ctx context.Context, tr TokenRequest) (string, error) {
 	if tr.ClientID != "" {
 		form.Set("client_id", tr.ClientID)
 	}
-	a, err := c.do(ctx, StepToken, http.MethodPost, "/token", strings.NewReader(form.Encode()),
-		"Content-Type", "application/x-www-form-urlencoded")
+	a, err := c.post(ctx, StepToken, "/token", "application/x-www-form-urlencoded", []byte(form.Encode()), "", dp)
 	if err != nil {
 		return "", err
 	}
@@ -471,12 +506,16 @@ type Credential struct {
 // RequestCredential asks for one credential of configurationID bound to the holder's key, with proof nonce.
 // A refusal (4xx/5xx) is returned as a Credential with its status and error code, not as an error.
 func (c *Client) RequestCredential(ctx context.Context, token, issuer, configurationID string, h *Holder, nonce string) (Credential, error) {
+	return c.requestCredential(ctx, token, issuer, configurationID, h, nonce, nil)
+}
+
+func (c *Client) requestCredential(ctx context.Context, token, issuer, configurationID string, h *Holder, nonce string, dp *dpopSession) (Credential, error) {
 	proof, err := h.Proof(issuer, nonce)
 	if err != nil {
 		return Credential{}, &StepError{Step: StepCredential, Err: err}
 	}
-	a, err := c.postJSON(ctx, StepCredential, "/credential", token, map[string]any{
-		"credential_configuration_id": configurationID, "proofs": map[string]any{"jwt": []string{proof}}})
+	a, err := c.postJSONWith(ctx, StepCredential, "/credential", token, map[string]any{
+		"credential_configuration_id": configurationID, "proofs": map[string]any{"jwt": []string{proof}}}, dp)
 	if err != nil {
 		return Credential{}, err
 	}
@@ -522,11 +561,16 @@ func (c *Client) Notify(ctx context.Context, token, notificationID string) error
 // NotifyEvent sends a notification event (credential_accepted, credential_failure, credential_deleted) with an
 // optional event_description.
 func (c *Client) NotifyEvent(ctx context.Context, token, notificationID, event, description string) error {
+	return c.notifyEvent(ctx, token, notificationID, event, description, nil)
+}
+
+// notifyEvent is NotifyEvent with a DPoP proof when dp is set.
+func (c *Client) notifyEvent(ctx context.Context, token, notificationID, event, description string, dp *dpopSession) error {
 	body := map[string]any{"notification_id": notificationID, "event": event}
 	if description != "" {
 		body["event_description"] = description
 	}
-	a, err := c.postJSON(ctx, StepNotification, "/notification", token, body)
+	a, err := c.postJSONWith(ctx, StepNotification, "/notification", token, body, dp)
 	if err != nil {
 		return err
 	}
@@ -544,10 +588,19 @@ func (c *Client) Run(ctx context.Context, definitionID string) (Result, error) {
 	r.ExchangeID = offer.ExchangeID
 	r.Steps[StepIssue], r.Steps[StepOffer] = took[0], took[1]
 
+	var dp *dpopSession
+	if c.DPoP {
+		if dp, err = newDPoPSession(); err != nil {
+			return r, &StepError{Step: StepToken, Err: err}
+		}
+	}
 	start := time.Now()
-	token, err := c.Token(ctx, offer.Code)
+	token, err := c.redeem(ctx, TokenRequest{Code: offer.Code}, dp)
 	if err != nil {
 		return r, err
+	}
+	if dp != nil {
+		r.NonceRetries = dp.retries
 	}
 	r.Steps[StepToken] = time.Since(start)
 	c.stepDone(StepToken)
@@ -565,7 +618,7 @@ func (c *Client) Run(ctx context.Context, definitionID string) (Result, error) {
 		return r, &StepError{Step: StepCredential, Err: err}
 	}
 	start = time.Now()
-	cred, err := c.RequestCredential(ctx, token, offer.Issuer, offer.ConfigurationID, holder, nonce)
+	cred, err := c.requestCredential(ctx, token, offer.Issuer, offer.ConfigurationID, holder, nonce, dp)
 	if err != nil {
 		return r, err
 	}
@@ -576,7 +629,7 @@ func (c *Client) Run(ctx context.Context, definitionID string) (Result, error) {
 	c.stepDone(StepCredential)
 
 	start = time.Now()
-	if err := c.Notify(ctx, token, cred.NotificationID); err != nil {
+	if err := c.notifyEvent(ctx, token, cred.NotificationID, "credential_accepted", "", dp); err != nil {
 		return r, err
 	}
 	r.Steps[StepNotification] = time.Since(start)
