@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -16,15 +18,15 @@ import (
 func Lambda(d *Deps, walletOpts ...WalletOption) map[string]lambda.Handler {
 	w := NewWallet(d, walletOpts...)
 	return map[string]lambda.Handler{
-		"DefinitionsFunction":        lambda.NewHandler(Definitions(d).ServeEvent),
-		"IssueFunction":              lambda.NewHandler(Issue(d).ServeEvent),
-		"StatusFunction":             lambda.NewHandler(Status(d).ServeEvent),
+		"DefinitionsFunction":        proxyHandler(Definitions(d).ServeEvent),
+		"IssueFunction":              proxyHandler(Issue(d).ServeEvent),
+		"StatusFunction":             proxyHandler(Status(d).ServeEvent),
 		"DeferredIssueFunction":      NewDeferredIssueHandler(d),
-		"MetadataFunction":           lambda.NewHandler(Metadata(w).ServeEvent),
-		"TokenFunction":              lambda.NewHandler(Token(w).ServeEvent),
-		"CredentialFunction":         lambda.NewHandler(Credential(w).ServeEvent),
-		"DeferredCredentialFunction": lambda.NewHandler(DeferredCredential(w).ServeEvent),
-		"NotificationFunction":       lambda.NewHandler(Notification(w).ServeEvent),
+		"MetadataFunction":           proxyHandler(Metadata(w).ServeEvent),
+		"TokenFunction":              proxyHandler(Token(w).ServeEvent),
+		"CredentialFunction":         proxyHandler(Credential(w).ServeEvent),
+		"DeferredCredentialFunction": proxyHandler(DeferredCredential(w).ServeEvent),
+		"NotificationFunction":       proxyHandler(Notification(w).ServeEvent),
 		"ConsoleFunction":            consoleHandler(d.Log),
 	}
 }
@@ -36,7 +38,32 @@ func consoleHandler(log *slog.Logger) lambda.Handler {
 	if err != nil {
 		// Only a broken build gets here (the embedded files are checked by shared/console's tests); every request
 		// then fails as a function error, which the gateway answers 502.
-		return lambda.NewHandler(func(context.Context, apigw.Request) (apigw.Response, error) { return apigw.Response{}, err })
+		return proxyHandler(func(context.Context, apigw.Request) (apigw.Response, error) { return apigw.Response{}, err })
 	}
-	return lambda.NewHandler(site.Router(log).ServeEvent)
+	return proxyHandler(site.Router(log).ServeEvent)
+}
+
+// proxyHandler is a function's router as the lambda.Handler the local gateway invokes, encoding every answer into
+// a slice of its own. lambda.NewHandler hands back a slice of a pooled buffer that goes back to its pool before
+// Invoke returns (aws-lambda-go's jsonOutBuffer.Close): harmless on Lambda, whose runtime sends it before the
+// next invocation, but the local gateway invokes a function concurrently, and another invocation would overwrite
+// an answer while it is decoded (a "JSON decoder out of sync" panic, or a wrong answer). The functions' mains
+// keep lambda.Start.
+type proxyHandler func(context.Context, apigw.Request) (apigw.Response, error)
+
+// Invoke implements lambda.Handler.
+func (h proxyHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	var req apigw.Request
+	if err := json.Unmarshal(payload, &req); err != nil {
+		return nil, fmt.Errorf("decode proxy event: %w", err)
+	}
+	resp, err := h(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	out, err := json.Marshal(resp)
+	if err != nil {
+		return nil, fmt.Errorf("encode proxy response: %w", err)
+	}
+	return out, nil
 }
