@@ -90,8 +90,16 @@ func (s *Service) CheckDPoP(ctx context.Context, proof, method, url, accessToken
 // DPoP proof is answered at once (a *dpop.Error), before the attestation's PoP is remembered: wallets that retry
 // with the nonce of use_dpop_nonce may send the same PoP again. A failed attestation is not an error here: the
 // grant decides, on the exchange it names, whether that denies the issuance (admitClient).
+//
+// An issuer that trusts no wallet provider does not offer attest_jwt_client_auth (ClientAttestationSupported), so
+// it ignores the attestation headers as a server without that method would: attested wallets (the EUDI wallet
+// library among them) send them on every token request whatever the metadata says, and a check that could only
+// fail would deny every exchange such a wallet redeems.
 func (s *Service) AuthenticateClient(ctx context.Context, cred ClientCredentials, tokenURL string) (*Client, error) {
-	c := &Client{ClientID: cred.ClientID, attestationJWT: cred.Attestation, attestationPoP: cred.AttestationPoP}
+	c := &Client{ClientID: cred.ClientID}
+	if s.ClientAttestationSupported() {
+		c.attestationJWT, c.attestationPoP = cred.Attestation, cred.AttestationPoP
+	}
 	if cred.DPoP != "" {
 		p, err := s.CheckDPoP(ctx, cred.DPoP, "POST", tokenURL, "")
 		if err != nil {
@@ -121,6 +129,12 @@ var errAttestationRequired = oid4vci.Errorf(oid4vci.ErrInvalidClient, "this cred
 	"authentication with a wallet attestation (attest_jwt_client_auth): send the %s and %s headers",
 	clientattest.HeaderAttestation, clientattest.HeaderPoP)
 
+// errNoProviderTrusted answers a token request for a credential that requires a client attestation at an issuer
+// that trusts no wallet provider: no wallet can meet it until the operator configures one.
+var errNoProviderTrusted = oid4vci.Errorf(oid4vci.ErrInvalidClient, "this credential requires client "+
+	"authentication with a wallet attestation, but this issuer trusts no wallet provider yet: its operator must "+
+	"configure the providers it trusts")
+
 // admitClient applies the exchange's definition to the client: a presented attestation that failed denies the
 // issuance (deny is the reason to record); a missing required attestation or DPoP proof is refused without
 // changing the exchange.
@@ -130,6 +144,8 @@ func (s *Service) admitClient(rec *exchange.Record, c *Client) (deny string, err
 	case c.AttestationFailure != nil:
 		return "the wallet's client attestation failed verification: " + c.AttestationFailure.Description,
 			oid4vci.Errorf(oid4vci.ErrInvalidClient, "%s", c.AttestationFailure.Description)
+	case def.RequireClientAttestation && c.Attestation == nil && !s.ClientAttestationSupported():
+		return "", errNoProviderTrusted
 	case def.RequireClientAttestation && c.Attestation == nil:
 		return "", errAttestationRequired
 	case def.DPoPRequired(s.cfg.RequireDPoP) && c.DPoP == nil:
