@@ -32,6 +32,22 @@ fuzz_targets() {
 	printf '%s\n' "$listing" | awk '/^Fuzz/ { names[n++] = $1; next } /^ok / { for (i = 0; i < n; i++) print $2, names[i]; n = 0 }'
 }
 
+# fuzz_deadline_race NAME < OUTPUT: true when the only failure in go test's OUTPUT for fuzz target NAME is the
+# fuzz coordinator reporting its own -fuzztime deadline: a bare "context deadline exceeded" under the FAIL line,
+# no failing input written, nothing else. That is a race in Go's internal/fuzz (go.dev/issue/75804, fixed in
+# Go 1.27; go1.26's stop() compares the error with the workers' context before the deadline has reached it),
+# which a busy machine hits at the end of a timed run; a finding always writes "Failing input written to ...".
+fuzz_deadline_race() {
+	awk -v header="--- FAIL: $1 (" '
+		/Failing input written to/ { bad = 1 }
+		index($0, header) == 1 { seen++; next }
+		!seen { next }
+		$0 == "    context deadline exceeded" { deadline++; next }
+		$0 == "FAIL" || $0 == "exit status 1" || /^FAIL\t/ { next }
+		{ bad = 1 }
+		END { exit !(seen == 1 && deadline == 1 && !bad) }'
+}
+
 # run_fuzz TIME: runs every fuzz target for TIME each; returns non-zero if any failed.
 run_fuzz() {
 	local fuzztime="$1" targets pkg name out failed=0 count=0
@@ -44,6 +60,8 @@ run_fuzz() {
 		count=$((count + 1))
 		if out="$(go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg" 2>&1)"; then
 			say "fuzz ok   $pkg $name ($fuzztime)"
+		elif fuzz_deadline_race "$name" <<<"$out"; then
+			say "fuzz ok   $pkg $name ($fuzztime; go test then reported the fuzzing deadline race of go.dev/issue/75804, no failing input)"
 		else
 			failed=$((failed + 1))
 			say "fuzz FAIL $pkg $name"
