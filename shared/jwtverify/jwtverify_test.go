@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -315,20 +316,35 @@ func TestMemoryReplayCache(t *testing.T) {
 	if fresh, err := remember("b", now.Add(2*time.Minute)); !fresh || err != nil {
 		t.Fatalf("b: %v %v", fresh, err)
 	}
-	// Full of live entries: refused, never an entry dropped.
-	if _, err := remember("c", now.Add(time.Minute)); !errors.Is(err, ErrReplayCacheFull) {
-		t.Fatalf("c when full: %v", err)
-	}
-	// Once a has expired, it is swept and its id is usable again.
-	clock = now.Add(90 * time.Second)
+	// Full of live entries: the oldest (a) is forgotten, never a request refused (a flood of proofs anyone can
+	// make must not shut wallets out; docs/security.md "Replay memory flood").
 	if fresh, err := remember("c", now.Add(3*time.Minute)); !fresh || err != nil {
-		t.Fatalf("c after sweep: %v %v", fresh, err)
-	}
-	if fresh, err := remember("b", now.Add(2*time.Minute)); fresh || err != nil {
-		t.Fatalf("b still remembered: %v %v", fresh, err)
+		t.Fatalf("c when full: %v %v", fresh, err)
 	}
 	if c.Len() != 2 {
-		t.Errorf("Len = %d", c.Len())
+		t.Errorf("Len = %d after forgetting the oldest", c.Len())
+	}
+	for _, id := range []string{"b", "c"} {
+		if fresh, err := remember(id, now.Add(time.Minute)); fresh || err != nil {
+			t.Fatalf("%s still remembered: %v %v", id, fresh, err)
+		}
+	}
+	// Once b has expired, it is swept and its id is usable again; c is still remembered.
+	clock = now.Add(150 * time.Second)
+	if fresh, err := remember("b", now.Add(5*time.Minute)); !fresh || err != nil {
+		t.Fatalf("b after expiry: %v %v", fresh, err)
+	}
+	if fresh, err := remember("c", now.Add(5*time.Minute)); fresh || err != nil {
+		t.Fatalf("c still remembered: %v %v", fresh, err)
+	}
+	// A long run through a small cache holds at most its size, and its order queue does not grow without bound.
+	for i := range 10_000 {
+		if fresh, err := remember(fmt.Sprint("flood-", i), clock.Add(time.Hour)); !fresh || err != nil {
+			t.Fatalf("flood %d: %v %v", i, fresh, err)
+		}
+	}
+	if c.Len() != 2 || len(c.order) > 4 {
+		t.Errorf("Len = %d, order %d after the flood", c.Len(), len(c.order))
 	}
 	if NewMemoryReplayCache(0).max != DefaultReplayEntries {
 		t.Error("default size")

@@ -148,3 +148,45 @@ func TestAuthenticateClientChecksDPoPBeforeRememberingThePoP(t *testing.T) {
 		t.Fatalf("the same PoP again: %+v %v, want a replayed attestation", c, err)
 	}
 }
+
+// TestReplayMemoryFloodDoesNotLockOutWallets: anyone can make DPoP proofs that verify (a key of their own, the
+// nonce every DPoP-Nonce header hands out) and send them to the token endpoint with a made-up code; each is
+// remembered before the code is looked at. A container whose replay memory is full must go on serving wallets
+// (forgetting its oldest proofs, which a replay to another container would get past anyway), not refuse every
+// DPoP request until the flood's proofs age out (docs/security.md, "Replay memory flood").
+func TestReplayMemoryFloodDoesNotLockOutWallets(t *testing.T) {
+	signer, err := keys.NewLocal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonces, err := dpop.NewNonces(0, []byte("client test nonce key, 32 bytes!!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 8
+	svc, err := New(Config{IssuerURL: clientTestIssuer}, Deps{Store: noStore{}, Signer: signer, DPoPNonces: nonces,
+		Replay: jwtverify.NewMemoryReplayCache(size)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tokenURL := clientTestIssuer + "/token"
+	attacker := attesttest.NewKey(t)
+	for i := range size * 3 {
+		proof := attacker.DPoPProof(t, attesttest.DPoP{Method: "POST", URL: tokenURL, Nonce: svc.DPoPNonce()})
+		if _, err := svc.AuthenticateClient(ctx, ClientCredentials{DPoP: proof}, tokenURL); err != nil {
+			t.Fatalf("flood proof %d: %v", i, err)
+		}
+	}
+	wallet := attesttest.NewKey(t)
+	proof := wallet.DPoPProof(t, attesttest.DPoP{Method: "POST", URL: tokenURL, Nonce: svc.DPoPNonce()})
+	c, err := svc.AuthenticateClient(ctx, ClientCredentials{DPoP: proof}, tokenURL)
+	if err != nil || c.DPoP == nil {
+		t.Fatalf("a wallet after the flood: %+v %v", c, err)
+	}
+	// The memory still does its job for what it holds: the wallet's own proof, sent again, is a replay.
+	var de *dpop.Error
+	if _, err := svc.AuthenticateClient(ctx, ClientCredentials{DPoP: proof}, tokenURL); !errors.As(err, &de) || de.Code != dpop.ErrInvalidProof {
+		t.Fatalf("the wallet's proof again: %v, want invalid_dpop_proof", err)
+	}
+}
