@@ -3,13 +3,14 @@ package apigw
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/url"
 	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/sdjwt-issuer/issuer/shared/strictjson"
 )
@@ -79,13 +80,15 @@ func DecodeJSON(req *Request, v any) error {
 	return DecodeJSONBytes(body, v)
 }
 
-// DecodeJSONBytes decodes one JSON object from body into v, with errors that name the offending field.
+// DecodeJSONBytes decodes one JSON object from body into v, with errors that name the offending field. The body
+// must be I-JSON (RFC 7493: no repeated member, valid UTF-8 without lone surrogates, numbers within a double, one
+// value), so that no other parser can read it differently; member names match v's fields byte for byte (a name
+// that differs in case is an unknown member, ignored), and numbers decoded into interface values (claims) are
+// json.Number with the digits sent.
 func DecodeJSONBytes(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return BadRequest("the request body is empty; send a JSON object")
 	}
-	// I-JSON first (RFC 7493: no repeated member, valid UTF-8 without lone surrogates, numbers within a double,
-	// one value), so that no other parser can read this body differently; then the decode below names fields.
 	if err := strictjson.Check(body); err != nil {
 		var e *strictjson.Error
 		if errors.As(err, &e) && e.Path != "" {
@@ -94,34 +97,62 @@ func DecodeJSONBytes(body []byte, v any) error {
 		}
 		return BadRequest("the request body is not I-JSON (RFC 7493): %v; send exactly one JSON object", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return BadRequest("the request body has data after the JSON object; send exactly one JSON object")
+	if err := strictjson.Unmarshal(body, v, strictjson.ExactNumbers()); err != nil {
+		return decodeError(err)
 	}
 	return nil
 }
 
-func jsonError(err error) *Error {
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	switch {
-	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			return BadRequest("the request body must be a JSON object, not a JSON %s", typeErr.Value)
-		}
-		return BadRequest("field %q must be %s, not a JSON %s", field, jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value)
-	case errors.As(err, &syntaxErr):
-		return BadRequest("the request body is not valid JSON (offset %d): %v", syntaxErr.Offset, syntaxErr)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return BadRequest("the request body is truncated JSON")
-	default:
-		return BadRequest("the request body is not valid JSON: %v", err)
+// decodeError describes a body that is I-JSON but does not fit the value decoded into.
+func decodeError(err error) *Error {
+	var sem *jsonv2.SemanticError
+	if !errors.As(err, &sem) {
+		return BadRequest("the request body cannot be decoded; send a JSON object")
 	}
+	field := fieldOf(sem.JSONPointer)
+	switch {
+	case sem.Err == nil && sem.GoType != nil && sem.JSONKind != 0 && field == "":
+		return BadRequest("the request body must be a JSON object, not a JSON %s", kindName(sem.JSONKind))
+	case sem.Err == nil && sem.GoType != nil && sem.JSONKind != 0:
+		return BadRequest("field %q must be %s, not a JSON %s", field, jsonTypeName(sem.GoType.Kind().String()),
+			kindName(sem.JSONKind))
+	case sem.Err != nil && field != "":
+		// A type's own UnmarshalJSON refused the value (a claim path, a status reference): its reason.
+		return BadRequest("field %q: %v", field, sem.Err)
+	case sem.Err != nil:
+		return BadRequest("the request body cannot be decoded: %v", sem.Err)
+	default:
+		return BadRequest("field %q cannot be decoded; check its type", field)
+	}
+}
+
+// fieldOf turns a JSON Pointer ("/credentials/0/credentialSubject") into the dotted form the admin API's errors
+// use ("credentials.0.credentialSubject").
+func fieldOf(p jsontext.Pointer) string {
+	var parts []string
+	for tok := range p.Tokens() {
+		parts = append(parts, tok)
+	}
+	return strings.Join(parts, ".")
+}
+
+// kindName names a JSON value's kind as the admin API's errors do.
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "null"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	}
+	return "value"
 }
 
 func jsonTypeName(kind string) string {

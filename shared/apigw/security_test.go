@@ -3,9 +3,11 @@ package apigw
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -110,5 +112,54 @@ func TestAdminBodiesAreIJSON(t *testing.T) {
 	if err := DecodeJSONBytes([]byte(`{"claims":{"n":9007199254740993},"extra":1}`), &ok); err != nil ||
 		fmt.Sprint(ok.Claims["n"]) != "9007199254740993" {
 		t.Errorf("valid body: %v %v", err, ok.Claims)
+	}
+}
+
+// TestAdminBodiesMatchNamesCaseSensitively (docs/security.md, "Parser differentials"): member names match the
+// fields of the body byte for byte, as every other JSON reader the organisation may put in front of the admin API
+// does. encoding/json matched them case-insensitively, so {"issuanceMode":"InTime","IssuanceMode":"Deferred"}
+// passed the duplicate check and was read as Deferred, while a case-sensitive validator upstream saw InTime; and
+// {"CredentialDefinitionId": ...} alone selected a definition such a validator never saw. Now a name that differs
+// only in case is an unknown member, ignored like any other.
+func TestAdminBodiesMatchNamesCaseSensitively(t *testing.T) {
+	type nested struct {
+		Subject map[string]any `json:"credentialSubject"`
+	}
+	type body struct {
+		Mode       string  `json:"issuanceMode"`
+		Definition string  `json:"credentialDefinitionId"`
+		Credential *nested `json:"credential"`
+		Count      int     `json:"count"`
+		Flag       bool    `json:"flag"`
+	}
+	tests := []struct {
+		name, body string
+		want       body
+	}{
+		{"case variant after the member", `{"issuanceMode":"InTime","IssuanceMode":"Deferred"}`, body{Mode: "InTime"}},
+		{"case variant before the member", `{"ISSUANCEMODE":"Deferred","issuanceMode":"InTime"}`, body{Mode: "InTime"}},
+		{"case variant alone", `{"CredentialDefinitionId":"other","issuanceMode":"InTime"}`, body{Mode: "InTime"}},
+		{"case variant of a nested member", `{"credential":{"CredentialSubject":{"a":1},"credentialSubject":{"b":2}}}`,
+			body{Credential: &nested{Subject: map[string]any{"b": json.Number("2")}}}},
+		{"case variants of other kinds", `{"COUNT":3,"Flag":true}`, body{}},
+	}
+	for _, tc := range tests {
+		var got body
+		if err := DecodeJSONBytes([]byte(tc.body), &got); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: decoded %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+	// Claim names keep their case: they are map keys, not field names.
+	var claims body
+	if err := DecodeJSONBytes([]byte(`{"credential":{"credentialSubject":{"Name":"a","name":"b","n":{"X":1.50}}}}`), &claims); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"Name": "a", "name": "b", "n": map[string]any{"X": json.Number("1.50")}}
+	if !reflect.DeepEqual(claims.Credential.Subject, want) {
+		t.Errorf("claims %#v, want %#v", claims.Credential.Subject, want)
 	}
 }

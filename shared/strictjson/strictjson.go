@@ -15,6 +15,7 @@ package strictjson
 
 import (
 	"bytes"
+	stdjson "encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -54,15 +55,33 @@ type Option func(*config)
 
 type config struct {
 	rejectUnknown bool
+	exactNumbers  bool
 }
 
 // RejectUnknownMembers makes a member that the struct decoded into has no field for an error (by default such members
 // are ignored, as JSON senders may add members).
 func RejectUnknownMembers() Option { return func(c *config) { c.rejectUnknown = true } }
 
+// ExactNumbers makes every number decoded into an interface value (a claim, at any depth) an encoding/json Number
+// holding the number's text, as encoding/json's Decoder.UseNumber does, instead of a float64: claims keep the
+// digits the sender wrote (9007199254740993, 1.50).
+func ExactNumbers() Option { return func(c *config) { c.exactNumbers = true } }
+
+// exactNumbers decodes an interface value with encoding/json and UseNumber. The document already passed Check,
+// so the only difference from go-json-experiment's own decoding of an interface value is the numbers' type.
+var exactNumbers = json.WithUnmarshalers(json.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *any) error {
+	raw, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	d := stdjson.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	return d.Decode(v)
+}))
+
 // Unmarshal checks that data is one I-JSON document (Check) and decodes it into v, a non-nil pointer, with
 // go-json-experiment/json: member names match struct fields (their `json` tags) case-sensitively, a JSON null leaves
-// the Go value as it is, a number into an interface value becomes a float64.
+// the Go value as it is, a number into an interface value becomes a float64 (see ExactNumbers).
 func Unmarshal(data []byte, v any, opts ...Option) error {
 	var cfg config
 	for _, o := range opts {
@@ -71,7 +90,11 @@ func Unmarshal(data []byte, v any, opts ...Option) error {
 	if err := Check(data); err != nil {
 		return err
 	}
-	if err := json.Unmarshal(data, v, json.RejectUnknownMembers(cfg.rejectUnknown)); err != nil {
+	jsonOpts := []json.Options{json.RejectUnknownMembers(cfg.rejectUnknown)}
+	if cfg.exactNumbers {
+		jsonOpts = append(jsonOpts, exactNumbers)
+	}
+	if err := json.Unmarshal(data, v, jsonOpts...); err != nil {
 		return describe(err)
 	}
 	return nil

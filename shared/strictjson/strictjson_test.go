@@ -139,3 +139,30 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+// TestExactNumbers: with ExactNumbers, numbers decoded into interface values, at any depth of maps and arrays,
+// are json.Number with the digits sent; struct fields keep their own types, and names still match by case.
+func TestExactNumbers(t *testing.T) {
+	var v struct {
+		Count  int            `json:"count"`
+		Claims map[string]any `json:"claims"`
+		Any    any            `json:"any"`
+	}
+	body := `{"count":2,"Count":5,"claims":{"big":9007199254740993,"list":[1.50,{"x":-0}]},"any":1e2}`
+	if err := Unmarshal([]byte(body), &v, ExactNumbers()); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := v.Claims["list"].([]any)
+	inner, _ := list[1].(map[string]any)
+	if v.Count != 2 || v.Claims["big"] != json.Number("9007199254740993") || list[0] != json.Number("1.50") ||
+		inner["x"] != json.Number("-0") || v.Any != json.Number("1e2") {
+		t.Errorf("decoded %#v", v)
+	}
+	// Without the option a number in an interface value is a float64.
+	var plain struct {
+		Any any `json:"any"`
+	}
+	if err := Unmarshal([]byte(`{"any":1.5}`), &plain); err != nil || plain.Any != 1.5 {
+		t.Errorf("without ExactNumbers: %#v %v", plain.Any, err)
+	}
+}
