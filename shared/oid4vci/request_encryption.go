@@ -61,7 +61,13 @@ func DecryptRequest(ctx context.Context, body []byte, keys RequestKeys) ([]byte,
 	}
 	plain, err := jwe.Decrypt(compact, jwe.WithKey(jwa.ECDH_ES, priv),
 		jwe.WithMaxDecompressBufferSize(MaxCredentialRequestBytes))
-	if err != nil {
+	switch {
+	case err != nil && h.Compression() == jwa.Deflate:
+		// jwx says no more than that it failed: a wrong key and a plaintext that inflates beyond the bound (a
+		// decompression bomb) look alike, so the description names both.
+		return nil, encryptionError("the encrypted request does not decrypt with the key its kid names, or its "+
+			"plaintext is larger than %d bytes once decompressed", MaxCredentialRequestBytes)
+	case err != nil:
 		return nil, encryptionError("the encrypted request does not decrypt with the key its kid names")
 	}
 	if !bytes.HasPrefix(bytes.TrimSpace(plain), []byte("{")) {
