@@ -304,6 +304,14 @@ func LogLevel(getenv func(string) string) (slog.Level, error) {
 	return parseLevel(getenv(EnvLogLevel))
 }
 
+// ServedOverHTTPS reads only ISSUER_URL through getenv and reports whether the deployment is reached over https:
+// true unless the issuer URL is plain http (a local run). On AWS it is https, or unset when the functions read the
+// API's https stage URL from ISSUER_URL_PARAMETER. The console, which reads no other configuration, decides its
+// Strict-Transport-Security by it.
+func ServedOverHTTPS(getenv func(string) string) bool {
+	return !strings.HasPrefix(strings.ToLower(strings.TrimSpace(getenv(EnvIssuerURL))), "http://")
+}
+
 // trustPaths splits WALLET_TRUST_ANCHORS on commas; relative paths are relative to root (the function bundle on
 // Lambda) when root is set.
 func trustPaths(raw, root string) []string {

@@ -212,6 +212,37 @@ func TestLogLevel(t *testing.T) {
 	}
 }
 
+// TestServedOverHTTPS: the console, which reads no other configuration, sends HSTS unless ISSUER_URL is plain
+// http (a local run); on AWS the issuer is https, or unset when the functions read the API's https stage URL from
+// ISSUER_URL_PARAMETER.
+func TestServedOverHTTPS(t *testing.T) {
+	for _, tc := range []struct {
+		issuerURL, parameter string
+		want                 bool
+	}{
+		{"https://issuer.example.com", "", true},
+		{"https://abc.execute-api.eu-west-1.amazonaws.com/prod", "", true},
+		{"", "/stack/issuer-url", true},
+		{"", "", true},
+		{"http://127.0.0.1:3000", "", false},
+		{" HTTP://localhost:3000 ", "", false},
+	} {
+		got := ServedOverHTTPS(func(name string) string {
+			switch name {
+			case EnvIssuerURL:
+				return tc.issuerURL
+			case EnvIssuerURLParameter:
+				return tc.parameter
+			}
+			t.Errorf("ServedOverHTTPS read %s", name)
+			return ""
+		})
+		if got != tc.want {
+			t.Errorf("ISSUER_URL %q, ISSUER_URL_PARAMETER %q: %v, want %v", tc.issuerURL, tc.parameter, got, tc.want)
+		}
+	}
+}
+
 func TestSetIssuerURL(t *testing.T) {
 	c := Config{IssuerURLParameter: "/stack/issuer-url"}
 	if err := c.SetIssuerURL("https://abc123.execute-api.eu-west-1.amazonaws.com/prod"); err != nil {

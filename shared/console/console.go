@@ -142,9 +142,9 @@ func (s *Site) Assets() []string {
 func (s *Site) Page() string { return s.page.body }
 
 // Router returns the ConsoleFunction's router: GET /console and GET /console/{asset}, public (the page holds no
-// data; the admin API it calls checks the key).
-func (s *Site) Router(log *slog.Logger) *apigw.Router {
-	r := apigw.NewRouter("console", apigw.WithLogger(log))
+// data; the admin API it calls checks the key). opts add to the logger, e.g. apigw.WithHSTS for an https issuer.
+func (s *Site) Router(log *slog.Logger, opts ...apigw.RouterOption) *apigw.Router {
+	r := apigw.NewRouter("console", append([]apigw.RouterOption{apigw.WithLogger(log)}, opts...)...)
 	r.Handle(http.MethodGet, PagePath, apigw.Public, s.servePage)
 	r.Handle(http.MethodGet, AssetPath, apigw.Public, s.serveAsset)
 	return r

@@ -220,3 +220,31 @@ func TestNewSiteRefusesBrokenAssets(t *testing.T) {
 		}
 	}
 }
+
+// TestHSTS (docs/security.md, "Response headers"): behind an https issuer every console answer - the page that
+// takes the admin API key, its assets, a missing asset - carries Strict-Transport-Security like the other
+// functions' answers; API Gateway adds none to a function's answer, so the console's own router must.
+func TestHSTS(t *testing.T) {
+	s := newTestSite(t)
+	for _, hsts := range []bool{true, false} {
+		r := s.Router(slog.New(slog.NewTextHandler(io.Discard, nil)), apigw.WithHSTS(hsts))
+		for _, req := range []apigw.Request{
+			{HTTPMethod: http.MethodGet, Resource: PagePath, Path: "/console"},
+			{HTTPMethod: http.MethodGet, Resource: AssetPath, Path: "/console/app.js", PathParameters: map[string]string{"asset": "app.js"}},
+			{HTTPMethod: http.MethodGet, Resource: AssetPath, Path: "/console/nope.js", PathParameters: map[string]string{"asset": "nope.js"}},
+		} {
+			resp, err := r.ServeEvent(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, want := resp.Headers["Strict-Transport-Security"], ""
+			if hsts {
+				want = apigw.HSTSValue
+			}
+			if got != want {
+				t.Errorf("HSTS %v, %s (%d): Strict-Transport-Security %q, want %q", hsts, req.Path, resp.StatusCode, got, want)
+			}
+			checkSecurityHeaders(t, req.Path, resp.Headers)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -27,20 +28,20 @@ func Lambda(d *Deps, walletOpts ...WalletOption) map[string]lambda.Handler {
 		"CredentialFunction":         proxyHandler(Credential(w).ServeEvent),
 		"DeferredCredentialFunction": proxyHandler(DeferredCredential(w).ServeEvent),
 		"NotificationFunction":       proxyHandler(Notification(w).ServeEvent),
-		"ConsoleFunction":            consoleHandler(d.Log),
+		"ConsoleFunction":            consoleHandler(d.Log, strings.HasPrefix(d.Config.IssuerURL, "https://")),
 	}
 }
 
-// consoleHandler is the ConsoleFunction's handler (functions/console builds the same). It uses none of Deps but
-// the logger: the console holds no data.
-func consoleHandler(log *slog.Logger) lambda.Handler {
+// consoleHandler is the ConsoleFunction's handler (functions/console builds the same), with HSTS for an https
+// issuer. It uses none of Deps but the logger and the issuer URL's scheme: the console holds no data.
+func consoleHandler(log *slog.Logger, hsts bool) lambda.Handler {
 	site, err := console.NewSite()
 	if err != nil {
 		// Only a broken build gets here (the embedded files are checked by shared/console's tests); every request
 		// then fails as a function error, which the gateway answers 502.
 		return proxyHandler(func(context.Context, apigw.Request) (apigw.Response, error) { return apigw.Response{}, err })
 	}
-	return proxyHandler(site.Router(log).ServeEvent)
+	return proxyHandler(site.Router(log, apigw.WithHSTS(hsts)).ServeEvent)
 }
 
 // proxyHandler is a function's router as the lambda.Handler the local gateway invokes, encoding every answer into

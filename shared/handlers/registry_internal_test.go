@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
+	"github.com/sdjwt-issuer/issuer/shared/config"
 )
 
 // TestRegistryHandlersAnswerConcurrentInvocations: the local gateway invokes one function from many requests at
 // once; every answer must stay what its invocation produced. With lambda.NewHandler the answers shared a pooled
 // buffer, and concurrent invocations overwrote each other's answer while it was read.
 func TestRegistryHandlersAnswerConcurrentInvocations(t *testing.T) {
-	h := consoleHandler(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := consoleHandler(slog.New(slog.NewTextHandler(io.Discard, nil)), false)
 	event := func(asset string) []byte {
 		b, err := json.Marshal(apigw.Request{HTTPMethod: "GET", Resource: "/console/{asset}", Path: "/console/" + asset,
 			PathParameters: map[string]string{"asset": asset}})
@@ -60,5 +61,29 @@ func TestRegistryHandlersAnswerConcurrentInvocations(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Fatal(e)
+	}
+}
+
+// TestConsoleFunctionHSTS (docs/security.md, "Response headers"): the console the registry serves (make run, and
+// functions/console on Lambda with the same rule) carries Strict-Transport-Security when the issuer URL is https,
+// as every other function's answers do, and none for a plain http issuer.
+func TestConsoleFunctionHSTS(t *testing.T) {
+	page, err := json.Marshal(apigw.Request{HTTPMethod: "GET", Resource: "/console", Path: "/console"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for issuer, want := range map[string]string{"https://issuer.example": apigw.HSTSValue, "http://127.0.0.1:3000": ""} {
+		d := &Deps{Config: config.Config{IssuerURL: issuer}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		out, err := Lambda(d)["ConsoleFunction"].Invoke(context.Background(), page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var resp apigw.Response
+		if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", issuer, resp.StatusCode, err)
+		}
+		if got := resp.Headers["Strict-Transport-Security"]; got != want {
+			t.Errorf("%s: Strict-Transport-Security %q, want %q", issuer, got, want)
+		}
 	}
 }
