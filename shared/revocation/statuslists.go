@@ -365,3 +365,22 @@ func (l *StatusLists) resign(ctx context.Context, id statuslist.ListID) (StoredS
 	}
 	return tok, nil
 }
+
+// StatusOf reads the current status of entry idx of this issuer's status list at uri, straight from the store
+// (how the issuer checks its own credentials when a holder presents one: no token, no cache, no HTTP round trip).
+// A uri that is not one of this issuer's lists is an error wrapping statuslist.ErrInvalidListID.
+func (l *StatusLists) StatusOf(ctx context.Context, uri string, idx int) (statuslist.Status, error) {
+	id, err := statuslist.ParseURI(l.cfg.IssuerURL, uri)
+	if err != nil {
+		return 0, fmt.Errorf("status of a credential: %w", err)
+	}
+	st, err := l.store.GetStatusList(ctx, id, l.cfg.Layout)
+	if err != nil {
+		return 0, fmt.Errorf("status of a credential: %w", err)
+	}
+	s, err := st.List.Get(idx)
+	if err != nil {
+		return 0, fmt.Errorf("status of a credential: %w", err)
+	}
+	return s, nil
+}

@@ -51,7 +51,7 @@ func verifyKeyBinding(p *Parsed, claims map[string]any, cfg *verifyConfig, now t
 	if now.Sub(iat) > cfg.kbMaxAge+cfg.leeway {
 		return nil, fmt.Errorf("%w: iat older than %s", ErrKeyBinding, cfg.kbMaxAge)
 	}
-	kb := &KeyBinding{IssuedAt: iat}
+	kb := &KeyBinding{IssuedAt: iat, Claims: payload}
 	kb.Audience, _ = payload["aud"].(string)
 	kb.Nonce, _ = payload["nonce"].(string)
 	if kb.Audience == "" || kb.Nonce == "" {
@@ -105,6 +105,9 @@ type KeyBindingInput struct {
 	Nonce string
 	// IssuedAt is the KB-JWT's iat.
 	IssuedAt time.Time
+	// Extra are more claims of the KB-JWT (e.g. OpenID4VP's transaction_data_hashes); they cannot replace iat,
+	// aud, nonce or sd_hash.
+	Extra map[string]any
 }
 
 // Present builds a presentation of an issued SD-JWT: the disclosures for which include returns
@@ -218,12 +221,12 @@ func signKeyBinding(presentation string, kb *KeyBindingInput) (string, error) {
 	if !ok || pub.Curve != elliptic.P256() {
 		return "", fmt.Errorf("%w: holder key must be ECDSA P-256", ErrKeyBinding)
 	}
-	payload, err := marshal(struct {
-		IssuedAt int64  `json:"iat"`
-		Audience string `json:"aud"`
-		Nonce    string `json:"nonce"`
-		SDHash   string `json:"sd_hash"`
-	}{kb.IssuedAt.Unix(), kb.Audience, kb.Nonce, Digest(presentation)}, false)
+	claims := map[string]any{}
+	for k, v := range kb.Extra {
+		claims[k] = v
+	}
+	claims["iat"], claims["aud"], claims["nonce"], claims["sd_hash"] = kb.IssuedAt.Unix(), kb.Audience, kb.Nonce, Digest(presentation)
+	payload, err := marshal(claims, false)
 	if err != nil {
 		return "", fmt.Errorf("key binding: payload: %w", err)
 	}

@@ -32,6 +32,8 @@ type KeyBinding struct {
 	Audience string
 	// Nonce is the KB-JWT's nonce.
 	Nonce string
+	// Claims is the KB-JWT's whole payload (e.g. OpenID4VP's transaction_data_hashes), numbers as json.Number.
+	Claims map[string]any
 }
 
 // VerifyOption configures Verify.

@@ -1,4 +1,6 @@
-// Package wallettrust holds the wallet providers the issuer trusts to vouch for wallets: their root certificates,
+// Package wallettrust holds the parties the issuer trusts to sign what others send it: by default the wallet
+// providers that vouch for wallets (WALLET_TRUST_ANCHORS), and, in the same form, the credential issuers whose
+// credentials holders may present (ISSUER_TRUST_ANCHORS, FromEnvFor). For wallet providers: their root certificates,
 // to which the x5c chain of a client attestation or key attestation must lead, and their published keys (JWKS).
 // The configuration is a list of files (WALLET_TRUST_ANCHORS: comma-separated paths), each either
 //
@@ -15,6 +17,7 @@ package wallettrust
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -31,8 +34,24 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/strictjson"
 )
 
-// EnvTrustAnchors is the environment variable listing the trust files.
+// EnvTrustAnchors is the environment variable listing the trust files of wallet providers.
 const EnvTrustAnchors = "WALLET_TRUST_ANCHORS"
+
+// EnvIssuerTrustAnchors is the environment variable listing the trust files of credential issuers (API.md:
+// the same form as WALLET_TRUST_ANCHORS).
+const EnvIssuerTrustAnchors = "ISSUER_TRUST_ANCHORS"
+
+// Party names who is trusted, for messages: the variable that lists the files and what the parties are.
+type Party struct {
+	Env  string
+	Noun string
+}
+
+// WalletProviders and CredentialIssuers are the two kinds of trusted parties.
+var (
+	WalletProviders   = Party{Env: EnvTrustAnchors, Noun: "wallet provider"}
+	CredentialIssuers = Party{Env: EnvIssuerTrustAnchors, Noun: "credential issuer"}
+)
 
 // MaxFileBytes bounds one trust file.
 const MaxFileBytes = 1 << 20
@@ -40,8 +59,9 @@ const MaxFileBytes = 1 << 20
 // maxKeysTried bounds the JWKS keys tried for an attestation without kid.
 const maxKeysTried = 16
 
-// Anchors are the trusted wallet providers. The zero value trusts nobody.
+// Anchors are the trusted parties (wallet providers unless loaded with FromEnvFor). The zero value trusts nobody.
 type Anchors struct {
+	party    Party
 	roots    *x509.CertPool
 	nRoots   int
 	keys     []trustedKey
@@ -63,13 +83,25 @@ type Provider struct {
 	Issuer string
 	// Via is "x5c" or "jwks".
 	Via string
+	// Key is the public key that verified the signature (the x5c leaf's, or the JWKS key).
+	Key crypto.PublicKey
+	// Chain is the verified x5c chain, signer first (nil for a JWKS key).
+	Chain []*x509.Certificate
 }
+
+// New returns empty anchors of party (Add fills them).
+func New(party Party) *Anchors { return &Anchors{party: party} }
 
 // FromEnv loads the files named by WALLET_TRUST_ANCHORS (empty: nobody is trusted).
 func FromEnv(getenv func(string) string) (*Anchors, error) {
-	v := strings.TrimSpace(getenv(EnvTrustAnchors))
+	return FromEnvFor(getenv, WalletProviders)
+}
+
+// FromEnvFor loads the files named by the party's variable (empty: nobody is trusted).
+func FromEnvFor(getenv func(string) string, party Party) (*Anchors, error) {
+	v := strings.TrimSpace(getenv(party.Env))
 	if v == "" {
-		return &Anchors{}, nil
+		return &Anchors{party: party}, nil
 	}
 	var paths []string
 	for _, p := range strings.Split(v, ",") {
@@ -79,8 +111,9 @@ func FromEnv(getenv func(string) string) (*Anchors, error) {
 	}
 	a, err := Load(paths)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", EnvTrustAnchors, err)
+		return nil, fmt.Errorf("%s: %w", party.Env, err)
 	}
+	a.party = party
 	return a, nil
 }
 
@@ -225,7 +258,7 @@ func (a *Anchors) Empty() bool { return a == nil || (a.nRoots == 0 && len(a.keys
 // Summary says what is trusted, for the cold start log line (no key material).
 func (a *Anchors) Summary() string {
 	if a.Empty() {
-		return "no wallet provider"
+		return "no " + a.who().Noun
 	}
 	return fmt.Sprintf("%d root certificate(s), %d JWKS key(s)", a.nRoots, len(a.keys))
 }
@@ -244,7 +277,7 @@ func (a *Anchors) Warnings() []string {
 // names one. Failures are *jwtverify.Error.
 func (a *Anchors) Verify(tok *jwtverify.Token, iss string, now time.Time) (*Provider, error) {
 	if a.Empty() {
-		return nil, jwtverify.Errorf("%s cannot be checked: this issuer trusts no wallet provider (%s is empty)", tok.What(), EnvTrustAnchors)
+		return nil, jwtverify.Errorf("%s cannot be checked: this issuer trusts no %s (%s is empty)", tok.What(), a.who().Noun, a.who().Env)
 	}
 	chain, hasX5C, err := tok.X5C()
 	if err != nil {
@@ -273,23 +306,31 @@ func (a *Anchors) Verify(tok *jwtverify.Token, iss string, now time.Time) (*Prov
 			continue
 		}
 		if k.issuer != "" && iss != k.issuer {
-			return nil, jwtverify.Errorf("%s iss is not the issuer the trusted wallet provider's keys are configured for", tok.What())
+			return nil, jwtverify.Errorf("%s iss is not the issuer the trusted %s's keys are configured for", tok.What(), a.who().Noun)
 		}
 		name := k.issuer
 		if name == "" {
 			name = k.source + "#" + k.kid
 		}
-		return &Provider{Name: name, Issuer: k.issuer, Via: "jwks"}, nil
+		return &Provider{Name: name, Issuer: k.issuer, Via: "jwks", Key: k.key.Raw}, nil
 	}
 	if hasKid {
-		return nil, jwtverify.Errorf("%s is not signed by a trusted wallet provider: no trusted key has its kid", tok.What())
+		return nil, jwtverify.Errorf("%s is not signed by a trusted %s: no trusted key has its kid", tok.What(), a.who().Noun)
 	}
-	return nil, jwtverify.Errorf("%s is not signed by a trusted wallet provider: it has neither an x5c chain to a trusted root nor a signature by a trusted key", tok.What())
+	return nil, jwtverify.Errorf("%s is not signed by a trusted %s: it has neither an x5c chain to a trusted root nor a signature by a trusted key", tok.What(), a.who().Noun)
+}
+
+// who is the party of a (wallet providers for the zero value and Load).
+func (a *Anchors) who() Party {
+	if a == nil || a.party.Env == "" {
+		return WalletProviders
+	}
+	return a.party
 }
 
 func (a *Anchors) verifyChain(tok *jwtverify.Token, chain []*x509.Certificate, now time.Time) (*Provider, error) {
 	if a.roots == nil {
-		return nil, jwtverify.Errorf("%s is not signed by a trusted wallet provider: no root certificate is trusted for x5c chains", tok.What())
+		return nil, jwtverify.Errorf("%s is not signed by a trusted %s: no root certificate is trusted for x5c chains", tok.What(), a.who().Noun)
 	}
 	inter := x509.NewCertPool()
 	for _, c := range chain[1:] {
@@ -302,7 +343,7 @@ func (a *Anchors) verifyChain(tok *jwtverify.Token, chain []*x509.Certificate, n
 		if errors.As(err, &inv) && inv.Reason == x509.Expired {
 			return nil, jwtverify.Errorf("%s x5c chain holds a certificate that has expired or is not valid yet", tok.What())
 		}
-		return nil, jwtverify.Errorf("%s is not signed by a trusted wallet provider: its x5c chain does not lead to a trusted root certificate", tok.What())
+		return nil, jwtverify.Errorf("%s is not signed by a trusted %s: its x5c chain does not lead to a trusted root certificate", tok.What(), a.who().Noun)
 	}
 	if ku := chain[0].KeyUsage; ku != 0 && ku&x509.KeyUsageDigitalSignature == 0 {
 		return nil, jwtverify.Errorf("%s x5c signing certificate is not for digital signatures (key usage)", tok.What())
@@ -315,5 +356,5 @@ func (a *Anchors) verifyChain(tok *jwtverify.Token, chain []*x509.Certificate, n
 	if name == "" {
 		name = root.Subject.String()
 	}
-	return &Provider{Name: name, Via: "x5c"}, nil
+	return &Provider{Name: name, Via: "x5c", Key: chain[0].PublicKey, Chain: chains[0]}, nil
 }
