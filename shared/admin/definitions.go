@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
@@ -11,6 +12,9 @@ import (
 // DefineCredential validates spec and stores it as a new definition.
 func (s *Service) DefineCredential(ctx context.Context, spec definition.Spec) (definition.Definition, error) {
 	if err := spec.Normalize(); err != nil {
+		return definition.Definition{}, err
+	}
+	if err := s.checkPresentationRef(ctx, &spec); err != nil {
 		return definition.Definition{}, err
 	}
 	id, err := exchange.NewID(s.rt.Random())
@@ -44,6 +48,9 @@ func (s *Service) ReplaceDefinition(ctx context.Context, id string, spec definit
 	if err := spec.Normalize(); err != nil {
 		return definition.Definition{}, err
 	}
+	if err := s.checkPresentationRef(ctx, &spec); err != nil {
+		return definition.Definition{}, err
+	}
 	old, err := s.store.GetDefinition(ctx, id)
 	if err != nil {
 		return definition.Definition{}, wrap("replace credential definition", err)
@@ -72,4 +79,18 @@ func (s *Service) ListDefinitions(ctx context.Context, page exchange.PageRequest
 	}
 	p, err := s.store.ListDefinitions(ctx, page)
 	return p, wrap("list credential definitions", cursorError(err))
+}
+
+// checkPresentationRef refuses a definition whose presentationDefinitionId (what a wallet-initiated holder must
+// present) names no presentation definition.
+func (s *Service) checkPresentationRef(ctx context.Context, spec *definition.Spec) error {
+	if spec.PresentationDefinitionID == "" {
+		return nil
+	}
+	_, err := s.store.GetPresentationDefinition(ctx, spec.PresentationDefinitionID)
+	if errors.Is(err, exchange.ErrNotFound) {
+		return validation.Invalid("presentationDefinitionId", "no presentation definition has this id; create one with "+
+			"POST /presentation-definition")
+	}
+	return wrap("check presentation definition", err)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/openid4vp"
 	"github.com/sdjwt-issuer/issuer/shared/validation"
 )
 
@@ -96,6 +97,13 @@ func (s *Service) IssueCredential(ctx context.Context, req IssueRequest) (exchan
 		rec.RevocationStatus = exchange.RevocationOperational
 	}
 	rec.SetCredentials(plan.payloads)
+	if plan.presentation != nil {
+		// A dynamic credential request: only the authorization code grant, in which the holder presents first;
+		// no pre-authorized code exists for it.
+		rec.Presentation, rec.PresentationDefinitionID = plan.presentation, plan.presentation.Definition.ID
+		rec.IsPreAuthorised, rec.CodeHash = false, ""
+		rec.IssuerStateHash = exchange.HashSecret(exchange.IssuerState(offerID))
+	}
 	if req.UserPin != "" {
 		tx, err := exchange.NewTxCode(s.rt.Random(), req.UserPin)
 		if err != nil {
@@ -105,7 +113,10 @@ func (s *Service) IssueCredential(ctx context.Context, req IssueRequest) (exchan
 	}
 	// The offer id and the code name the exchange and are checked against the record's hashes; the CODE
 	// pointer is only the code's single-use and validity guard, consumed by the token transaction.
-	pointers := []exchange.Pointer{{Key: exchange.PointerKey(exchange.PointerCode, code), ExchangeID: id, ExpiresAt: offerExpiry}}
+	var pointers []exchange.Pointer
+	if rec.CodeHash != "" {
+		pointers = append(pointers, exchange.Pointer{Key: exchange.PointerKey(exchange.PointerCode, code), ExchangeID: id, ExpiresAt: offerExpiry})
+	}
 	for _, p := range pointers {
 		rec.Pointers = append(rec.Pointers, p.Key)
 	}
@@ -135,6 +146,8 @@ type issuePlan struct {
 	payloads        []exchange.CredentialPayload
 	scheme          string
 	endpoint        string
+	// presentation is what the holder must present first (a dynamic credential request), nil for none.
+	presentation *exchange.PresentationRequest
 }
 
 // dynamicConfig is the dynamic configuration the metadata lists for the plan, until expiresAt.
@@ -196,6 +209,24 @@ func (s *Service) planIssue(ctx context.Context, req IssueRequest) (*issuePlan, 
 			plan.types = d.Types()
 		}
 	}
+	if req.PresentationDefinitionID != "" {
+		pd, err := s.store.GetPresentationDefinition(ctx, req.PresentationDefinitionID)
+		if errors.Is(err, exchange.ErrNotFound) {
+			return nil, validation.Invalid("presentationDefinitionId", "no presentation definition has this id; create "+
+				"one with POST /presentation-definition")
+		}
+		if err != nil {
+			return nil, wrap("issue credential", err)
+		}
+		plan.presentation = &exchange.PresentationRequest{Definition: pd}
+		if td := bytes.TrimSpace(req.TransactionData); len(td) > 0 && !bytes.Equal(td, []byte("null")) {
+			var b bytes.Buffer
+			if err := json.Compact(&b, td); err != nil {
+				return nil, validation.Invalid("transactionData", "must be a JSON object")
+			}
+			plan.presentation.TransactionData = b.Bytes()
+		}
+	}
 	endpoint, err := s.deliveryEndpoint(ctx, req)
 	if err != nil {
 		return nil, err
@@ -216,13 +247,8 @@ func checkIssue(req IssueRequest) (*issuePlan, string, error) {
 	default:
 		return nil, "", validation.Invalid("issuanceMode", "must be %q or %q", exchange.ModeInTime, exchange.ModeDeferred)
 	}
-	if req.PresentationDefinitionID != "" {
-		return nil, "", validation.Invalid("presentationDefinitionId", "OpenID4VP-first issuance (presentation before issuance, "+
-			"authorization code flow) is not supported yet; issue without presentationDefinitionId")
-	}
-	if t := bytes.TrimSpace(req.TransactionData); len(t) > 0 && !bytes.Equal(t, []byte("null")) {
-		return nil, "", validation.Invalid("transactionData", "OpenID4VP-first issuance (presentation before issuance, "+
-			"authorization code flow) is not supported yet; issue without transactionData")
+	if err := checkDynamicRequest(req); err != nil {
+		return nil, "", err
 	}
 	if err := validateUserPin(req.UserPin); err != nil {
 		return nil, "", err
@@ -287,6 +313,33 @@ func checkIssue(req IssueRequest) (*issuePlan, string, error) {
 		}
 	}
 	return plan, typeVCT, nil
+}
+
+// checkDynamicRequest checks the fields of a dynamic credential request: a presentationDefinitionId offers only
+// the authorization code grant (the holder presents during authorization), so no userPin; transactionData only
+// with it.
+func checkDynamicRequest(req IssueRequest) error {
+	td := bytes.TrimSpace(req.TransactionData)
+	hasTD := len(td) > 0 && !bytes.Equal(td, []byte("null"))
+	if req.PresentationDefinitionID == "" {
+		if hasTD {
+			return validation.Invalid("transactionData", "is only for a dynamic credential request: give "+
+				"presentationDefinitionId too, or leave transactionData out")
+		}
+		return nil
+	}
+	if err := validation.ID("presentationDefinitionId", req.PresentationDefinitionID); err != nil {
+		return err
+	}
+	if req.UserPin != "" {
+		return validation.Invalid("userPin", "cannot be combined with presentationDefinitionId: a dynamic credential "+
+			"request offers only the authorization code grant, in which the holder presents credentials instead of "+
+			"typing a PIN; leave userPin out")
+	}
+	if hasTD {
+		return openid4vp.ValidateTransactionData("transactionData", td)
+	}
+	return nil
 }
 
 // payloadsOf collects credential (when it has claims) and credentials[] in that order.

@@ -18,6 +18,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/internal/domaintest"
 	"github.com/sdjwt-issuer/issuer/shared/internal/memstore"
+	"github.com/sdjwt-issuer/issuer/shared/presentationdef"
 	"github.com/sdjwt-issuer/issuer/shared/validation"
 )
 
@@ -436,5 +437,61 @@ func BenchmarkIssueCredential(b *testing.B) {
 		if _, err := svc.IssueCredential(ctx, req); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestDynamicCredentialRequestIntake: presentationDefinitionId must name a presentation definition and excludes
+// userPin; transactionData goes only with it and must be a typed object; a valid request keeps a copy of the
+// definition and offers no pre-authorized code.
+func TestDynamicCredentialRequestIntake(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	pd, err := e.svc.DefinePresentation(ctx, presentationdef.Spec{Label: "LPID", DCQLQuery: json.RawMessage(
+		`{"credentials": [{"id": "lpid", "format": "dc+sd-jwt", "meta": {"vct_values": ["lpid"]}}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := func() admin.IssueRequest {
+		return admin.IssueRequest{IssuanceMode: "Deferred", CredentialDefinitionID: e.def.ID, PresentationDefinitionID: pd.ID}
+	}
+	for name, c := range map[string]struct {
+		change func(r *admin.IssueRequest)
+		field  string
+	}{
+		"unknown presentation definition": {func(r *admin.IssueRequest) { r.PresentationDefinitionID = "nope" }, "presentationDefinitionId"},
+		"with a PIN":                      {func(r *admin.IssueRequest) { r.UserPin = "4821" }, "userPin"},
+		"transaction data not an object":  {func(r *admin.IssueRequest) { r.TransactionData = json.RawMessage(`[1]`) }, "transactionData"},
+		"transaction data without type":   {func(r *admin.IssueRequest) { r.TransactionData = json.RawMessage(`{"amount": 1}`) }, "transactionData.type"},
+		"transaction data with ids": {func(r *admin.IssueRequest) {
+			r.TransactionData = json.RawMessage(`{"type": "fee", "credential_ids": ["x"]}`)
+		}, "transactionData.credential_ids"},
+		"transaction data alone": {func(r *admin.IssueRequest) {
+			r.PresentationDefinitionID, r.TransactionData = "", json.RawMessage(`{"type": "fee"}`)
+		}, "transactionData"},
+	} {
+		req := base()
+		c.change(&req)
+		_, err := e.svc.IssueCredential(ctx, req)
+		var v *validation.Error
+		if !errors.As(err, &v) || v.Field != c.field {
+			t.Errorf("%s: err = %v, want a validation error at %s", name, err, c.field)
+		}
+	}
+	req := base()
+	req.TransactionData = json.RawMessage(`{"type": "fee", "amount": "25.00 EUR"}`)
+	rec, err := e.svc.IssueCredential(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.PresentationDefinitionID != pd.ID || rec.Presentation == nil || rec.Presentation.Definition.Label != "LPID" ||
+		rec.CodeHash != "" || rec.IsPreAuthorised || rec.IssuerStateHash == "" || len(rec.Pointers) != 0 {
+		t.Fatalf("record %+v", rec)
+	}
+	if err := e.svc.DeletePresentationDefinition(ctx, pd.ID); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := e.store.GetExchange(ctx, rec.CredentialExchangeID)
+	if err != nil || stored.Presentation == nil || string(stored.Presentation.Definition.DCQLQuery) != string(rec.Presentation.Definition.DCQLQuery) {
+		t.Fatalf("the exchange lost its copy of the deleted definition: %+v %v", stored.Presentation, err)
 	}
 }

@@ -9,6 +9,9 @@ const (
 	// HolderAuthIssuerState: the offer's issuer_state identifies the holder, as the pre-authorized code does; no
 	// further step. Never for wallet-initiated issuance, which has no offer.
 	HolderAuthIssuerState = "issuer_state"
+	// HolderAuthOpenID4VP: the holder presents credentials over OpenID4VP (a dynamic credential request: the
+	// exchange, or the wallet-initiated definition, names a presentation definition).
+	HolderAuthOpenID4VP = "openid4vp"
 )
 
 // AuthorizationPolicy is what a definition says about the authorization code flow.
@@ -20,10 +23,23 @@ type AuthorizationPolicy struct {
 	// HolderAuthentication is how the authorization endpoint authenticates the holder of an offer:
 	// HolderAuthIDToken or HolderAuthIssuerState; empty: the deployment's default (HOLDER_AUTHENTICATION).
 	HolderAuthentication string `json:"holderAuthentication,omitempty"`
+	// PresentationDefinitionID is what a wallet starting issuance from the metadata must present first (only with
+	// WalletInitiated): the holder authentication is then the OpenID4VP presentation, and the Deferred exchange
+	// it creates carries the verified presented claims.
+	PresentationDefinitionID string `json:"presentationDefinitionId,omitempty"`
 }
 
 // normalizeAuthorization checks the authorization policy.
 func (p *AuthorizationPolicy) normalizeAuthorization() error {
+	if p.PresentationDefinitionID != "" {
+		if err := validation.ID("presentationDefinitionId", p.PresentationDefinitionID); err != nil {
+			return err
+		}
+		if !p.WalletInitiated {
+			return validation.Invalid("presentationDefinitionId", "applies to wallet-initiated issuance only: set "+
+				"walletInitiated true, or name the presentation definition in each issue request instead")
+		}
+	}
 	switch p.HolderAuthentication {
 	case "", HolderAuthIDToken, HolderAuthIssuerState:
 		return nil

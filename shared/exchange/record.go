@@ -112,6 +112,13 @@ type Record struct {
 	IDToken         string
 	IDTokenDecoded  map[string]any
 	IDTokenVerified bool
+	// PresentationDefinitionID is the presentation definition of a dynamic credential request ("" for none).
+	PresentationDefinitionID string
+	// PresentationExchangeID names the verified OpenID4VP exchange of this issuance ("" before one was verified).
+	PresentationExchangeID string
+	// PresentationFailure is why the holder's last presentation was refused (nil: none was, or one was verified
+	// since).
+	PresentationFailure *PresentationFailure
 
 	// The state below is kept with the record but never rendered in the history record.
 
@@ -144,6 +151,8 @@ type Record struct {
 	IssuerStateHash string
 	// AuthorizationCode is the authorization code grant's state once the holder was authorized (nil before).
 	AuthorizationCode *AuthorizationCode
+	// Presentation is what a dynamic credential request asks the holder to present (nil for other exchanges).
+	Presentation *PresentationRequest
 	// AccessTokenHash is HashSecret of the exchange's access token ("" before the code is redeemed); the
 	// token names the exchange, and the wallet steps compare its hash here (SecretMatches).
 	AccessTokenHash string
@@ -203,6 +212,14 @@ func (r *Record) Clone() Record {
 		d := *r.OfferDelivery
 		c.OfferDelivery = &d
 	}
+	if r.PresentationFailure != nil {
+		f := *r.PresentationFailure
+		c.PresentationFailure = &f
+	}
+	if r.Presentation != nil {
+		p := *r.Presentation
+		c.Presentation = &p
+	}
 	if r.AuthorizationCode != nil {
 		a := *r.AuthorizationCode
 		a.Details = append([]string(nil), r.AuthorizationCode.Details...)
@@ -226,9 +243,11 @@ func (r *Record) Transition(to Status, now int64) error {
 // EventDetail is the record as published in events: only what subscribers may see (ids, statuses, times, the
 // definition id and format, the revocation status, the holder binding's public key, the denial reason, the
 // delivery outcome, how the client authenticated and whether its attestation verified, the holder who
-// authenticated at the authorization endpoint and whether its ID token verified). Claims, credentials, proofs, the
-// offer deep link (its offer id yields the pre-authorized code: whoever holds it can redeem the offer) and every
-// hash, counter and snapshot are left out; a field added to Record stays out of events until it is added here.
+// authenticated at the authorization endpoint and whether its ID token verified, the presentation definition, the
+// verified presentation's id and the holder's verified presented claims (the organisation completes a deferred
+// exchange from them) or why the last presentation was refused). Claims, credentials, proofs, the offer deep link
+// (its offer id yields the pre-authorized code: whoever holds it can redeem the offer) and every hash, counter and
+// snapshot are left out; a field added to Record stays out of events until it is added here.
 func (r *Record) EventDetail() Record {
 	d := Record{CredentialExchangeID: r.CredentialExchangeID, IssuanceMode: r.IssuanceMode,
 		IsPreAuthorised: r.IsPreAuthorised, CredentialStatus: r.CredentialStatus, Status: r.Status,
@@ -238,7 +257,12 @@ func (r *Record) EventDetail() Record {
 		ProofType: r.ProofType, IssuanceDeniedReason: r.IssuanceDeniedReason, IndividualID: r.IndividualID,
 		Holder: r.Holder, IDTokenVerified: r.IDTokenVerified,
 		ClientAssertionType: r.ClientAssertionType, ClientAssertionVerified: r.ClientAssertionVerified,
-		WalletUnitAttestationVerified: r.WalletUnitAttestationVerified}
+		WalletUnitAttestationVerified: r.WalletUnitAttestationVerified, PresentationDefinitionID: r.PresentationDefinitionID,
+		PresentationExchangeID: r.PresentationExchangeID}
+	if r.PresentationFailure != nil {
+		f := *r.PresentationFailure
+		d.PresentationFailure = &f
+	}
 	if r.OfferDelivery != nil {
 		od := *r.OfferDelivery
 		d.OfferDelivery = &od

@@ -124,6 +124,7 @@ var schemaTypes = map[string]reflect.Type{
 	"DeferredIssueRequest":               reflect.TypeFor[handlers.DeferredIssueRequest](),
 	"RenderedCredential":                 reflect.TypeFor[historyrecord.Credential](),
 	"OfferDelivery":                      reflect.TypeFor[historyrecord.OfferDelivery](),
+	"PresentationFailure":                reflect.TypeFor[historyrecord.PresentationFailure](),
 	"CredentialHistory":                  reflect.TypeFor[historyrecord.Record](),
 	"HistoryResponse":                    reflect.TypeFor[handlers.HistoryResponse](),
 	"HistoryListResponse":                reflect.TypeFor[handlers.HistoryListResponse](),

@@ -1,6 +1,6 @@
 // Package historyrecord is the credential history record as the admin API answers it and as events carry it:
-// the seed's 40 fields, each always present (empty as "", false, 0, null, {} or []), and three documented
-// additions (credentials, offerDelivery, credentialFailureDescription). It maps an exchange.Record to that wire
+// the seed's 40 fields, each always present (empty as "", false, 0, null, {} or []), and five documented
+// additions (credentials, offerDelivery, credentialFailureDescription, offerExpiresAt, presentationFailure). It maps an exchange.Record to that wire
 // shape at the edge; the domain and the store keep their own types.
 package historyrecord
 
@@ -60,6 +60,17 @@ type Record struct {
 	// OfferExpiresAt is when the offer and its pre-authorized code stop working (unix seconds; addition to the
 	// seed).
 	OfferExpiresAt int64 `json:"offerExpiresAt"`
+	// PresentationFailure is why the holder's last presentation in a dynamic credential request was refused
+	// (addition to the seed; null when none was, or one was verified since).
+	PresentationFailure *PresentationFailure `json:"presentationFailure"`
+}
+
+// PresentationFailure is the record's `presentationFailure` field.
+type PresentationFailure struct {
+	// Reason says what was wrong with the presentation (never a presented value).
+	Reason string `json:"reason"`
+	// At is when it was refused (unix seconds).
+	At int64 `json:"at"`
 }
 
 // Credential is the record's `credential` field and an entry of `credentials`: the credential type and one
@@ -111,6 +122,7 @@ func From(rec *exchange.Record) Record {
 		CredentialStatus: string(rec.CredentialStatus), Status: string(rec.Status), ClientID: rec.ClientID,
 		CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt, DisclosureMapping: object(rec.DisclosureMapping),
 		CredentialDefinitionID: rec.CredentialDefinitionID, Holder: object(rec.Holder),
+		PresentationDefinitionID: rec.PresentationDefinitionID, PresentationExchangeID: rec.PresentationExchangeID,
 		CredentialFormat: rec.CredentialFormat, SupportRevocation: rec.SupportRevocation,
 		RevocationStatus: string(rec.RevocationStatus), CredentialToken: rec.CredentialToken, Cnf: object(rec.Cnf),
 		JTI: rec.JTI, Proof: rec.Proof, ProofType: rec.ProofType,
@@ -127,6 +139,9 @@ func From(rec *exchange.Record) Record {
 	if len(credentials) > 0 {
 		c := credentials[0]
 		out.Credential = &c
+	}
+	if f := rec.PresentationFailure; f != nil {
+		out.PresentationFailure = &PresentationFailure{Reason: f.Reason, At: f.At}
 	}
 	if d := rec.OfferDelivery; d != nil {
 		out.OfferDelivery = &OfferDelivery{Endpoint: d.Endpoint, Outcome: d.Outcome, HTTPStatus: d.HTTPStatus,

@@ -44,13 +44,13 @@ func TestEmptyRecordRendersEverySeedField(t *testing.T) {
 			}
 		}
 	}
-	for f, want := range map[string]any{"credentials": []any{}, "offerDelivery": nil, "credentialFailureDescription": "", "offerExpiresAt": float64(0)} {
+	for f, want := range map[string]any{"credentials": []any{}, "offerDelivery": nil, "credentialFailureDescription": "", "offerExpiresAt": float64(0), "presentationFailure": nil} {
 		if v, ok := m[f]; !ok || jsonOf(t, v) != jsonOf(t, want) {
 			t.Errorf("addition %s = %v, want %v", f, v, want)
 		}
 	}
-	if len(m) != 44 {
-		t.Errorf("%d fields rendered, want the 40 of the seed and 4 additions", len(m))
+	if len(m) != 45 {
+		t.Errorf("%d fields rendered, want the 40 of the seed and 5 additions", len(m))
 	}
 	if len(historyrecord.SeedFields()) != 40 {
 		t.Errorf("seed has 40 fields, list has %d", len(historyrecord.SeedFields()))

@@ -337,6 +337,8 @@ type HolderResponse struct {
 	State string
 	// Form holds every posted parameter (id_token, error, error_description, ...).
 	Form url.Values
+	// Encrypted reports an answer that came encrypted (OpenID4VP direct_post.jwt), its parameters in Form.
+	Encrypted bool
 }
 
 // MaxHolderResponseBytes bounds a direct_post body (a presentation may carry several credentials).

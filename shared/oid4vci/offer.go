@@ -84,18 +84,8 @@ func TxCodeFromPIN(pin, description string) *TxCode {
 // NewPreAuthorizedOffer builds an offer of the given configurations with the pre-authorized code grant; txCode may
 // be nil (no transaction code).
 func NewPreAuthorizedOffer(issuerURL string, configurationIDs []string, preAuthorizedCode string, txCode *TxCode) (*CredentialOffer, error) {
-	if err := validateIssuerURL(issuerURL); err != nil {
-		return nil, fmt.Errorf("build offer: %w", err)
-	}
-	if len(configurationIDs) == 0 {
-		return nil, fmt.Errorf("build offer: at least one credential configuration id is required")
-	}
-	seen := map[string]bool{}
-	for i, id := range configurationIDs {
-		if id == "" || seen[id] {
-			return nil, fmt.Errorf("build offer: configuration id %d is empty or repeated", i)
-		}
-		seen[id] = true
+	if err := checkOffer(issuerURL, configurationIDs); err != nil {
+		return nil, err
 	}
 	if preAuthorizedCode == "" {
 		return nil, fmt.Errorf("build offer: the pre-authorized code is required")
@@ -106,6 +96,38 @@ func NewPreAuthorizedOffer(issuerURL string, configurationIDs []string, preAutho
 		Grants: &Grants{PreAuthorizedCode: &PreAuthorizedCodeGrant{
 			PreAuthorizedCode: preAuthorizedCode, TxCode: txCode}},
 	}, nil
+}
+
+// NewAuthorizationCodeOffer builds an offer with only the authorization code grant and its issuer_state (a
+// dynamic credential request: the holder presents credentials during authorization, so no pre-authorized code is
+// offered).
+func NewAuthorizationCodeOffer(issuerURL string, configurationIDs []string, issuerState string) (*CredentialOffer, error) {
+	if err := checkOffer(issuerURL, configurationIDs); err != nil {
+		return nil, err
+	}
+	if issuerState == "" {
+		return nil, fmt.Errorf("build offer: the issuer_state is required")
+	}
+	return &CredentialOffer{CredentialIssuer: issuerURL, CredentialConfigurationIDs: append([]string(nil), configurationIDs...),
+		Grants: &Grants{AuthorizationCode: &AuthorizationCodeGrant{IssuerState: issuerState}}}, nil
+}
+
+// checkOffer checks the issuer and the configuration ids of an offer (at least one, none empty or repeated).
+func checkOffer(issuerURL string, configurationIDs []string) error {
+	if err := validateIssuerURL(issuerURL); err != nil {
+		return fmt.Errorf("build offer: %w", err)
+	}
+	if len(configurationIDs) == 0 {
+		return fmt.Errorf("build offer: at least one credential configuration id is required")
+	}
+	seen := map[string]bool{}
+	for i, id := range configurationIDs {
+		if id == "" || seen[id] {
+			return fmt.Errorf("build offer: configuration id %d is empty or repeated", i)
+		}
+		seen[id] = true
+	}
+	return nil
 }
 
 // NormalizeOfferScheme maps a configured URL scheme ("openid-credential-offer", "openid-credential-offer://",

@@ -14,6 +14,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwe"
 
+	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
 	"github.com/sdjwt-issuer/issuer/shared/strictjson"
 )
 
@@ -56,8 +57,8 @@ type ResponseKeys interface {
 	PrivateKey(ctx context.Context, kid string) (*ecdsa.PrivateKey, error)
 }
 
-// ErrUnknownKey is what ResponseKeys wraps for a kid it does not hold.
-var ErrUnknownKey = errors.New("unknown response encryption key")
+// ErrUnknownKey is what ResponseKeys wraps for a kid it does not hold (the error of shared/requestkeys' rings).
+var ErrUnknownKey = oid4vci.ErrUnknownRequestKey
 
 // ParseResponse reads a posted response (the form of direct_post; a direct_post.jwt response has only
 // `response`, the JWE, which OpenResponse opens with keys). Every parameter may appear once.

@@ -40,8 +40,20 @@ import (
 // DefaultRotation is how long a key is the announced one.
 const DefaultRotation = 30 * 24 * time.Hour
 
-// purpose is the encryption context every key is encrypted under.
-const purpose = "sdjwt-issuer/credential-request-encryption"
+// Purpose is what a ring's keys are for: the KMS encryption context value every key of the ring is wrapped under
+// (so a key wrapped for one purpose never opens as a key of another, and IAM can allow each function only its
+// own), and the prefix of its kids.
+type Purpose struct {
+	Context   string
+	KidPrefix string
+}
+
+// The purposes: credential request encryption (OpenID4VCI 1.0 section 10) and the encryption of OpenID4VP
+// responses (direct_post.jwt) of the dynamic credential request.
+var (
+	CredentialRequests    = Purpose{Context: "sdjwt-issuer/credential-request-encryption", KidPrefix: "req"}
+	PresentationResponses = Purpose{Context: "sdjwt-issuer/openid4vp-response-encryption", KidPrefix: "vpr"}
+)
 
 // ErrUnknownKey: the kid names no usable request encryption key (unknown, of another form, or expired).
 var ErrUnknownKey = oid4vci.ErrUnknownRequestKey
@@ -72,6 +84,7 @@ type KMS interface {
 
 // Ring is the request encryption keys of a deployment. Safe for concurrent use; keep one per container.
 type Ring struct {
+	purpose  Purpose
 	store    Store
 	kms      KMS
 	kmsKeyID string
@@ -85,13 +98,18 @@ type Ring struct {
 // New returns the ring over store, wrapping keys with the symmetric KMS key kmsKeyID. rotation <= 0 is
 // DefaultRotation.
 func New(store Store, client KMS, kmsKeyID string, rotation time.Duration, now func() time.Time) *Ring {
+	return NewFor(CredentialRequests, store, client, kmsKeyID, rotation, now)
+}
+
+// NewFor returns the ring of purpose over store (the store keeps each purpose's keys apart).
+func NewFor(purpose Purpose, store Store, client KMS, kmsKeyID string, rotation time.Duration, now func() time.Time) *Ring {
 	if rotation <= 0 {
 		rotation = DefaultRotation
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Ring{store: store, kms: client, kmsKeyID: kmsKeyID, rotation: rotation, now: now,
+	return &Ring{purpose: purpose, store: store, kms: client, kmsKeyID: kmsKeyID, rotation: rotation, now: now,
 		keys: map[string]*ecdsa.PrivateKey{}}
 }
 
@@ -128,13 +146,13 @@ func (r *Ring) create(ctx context.Context, p int64) (Record, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return Record{}, err
 	}
-	kid := "req-" + strconv.FormatInt(p, 10) + "-" + base64.RawURLEncoding.EncodeToString(nonce)
+	kid := r.purpose.KidPrefix + "-" + strconv.FormatInt(p, 10) + "-" + base64.RawURLEncoding.EncodeToString(nonce)
 	der, err := x509.MarshalPKCS8PrivateKey(priv)
 	if err != nil {
 		return Record{}, err
 	}
 	out, err := r.kms.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String(r.kmsKeyID), Plaintext: der,
-		EncryptionContext: encryptionContext(kid)})
+		EncryptionContext: r.encryptionContext(kid)})
 	clear(der)
 	if err != nil {
 		return Record{}, fmt.Errorf("KMS Encrypt: %w", err)
@@ -163,8 +181,8 @@ func (r *Ring) create(ctx context.Context, p int64) (Record, error) {
 	return rec, nil
 }
 
-func encryptionContext(kid string) map[string]string {
-	return map[string]string{"purpose": purpose, "kid": kid}
+func (r *Ring) encryptionContext(kid string) map[string]string {
+	return map[string]string{"purpose": r.purpose.Context, "kid": kid}
 }
 
 // PrivateKey returns the private key of kid for decrypting a request: a key of this period or the one before,
@@ -174,12 +192,12 @@ func (r *Ring) PrivateKey(ctx context.Context, kid string) (*ecdsa.PrivateKey, e
 	priv, ok := r.keys[kid]
 	r.mu.Unlock()
 	if ok {
-		if p, _ := kidPeriod(kid); r.period(r.now())-p <= 1 {
+		if p, _ := r.kidPeriod(kid); r.period(r.now())-p <= 1 {
 			return priv, nil
 		}
 		return nil, ErrUnknownKey
 	}
-	p, ok := kidPeriod(kid)
+	p, ok := r.kidPeriod(kid)
 	if cur := r.period(r.now()); !ok || p > cur || cur-p > 1 {
 		return nil, ErrUnknownKey
 	}
@@ -194,7 +212,7 @@ func (r *Ring) PrivateKey(ctx context.Context, kid string) (*ecdsa.PrivateKey, e
 		return nil, ErrUnknownKey
 	}
 	out, err := r.kms.Decrypt(ctx, &kms.DecryptInput{KeyId: aws.String(r.kmsKeyID), CiphertextBlob: rec.Ciphertext,
-		EncryptionContext: encryptionContext(kid)})
+		EncryptionContext: r.encryptionContext(kid)})
 	if err != nil {
 		return nil, fmt.Errorf("request encryption key: KMS Decrypt: %w", err)
 	}
@@ -213,9 +231,9 @@ func (r *Ring) PrivateKey(ctx context.Context, kid string) (*ecdsa.PrivateKey, e
 	return priv, nil
 }
 
-// kidPeriod reads the period out of a kid of the form req-<period>-<random>.
-func kidPeriod(kid string) (int64, bool) {
-	rest, ok := strings.CutPrefix(kid, "req-")
+// kidPeriod reads the period out of a kid of the form <prefix>-<period>-<random>.
+func (r *Ring) kidPeriod(kid string) (int64, bool) {
+	rest, ok := strings.CutPrefix(kid, r.purpose.KidPrefix+"-")
 	if !ok {
 		return 0, false
 	}

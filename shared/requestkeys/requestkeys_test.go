@@ -124,3 +124,37 @@ func containsBytes(haystack, needle []byte) bool {
 	}
 	return false
 }
+
+// TestPurposesAreApart: the OpenID4VP response keys are a ring of their own (VPRKEY# items, vpr- kids, their own
+// KMS encryption context): in the same period each purpose has its own key, and neither ring opens the other's kid.
+func TestPurposesAreApart(t *testing.T) {
+	clock := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	requests, st, kc, arn := ring(t, &clock)
+	now := func() time.Time { return clock }
+	responses := requestkeys.NewFor(requestkeys.PresentationResponses, st.KeysOf(requestkeys.PresentationResponses), kc, arn, 24*time.Hour, now)
+	ctx := context.Background()
+	reqKey, err := requests.Current(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	respKey, err := responses.Current(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reqKey.KeyID() == respKey.KeyID() || reqKey.KeyID()[:4] != "req-" || respKey.KeyID()[:4] != "vpr-" {
+		t.Fatalf("kids %s and %s", reqKey.KeyID(), respKey.KeyID())
+	}
+	if rec, err := st.KeysOf(requestkeys.PresentationResponses).GetRequestKey(ctx, clock.Unix()/86400); err != nil || rec.KeyID != respKey.KeyID() {
+		t.Fatalf("stored response key %+v, %v", rec, err)
+	}
+	if _, err := responses.PrivateKey(ctx, reqKey.KeyID()); !errors.Is(err, requestkeys.ErrUnknownKey) {
+		t.Fatalf("the response ring opened a request key: %v", err)
+	}
+	if _, err := requests.PrivateKey(ctx, respKey.KeyID()); !errors.Is(err, requestkeys.ErrUnknownKey) {
+		t.Fatalf("the request ring opened a response key: %v", err)
+	}
+	fresh := requestkeys.NewFor(requestkeys.PresentationResponses, st.KeysOf(requestkeys.PresentationResponses), kc, arn, 24*time.Hour, now)
+	if priv, err := fresh.PrivateKey(ctx, respKey.KeyID()); err != nil || priv == nil {
+		t.Fatalf("another container cannot open the response key: %v", err)
+	}
+}

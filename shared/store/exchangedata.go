@@ -6,6 +6,7 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/presentationdef"
 )
 
 // exchangeData is the store's own shape of an exchange record: the JSON of the item's `data` attribute. It has
@@ -66,6 +67,24 @@ type recordData struct {
 	IDToken         string         `json:"idToken,omitempty"`
 	IDTokenDecoded  map[string]any `json:"idTokenDecoded,omitempty"`
 	IDTokenVerified bool           `json:"idTokenVerified,omitempty"`
+	// The dynamic credential request's fields, left out while empty (the previous version renders them empty).
+	PresentationDefinitionID string            `json:"presentationDefinitionId,omitempty"`
+	PresentationExchangeID   string            `json:"presentationExchangeId,omitempty"`
+	PresentationFailure      *presentationFail `json:"presentationFailure,omitempty"`
+}
+
+// presentationFail is exchange.PresentationFailure.
+type presentationFail struct {
+	Reason string `json:"reason"`
+	At     int64  `json:"at"`
+}
+
+// presentationData is exchange.PresentationRequest: the copy of the presentation definition and the transaction
+// data.
+type presentationData struct {
+	Definition      presentationdef.Definition `json:"definition"`
+	Version         int64                      `json:"version,omitempty"`
+	TransactionData json.RawMessage            `json:"transactionData,omitempty"`
 }
 
 // credentialRef is one entry of recordData.Credentials.
@@ -110,6 +129,7 @@ type internalData struct {
 	StatusEntries           []statusEntryData      `json:"statusEntries,omitempty"`
 	IssuerStateHash         string                 `json:"issuerStateHash,omitempty"`
 	AuthorizationCode       *authorizationCodeData `json:"authorizationCode,omitempty"`
+	Presentation            *presentationData      `json:"presentation,omitempty"`
 }
 
 // authorizationCodeData is exchange.AuthorizationCode: hashes of the code, never the code.
@@ -190,7 +210,11 @@ func exchangeDataOf(rec *exchange.Record) exchangeData {
 		ClientAssertion: rec.ClientAssertion, ClientAssertionType: rec.ClientAssertionType,
 		ClientAssertionVerified: rec.ClientAssertionVerified, WalletUnitAttestation: rec.WalletUnitAttestation,
 		WalletUnitAttestationPoP: rec.WalletUnitAttestationPoP, WalletUnitAttestationVerified: rec.WalletUnitAttestationVerified,
-		DecodedWalletUnitAttestation: rec.DecodedWalletUnitAttestation}
+		DecodedWalletUnitAttestation: rec.DecodedWalletUnitAttestation,
+		PresentationDefinitionID:     rec.PresentationDefinitionID, PresentationExchangeID: rec.PresentationExchangeID}
+	if f := rec.PresentationFailure; f != nil {
+		r.PresentationFailure = &presentationFail{Reason: f.Reason, At: f.At}
+	}
 	if len(refs) > 0 {
 		r.Credential = &refs[0]
 	}
@@ -209,6 +233,11 @@ func exchangeDataOf(rec *exchange.Record) exchangeData {
 		in.AuthorizationCode = &authorizationCodeData{CodeHash: a.CodeHash, UsedCodeHash: a.UsedCodeHash,
 			ExpiresAt: a.ExpiresAt, CodeChallenge: a.CodeChallenge, RedirectURI: a.RedirectURI, ClientID: a.ClientID,
 			DPoPJKT: a.DPoPJKT, Details: a.Details}
+	}
+	if p := rec.Presentation; p != nil {
+		// The definition's version is not part of its JSON; the copy keeps it beside.
+		in.Presentation = &presentationData{Definition: p.Definition, Version: p.Definition.Version,
+			TransactionData: p.TransactionData}
 	}
 	if t := rec.TxCode; t != nil {
 		in.TxCode = &txCodeData{Salt: t.Salt, Hash: t.Hash, InputMode: t.InputMode, Length: t.Length,
@@ -243,7 +272,15 @@ func (d *exchangeData) record() exchange.Record {
 		NotificationIDHash: in.NotificationIDHash, Pointers: in.Pointers, HolderKeys: in.HolderKeys, IssuedCount: in.IssuedCount,
 		FailedNonces: in.FailedNonces, NotificationDescription: in.NotificationDescription,
 		IssuerStateHash: in.IssuerStateHash, Holder: orNil(r.Holder), IDToken: r.IDToken,
-		IDTokenDecoded: orNil(r.IDTokenDecoded), IDTokenVerified: r.IDTokenVerified}
+		IDTokenDecoded: orNil(r.IDTokenDecoded), IDTokenVerified: r.IDTokenVerified,
+		PresentationDefinitionID: r.PresentationDefinitionID, PresentationExchangeID: r.PresentationExchangeID}
+	if f := r.PresentationFailure; f != nil {
+		rec.PresentationFailure = &exchange.PresentationFailure{Reason: f.Reason, At: f.At}
+	}
+	if p := in.Presentation; p != nil {
+		rec.Presentation = &exchange.PresentationRequest{Definition: p.Definition, TransactionData: p.TransactionData}
+		rec.Presentation.Definition.Version = p.Version
+	}
 	if a := in.AuthorizationCode; a != nil {
 		rec.AuthorizationCode = &exchange.AuthorizationCode{CodeHash: a.CodeHash, UsedCodeHash: a.UsedCodeHash,
 			ExpiresAt: a.ExpiresAt, CodeChallenge: a.CodeChallenge, RedirectURI: a.RedirectURI, ClientID: a.ClientID,

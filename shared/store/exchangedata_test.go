@@ -15,7 +15,8 @@ import (
 // TestStoredExchangeOfPreviousRelease: the testdata are the `data` attribute of exchange items written by the
 // release before the store had its own shape (an issued, revocable exchange with two payloads, a tx_code and a
 // delivery, and a pending dynamic Deferred one), with the history record and the event detail that release
-// rendered from them, plus the one addition made since (offerExpiresAt, issue 11). They still decode to the same
+// rendered from them, plus the additions made since (offerExpiresAt, issue 11; presentationFailure, issue 15).
+// They still decode to the same
 // record, render to the same bytes, and what this version writes
 // for them differs only by leaving out history fields no use case sets, which that release rendered exactly as
 // when present and empty: so old items stay readable and the previous version reads new ones during a deploy.

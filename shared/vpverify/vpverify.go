@@ -88,8 +88,13 @@ func New(o Options) (*Verifier, error) {
 type Expectation struct {
 	// Definition is the exchange's copy of the presentation definition.
 	Definition presentationdef.Spec
-	// ClientID is the request's client_id (the KB-JWT's aud) and Nonce its nonce.
-	ClientID, Nonce string
+	// ClientID is the request's client_id (the KB-JWT's aud).
+	ClientID string
+	// NonceMatches reports whether a KB-JWT's nonce is the request's (the nonce is kept only as a hash); nil
+	// compares with Nonce.
+	NonceMatches func(string) bool
+	// Nonce is the request's nonce, when it is kept in the clear (tests).
+	Nonce string
 	// TransactionData are the transaction_data strings the request carried.
 	TransactionData []string
 }
@@ -261,10 +266,21 @@ func (v *Verifier) verifyOne(ctx context.Context, exp Expectation, presentation,
 	if err != nil {
 		return nil, err
 	}
-	verified, err := sdjwt.Verify(presentation, append(trust.opts, sdjwt.WithKeyBinding(exp.ClientID, exp.Nonce),
-		sdjwt.WithClock(v.o.Now))...)
+	verified, err := sdjwt.Verify(presentation, append(trust.opts, sdjwt.WithClock(v.o.Now))...)
 	if err != nil {
 		return nil, refused("a presentation does not verify: %s", reason(err))
+	}
+	matches := exp.NonceMatches
+	if matches == nil {
+		matches = func(n string) bool { return n == exp.Nonce }
+	}
+	switch kb := verified.KeyBinding; {
+	case kb == nil:
+		return nil, refused("a presentation has no key binding JWT")
+	case kb.Audience != exp.ClientID:
+		return nil, refused("a presentation does not verify: key binding: aud does not match (it must be this request's client_id)")
+	case !matches(kb.Nonce):
+		return nil, refused("a presentation does not verify: key binding: nonce does not match (it must be this request's nonce)")
 	}
 	c := &Credential{typ: fmt.Sprint(verified.Header["typ"]), all: verified.Claims}
 	c.QueryID, c.Issuer, c.TrustedBy = queryID, iss, trust.by

@@ -52,6 +52,8 @@ type HolderIdentity struct {
 	// IDToken and IDTokenDecoded are the ID token as posted and decoded (the ID token method).
 	IDToken        string
 	IDTokenDecoded map[string]any
+	// Presentation is the verified OpenID4VP presentation (the openid4vp method).
+	Presentation *PresentationEvidence
 }
 
 // applyTo records the identity on an exchange: holder, and the ID token as posted, decoded and verified.
@@ -63,6 +65,7 @@ func (h *HolderIdentity) applyTo(rec *exchange.Record) {
 	if h.IDToken != "" {
 		rec.IDToken, rec.IDTokenDecoded, rec.IDTokenVerified = h.IDToken, h.IDTokenDecoded, true
 	}
+	h.Presentation.applyTo(rec)
 }
 
 // AuthorizationStep is where the authorization endpoint or the direct_post endpoint sends the wallet: the holder
@@ -184,6 +187,7 @@ func (s *Service) RespondToHolderRequest(ctx context.Context, resp *oid4vci.Hold
 		}
 		s.rt.Log().InfoContext(ctx, "holder authentication refused", "method", session.Method,
 			"credential_exchange_id", session.ExchangeID)
+		s.recordRefusal(ctx, &session, oe)
 		return s.errorStep(&session, oe)
 	}
 	if err != nil {
@@ -299,6 +303,9 @@ func (s *Service) codeForOffer(ctx context.Context, session *exchange.Authorizat
 		}
 		if next.Status != rec.Status {
 			s.rt.PublishStatus(ctx, &next)
+		}
+		if identity != nil && identity.Presentation != nil {
+			s.rt.PublishAs(ctx, exchange.EventPresentationVerified, &next)
 		}
 		return code, nil
 	}

@@ -37,7 +37,7 @@ func (s *Service) FetchOffer(ctx context.Context, offerID string) (*oid4vci.Cred
 		if err != nil {
 			return nil, fmt.Errorf("fetch offer: %w", err)
 		}
-		if !exchange.SecretMatches(offerID, rec.OfferIDHash) || rec.CodeHash == "" ||
+		if !exchange.SecretMatches(offerID, rec.OfferIDHash) || (rec.CodeHash == "" && rec.Presentation == nil) ||
 			rec.OfferExpiresAt <= s.rt.Now().Unix() ||
 			(rec.Status != exchange.StatusOfferSent && rec.Status != exchange.StatusOfferReceived) {
 			return nil, ErrOfferNotFound
@@ -73,6 +73,18 @@ func (s *Service) offerOf(rec *exchange.Record, offerID string) (*oid4vci.Creden
 	var tx *oid4vci.TxCode
 	if t := rec.TxCode; t != nil {
 		tx = &oid4vci.TxCode{InputMode: t.InputMode, Length: t.Length, Description: s.cfg.TxCodeDescription}
+	}
+	if rec.Presentation != nil {
+		// A dynamic credential request: the holder presents during authorization, so only that grant is offered
+		// (until it is taken, which clears the issuer_state's hash and ends the offer).
+		if rec.IssuerStateHash == "" {
+			return nil, ErrOfferNotFound
+		}
+		offer, err := oid4vci.NewAuthorizationCodeOffer(s.cfg.IssuerURL, []string{rec.ConfigurationID}, exchange.IssuerState(offerID))
+		if err != nil {
+			return nil, fmt.Errorf("build offer: %w", err)
+		}
+		return offer, nil
 	}
 	offer, err := oid4vci.NewPreAuthorizedOffer(s.cfg.IssuerURL, []string{rec.ConfigurationID},
 		exchange.PreAuthorizedCode(offerID), tx)

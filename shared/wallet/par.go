@@ -83,6 +83,9 @@ func (s *Service) resolveAuthorization(ctx context.Context, req *oid4vci.Authori
 		session.ExchangeID, session.IssuerStateHash = id, rec.IssuerStateHash
 		session.ConfigurationID = asked
 		session.Method = rec.Definition.HolderAuthenticationFor(s.cfg.HolderAuthentication)
+		if rec.Presentation != nil {
+			session.Method = definition.HolderAuthOpenID4VP // a dynamic credential request: present first
+		}
 		return session, nil
 	}
 	base, _ := oid4vci.SplitConfigurationID(asked)
@@ -98,7 +101,10 @@ func (s *Service) resolveAuthorization(ctx context.Context, req *oid4vci.Authori
 	}
 	session.DefinitionID, session.ConfigurationID = def.ID, asked
 	session.Method = def.HolderAuthentication
-	if session.Method == "" || session.Method == definition.HolderAuthIssuerState {
+	switch {
+	case def.PresentationDefinitionID != "":
+		session.Method = definition.HolderAuthOpenID4VP
+	case session.Method == "" || session.Method == definition.HolderAuthIssuerState:
 		session.Method = definition.HolderAuthIDToken // no offer identifies the holder
 	}
 	return session, nil
