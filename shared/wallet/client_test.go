@@ -24,6 +24,12 @@ type noStore struct{ Store }
 
 func newClientTestService(t *testing.T, cfg Config, trust *wallettrust.Anchors) *Service {
 	t.Helper()
+	return newClientTestServiceWith(t, cfg, func(d *Deps) { d.Trust = trust })
+}
+
+// newClientTestServiceWith is a service over no store with a local key and DPoP nonces, its Deps changed by deps.
+func newClientTestServiceWith(t *testing.T, cfg Config, deps func(*Deps)) *Service {
+	t.Helper()
 	signer, err := keys.NewLocal()
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +39,9 @@ func newClientTestService(t *testing.T, cfg Config, trust *wallettrust.Anchors) 
 		t.Fatal(err)
 	}
 	cfg.IssuerURL = clientTestIssuer
-	svc, err := New(cfg, Deps{Store: noStore{}, Signer: signer, Trust: trust, DPoPNonces: nonces})
+	d := Deps{Store: noStore{}, Signer: signer, DPoPNonces: nonces}
+	deps(&d)
+	svc, err := New(cfg, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,20 +163,8 @@ func TestAuthenticateClientChecksDPoPBeforeRememberingThePoP(t *testing.T) {
 // (forgetting its oldest proofs, which a replay to another container would get past anyway), not refuse every
 // DPoP request until the flood's proofs age out (docs/security.md, "Replay memory flood").
 func TestReplayMemoryFloodDoesNotLockOutWallets(t *testing.T) {
-	signer, err := keys.NewLocal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	nonces, err := dpop.NewNonces(0, []byte("client test nonce key, 32 bytes!!"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	const size = 8
-	svc, err := New(Config{IssuerURL: clientTestIssuer}, Deps{Store: noStore{}, Signer: signer, DPoPNonces: nonces,
-		Replay: jwtverify.NewMemoryReplayCache(size)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := newClientTestServiceWith(t, Config{}, func(d *Deps) { d.Replay = jwtverify.NewMemoryReplayCache(size) })
 	ctx := context.Background()
 	tokenURL := clientTestIssuer + "/token"
 	attacker := attesttest.NewKey(t)
