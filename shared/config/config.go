@@ -51,6 +51,9 @@ const (
 	EnvLogLevel    = "LOG_LEVEL"
 	EnvRequireDPoP = "REQUIRE_DPOP"
 	EnvWalletTrust = "WALLET_TRUST_ANCHORS"
+	// EnvIssuerTrust lists the trust files (PEM roots or JWKS) of the credential issuers whose credentials holders
+	// may present in a dynamic credential request, besides this issuer and a definition's trustedIssuers.
+	EnvIssuerTrust = "ISSUER_TRUST_ANCHORS"
 )
 
 // Config is the configuration every function reads from its environment (docs/design.md).
@@ -88,6 +91,9 @@ type Config struct {
 	// WalletTrustAnchors are the paths of the trust files of the wallet providers (wallettrust); relative paths
 	// are resolved against LAMBDA_TASK_ROOT when it is set.
 	WalletTrustAnchors []string
+	// IssuerTrustAnchors are the paths of the trust files of credential issuers (ISSUER_TRUST_ANCHORS), read like
+	// WalletTrustAnchors.
+	IssuerTrustAnchors []string
 }
 
 // Retention is RetentionDays as a duration.
@@ -152,6 +158,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.RequireDPoP, err = parseBool(EnvRequireDPoP, getenv(EnvRequireDPoP))
 	fail(err)
 	c.WalletTrustAnchors = trustPaths(getenv(EnvWalletTrust), getenv("LAMBDA_TASK_ROOT"))
+	c.IssuerTrustAnchors = trustPaths(getenv(EnvIssuerTrust), getenv("LAMBDA_TASK_ROOT"))
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}

@@ -73,11 +73,12 @@ func TestLoadValid(t *testing.T) {
 			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, OfferValidityMinutes: DefaultOfferValidityMinutes, LogLevel: slog.LevelInfo,
 		}},
 		{"HAIP settings", map[string]string{EnvRequireDPoP: "true",
-			EnvWalletTrust: " /etc/trust/a.pem , b.json,", "LAMBDA_TASK_ROOT": "/var/task"}, Config{
+			EnvWalletTrust: " /etc/trust/a.pem , b.json,", EnvIssuerTrust: "issuers.pem", "LAMBDA_TASK_ROOT": "/var/task"}, Config{
 			IssuerURL: "https://issuer.example.com", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
 			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, LogLevel: slog.LevelInfo,
 			OfferValidityMinutes: DefaultOfferValidityMinutes, RequireDPoP: true,
 			WalletTrustAnchors: []string{"/etc/trust/a.pem", "/var/task/b.json"},
+			IssuerTrustAnchors: []string{"/var/task/issuers.pem"},
 		}},
 		{"issuer kept byte for byte", map[string]string{EnvIssuerURL: "https://Issuer.Example.com:443"}, Config{
 			IssuerURL: "https://Issuer.Example.com:443", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",

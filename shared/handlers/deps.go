@@ -17,6 +17,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/delivery"
 	"github.com/sdjwt-issuer/issuer/shared/events"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/issuerdoc"
 	"github.com/sdjwt-issuer/issuer/shared/platform"
 	"github.com/sdjwt-issuer/issuer/shared/store"
 	"github.com/sdjwt-issuer/issuer/shared/wallettrust"
@@ -46,6 +47,11 @@ type Deps struct {
 	Now func() time.Time
 	// WalletTrust are the wallet providers trusted for client and key attestations (WALLET_TRUST_ANCHORS).
 	WalletTrust *wallettrust.Anchors
+	// IssuerTrust are the credential issuers trusted for presentations (ISSUER_TRUST_ANCHORS).
+	IssuerTrust *wallettrust.Anchors
+	// IssuerDocs fetches other issuers' keys and status lists for presentations, through the same SSRF-safe HTTP
+	// client as offer delivery (one per container, with its cache).
+	IssuerDocs *issuerdoc.Client
 }
 
 // options collects NewDeps options before the dependencies are built.
@@ -88,15 +94,13 @@ func NewDeps(_ context.Context, cfg config.Config, clients *platform.Clients, op
 	if err != nil {
 		return nil, fmt.Errorf("build handler dependencies: %w", err)
 	}
-	trust, err := wallettrust.Load(cfg.WalletTrustAnchors)
+	trust, err := loadTrust(o.log, cfg.WalletTrustAnchors, wallettrust.WalletProviders)
 	if err != nil {
-		return nil, fmt.Errorf("build handler dependencies: %s: %w", config.EnvWalletTrust, err)
+		return nil, err
 	}
-	if !trust.Empty() {
-		o.log.Info("wallet trust anchors loaded", "trusted", trust.Summary())
-	}
-	for _, warning := range trust.Warnings() {
-		o.log.Warn("wallet trust anchor", "warning", warning)
+	issuerTrust, err := loadTrust(o.log, cfg.IssuerTrustAnchors, wallettrust.CredentialIssuers)
+	if err != nil {
+		return nil, err
 	}
 	st, err := store.New(clients.DynamoDB, cfg.TableName, store.WithClock(o.now))
 	if err != nil {
@@ -122,6 +126,10 @@ func NewDeps(_ context.Context, cfg config.Config, clients *platform.Clients, op
 	if err != nil {
 		return nil, fmt.Errorf("build handler dependencies: %w", err)
 	}
+	docs, err := issuerdoc.New(httpDoer, issuerdoc.DefaultTimeout, o.now)
+	if err != nil {
+		return nil, fmt.Errorf("build handler dependencies: %w", err)
+	}
 	svc, err := admin.New(admin.Config{IssuerURL: cfg.IssuerURL, Retention: cfg.Retention(), OfferValidity: cfg.OfferValidity()},
 		admin.Deps{Store: st, Deliverer: deliverer},
 		exchange.WithClock(o.now), exchange.WithEvents(pub), exchange.WithLogger(o.log))
@@ -129,7 +137,22 @@ func NewDeps(_ context.Context, cfg config.Config, clients *platform.Clients, op
 		return nil, fmt.Errorf("build handler dependencies: %w", err)
 	}
 	return &Deps{Config: cfg, Clients: clients, Log: o.log, APIKeys: keys, Store: st, Events: pub, Issuance: svc,
-		Now: o.now, WalletTrust: trust}, nil
+		Now: o.now, WalletTrust: trust, IssuerTrust: issuerTrust, IssuerDocs: docs}, nil
+}
+
+// loadTrust loads the trust files of a party and logs what is trusted (never key material).
+func loadTrust(log *slog.Logger, paths []string, party wallettrust.Party) (*wallettrust.Anchors, error) {
+	trust, err := wallettrust.LoadFor(paths, party)
+	if err != nil {
+		return nil, fmt.Errorf("build handler dependencies: %s: %w", party.Env, err)
+	}
+	if !trust.Empty() {
+		log.Info("trust anchors loaded", "variable", party.Env, "trusted", trust.Summary())
+	}
+	for _, warning := range trust.Warnings() {
+		log.Warn("trust anchor", "variable", party.Env, "warning", warning)
+	}
+	return trust, nil
 }
 
 // router builds an empty router of a function with the shared logger and API keys.

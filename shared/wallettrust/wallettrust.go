@@ -109,17 +109,19 @@ func FromEnvFor(getenv func(string) string, party Party) (*Anchors, error) {
 			paths = append(paths, p)
 		}
 	}
-	a, err := Load(paths)
+	a, err := LoadFor(paths, party)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", party.Env, err)
 	}
-	a.party = party
 	return a, nil
 }
 
-// Load reads and checks every file; the error names each bad file.
-func Load(paths []string) (*Anchors, error) {
-	a := &Anchors{}
+// Load reads and checks every file of wallet providers; the error names each bad file.
+func Load(paths []string) (*Anchors, error) { return LoadFor(paths, WalletProviders) }
+
+// LoadFor reads and checks every file of party; the error names each bad file.
+func LoadFor(paths []string, party Party) (*Anchors, error) {
+	a := &Anchors{party: party}
 	var errs []error
 	for _, p := range paths {
 		data, err := readFile(p)
