@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
 	"github.com/lestrrat-go/jwx/v2/jws"
 
 	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
@@ -31,7 +32,7 @@ func withChain(t *testing.T, root **issuercert.CA, leaf func(ca *issuercert.CA, 
 	return func(cfg *config.Config, awsCfg aws.Config) {
 		t.Helper()
 		now := time.Now()
-		r, err := issuercert.NewCA("E2E Root", now.Add(-time.Hour), now.AddDate(1, 0, 0))
+		r, err := issuercert.NewCA("E2E Root", now.Add(-time.Hour), now.AddDate(1, 0, 0), issuercert.WithCountry("UT"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +49,7 @@ func withChain(t *testing.T, root **issuercert.CA, leaf func(ca *issuercert.CA, 
 		if leaf != nil {
 			chain = leaf(inter, pub, cfg.IssuerURL)
 		} else {
-			c, err := inter.Issue(pub, issuercert.Subject{IssuerURL: cfg.IssuerURL}, now.Add(-time.Hour), now.Add(24*time.Hour))
+			c, err := inter.Issue(pub, issuercert.Subject{IssuerURL: cfg.IssuerURL, Country: "UT"}, now.Add(-time.Hour), now.Add(24*time.Hour))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -162,7 +163,9 @@ func TestChainRefusedAtColdStart(t *testing.T) {
 }
 
 // TestMdocUnderTheChain: with ISSUER_CERT_CHAIN configured, an mdoc's x5chain is that chain (the KMS key's leaf
-// and the intermediate) instead of a self-signed certificate, and it verifies against the root alone.
+// and the intermediate) instead of a self-signed certificate, and it verifies against the root alone: by our
+// verifier and by an independent one, @animo-id/mdoc given only the root (the chain, the issuer signature, the
+// validity, every digest, and a DeviceResponse signed with the wallet's key against the MSO's device key).
 func TestMdocUnderTheChain(t *testing.T) {
 	var root *issuercert.CA
 	is := startIssuerLogging(t, io.Discard, withChain(t, &root, nil))
@@ -170,7 +173,8 @@ func TestMdocUnderTheChain(t *testing.T) {
 		"doctype": "org.iso.18013.5.1.mDL", "claims": []any{map[string]any{"path": []any{"org.iso.18013.5.1", "given_name"}}}})
 	_, link := is.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": defID,
 		"credential": map[string]any{"credentialSubject": map[string]any{"org.iso.18013.5.1": map[string]any{"given_name": "Erika"}}}})
-	credential := is.credentialOf(link, defID)
+	wallet := newHolder(t)
+	credential := is.credentialFor(link, defID, wallet)
 	b, err := mdoc.DecodeCredential(credential)
 	if err != nil {
 		t.Fatal(err)
@@ -187,6 +191,46 @@ func TestMdocUnderTheChain(t *testing.T) {
 	if _, err := mdoc.Verify(b, mdoc.VerifyOptions{Roots: roots, DocType: "org.iso.18013.5.1.mDL"}); err != nil {
 		t.Fatalf("the mdoc does not verify against the root: %v", err)
 	}
+	testkit.Node(t, "@animo-id/mdoc")
+	device, err := jwk.FromRaw(wallet.priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifyWith := func(trusted *x509.Certificate) mdocVerification {
+		var out mdocVerification
+		testkit.RunNode(t, "@animo-id/mdoc", interopScript(t, "mdoc_verify.cjs"), map[string]any{
+			"credential": credential, "docType": "org.iso.18013.5.1.mDL",
+			"trustedCertificate": base64.StdEncoding.EncodeToString(trusted.Raw),
+			"devicePrivateJwk":   device, "now": time.Now().UnixMilli()}, &out)
+		return out
+	}
+	out := verifyWith(root.Cert)
+	for _, c := range out.Checks {
+		if c.Status != "PASSED" {
+			t.Errorf("@animo-id/mdoc with the root: %s %s: %s", c.Status, c.Check, c.Reason)
+		}
+	}
+	if mdl := out.NameSpaces["org.iso.18013.5.1"]; len(out.Checks) < 8 || mdl["given_name"] != "Erika" {
+		t.Errorf("@animo-id/mdoc: %d checks, elements %v", len(out.Checks), mdl)
+	}
+	// The same verifier refuses the chain under another root, so the checks above can fail.
+	other, err := issuercert.NewCA("Other Root", time.Now().Add(-time.Hour), time.Now().AddDate(1, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !failedVerification(verifyWith(other.Cert), "Issuer certificate must be valid") {
+		t.Error("@animo-id/mdoc accepted the chain under another root")
+	}
+}
+
+// failedVerification reports whether the mdoc verification failed the named check.
+func failedVerification(out mdocVerification, check string) bool {
+	for _, c := range out.Checks {
+		if c.Status == "FAILED" && strings.Contains(c.Check, check) {
+			return true
+		}
+	}
+	return false
 }
 
 // TestSignedIssuerMetadata: the metadata carries signed_metadata (drafts 13-15), and Accept: application/jwt gets
@@ -318,8 +362,13 @@ func TestTypeMetadata(t *testing.T) {
 // credentialOf redeems the offer of link and returns the one credential a fresh holder key gets for defID.
 func (is *issuer) credentialOf(link, defID string) string {
 	is.t.Helper()
+	return is.credentialFor(link, defID, newHolder(is.t))
+}
+
+// credentialFor is credentialOf with the proof (and so the credential's holder binding) by h.
+func (is *issuer) credentialFor(link, defID string, h holder) string {
+	is.t.Helper()
 	access := is.accessToken(link)
-	h := newHolder(is.t)
 	cred := is.postJSON("/credential", access, map[string]any{"credential_configuration_id": defID,
 		"proofs": map[string]any{"jwt": []string{h.proof(is.t, is.url, is.cNonce())}}})
 	if cred.status != http.StatusOK {

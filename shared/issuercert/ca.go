@@ -82,20 +82,41 @@ type CA struct {
 	Key  crypto.Signer
 }
 
+// CAOption changes the CA NewCA or NewIntermediate makes.
+type CAOption func(*pkix.Name)
+
+// WithCountry names the CA's country (C, ISO 3166-1 alpha-2). ISO/IEC 18013-5 asks it of the CA of an mdoc's
+// document signer certificate, the same as the document signer's own, and mdoc verifiers check it.
+func WithCountry(country string) CAOption {
+	return func(n *pkix.Name) { n.Country = []string{country} }
+}
+
 // NewCA makes a self-signed root CA with a fresh P-256 key, valid from notBefore to notAfter.
-func NewCA(commonName string, notBefore, notAfter time.Time) (*CA, error) {
-	return newCA(nil, commonName, notBefore, notAfter)
+func NewCA(commonName string, notBefore, notAfter time.Time, opts ...CAOption) (*CA, error) {
+	return newCA(nil, commonName, notBefore, notAfter, opts)
 }
 
 // newCA makes a CA with a fresh P-256 key, certified by parent (nil: self-signed, path length 1; else path
-// length 0, it may certify only leaves).
-func newCA(parent *CA, commonName string, notBefore, notAfter time.Time) (*CA, error) {
+// length 0, it may certify only leaves, and it has the parent's country unless opts name one).
+func newCA(parent *CA, commonName string, notBefore, notAfter time.Time, opts []CAOption) (*CA, error) {
+	name := pkix.Name{CommonName: commonName}
+	if parent != nil {
+		name.Country = parent.Cert.Subject.Country
+	}
+	for _, o := range opts {
+		o(&name)
+	}
+	for _, c := range name.Country {
+		if len(c) != 2 {
+			return nil, fmt.Errorf("new CA: country %q is not a two-letter ISO 3166-1 code", c)
+		}
+	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("new CA: %w", err)
 	}
 	ski := keyID(&key.PublicKey)
-	tmpl := &x509.Certificate{SerialNumber: serial(), Subject: pkix.Name{CommonName: commonName},
+	tmpl := &x509.Certificate{SerialNumber: serial(), Subject: name,
 		NotBefore: notBefore.UTC().Truncate(time.Second), NotAfter: notAfter.UTC().Truncate(time.Second),
 		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign, BasicConstraintsValid: true, IsCA: true,
 		MaxPathLen: 1, SubjectKeyId: ski, AuthorityKeyId: ski, SignatureAlgorithm: x509.ECDSAWithSHA256}
@@ -194,7 +215,8 @@ func serial() *big.Int {
 	return new(big.Int).SetBytes(b)
 }
 
-// NewIntermediate makes a CA certified by ca (path length 0: it may certify only leaves), with a fresh P-256 key.
-func (ca *CA) NewIntermediate(commonName string, notBefore, notAfter time.Time) (*CA, error) {
-	return newCA(ca, commonName, notBefore, notAfter)
+// NewIntermediate makes a CA certified by ca (path length 0: it may certify only leaves), with a fresh P-256 key
+// and ca's country unless opts name another.
+func (ca *CA) NewIntermediate(commonName string, notBefore, notAfter time.Time, opts ...CAOption) (*CA, error) {
+	return newCA(ca, commonName, notBefore, notAfter, opts)
 }

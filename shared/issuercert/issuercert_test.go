@@ -202,3 +202,37 @@ func TestLoadCA(t *testing.T) {
 		t.Fatal("a CA with another key loaded")
 	}
 }
+
+// TestCACountry: a CA made WithCountry names it in its subject, an intermediate inherits it, and the leaves they
+// issue carry it in their issuer name, as ISO/IEC 18013-5 asks of an mdoc document signer's CA (verifiers read
+// the C of the document signer's issuer name). A country that is not two letters is refused.
+func TestCACountry(t *testing.T) {
+	now := time.Now()
+	root, err := issuercert.NewCA("Root", now.Add(-time.Hour), now.AddDate(1, 0, 0), issuercert.WithCountry("UT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inter, err := root.NewIntermediate("Issuing CA", now.Add(-time.Hour), now.AddDate(1, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leaf, err := inter.Issue(&key.PublicKey, issuercert.Subject{IssuerURL: issuerURL, Country: "UT"}, now.Add(-time.Hour), now.AddDate(0, 1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string][]string{"root": root.Cert.Subject.Country, "intermediate": inter.Cert.Subject.Country,
+		"leaf's issuer": leaf.Issuer.Country, "leaf": leaf.Subject.Country} {
+		if len(got) != 1 || got[0] != "UT" {
+			t.Errorf("%s country %v, want UT", name, got)
+		}
+	}
+	if c, _ := issuercert.NewCA("Root", now, now.AddDate(1, 0, 0)); len(c.Cert.Subject.Country) != 0 {
+		t.Errorf("a CA without WithCountry names %v", c.Cert.Subject.Country)
+	}
+	for _, bad := range []string{"", "U", "UTX"} {
+		if _, err := issuercert.NewCA("Root", now, now.AddDate(1, 0, 0), issuercert.WithCountry(bad)); err == nil {
+			t.Errorf("country %q accepted", bad)
+		}
+	}
+}

@@ -109,6 +109,9 @@ func NewIssuer(signer Signer, chain [][]byte, opts ...Option) (*Issuer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: document signer certificate: %w", ErrSignature, err)
 	}
+	if err := checkCountry(leaf); err != nil {
+		return nil, err
+	}
 	cs := signer.CryptoSigner(context.Background())
 	if cs == nil {
 		return nil, fmt.Errorf("%w: signer has no key", ErrSignature)
@@ -122,6 +125,23 @@ func NewIssuer(signer Signer, chain [][]byte, opts ...Option) (*Issuer, error) {
 		o(is)
 	}
 	return is, nil
+}
+
+// checkCountry applies ISO/IEC 18013-5 Annex B's country rule, which mdoc verifiers check: the document signer
+// certificate's subject holds one two-letter countryName, and its issuer's name (the IACA's) the same one.
+func checkCountry(leaf *x509.Certificate) error {
+	c := leaf.Subject.Country
+	if len(c) != 1 || len(c[0]) != 2 {
+		return fmt.Errorf("%w: the document signer certificate's subject must hold exactly one two-letter "+
+			"countryName (C), which ISO/IEC 18013-5 requires and mdoc verifiers check: have the CA issue the "+
+			"certificate with the country (infra/cmd/issuer-csr -country)", ErrSignature)
+	}
+	if ic := leaf.Issuer.Country; len(ic) != 1 || ic[0] != c[0] {
+		return fmt.Errorf("%w: the document signer certificate's issuer name must hold the countryName (C) of its "+
+			"subject, %s, as ISO/IEC 18013-5 requires of the issuing CA and mdoc verifiers check: use a CA of "+
+			"that country", ErrSignature, c[0])
+	}
+	return nil
 }
 
 // Chain is the certificate chain put in x5chain (DER, the document signer's first).

@@ -9,8 +9,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"math"
+	"math/big"
 	"reflect"
 	"slices"
 	"strings"
@@ -421,6 +423,46 @@ func TestNewIssuerChecksCertificate(t *testing.T) {
 	}
 	if _, err := NewIssuer(other, [][]byte{{1, 2, 3}}); !errors.Is(err, ErrSignature) {
 		t.Errorf("garbage certificate: err = %v", err)
+	}
+}
+
+// TestNewIssuerNeedsCountry: ISO/IEC 18013-5 requires countryName in the document signer certificate's subject
+// and in its issuer's (the IACA's) name, the same country in both, and mdoc verifiers refuse a document without it
+// (@animo-id/mdoc reads the issuer name's C: "Country name (C) must be present in the issuer certificate's subject
+// distinguished name"). A configured chain (ISSUER_CERT_CHAIN) lacking it made mdocs that verifiers refused, the
+// local chain of make run among them; the issuer now refuses to sign with it, saying why and how to fix it.
+func TestNewIssuerNeedsCountry(t *testing.T) {
+	key := newECKey(t, elliptic.P256())
+	signer := &kmsLikeSigner{key: key}
+	caKey := newECKey(t, elliptic.P256())
+	now := time.Now()
+	certificate := func(issuerCountry, country []string) []byte {
+		issuer := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test IACA", Country: issuerCountry},
+			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+			KeyUsage: x509.KeyUsageCertSign}
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "issuer.example", Country: country},
+			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, &key.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der
+	}
+	for name, c := range map[string][2][]string{
+		"no country":                {{"DE"}, nil},
+		"empty":                     {{"DE"}, {""}},
+		"three letters":             {{"DE"}, {"DEU"}},
+		"two":                       {{"DE"}, {"DE", "FR"}},
+		"issuer without country":    {nil, {"DE"}},
+		"issuer of another country": {{"FR"}, {"DE"}},
+	} {
+		_, err := NewIssuer(signer, [][]byte{certificate(c[0], c[1])})
+		if !errors.Is(err, ErrSignature) || !strings.Contains(err.Error(), "countryName") {
+			t.Errorf("%s: err = %v, want ErrSignature naming countryName", name, err)
+		}
+	}
+	if _, err := NewIssuer(signer, [][]byte{certificate([]string{"DE"}, []string{"DE"})}); err != nil {
+		t.Errorf("C=DE issued by C=DE: %v", err)
 	}
 }
 

@@ -39,7 +39,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	keyID := fs.String("key", getenv("KMS_KEY_ID"), "the KMS signing key: ARN, key id or alias/NAME (default $KMS_KEY_ID)")
 	issuerURL := fs.String("issuer-url", getenv("ISSUER_URL"), "the credential issuer identifier (default $ISSUER_URL)")
 	org := fs.String("org", "", "the subject's organization (O), optional")
-	country := fs.String("country", "", "the subject's two-letter country (C), optional; mdoc verifiers compare it")
+	country := fs.String("country", "", "the subject's two-letter country (C); optional, but mdocs need it (the CA's name must hold the same country)")
 	out := fs.String("out", "", "write the CSR to `FILE` instead of stdout")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -24,10 +24,13 @@ const (
 	caChainFile  = "chain.pem"    // the leaf of the local KMS key, then the root: what ISSUER_CERT_CHAIN holds
 	caValidity   = 10 * 365 * 24 * time.Hour
 	leafValidity = 90 * 24 * time.Hour
+	// localCountry is the country of the local root and leaf: ISO 3166-1's user-assigned UT, which names no real
+	// country. An mdoc's document signer and its CA must name the same country (ISO/IEC 18013-5 Annex B).
+	localCountry = "UT"
 )
 
 // localChain makes the issuer chain of a local run: the local root CA (kept in <localDir>/issuer-ca across runs,
-// made anew with CLEAN or when missing or expiring) and a fresh leaf certificate for the local KMS key, naming the
+// made anew with CLEAN or when missing, expiring or without a country) and a fresh leaf certificate for the local KMS key, naming the
 // issuer URL. It returns the chain PEM (leaf, root) for ISSUER_CERT_CHAIN and the path of the root certificate.
 func localChain(ctx context.Context, stack *localstack.Stack, localDir, issuerURL string, clean bool) ([]byte, string, error) {
 	dir := filepath.Join(localDir, caDir)
@@ -50,7 +53,7 @@ func localChain(ctx context.Context, stack *localstack.Stack, localDir, issuerUR
 		return nil, "", fmt.Errorf("local issuer CA: the KMS key: %w", err)
 	}
 	leaf, err := ca.Issue(key.CryptoSigner(ctx).Public(), issuercert.Subject{IssuerURL: issuerURL,
-		Organization: "sdjwt-issuer local run", Country: "UT"}, now.Add(-time.Hour), now.Add(leafValidity))
+		Organization: "sdjwt-issuer local run", Country: localCountry}, now.Add(-time.Hour), now.Add(leafValidity))
 	if err != nil {
 		return nil, "", fmt.Errorf("local issuer CA: %w", err)
 	}
@@ -61,7 +64,8 @@ func localChain(ctx context.Context, stack *localstack.Stack, localDir, issuerUR
 	return chain, filepath.Join(dir, caRootFile), nil
 }
 
-// loadLocalCA reads the kept root, refusing one that expires within a leaf's validity.
+// loadLocalCA reads the kept root, refusing one that expires within a leaf's validity or, made by an earlier
+// release, names no country (mdoc verifiers refuse documents under it).
 func loadLocalCA(dir string, now time.Time) (*issuercert.CA, error) {
 	certPEM, err := os.ReadFile(filepath.Join(dir, caRootFile))
 	if err != nil {
@@ -78,12 +82,16 @@ func loadLocalCA(dir string, now time.Time) (*issuercert.CA, error) {
 	if now.Add(leafValidity).After(ca.Cert.NotAfter) {
 		return nil, errors.New("the local root expires soon")
 	}
+	if c := ca.Cert.Subject.Country; len(c) != 1 || c[0] != localCountry {
+		return nil, errors.New("the local root names no country")
+	}
 	return ca, nil
 }
 
 // newLocalCA makes and keeps a new local root.
 func newLocalCA(dir string, now time.Time) (*issuercert.CA, error) {
-	ca, err := issuercert.NewCA("sdjwt-issuer local root CA", now.Add(-time.Hour), now.Add(caValidity))
+	ca, err := issuercert.NewCA("sdjwt-issuer local root CA", now.Add(-time.Hour), now.Add(caValidity),
+		issuercert.WithCountry(localCountry))
 	if err != nil {
 		return nil, fmt.Errorf("local issuer CA: %w", err)
 	}
