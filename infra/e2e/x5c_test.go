@@ -171,8 +171,16 @@ func TestMdocUnderTheChain(t *testing.T) {
 	is := startIssuerLogging(t, io.Discard, withChain(t, &root, nil))
 	defID := is.formatDefinition(map[string]any{"label": "Mobile driving licence", "credentialFormat": "mso_mdoc",
 		"doctype": "org.iso.18013.5.1.mDL", "claims": []any{map[string]any{"path": []any{"org.iso.18013.5.1", "given_name"}}}})
-	_, link := is.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": defID,
-		"credential": map[string]any{"credentialSubject": map[string]any{"org.iso.18013.5.1": map[string]any{"given_name": "Erika"}}}})
+	mdl := func(country string) map[string]any {
+		return map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": defID, "credential": map[string]any{
+			"credentialSubject": map[string]any{"org.iso.18013.5.1": map[string]any{"given_name": "Erika", "issuing_country": country}}}}
+	}
+	// An mDL of another country than the document signer certificate's is refused when it is issued.
+	if r := is.admin(http.MethodPost, "/credential/issue", mdl("DE")); r.status != http.StatusBadRequest ||
+		!strings.Contains(string(r.raw), "org.iso.18013.5.1.issuing_country") {
+		t.Errorf("issuing_country DE under a UT chain: %d %s", r.status, r.raw)
+	}
+	_, link := is.issue(mdl("UT"))
 	wallet := newHolder(t)
 	credential := is.credentialFor(link, defID, wallet)
 	b, err := mdoc.DecodeCredential(credential)
@@ -210,7 +218,8 @@ func TestMdocUnderTheChain(t *testing.T) {
 			t.Errorf("@animo-id/mdoc with the root: %s %s: %s", c.Status, c.Check, c.Reason)
 		}
 	}
-	if mdl := out.NameSpaces["org.iso.18013.5.1"]; len(out.Checks) < 8 || mdl["given_name"] != "Erika" {
+	if mdl := out.NameSpaces["org.iso.18013.5.1"]; len(out.Checks) < 8 || mdl["given_name"] != "Erika" ||
+		!passedVerification(out, "issuing_country") {
 		t.Errorf("@animo-id/mdoc: %d checks, elements %v", len(out.Checks), mdl)
 	}
 	// The same verifier refuses the chain under another root, so the checks above can fail.
@@ -221,6 +230,16 @@ func TestMdocUnderTheChain(t *testing.T) {
 	if !failedVerification(verifyWith(other.Cert), "Issuer certificate must be valid") {
 		t.Error("@animo-id/mdoc accepted the chain under another root")
 	}
+}
+
+// passedVerification reports whether the mdoc verification passed the named check.
+func passedVerification(out mdocVerification, check string) bool {
+	for _, c := range out.Checks {
+		if c.Status == "PASSED" && strings.Contains(c.Check, check) {
+			return true
+		}
+	}
+	return false
 }
 
 // failedVerification reports whether the mdoc verification failed the named check.

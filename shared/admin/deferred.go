@@ -157,7 +157,7 @@ func (s *Service) CompleteDeferred(ctx context.Context, id string, credential *C
 	fields := subjectFields(IssueRequest{Credential: credential, Credentials: credentials}, len(payloads))
 	return s.retryDeferred(ctx, "complete deferred credential", id, func(rec *exchange.Record) (*exchange.Record, error) {
 		if !rec.Dynamic {
-			if err := checkFitsDefinition(rec.Definition, fields, payloads); err != nil {
+			if err := s.checkFitsDefinition(rec.Definition, fields, payloads); err != nil {
 				return nil, err
 			}
 		}

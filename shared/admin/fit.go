@@ -33,9 +33,9 @@ func subjectFields(req IssueRequest, n int) []string {
 //
 // An mdoc's subject is namespaces of data elements instead (checkFitsMdoc); a JWT VC's subject has no id (the
 // issuer sets credentialSubject.id to the holder's did:jwk).
-func checkFitsDefinition(def definition.Definition, fields []string, payloads []exchange.CredentialPayload) error {
+func (s *Service) checkFitsDefinition(def definition.Definition, fields []string, payloads []exchange.CredentialPayload) error {
 	if def.CredentialFormat == definition.FormatMdoc {
-		return checkFitsMdoc(def, fields, payloads)
+		return checkFitsMdoc(def, fields, payloads, s.cfg.DocumentSignerCountry)
 	}
 	for i, p := range payloads {
 		if _, ok := p.CredentialSubject["id"]; ok && def.CredentialFormat == definition.FormatJWTVC {
@@ -76,12 +76,18 @@ func checkFitsDefinition(def definition.Definition, fields []string, payloads []
 }
 
 // checkFitsMdoc checks each payload of an mdoc exchange: namespaces of data elements an mdoc can carry, with
-// the values the definition's claims type (definition.Spec.MdocNameSpaces), and every mandatory element present.
-func checkFitsMdoc(def definition.Definition, fields []string, payloads []exchange.CredentialPayload) error {
+// the values the definition's claims type (definition.Spec.MdocNameSpaces), every mandatory element present, and
+// an mDL's issuing_country equal to country, the document signer certificate's (when one is configured).
+func checkFitsMdoc(def definition.Definition, fields []string, payloads []exchange.CredentialPayload, country string) error {
 	for i, p := range payloads {
 		nameSpaces, err := def.MdocNameSpaces(p.CredentialSubject)
 		if err != nil {
 			return relativeTo(fields[i], err)
+		}
+		if v, ok := nameSpaces[mdlNamespace][issuingCountry]; ok && country != "" && v != country {
+			return validation.Invalid(fields[i]+"."+mdlNamespace+"."+issuingCountry, "must be %q, the countryName "+
+				"(C) of the issuer's document signer certificate (ISSUER_CERT_CHAIN), as ISO/IEC 18013-5 requires "+
+				"and mdoc verifiers check; send that country, or omit the element", country)
 		}
 		for _, c := range def.Claims {
 			ns, _ := c.Path[0].(string)
@@ -94,6 +100,12 @@ func checkFitsMdoc(def definition.Definition, fields []string, payloads []exchan
 	}
 	return nil
 }
+
+// The mDL namespace and its data element that ISO/IEC 18013-5 ties to the document signer certificate's country.
+const (
+	mdlNamespace   = "org.iso.18013.5.1"
+	issuingCountry = "issuing_country"
+)
 
 // relativeTo prefixes the field of a *validation.Error about a subject with the subject's own field.
 func relativeTo(subjectField string, err error) error {

@@ -3,10 +3,12 @@ package admin_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/sdjwt-issuer/issuer/shared/admin"
 	"github.com/sdjwt-issuer/issuer/shared/definition"
+	"github.com/sdjwt-issuer/issuer/shared/internal/memstore"
 )
 
 // TestIssueChecksMdocAndJWTVCClaims: an mdoc exchange's claims are namespaces of data elements an mdoc can
@@ -87,5 +89,62 @@ func TestIssueTypeMustMatchTheDefinition(t *testing.T) {
 		_, err := e.svc.IssueCredential(context.Background(), admin.IssueRequest{IssuanceMode: "InTime",
 			CredentialDefinitionID: def.ID, Credential: &admin.CredentialInput{Type: typ, CredentialSubject: subject}})
 		checkFitResult(t, "InTime", err, field)
+	}
+}
+
+// TestIssuingCountryMatchesTheDocumentSigner: ISO/IEC 18013-5 requires an mDL's issuing_country to equal the
+// countryName of its document signer certificate, and mdoc verifiers check it (@animo-id/mdoc: "The
+// 'issuing_country' if present must match the 'countryName' ..."). With a configured chain (its leaf's country in
+// Config.DocumentSignerCountry) an mDL of another country is refused at issue and at completion, naming the data
+// element and the certificate's country, where before it was signed and refused by every verifier. Without a chain
+// (the self-signed certificate, country ZZ) and outside the mDL namespace nothing is compared.
+func TestIssuingCountryMatchesTheDocumentSigner(t *testing.T) {
+	mdl := definition.Spec{Label: "mDL", CredentialFormat: "mso_mdoc", DocType: "org.iso.18013.5.1.mDL", ExpirationInDays: 30,
+		Claims: []definition.Claim{{Path: []any{"org.iso.18013.5.1", "given_name"}, Mandatory: true}}}
+	const field = "credential.credentialSubject.org.iso.18013.5.1.issuing_country"
+	for _, tt := range []struct {
+		name, country string
+		subject       map[string]any
+		field         string
+	}{
+		{"same country", "UT", map[string]any{"org.iso.18013.5.1": map[string]any{"given_name": "Erika", "issuing_country": "UT"}}, ""},
+		{"another country", "UT", map[string]any{"org.iso.18013.5.1": map[string]any{"given_name": "Erika", "issuing_country": "DE"}}, field},
+		{"not a string", "UT", map[string]any{"org.iso.18013.5.1": map[string]any{"given_name": "Erika", "issuing_country": 276}}, field},
+		{"no issuing_country", "UT", map[string]any{"org.iso.18013.5.1": map[string]any{"given_name": "Erika"}}, ""},
+		{"self-signed", "", map[string]any{"org.iso.18013.5.1": map[string]any{"given_name": "Erika", "issuing_country": "DE"}}, ""},
+		{"another namespace", "UT", map[string]any{"org.iso.18013.5.1": map[string]any{"given_name": "Erika"},
+			"eu.europa.ec.eudi.pid.1": map[string]any{"issuing_country": "DE"}}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, mode := range []string{"InTime", "Deferred"} {
+				st := memstore.New()
+				svc, err := admin.New(admin.Config{IssuerURL: "https://issuer.example", DocumentSignerCountry: tt.country},
+					deps(st, &fakeDoer{status: 200}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				def, err := svc.DefineCredential(context.Background(), mdl)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req := admin.IssueRequest{IssuanceMode: mode, CredentialDefinitionID: def.ID,
+					Credential: &admin.CredentialInput{CredentialSubject: tt.subject}}
+				if mode == "Deferred" {
+					req.Credential = nil
+				}
+				rec, err := svc.IssueCredential(context.Background(), req)
+				if mode == "Deferred" {
+					if err != nil {
+						t.Fatal(err)
+					}
+					_, err = svc.CompleteDeferred(context.Background(), rec.CredentialExchangeID,
+						&admin.CredentialInput{CredentialSubject: tt.subject}, nil)
+				}
+				checkFitResult(t, mode, err, tt.field)
+				if tt.field != "" && !strings.Contains(err.Error(), `"UT"`) {
+					t.Errorf("%s: error %q does not name the certificate's country", mode, err)
+				}
+			}
+		})
 	}
 }

@@ -199,7 +199,7 @@ func (s *Service) planIssue(ctx context.Context, req IssueRequest) (*issuePlan, 
 				"definition %s; omit it or make its last element the definition's %s", typeMember(d.CredentialFormat),
 				d.ID, typeMember(d.CredentialFormat))
 		}
-		if err := checkFitsDefinition(d, subjectFields(req, len(plan.payloads)), plan.payloads); err != nil {
+		if err := s.checkFitsDefinition(d, subjectFields(req, len(plan.payloads)), plan.payloads); err != nil {
 			return nil, err
 		}
 		plan.definition = d

@@ -28,6 +28,10 @@ type Config struct {
 	// OfferValidity is how long an offer can be fetched and its code redeemed (capped by Retention); zero:
 	// DefaultOfferValidity.
 	OfferValidity time.Duration
+	// DocumentSignerCountry is the countryName (C) of the certificate mdocs are signed under (the leaf of
+	// ISSUER_CERT_CHAIN): an mDL's issuing_country must equal it (ISO/IEC 18013-5). Empty: no chain is
+	// configured (mdocs carry a self-signed certificate of country ZZ) and nothing is compared.
+	DocumentSignerCountry string
 }
 
 // OfferDeliverer sends an offer to a wallet's credential offer endpoint and reports the outcome (shared/delivery

@@ -17,6 +17,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/delivery"
 	"github.com/sdjwt-issuer/issuer/shared/events"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/issuercert"
 	"github.com/sdjwt-issuer/issuer/shared/issuerdoc"
 	"github.com/sdjwt-issuer/issuer/shared/platform"
 	"github.com/sdjwt-issuer/issuer/shared/store"
@@ -130,7 +131,12 @@ func NewDeps(_ context.Context, cfg config.Config, clients *platform.Clients, op
 	if err != nil {
 		return nil, fmt.Errorf("build handler dependencies: %w", err)
 	}
-	svc, err := admin.New(admin.Config{IssuerURL: cfg.IssuerURL, Retention: cfg.Retention(), OfferValidity: cfg.OfferValidity()},
+	country, err := documentSignerCountry(cfg.Trust.IssuerCertChain)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := admin.New(admin.Config{IssuerURL: cfg.IssuerURL, Retention: cfg.Retention(), OfferValidity: cfg.OfferValidity(),
+		DocumentSignerCountry: country},
 		admin.Deps{Store: st, Deliverer: deliverer},
 		exchange.WithClock(o.now), exchange.WithEvents(pub), exchange.WithLogger(o.log))
 	if err != nil {
@@ -164,3 +170,19 @@ func (d *Deps) router(name string, opts ...apigw.RouterOption) *apigw.Router {
 // walletRouter is router for the functions wallets and web verifiers call cross-origin (public documents and
 // wallet endpoints): their answers carry CORS headers.
 func (d *Deps) walletRouter(name string) *apigw.Router { return d.router(name, apigw.WithCORS(true)) }
+
+// documentSignerCountry is the countryName (C) of the leaf of the configured chain, which an mDL's issuing_country
+// must equal (admin.Config.DocumentSignerCountry); "" without a chain or without one country.
+func documentSignerCountry(chainPEM []byte) (string, error) {
+	if len(chainPEM) == 0 {
+		return "", nil
+	}
+	chain, err := issuercert.ParsePEM(chainPEM)
+	if err != nil {
+		return "", fmt.Errorf("build handler dependencies: %s: %w", config.EnvIssuerCertChain, err)
+	}
+	if c := chain.Leaf().Subject.Country; len(c) == 1 {
+		return c[0], nil
+	}
+	return "", nil
+}
