@@ -25,7 +25,8 @@ type PresentationFailure struct {
 // Presentation kinds of events besides status changes.
 const (
 	// EventPresentationVerified is published when a holder's presentation was verified (its detail's holder
-	// carries the verified presented claims); EventPresentationFailed when one was refused.
+	// names the presented credentials; the claims stay in the record); EventPresentationFailed when one was
+	// refused.
 	EventPresentationVerified = "credential.presentation_verified"
 	EventPresentationFailed   = "credential.presentation_failed"
 )

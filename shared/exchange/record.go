@@ -244,10 +244,12 @@ func (r *Record) Transition(to Status, now int64) error {
 // definition id and format, the revocation status, the holder binding's public key, the denial reason, the
 // delivery outcome, how the client authenticated and whether its attestation verified, the holder who
 // authenticated at the authorization endpoint and whether its ID token verified, the presentation definition, the
-// verified presentation's id and the holder's verified presented claims (the organisation completes a deferred
-// exchange from them) or why the last presentation was refused). Claims, credentials, proofs, the offer deep link
-// (its offer id yields the pre-authorized code: whoever holds it can redeem the offer) and every hash, counter and
-// snapshot are left out; a field added to Record stays out of events until it is added here.
+// verified presentation's id and what was presented (holder.presentedCredentials: query id, issuer, vct, trust,
+// status, key thumbprint) or why the last presentation was refused). Claims, the holder's presented claims
+// (holder.presentedClaims: personal data, which the organisation reads from the record with the admin key),
+// credentials, proofs, the offer deep link (its offer id yields the pre-authorized code: whoever holds it can
+// redeem the offer) and every hash, counter and snapshot are left out; a field added to Record stays out of events
+// until it is added here.
 func (r *Record) EventDetail() Record {
 	d := Record{CredentialExchangeID: r.CredentialExchangeID, IssuanceMode: r.IssuanceMode,
 		IsPreAuthorised: r.IsPreAuthorised, CredentialStatus: r.CredentialStatus, Status: r.Status,
@@ -255,7 +257,7 @@ func (r *Record) EventDetail() Record {
 		CredentialDefinitionID: r.CredentialDefinitionID, CredentialFormat: r.CredentialFormat,
 		SupportRevocation: r.SupportRevocation, RevocationStatus: r.RevocationStatus, Cnf: r.Cnf, JTI: r.JTI,
 		ProofType: r.ProofType, IssuanceDeniedReason: r.IssuanceDeniedReason, IndividualID: r.IndividualID,
-		Holder: r.Holder, IDTokenVerified: r.IDTokenVerified,
+		Holder: eventHolder(r.Holder), IDTokenVerified: r.IDTokenVerified,
 		ClientAssertionType: r.ClientAssertionType, ClientAssertionVerified: r.ClientAssertionVerified,
 		WalletUnitAttestationVerified: r.WalletUnitAttestationVerified, PresentationDefinitionID: r.PresentationDefinitionID,
 		PresentationExchangeID: r.PresentationExchangeID}
@@ -269,6 +271,23 @@ func (r *Record) EventDetail() Record {
 	}
 	return d
 }
+
+// eventHolder is holder without presentedClaims, in a map of its own.
+func eventHolder(holder map[string]any) map[string]any {
+	if holder == nil {
+		return nil
+	}
+	out := make(map[string]any, len(holder))
+	for k, v := range holder {
+		if k != HolderPresentedClaims {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// HolderPresentedClaims is the member of Record.Holder with a verified presentation's claims.
+const HolderPresentedClaims = "presentedClaims"
 
 // StatusEntry is a credential's entry in a status list, as recorded in its exchange record.
 type StatusEntry struct {

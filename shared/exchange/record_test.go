@@ -192,3 +192,30 @@ func TestOfferLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestEventDetailLeavesOutPresentedClaims: a verified presentation's claims (holder.presentedClaims: a person's
+// name, birth date, employer...) are personal data, which never reach an event (API.md, Events: the detail is the
+// record without the credential's claims), nor the log of make run, where events are printed. The event says who
+// presented what (presentedCredentials: query id, issuer, vct, trust, status, key thumbprint) and the organisation
+// reads the claims from the record with its admin key. The record keeps them.
+func TestEventDetailLeavesOutPresentedClaims(t *testing.T) {
+	rec := exchange.Record{CredentialExchangeID: "x", PresentationExchangeID: "p", Holder: map[string]any{
+		"id": "urn:ietf:params:oauth:jwk-thumbprint:sha-256:abc", "jkt": "abc", "authenticatedWith": "openid4vp",
+		"presentedClaims":      map[string]any{"pid": []any{map[string]any{"given_name": "Erika", "birthdate": "1964-08-12"}}},
+		"presentedCredentials": []map[string]any{{"queryId": "pid", "issuer": "https://pid.example", "vct": "urn:eudi:pid:1"}},
+	}}
+	d := rec.EventDetail()
+	detail := fmt.Sprintf("%#v", d)
+	for _, personal := range []string{"Erika", "1964-08-12", "presentedClaims"} {
+		if strings.Contains(detail, personal) {
+			t.Errorf("event detail carries %q", personal)
+		}
+	}
+	if d.Holder["jkt"] != "abc" || d.Holder["authenticatedWith"] != "openid4vp" || d.Holder["presentedCredentials"] == nil ||
+		d.PresentationExchangeID != "p" {
+		t.Errorf("event detail lost who presented what: %+v", d.Holder)
+	}
+	if rec.Holder["presentedClaims"] == nil {
+		t.Error("EventDetail changed the record's holder")
+	}
+}

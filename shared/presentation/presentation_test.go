@@ -411,8 +411,11 @@ func TestDynamicCredentialRequest(t *testing.T) {
 					verified = &e
 				}
 			}
-			if verified == nil || verified.Detail.Holder["presentedClaims"] == nil || verified.Detail.PresentationExchangeID == "" {
-				t.Fatalf("no presentation_verified event with the presented claims: %v", f.events.DetailTypes())
+			if verified == nil || verified.Detail.Holder["presentedCredentials"] == nil || verified.Detail.PresentationExchangeID == "" {
+				t.Fatalf("no presentation_verified event naming the presentation: %v", f.events.DetailTypes())
+			}
+			if verified.Detail.Holder["presentedClaims"] != nil {
+				t.Fatal("the presentation_verified event carries the presented claims (personal data)")
 			}
 			// Replayed response: the session was answered.
 			if _, err := f.present(r, r.clientID, r.nonce, hashes); err == nil || !strings.Contains(err.Error(), "unknown, expired or already answered") {
@@ -580,7 +583,11 @@ func TestWalletInitiatedWithPresentation(t *testing.T) {
 		}
 	}
 	if created == nil || created.Detail.IssuanceMode != exchange.ModeDeferred || created.Detail.PresentationDefinitionID != f.pdID ||
-		created.Detail.Holder["presentedClaims"] == nil {
-		t.Fatalf("the new exchange's event does not carry the presentation: %+v", created)
+		created.Detail.Holder["presentedCredentials"] == nil || created.Detail.Holder["presentedClaims"] != nil {
+		t.Fatalf("the new exchange's event does not name the presentation, or carries its claims: %+v", created)
+	}
+	if got, err := f.store.GetExchange(context.Background(), created.Detail.CredentialExchangeID); err != nil ||
+		got.Holder["presentedClaims"] == nil {
+		t.Fatalf("the new exchange's record lacks the presented claims: %v", err)
 	}
 }
