@@ -61,6 +61,8 @@ type issued struct {
 	expiry   time.Time
 	status   *sdjwt.StatusReference
 	sdPolicy *sdjwt.Policy
+	// typeIntegrity is the SD-JWT VC's vct#integrity ("" for none).
+	typeIntegrity string
 }
 
 // issueCredentials signs max(payloads, keys) credentials in the requested format (see RequestCredential): each
@@ -69,10 +71,14 @@ type issued struct {
 func (s *Service) issueCredentials(ctx context.Context, rec *exchange.Record, keys []jwk.Key, format string) ([]string, error) {
 	def := &rec.Definition
 	var policy *sdjwt.Policy
+	var integrity string
 	if definition.IsSDJWT(format) {
 		var err error
 		if policy, err = definition.Policy(def.Claims); err != nil {
 			return nil, fmt.Errorf("issue credential: definition snapshot: %w", err)
+		}
+		if integrity, err = s.typeIntegrity(ctx, def); err != nil {
+			return nil, fmt.Errorf("issue credential: %w", err)
 		}
 	}
 	payloads := rec.Credentials
@@ -85,7 +91,7 @@ func (s *Service) issueCredentials(ctx context.Context, rec *exchange.Record, ke
 	out := make([]string, 0, n)
 	for i := 0; i < n; i++ {
 		c := issued{subject: payloads[i%len(payloads)].CredentialSubject, key: keys[i%len(keys)], now: now,
-			expiry: expiry, sdPolicy: policy}
+			expiry: expiry, sdPolicy: policy, typeIntegrity: integrity}
 		if s.status != nil && rec.SupportRevocation {
 			ref, err := s.status.AllocateStatus(ctx, rec)
 			if err != nil {
@@ -115,11 +121,7 @@ func (s *Service) issueCredentials(ctx context.Context, rec *exchange.Record, ke
 
 // issueSDJWT issues one SD-JWT VC of typ format.
 func (s *Service) issueSDJWT(ctx context.Context, def *definition.Definition, c issued, format sdjwt.Format) (string, error) {
-	integrity, err := s.typeIntegrity(def)
-	if err != nil {
-		return "", err
-	}
-	vc := sdjwt.VC{Issuer: s.cfg.IssuerURL, Type: def.VCT, TypeIntegrity: integrity, IssuedAt: c.now,
+	vc := sdjwt.VC{Issuer: s.cfg.IssuerURL, Type: def.VCT, TypeIntegrity: c.typeIntegrity, IssuedAt: c.now,
 		Expiry: c.expiry, HolderKey: c.key, Claims: c.subject, Policy: c.sdPolicy, Status: c.status}
 	iss, err := sdjwt.IssueVC(ctx, s.signer, vc, sdjwt.WithFormat(format))
 	if err != nil {

@@ -72,12 +72,16 @@ func (f *walletFixture) offer(mode exchange.IssuanceMode, pin string, subjects .
 	now := f.clock.Now()
 	exp := now.Add(7 * 24 * time.Hour).Unix()
 	code := exchange.PreAuthorizedCode(offerID)
+	configurationID := f.def.ConfigurationID()
+	if configurationID == "" {
+		configurationID = f.def.VCT // an exchange without a definition: its vct names the configuration
+	}
 	rec := exchange.Record{CredentialExchangeID: id, IssuanceMode: mode, IsPreAuthorised: true,
 		CredentialOffer: exchange.OfferDeepLink(exchange.SchemeOpenIDCredentialOffer, exchange.OfferURL(walletIssuer, offerID)),
 		Status:          exchange.StatusOfferSent, CreatedAt: now.Unix(), UpdatedAt: now.Unix(),
 		CredentialDefinitionID: f.def.ID, CredentialFormat: f.def.CredentialFormat,
 		Version: 1, ExpiresAt: now.Add(30 * 24 * time.Hour).Unix(),
-		Definition: f.def, ConfigurationID: f.def.ConfigurationID(), CredentialType: []string{f.def.VCT},
+		Definition: f.def, ConfigurationID: configurationID, CredentialType: []string{f.def.VCT},
 		OfferIDHash: exchange.HashSecret(offerID), CodeHash: exchange.HashSecret(code), OfferExpiresAt: exp}
 	var payloads []exchange.CredentialPayload
 	for _, s := range subjects {

@@ -49,15 +49,25 @@ func localeOrUnd(locale string) string {
 	return locale
 }
 
-// typeIntegrity is the vct#integrity of credentials of def: the SRI digest of its type metadata document, when
-// the issuer hosts it (vct = <issuer URL>/vct/<name>); "" otherwise.
-func (s *Service) typeIntegrity(def *definition.Definition) (string, error) {
-	if _, ok := oid4vci.TypeName(s.cfg.IssuerURL, def.VCT); !ok || !definition.IsSDJWT(def.CredentialFormat) {
+// typeIntegrity is the vct#integrity of SD-JWT VCs of def: the SRI digest of the type metadata document served at
+// its vct when they are issued (TypeMetadataDocuments: the newest stored definition naming it), when the issuer
+// hosts that vct (<issuer URL>/vct/<name>) and a definition names it; "" otherwise (nothing is served there). Not
+// the digest of the exchange's definition snapshot: an offer made before its definition changed, an older definition
+// naming the same vct, or an exchange without a definition whose type is a hosted vct would carry the digest of a
+// document nobody serves, and verifiers that check it refuse the type metadata. One pass over the definitions per
+// credential request, only for a hosted vct.
+func (s *Service) typeIntegrity(ctx context.Context, def *definition.Definition) (string, error) {
+	name, ok := oid4vci.TypeName(s.cfg.IssuerURL, def.VCT)
+	if !ok || !definition.IsSDJWT(def.CredentialFormat) {
 		return "", nil
 	}
-	doc, err := TypeMetadataOf(def).Encode()
+	docs, err := s.TypeMetadataDocuments(ctx)
 	if err != nil {
 		return "", err
+	}
+	doc, ok := docs[name]
+	if !ok {
+		return "", nil
 	}
 	return oid4vci.Integrity(doc), nil
 }
