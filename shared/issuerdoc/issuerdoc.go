@@ -21,6 +21,7 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jwk"
 
 	"github.com/sdjwt-issuer/issuer/shared/strictjson"
+	"github.com/sdjwt-issuer/issuer/shared/validation"
 )
 
 // Limits and cache lifetimes.
@@ -81,8 +82,8 @@ func New(doer Doer, timeout time.Duration, now func() time.Time) (*Client, error
 // host and the path of the issuer identifier.
 func MetadataURL(issuer string) (string, error) {
 	u, err := url.Parse(issuer)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" || u.Fragment != "" {
-		return "", errors.New("the issuer identifier is not an https URL")
+	if err != nil || !fetchable(u) || u.RawQuery != "" || u.Fragment != "" {
+		return "", errors.New("the issuer identifier is not an https URL without query or fragment (http only on loopback)")
 	}
 	u.Path = "/.well-known/jwt-vc-issuer" + strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
@@ -121,8 +122,8 @@ func (c *Client) IssuerKeys(ctx context.Context, issuer string) (jwk.Set, error)
 	case len(raw) == 0 && md.JWKSURI == "":
 		return nil, errors.New("JWT VC issuer metadata has neither jwks nor jwks_uri")
 	case len(raw) == 0:
-		if !strings.HasPrefix(md.JWKSURI, "https://") && !strings.HasPrefix(md.JWKSURI, "http://") {
-			return nil, errors.New("JWT VC issuer metadata's jwks_uri is not an https URL")
+		if u, err := url.Parse(md.JWKSURI); err != nil || !fetchable(u) {
+			return nil, errors.New("JWT VC issuer metadata's jwks_uri is not an https URL (http only on loopback)")
 		}
 		if raw, _, err = c.get(ctx, md.JWKSURI, "application/json", MaxDocumentBytes); err != nil {
 			return nil, fmt.Errorf("jwks_uri: %w", err)
@@ -148,8 +149,8 @@ func (c *Client) StatusListToken(ctx context.Context, uri string) (string, error
 	if e, ok := c.cached("status " + uri); ok {
 		return e.token, nil
 	}
-	if !strings.HasPrefix(uri, "https://") && !strings.HasPrefix(uri, "http://") {
-		return "", errors.New("the status list uri is not an https URL")
+	if u, err := url.Parse(uri); err != nil || !fetchable(u) {
+		return "", errors.New("the status list uri is not an https URL (http only on loopback)")
 	}
 	body, maxAge, err := c.get(ctx, uri, "application/statuslist+jwt", MaxStatusListBytes)
 	if err != nil {
@@ -164,6 +165,18 @@ func (c *Client) StatusListToken(ctx context.Context, uri string) (string, error
 		c.store("status "+uri, entry{token: token, expires: c.now().Add(ttl)})
 	}
 	return token, nil
+}
+
+// fetchable reports whether u may be fetched: https, or plain http to a loopback host (a local run; the SSRF-safe
+// client refuses loopback outside local runs). Keys or status lists in the clear would be whoever's on the path.
+func fetchable(u *url.URL) bool {
+	switch {
+	case u.Host == "" || u.User != nil:
+		return false
+	case u.Scheme == "https":
+		return true
+	}
+	return u.Scheme == "http" && validation.Loopback(u.Hostname())
 }
 
 // get fetches target and returns its body (at most limit bytes) and its Cache-Control max-age (-1 when absent).

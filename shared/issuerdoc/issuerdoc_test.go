@@ -3,6 +3,7 @@ package issuerdoc_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -199,5 +200,52 @@ func TestFetchesAreSSRFSafe(t *testing.T) {
 	}
 	if tok, err := local.StatusListToken(ctx, s.URL+"/status-lists/0"); err != nil || tok != "eyJ.status.token" {
 		t.Fatalf("local run: %q %v", tok, err)
+	}
+}
+
+// doerFunc answers requests in memory and records what was asked.
+type doerFunc func(req *http.Request) (*http.Response, error)
+
+func (f doerFunc) Do(req *http.Request) (*http.Response, error) { return f(req) }
+
+// TestPlainHTTPOnlyOnLoopback: an issuer's keys and status lists come over https; plain http is for local runs
+// (loopback) only. A trusted issuer's metadata naming an http jwks_uri on another host was fetched in the clear, so
+// whoever sits on the path could hand over keys of their own and have credentials they signed accepted as that
+// issuer's; an http status list lets them replay a token from before a revocation. Both are refused before any
+// request is made, and so is an http issuer identifier off loopback.
+func TestPlainHTTPOnlyOnLoopback(t *testing.T) {
+	ctx := context.Background()
+	signer, err := keys.NewLocal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, _ := json.Marshal(keys.PublicJWKS(signer))
+	var asked []string
+	doer := doerFunc(func(req *http.Request) (*http.Response, error) {
+		asked = append(asked, req.URL.String())
+		body := string(set)
+		if req.URL.Path == "/.well-known/jwt-vc-issuer" {
+			body = `{"issuer": "https://issuer.example", "jwks_uri": "http://keys.example/jwks"}`
+		}
+		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}, nil
+	})
+	c, _ := issuerdoc.New(doer, time.Second, nil)
+	if _, err := c.IssuerKeys(ctx, "https://issuer.example"); err == nil || !strings.Contains(err.Error(), "jwks_uri") {
+		t.Errorf("http jwks_uri: %v", err)
+	}
+	if _, err := c.StatusListToken(ctx, "http://status.example/lists/1"); err == nil || !strings.Contains(err.Error(), "https") {
+		t.Errorf("http status list: %v", err)
+	}
+	if _, err := issuerdoc.MetadataURL("http://issuer.example"); err == nil {
+		t.Error("http issuer identifier off loopback accepted")
+	}
+	if len(asked) != 1 || asked[0] != "https://issuer.example/.well-known/jwt-vc-issuer" {
+		t.Errorf("fetched %v, want only the https metadata", asked)
+	}
+	for _, local := range []string{"http://127.0.0.1:3000/lists/1", "http://localhost:3000/lists/1", "http://[::1]:3000/lists/1"} {
+		asked = nil
+		if _, err := c.StatusListToken(ctx, local); err != nil || len(asked) != 1 {
+			t.Errorf("%s (a local run): %v", local, err)
+		}
 	}
 }
