@@ -8,6 +8,7 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/admin"
 	"github.com/sdjwt-issuer/issuer/shared/definition"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/internal/memstore"
 )
 
@@ -51,19 +52,7 @@ func TestIssueChecksMdocAndJWTVCClaims(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				req := admin.IssueRequest{IssuanceMode: mode, CredentialDefinitionID: def.ID,
-					Credential: &admin.CredentialInput{CredentialSubject: tt.subject}}
-				if mode == "Deferred" {
-					req.Credential = nil
-				}
-				rec, err := e.svc.IssueCredential(context.Background(), req)
-				if mode == "Deferred" {
-					if err != nil {
-						t.Fatal(err)
-					}
-					_, err = e.svc.CompleteDeferred(context.Background(), rec.CredentialExchangeID,
-						&admin.CredentialInput{CredentialSubject: tt.subject}, nil)
-				}
+				rec, err := issueOrComplete(t, e.svc, def.ID, mode, tt.subject)
 				checkFitResult(t, mode, err, tt.field)
 				if tt.field == "" && mode == "InTime" {
 					if rec.CredentialFormat != tt.spec.CredentialFormat || !slices.Equal(rec.CredentialType, def.Types()) {
@@ -127,19 +116,7 @@ func TestIssuingCountryMatchesTheDocumentSigner(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				req := admin.IssueRequest{IssuanceMode: mode, CredentialDefinitionID: def.ID,
-					Credential: &admin.CredentialInput{CredentialSubject: tt.subject}}
-				if mode == "Deferred" {
-					req.Credential = nil
-				}
-				rec, err := svc.IssueCredential(context.Background(), req)
-				if mode == "Deferred" {
-					if err != nil {
-						t.Fatal(err)
-					}
-					_, err = svc.CompleteDeferred(context.Background(), rec.CredentialExchangeID,
-						&admin.CredentialInput{CredentialSubject: tt.subject}, nil)
-				}
+				_, err = issueOrComplete(t, svc, def.ID, mode, tt.subject)
 				checkFitResult(t, mode, err, tt.field)
 				if tt.field != "" && !strings.Contains(err.Error(), `"UT"`) {
 					t.Errorf("%s: error %q does not name the certificate's country", mode, err)
@@ -147,4 +124,22 @@ func TestIssuingCountryMatchesTheDocumentSigner(t *testing.T) {
 			}
 		})
 	}
+}
+
+// issueOrComplete issues an exchange of definition defID with subject (InTime), or issues it Deferred and completes
+// it with subject; the error is the issue's or the completion's.
+func issueOrComplete(t *testing.T, svc *admin.Service, defID, mode string, subject map[string]any) (exchange.Record, error) {
+	t.Helper()
+	req := admin.IssueRequest{IssuanceMode: mode, CredentialDefinitionID: defID,
+		Credential: &admin.CredentialInput{CredentialSubject: subject}}
+	if mode != "Deferred" {
+		return svc.IssueCredential(context.Background(), req)
+	}
+	req.Credential = nil
+	rec, err := svc.IssueCredential(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.CompleteDeferred(context.Background(), rec.CredentialExchangeID, &admin.CredentialInput{CredentialSubject: subject}, nil)
+	return rec, err
 }
