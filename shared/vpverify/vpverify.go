@@ -208,8 +208,11 @@ func (v *Verifier) verifyDCQL(ctx context.Context, exp Expectation, q *dcql.Quer
 
 func (v *Verifier) verifyPE(ctx context.Context, exp Expectation, tok *openid4vp.VPToken, submission string) (*Result, error) {
 	d, err := exp.Definition.PresentationExchange()
-	if err != nil || d == nil {
-		return nil, fmt.Errorf("presentation definition of the exchange: %v", err)
+	if err != nil {
+		return nil, fmt.Errorf("presentation definition of the exchange: %w", err)
+	}
+	if d == nil {
+		return nil, errors.New("presentation definition of the exchange: it holds neither a DCQL query nor a presentation definition")
 	}
 	if submission == "" {
 		return nil, refused("presentation_submission is required with a presentation_definition request")
@@ -446,7 +449,8 @@ func holderThumbprint(claims map[string]any) (string, error) {
 }
 
 // status checks the credential's status list entry: VALID passes; INVALID (revoked), SUSPENDED and any other
-// status are refused, and so is a status that cannot be read.
+// status are refused, and so is another issuer's status that cannot be read; this issuer's own store failing is an
+// error, not a refusal.
 func (v *Verifier) status(ctx context.Context, t *trusted, claims map[string]any) (string, error) {
 	raw, ok := claims["status"]
 	if !ok {
@@ -462,8 +466,14 @@ func (v *Verifier) status(ctx context.Context, t *trusted, claims map[string]any
 	}
 	var st statuslist.Status
 	if t.own {
-		if st, err = v.o.OwnStatus.StatusOf(ctx, ref.URI, ref.Idx); err != nil {
-			return "", refused("the status of a presentation's credential cannot be read: %s", err.Error())
+		st, err = v.o.OwnStatus.StatusOf(ctx, ref.URI, ref.Idx)
+		switch {
+		case errors.Is(err, statuslist.ErrInvalidListID) || errors.Is(err, statuslist.ErrIndexOutOfRange):
+			return "", refused("a presentation's credential names no entry of this issuer's status lists")
+		case err != nil:
+			// The store failed: not the presentation's fault. A plain error is a server error to the wallet, which
+			// may post again (a refusal would end its session), and the store's words stay in the log.
+			return "", fmt.Errorf("read this issuer's status of a presented credential: %w", err)
 		}
 	} else {
 		token, err := v.o.Fetcher.StatusListToken(ctx, ref.URI)

@@ -381,3 +381,45 @@ func TestVerifyPresentationExchange(t *testing.T) {
 }
 
 func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// failingStatus is this issuer's status lists when the store fails or the entry is not one of them.
+type failingStatus struct{ err error }
+
+func (f failingStatus) StatusOf(context.Context, string, int) (statuslist.Status, error) {
+	return 0, f.err
+}
+
+// TestOwnStatusReadFailure: when this issuer's own status list cannot be read (the store fails), the presentation
+// is not refused: Verify fails with an error of its own, so the wallet gets a server error and may post again (a
+// refusal ends its session with access_denied), and the store's words (operation, request id, table) never reach
+// the wallet or the record as a refusal reason. A status reference that names no entry of this issuer's lists is a
+// refusal, in words of its own.
+func TestOwnStatusReadFailure(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	exp := vpverify.Expectation{Definition: dcqlSpec(t, employeeQuery), ClientID: clientID, Nonce: nonce}
+	token := vpToken(map[string][]string{"employee": {w.present(w.credential(w.own, ownURL, employeeVCT,
+		map[string]any{"given_name": "Erika", "employer": "ACME"}, 1, nil), clientID, nonce, nil)}})
+	verifier := func(st vpverify.OwnStatus) *vpverify.Verifier {
+		v, err := vpverify.New(vpverify.Options{IssuerURL: ownURL, OwnKeys: keys.PublicJWKS(w.own), OwnStatus: st,
+			Fetcher: w.fetch, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	storeErr := errors.New("status of a credential: operation error DynamoDB: GetItem, RequestID: R3QU35T, table sdjwt-issuer-prod")
+	_, err := verifier(failingStatus{storeErr}).Verify(ctx, exp, &openid4vp.Response{State: "s", VPToken: token})
+	var ve *vpverify.Error
+	if err == nil || errors.As(err, &ve) || !errors.Is(err, storeErr) {
+		t.Fatalf("store failure: err = %v, want an error that is not a refusal", err)
+	}
+	for _, notOurs := range []error{fmt.Errorf("status of a credential: %w", statuslist.ErrInvalidListID),
+		fmt.Errorf("status of a credential: get status at 9 of 8: %w", statuslist.ErrIndexOutOfRange)} {
+		_, err := verifier(failingStatus{notOurs}).Verify(ctx, exp, &openid4vp.Response{State: "s", VPToken: token})
+		if !errors.As(err, &ve) || !strings.Contains(ve.Reason, "names no entry of this issuer's status lists") ||
+			strings.Contains(ve.Reason, "get status at") {
+			t.Errorf("%v: err = %v, want a refusal in words of its own", notOurs, err)
+		}
+	}
+}
