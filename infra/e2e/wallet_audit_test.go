@@ -77,6 +77,44 @@ func TestMetadataListsAConfigurationOfferedAfterItWasCached(t *testing.T) {
 	}
 }
 
+// TestOfferOfADeletedDefinitionDoesNotRebuildTheMetadata: the offer of a definition deleted after it was made
+// stays redeemable, and its configuration is not in the metadata. Fetching such an offer dropped the container's
+// cached metadata every time (forgetStaleMetadata), so anybody holding the link made the issuer rebuild and re-sign
+// the document (a KMS Sign and the definition queries) with every other anonymous request (docs/security.md 14e).
+// A document rebuilt after such a drop is kept: its ETag (the signature is new at every signing) stays.
+func TestOfferOfADeletedDefinitionDoesNotRebuildTheMetadata(t *testing.T) {
+	is := startIssuer(t)
+	def := is.definition()
+	_, link := is.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": def,
+		"credential": map[string]any{"credentialSubject": erika}})
+	if r := is.admin(http.MethodDelete, "/credential-definition/"+def, nil); r.status != http.StatusNoContent {
+		t.Fatalf("delete definition: %d %s", r.status, r.raw)
+	}
+	metadata := func() string {
+		t.Helper()
+		md := is.do(http.MethodGet, "/.well-known/openid-credential-issuer", nil)
+		if md.status != http.StatusOK || md.str("signed_metadata") == "" {
+			t.Fatalf("metadata %d %s", md.status, md.raw)
+		}
+		return md.header.Get("ETag")
+	}
+	fetchOffer := func() {
+		t.Helper()
+		if offer := is.do(http.MethodGet, offerURI(t, link), nil); offer.status != http.StatusOK {
+			t.Fatalf("offer %d %s", offer.status, offer.raw)
+		}
+	}
+	metadata()
+	fetchOffer() // the cached document lacks the configuration: dropped once, as for a new definition
+	etag := metadata()
+	for i := 0; i < 3; i++ {
+		fetchOffer()
+		if got := metadata(); got != etag {
+			t.Fatalf("fetch %d of the offer made the metadata be rebuilt and signed again", i+2)
+		}
+	}
+}
+
 // signedProof builds a key proof JWT by hand, so that a test can get any member wrong: header and claims as
 // given, signed ES256 with priv (a dummy signature when alg is none).
 func signedProof(t *testing.T, priv *ecdsa.PrivateKey, header, claims map[string]any) string {

@@ -46,8 +46,11 @@ type Wallet struct {
 	signing   *wallet.Service
 	plain     *wallet.Service
 	cache     map[string]cachedDocument
-	types     typeDocuments
-	ring      *requestkeys.Ring
+	// droppedFor is when the cached credential issuer metadata was last dropped for lacking a configuration an
+	// offer names (forgetStaleMetadata), by configuration id; entries older than the metadata TTL are forgotten.
+	droppedFor map[string]time.Time
+	types      typeDocuments
+	ring       *requestkeys.Ring
 }
 
 // WalletOption configures NewWallet.

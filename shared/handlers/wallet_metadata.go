@@ -310,6 +310,11 @@ func (w *Wallet) credentialOffer(ctx context.Context, req *apigw.Request) (apigw
 // a configuration first issued without one) after the document was cached must be in it then, not a TTL later,
 // or the wallet fails on its first try. The offer and the metadata are served by the same function, so the
 // container that answered the offer usually answers the metadata too.
+//
+// A document rebuilt after such a drop that still lacks the configuration (its definition was deleted while its
+// offers live on) is kept until its TTL: otherwise every fetch of such an offer would make the next metadata
+// request rebuild and sign the document again, a KMS Sign and the definition queries for every other anonymous
+// request of whoever holds the link (docs/security.md 14e).
 func (w *Wallet) forgetStaleMetadata(configurationIDs []string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -317,10 +322,24 @@ func (w *Wallet) forgetStaleMetadata(configurationIDs []string) {
 	if !ok {
 		return
 	}
-	for _, id := range configurationIDs {
-		if !doc.configurations[id] {
-			delete(w.cache, RouteCredentialIssuerMetadata)
-			return
+	now := w.now()
+	for id, at := range w.droppedFor {
+		if now.Sub(at) >= w.metadataTTL || now.Before(at) {
+			delete(w.droppedFor, id)
 		}
+	}
+	for _, id := range configurationIDs {
+		if doc.configurations[id] {
+			continue
+		}
+		if at, dropped := w.droppedFor[id]; dropped && !doc.built.Before(at) {
+			continue // built since the drop for id, still without it: no definition has it any more
+		}
+		if w.droppedFor == nil {
+			w.droppedFor = map[string]time.Time{}
+		}
+		w.droppedFor[id] = now
+		delete(w.cache, RouteCredentialIssuerMetadata)
+		return
 	}
 }
