@@ -3,7 +3,7 @@
 
 SHELL := /bin/bash
 GO ?= go
-FUNCTIONS := issue deferred-issue status definitions metadata token credential deferred-credential notification console
+FUNCTIONS := issue deferred-issue status definitions metadata authorize token credential deferred-credential notification console
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w -buildid="
 ARTIFACTS_DIR ?= bin
 FUZZTIME ?= 30s
@@ -31,6 +31,7 @@ $(eval $(call sam_target,DeferredIssueFunction,deferred-issue))
 $(eval $(call sam_target,StatusFunction,status))
 $(eval $(call sam_target,DefinitionsFunction,definitions))
 $(eval $(call sam_target,MetadataFunction,metadata))
+$(eval $(call sam_target,AuthorizeFunction,authorize))
 $(eval $(call sam_target,TokenFunction,token))
 $(eval $(call sam_target,CredentialFunction,credential))
 $(eval $(call sam_target,DeferredCredentialFunction,deferred-credential))

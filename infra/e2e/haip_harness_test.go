@@ -131,7 +131,7 @@ func (w *haipWallet) attestedBy(provider *attesttest.Provider, with attesttest.S
 }
 
 // send posts body to path as the wallet: the DPoP proof (with ath for a token) and the Authorization scheme of
-// its token, the client attestation at the token endpoint; a use_dpop_nonce answer is retried once with the nonce
+// its token, the client attestation at the token and PAR endpoints; a use_dpop_nonce answer is retried once with the nonce
 // it carries, as wallets do.
 func (w *haipWallet) send(path, contentType string, body []byte, token string, extra ...string) *response {
 	w.h.t.Helper()
@@ -148,7 +148,7 @@ func (w *haipWallet) send(path, contentType string, body []byte, token string, e
 			}
 			headers = append(headers, "Authorization", scheme+" "+token)
 		}
-		if path == "/token" && w.attest != nil {
+		if (path == "/token" || path == "/par") && w.attest != nil {
 			att, pop := w.attest()
 			if att != "" {
 				headers = append(headers, "OAuth-Client-Attestation", att)

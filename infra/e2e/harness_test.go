@@ -108,7 +108,12 @@ func startIssuerWith(t *testing.T, logs io.Writer, basePath string, configure ..
 	srv.Config.Handler = gateway.New(routes, handlers.Lambda(deps), gwOpts...)
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &issuer{t: t, url: issuerURL, hc: &http.Client{Timeout: 30 * time.Second}, table: table, aws: awsCfg}
+	// Redirects are answers to read (the authorization endpoint sends wallets to their own redirect_uri), never
+	// followed: a test sends nothing beyond the issuer.
+	hc := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+	return &issuer{t: t, url: issuerURL, hc: hc, table: table, aws: awsCfg}
 }
 
 // response is an HTTP answer with its body decoded when it is JSON.

@@ -137,3 +137,80 @@ func TestHAIPWalletLibraryInterop(t *testing.T) {
 		t.Errorf("record %v %v %v", rec["status"], rec["clientId"], rec["walletUnitAttestationVerified"])
 	}
 }
+
+// authcodeRun is the output of infra/interop/oid4vci_authcode.cjs.
+type authcodeRun struct {
+	AS                    map[string]any    `json:"as"`
+	AuthorizationRequest  map[string]string `json:"authorizationRequest"`
+	IDTokenRequest        map[string]string `json:"idTokenRequest"`
+	RequestObject         map[string]any    `json:"requestObject"`
+	AuthorizationResponse map[string]any    `json:"authorizationResponse"`
+	TokenResponse         map[string]any    `json:"tokenResponse"`
+	Credentials           []string          `json:"credentials"`
+	TransactionID         string            `json:"transactionId"`
+	HolderDID             string            `json:"holderDid"`
+}
+
+// TestAuthorizationCodeWalletLibraryInterop: the OpenWallet Foundation's libraries (@openid4vc/openid4vci and
+// @openid4vc/oauth2, pinned) take an offer through the authorization code grant against the running issuer: the
+// library pushes the request (PAR with PKCE S256, the offer's issuer_state, the configuration's scope, a DPoP
+// proof retried on use_dpop_nonce, the client attestation of the test's wallet provider), the script answers the
+// ID token request as an EWC RFC001 wallet (request object checked against the published key, an ID token by
+// did:jwk posted to direct_post), the library verifies the authorization response (iss, state) and redeems the code
+// with the PKCE verifier and DPoP, and gets the credential. Then a wallet-initiated run: no offer, the scope of a
+// definition with walletInitiated, a Deferred exchange naming the holder's DID, completed by the admin PUT.
+func TestAuthorizationCodeWalletLibraryInterop(t *testing.T) {
+	testkit.Node(t, openid4vci)
+	h := startHAIPIssuer(t, nil)
+	defID := h.definitionWith(haipPolicy)
+	// Both definitions exist before the metadata is first read (each container caches it for 30 s).
+	open := h.definitionWith(map[string]any{"walletInitiated": true})
+	exID, link := h.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": defID,
+		"credential": map[string]any{"credentialSubject": map[string]any{"given_name": "Erika"}}})
+	instance := attesttest.NewKey(t)
+	attestation := h.provider.ClientAttestationJWT(t, attesttest.ClientAttestation{Sub: "oid4vc-ts-wallet", Instance: instance})
+	privateJWK, err := jwk.FromRaw(instance.Private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var run authcodeRun
+	runNode(t, "oid4vci_authcode.cjs", map[string]any{"offerUri": link, "clientAttestation": attestation,
+		"instanceKey": privateJWK, "dpop": true}, &run)
+	if run.AuthorizationRequest["request_uri"] == "" || len(run.AuthorizationRequest) != 2 {
+		t.Errorf("the library did not push the request: authorization URL query %v", run.AuthorizationRequest)
+	}
+	if run.IDTokenRequest["response_type"] != "id_token" || run.RequestObject["nonce"] == nil ||
+		run.AuthorizationResponse["iss"] != h.url || run.TokenResponse["token_type"] != "DPoP" || len(run.Credentials) != 1 {
+		t.Fatalf("run %+v", run)
+	}
+	v, err := sdjwt.Verify(run.Credentials[0], sdjwt.WithIssuerKeySet(jwksOf(t, h.issuer)))
+	if err != nil || v.Claims["given_name"] != "Erika" {
+		t.Fatalf("credential: %v %v", err, v)
+	}
+	rec := h.history(exID)
+	holder, _ := rec["holder"].(map[string]any)
+	if rec["isPreAuthorised"] != false || rec["clientId"] != "oid4vc-ts-wallet" || holder["id"] != run.HolderDID ||
+		rec["idTokenVerified"] != true || rec["walletUnitAttestationVerified"] != true {
+		t.Errorf("record %v", rec)
+	}
+
+	var wi authcodeRun
+	runNode(t, "oid4vci_authcode.cjs", map[string]any{"issuer": h.url, "configurationId": open, "dpop": true}, &wi)
+	if wi.TransactionID == "" || len(wi.Credentials) != 0 {
+		t.Fatalf("wallet-initiated run %+v", wi)
+	}
+	list := h.admin(http.MethodGet, "/credential/history?credentialDefinitionId="+open, nil)
+	items, _ := list.json["credentialHistory"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("wallet-initiated exchanges: %s", list.raw)
+	}
+	wiRec, _ := items[0].(map[string]any)
+	if holder, _ := wiRec["holder"].(map[string]any); holder["id"] != wi.HolderDID || wiRec["issuanceMode"] != "Deferred" {
+		t.Fatalf("wallet-initiated record %v", wiRec)
+	}
+	put := h.admin(http.MethodPut, "/credential/history/"+wiRec["credentialExchangeId"].(string), map[string]any{
+		"credential": map[string]any{"credentialSubject": map[string]any{"given_name": "Erika"}}})
+	if put.status != http.StatusOK {
+		t.Fatalf("complete: %d %s", put.status, put.raw)
+	}
+}

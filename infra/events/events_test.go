@@ -394,9 +394,15 @@ var scenarios = map[string]scenario{
 	// No definition names <issuer>/vct/employee-id in the sample table: the route answers 404, never a 5xx.
 	"metadata-type-metadata.json": {prepare: none, status: []int{404}},
 
-	"token.json":                  {prepare: (*harness).preAuthorized, status: []int{200}, check: jsonHas("access_token", "token_type")},
-	"token-draft12-user-pin.json": {prepare: (*harness).preAuthorized, status: []int{200}, check: jsonHas("access_token", "token_type")},
-	"credential-nonce.json":       {prepare: none, status: []int{200}, check: jsonHas("c_nonce")},
+	// The authorization code flow's samples name no pushed request, session or code of the sample table: each
+	// answers the OAuth error a wallet would get, never a server error.
+	"authorize.json":                {prepare: none, status: []int{400}, check: oauthError("invalid_request")},
+	"authorize-authorization.json":  {prepare: none, status: []int{400}, check: oauthError("invalid_request")},
+	"authorize-direct-post.json":    {prepare: none, status: []int{400}, check: oauthError("invalid_request")},
+	"token-authorization-code.json": {prepare: none, status: []int{400}, check: oauthError("invalid_grant")},
+	"token.json":                    {prepare: (*harness).preAuthorized, status: []int{200}, check: jsonHas("access_token", "token_type")},
+	"token-draft12-user-pin.json":   {prepare: (*harness).preAuthorized, status: []int{200}, check: jsonHas("access_token", "token_type")},
+	"credential-nonce.json":         {prepare: none, status: []int{200}, check: jsonHas("c_nonce")},
 	// The samples' proof is signed for a nonce this issuer never gave out: with a real access token the answer
 	// must be the proof's rejection, not an authentication or server error.
 	"credential.json":           {prepare: (*harness).accessToken, status: []int{400}, check: oauthError("invalid_nonce", "invalid_proof")},

@@ -11,7 +11,7 @@ import (
 // corsFunctions serve the public documents and the wallet endpoints, which browser wallets and web verifiers call
 // cross-origin (their routers are built with apigw.WithCORS); no other function's route may answer a preflight
 // (the admin API, and the console, which is same-origin).
-var corsFunctions = map[string]bool{"MetadataFunction": true, "TokenFunction": true, "CredentialFunction": true,
+var corsFunctions = map[string]bool{"MetadataFunction": true, "AuthorizeFunction": true, "TokenFunction": true, "CredentialFunction": true,
 	"DeferredCredentialFunction": true, "NotificationFunction": true}
 
 // TestPreflightsOfTheTemplate: every route of the public documents and wallet endpoints has a CORS preflight

@@ -199,6 +199,7 @@ func checkEnvironment(f *fixture) []string {
 		"REQUEST_ENCRYPTION_REQUIRED":   {"${RequestEncryptionRequired}"},
 		"REQUIRE_DPOP":                  {"${RequireDpop}"},
 		"WALLET_TRUST_ANCHORS":          {"${WalletTrustAnchors}"},
+		"HOLDER_AUTHENTICATION":         {"${HolderAuthentication}"},
 	}
 	var problems []string
 	// The variables chosen by a condition, as written (goformation evaluates Fn::If with the defaults).
@@ -429,6 +430,7 @@ var tableAccess = map[string]struct {
 	"StatusFunction":             {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, true, true},
 	"DeferredIssueFunction":      {[]string{"GetItem", "PutItem"}, true, false},
 	"MetadataFunction":           {[]string{"GetItem", "PutItem", "UpdateItem", "Query"}, true, true},
+	"AuthorizeFunction":          {[]string{"GetItem", "PutItem", "DeleteItem"}, true, false},
 	"TokenFunction":              {[]string{"GetItem", "PutItem", "DeleteItem"}, true, false},
 	"CredentialFunction":         {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, true, false},
 	"DeferredCredentialFunction": {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, true, false},
@@ -553,8 +555,9 @@ func checkFunctionPolicies(f *fixture) []string {
 	return problems
 }
 
-// signingRoles are the roles of the functions that sign (credentials, status list tokens) or publish the JWKS.
-var signingRoles = []string{"StatusFunctionRole", "MetadataFunctionRole", "CredentialFunctionRole", "DeferredCredentialFunctionRole"}
+// signingRoles are the roles of the functions that sign (credentials, status list tokens, ID token requests) or
+// publish the JWKS.
+var signingRoles = []string{"AuthorizeFunctionRole", "StatusFunctionRole", "MetadataFunctionRole", "CredentialFunctionRole", "DeferredCredentialFunctionRole"}
 
 func checkSigning(f *fixture) []string {
 	var problems []string

@@ -110,6 +110,10 @@ func (s *Service) IssueCredential(ctx context.Context, req IssueRequest) (exchan
 			return exchange.Record{}, wrap("issue credential", err)
 		}
 		rec.TxCode = tx
+	} else {
+		// Without a PIN the offer also carries the authorization code grant, its issuer_state derived from the
+		// offer id like the code (never stored: only its hash, until either grant is taken).
+		rec.IssuerStateHash = exchange.HashSecret(exchange.IssuerState(offerID))
 	}
 	// The offer id and the code name the exchange and are checked against the record's hashes; the CODE
 	// pointer is only the code's single-use and validity guard, consumed by the token transaction.

@@ -54,6 +54,8 @@ const (
 	// EnvIssuerTrust lists the trust files (PEM roots or JWKS) of the credential issuers whose credentials holders
 	// may present in a dynamic credential request, besides this issuer and a definition's trustedIssuers.
 	EnvIssuerTrust = "ISSUER_TRUST_ANCHORS"
+	// EnvHolderAuthentication is the deployment default of a definition's holderAuthentication.
+	EnvHolderAuthentication = "HOLDER_AUTHENTICATION"
 )
 
 // Config is the configuration every function reads from its environment (docs/design.md).
@@ -94,6 +96,10 @@ type Config struct {
 	// IssuerTrustAnchors are the paths of the trust files of credential issuers (ISSUER_TRUST_ANCHORS), read like
 	// WalletTrustAnchors.
 	IssuerTrustAnchors []string
+	// HolderAuthentication is how the authorization endpoint authenticates the holder of an offer whose
+	// definition says nothing: "id_token" (the default: the wallet proves a key or DID with an ID token) or
+	// "issuer_state" (the offer's issuer_state identifies the holder, no further step).
+	HolderAuthentication string
 }
 
 // Retention is RetentionDays as a duration.
@@ -159,6 +165,14 @@ func Load(getenv func(string) string) (Config, error) {
 	fail(err)
 	c.WalletTrustAnchors = trustPaths(getenv(EnvWalletTrust), getenv("LAMBDA_TASK_ROOT"))
 	c.IssuerTrustAnchors = trustPaths(getenv(EnvIssuerTrust), getenv("LAMBDA_TASK_ROOT"))
+	switch c.HolderAuthentication = strings.TrimSpace(getenv(EnvHolderAuthentication)); c.HolderAuthentication {
+	case "":
+		c.HolderAuthentication = "id_token"
+	case "id_token", "issuer_state":
+	default:
+		fail(fmt.Errorf("%s must be id_token (the wallet proves a key or DID with an ID token, the default) or "+
+			"issuer_state (the offer identifies the holder)", EnvHolderAuthentication))
+	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}

@@ -80,6 +80,11 @@ func TestLoadValid(t *testing.T) {
 			WalletTrustAnchors: []string{"/etc/trust/a.pem", "/var/task/b.json"},
 			IssuerTrustAnchors: []string{"/var/task/issuers.pem"},
 		}},
+		{"holder authentication by the offer", map[string]string{EnvHolderAuthentication: "issuer_state"}, Config{
+			IssuerURL: "https://issuer.example.com", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
+			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, OfferValidityMinutes: DefaultOfferValidityMinutes,
+			LogLevel: slog.LevelInfo, HolderAuthentication: "issuer_state",
+		}},
 		{"issuer kept byte for byte", map[string]string{EnvIssuerURL: "https://Issuer.Example.com:443"}, Config{
 			IssuerURL: "https://Issuer.Example.com:443", TableName: "issuer-table", KMSKeyID: "alias/sdjwt-issuer",
 			EventSource: DefaultEventSource, RetentionDays: DefaultRetentionDays, OfferValidityMinutes: DefaultOfferValidityMinutes, LogLevel: slog.LevelInfo,
@@ -90,6 +95,9 @@ func TestLoadValid(t *testing.T) {
 			got, err := Load(env(tt.env))
 			if err != nil {
 				t.Fatalf("Load: %v", err)
+			}
+			if tt.want.HolderAuthentication == "" {
+				tt.want.HolderAuthentication = "id_token" // the default
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Load =\n%+v\nwant\n%+v", got, tt.want)
@@ -133,6 +141,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"retention huge", map[string]string{EnvRetentionDays: "99999999999999999999"}, []string{EnvRetentionDays}},
 		{"bad level", map[string]string{EnvLogLevel: "loud"}, []string{EnvLogLevel}},
 		{"require dpop not a boolean", map[string]string{EnvRequireDPoP: "sometimes"}, []string{EnvRequireDPoP, "true or false"}},
+		{"unknown holder authentication", map[string]string{EnvHolderAuthentication: "password"}, []string{EnvHolderAuthentication, "issuer_state"}},
 		{"several at once", map[string]string{EnvTableName: "", EnvKMSKeyID: ""}, []string{EnvTableName, EnvKMSKeyID}},
 	}
 	for _, tt := range tests {

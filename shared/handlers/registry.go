@@ -24,6 +24,7 @@ func Lambda(d *Deps, walletOpts ...WalletOption) map[string]lambda.Handler {
 		"StatusFunction":             proxyHandler(Status(d).ServeEvent),
 		"DeferredIssueFunction":      NewDeferredIssueHandler(d),
 		"MetadataFunction":           proxyHandler(Metadata(w).ServeEvent),
+		"AuthorizeFunction":          proxyHandler(Authorize(w).ServeEvent),
 		"TokenFunction":              proxyHandler(Token(w).ServeEvent),
 		"CredentialFunction":         proxyHandler(Credential(w).ServeEvent),
 		"DeferredCredentialFunction": proxyHandler(DeferredCredential(w).ServeEvent),

@@ -98,6 +98,8 @@ func NewWallet(d *Deps, opts ...WalletOption) *Wallet {
 	}
 	w.cfg.ResponseEncryptionRequired = w.cfg.ResponseEncryptionRequired || d.Config.Trust.ResponseEncryptionRequired
 	w.cfg.RequireDPoP = d.Config.RequireDPoP
+	w.cfg.Retention = d.Config.Retention()
+	w.cfg.HolderAuthentication = d.Config.HolderAuthentication
 	if len(d.Config.NonceKey) > 0 {
 		// A derived key is 32 bytes: NewNonces cannot fail.
 		w.nonces, _ = dpop.NewNonces(0, dpop.KeyFrom(d.Config.NonceKey))

@@ -23,7 +23,7 @@ const (
 // noStore are the headers of every answer that carries a token, a nonce or a credential.
 var noStore = []string{"Cache-Control", "no-store", "Pragma", "no-cache"}
 
-// Token is the router of the TokenFunction: the pre-authorized code grant.
+// Token is the router of the TokenFunction: the pre-authorized code and authorization code grants.
 func Token(w *Wallet) *apigw.Router {
 	r := w.deps.walletRouter("token")
 	r.Handle(http.MethodPost, RouteToken, apigw.Public, w.token)
@@ -67,25 +67,38 @@ func (w *Wallet) token(ctx context.Context, req *apigw.Request) (apigw.Response,
 		return call.fail(ctx, err)
 	}
 	call.dialect = treq.Dialect
-	cred := wallet.ClientCredentials{ClientID: treq.ClientID}
+	client, err := w.authenticateClient(ctx, svc, req, treq.ClientID, RouteToken, &call)
+	if err != nil {
+		return call.fail(ctx, err)
+	}
+	var resp *oid4vci.TokenResponse
+	if treq.GrantType == oid4vci.GrantTypeAuthorizationCode {
+		resp, err = svc.RedeemAuthorizationCode(ctx, treq, client)
+	} else {
+		resp, err = svc.RedeemPreAuthorizedCode(ctx, treq, client)
+	}
+	if err != nil {
+		return call.fail(ctx, err)
+	}
+	return apigw.JSON(http.StatusOK, resp, call.okHeaders()...)
+}
+
+// authenticateClient reads the DPoP proof and the client attestation headers of a request to route (the token
+// and PAR endpoints; each header at most once) and checks them (wallet.Service.AuthenticateClient); call learns
+// whether the wallet uses DPoP.
+func (w *Wallet) authenticateClient(ctx context.Context, svc *wallet.Service, req *apigw.Request, clientID, route string, call *walletCall) (*wallet.Client, error) {
+	cred := wallet.ClientCredentials{ClientID: clientID}
+	var err error
 	for _, h := range []struct {
 		name string
 		dst  *string
 	}{{dpop.Header, &cred.DPoP}, {clientattest.HeaderAttestation, &cred.Attestation}, {clientattest.HeaderPoP, &cred.AttestationPoP}} {
 		if *h.dst, err = singleHeader(req, h.name); err != nil {
-			return call.fail(ctx, err)
+			return nil, err
 		}
 	}
 	call.usedDPoP = cred.DPoP != ""
-	client, err := svc.AuthenticateClient(ctx, cred, w.endpointURL(RouteToken))
-	if err != nil {
-		return call.fail(ctx, err)
-	}
-	resp, err := svc.RedeemPreAuthorizedCode(ctx, treq, client)
-	if err != nil {
-		return call.fail(ctx, err)
-	}
-	return apigw.JSON(http.StatusOK, resp, call.okHeaders()...)
+	return svc.AuthenticateClient(ctx, cred, w.endpointURL(route))
 }
 
 func (w *Wallet) nonce(ctx context.Context, _ *apigw.Request) (apigw.Response, error) {

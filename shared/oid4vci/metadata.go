@@ -160,6 +160,10 @@ type CredentialConfiguration struct {
 	// requires encrypted responses while the issuer-wide member does not: not a member of OpenID4VCI 1.0, which
 	// wallets ignore (section 12.2.4), but it tells a reader which configurations refuse clear answers.
 	CredentialResponseEncryption *ResponseEncryptionMetadata `json:"credential_response_encryption,omitempty"`
+	// WalletInitiated (true) says that a wallet may ask for this configuration without a credential offer, with its
+	// scope or authorization_details at the authorization endpoint: not a member of OpenID4VCI 1.0 (wallets ignore
+	// it), it tells wallets and readers which configurations they can request on their own.
+	WalletInitiated bool `json:"wallet_initiated,omitempty"`
 }
 
 // BatchCredentialIssuance advertises how many proofs (and so credentials) one credential request may carry.
@@ -234,6 +238,8 @@ type ConfigInput struct {
 	ProofSigningAlgs []string
 	// EncryptionRequired marks a configuration whose responses are only sent encrypted.
 	EncryptionRequired bool
+	// WalletInitiated announces that a wallet may ask for the configuration without an offer (wallet_initiated).
+	WalletInitiated bool
 	// KeyAttestationsRequired, when set, requires key attestations: announced on the jwt proof type, and the
 	// attestation proof type is offered too.
 	KeyAttestationsRequired *KeyAttestationsRequired
@@ -314,6 +320,7 @@ func BuildMetadata(issuerURL string, endpoints Endpoints, configs []ConfigInput,
 			if in.EncryptionRequired && (o.responseEncryption == nil || !o.responseEncryption.EncryptionRequired) {
 				cfg.CredentialResponseEncryption = NewResponseEncryptionMetadata(true)
 			}
+			cfg.WalletInitiated = in.WalletInitiated
 			if _, dup := md.CredentialConfigurationsSupported[id]; dup {
 				return nil, fmt.Errorf("build metadata: configuration %d: id %q is used twice", i, id)
 			}
@@ -478,17 +485,23 @@ func WellKnownURL(issuerURL, name string) (string, error) {
 	return u.Scheme + "://" + u.Host + "/.well-known/" + name + path, nil
 }
 
-// AuthorizationServerMetadata is the RFC 8414 document the issuer serves as its own authorization server.
-//
-// Only the pre-authorized code grant is offered, so response_types_supported is an empty list: RFC 8414 requires
-// the member, OpenID4VCI 1.0 section 12.2.4 lets such servers omit it, and listing "code" would advertise an
-// authorization endpoint that does not exist.
+// AuthorizationServerMetadata is the RFC 8414 document the issuer serves as its own authorization server: the
+// pre-authorized code grant, and the authorization code grant through pushed authorization requests (required,
+// RFC 9126), PKCE S256 (RFC 7636), authorization_details of type openid_credential (RFC 9396) and iss in the
+// authorization response (RFC 9207), as HAIP 1.0 asks.
 type AuthorizationServerMetadata struct {
 	Issuer                                     string   `json:"issuer"`
+	AuthorizationEndpoint                      string   `json:"authorization_endpoint,omitempty"`
 	TokenEndpoint                              string   `json:"token_endpoint"`
+	PushedAuthorizationRequestEndpoint         string   `json:"pushed_authorization_request_endpoint,omitempty"`
+	RequirePushedAuthorizationRequests         bool     `json:"require_pushed_authorization_requests,omitempty"`
 	GrantTypesSupported                        []string `json:"grant_types_supported"`
 	PreAuthorizedGrantAnonymousAccessSupported bool     `json:"pre-authorized_grant_anonymous_access_supported"`
 	ResponseTypesSupported                     []string `json:"response_types_supported"`
+	ResponseModesSupported                     []string `json:"response_modes_supported,omitempty"`
+	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported,omitempty"`
+	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+	AuthorizationDetailsTypesSupported         []string `json:"authorization_details_types_supported,omitempty"`
 	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported"`
 	// DPoPSigningAlgValuesSupported announces DPoP (RFC 9449 section 5.1).
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported,omitempty"`
@@ -520,8 +533,9 @@ func WithClientAttestation(algs, popAlgs []string) ASOption {
 	}
 }
 
-// BuildAuthorizationServerMetadata builds the authorization server metadata: pre-authorized code grant only,
-// anonymous (no client_id) token requests accepted, and what the options announce.
+// BuildAuthorizationServerMetadata builds the authorization server metadata: the pre-authorized code grant with
+// anonymous (no client_id) token requests accepted, the authorization code grant when endpoints name the
+// authorization and PAR endpoints, and what the options announce.
 func BuildAuthorizationServerMetadata(issuerURL string, endpoints Endpoints, opts ...ASOption) (*AuthorizationServerMetadata, error) {
 	if err := validateIssuerURL(issuerURL); err != nil {
 		return nil, err
@@ -536,6 +550,17 @@ func BuildAuthorizationServerMetadata(issuerURL string, endpoints Endpoints, opt
 		PreAuthorizedGrantAnonymousAccessSupported: true,
 		ResponseTypesSupported:                     []string{},
 		TokenEndpointAuthMethodsSupported:          []string{"none"},
+	}
+	if endpoints.Authorization != "" && endpoints.PushedAuthorization != "" {
+		md.AuthorizationEndpoint = endpoints.Authorization
+		md.PushedAuthorizationRequestEndpoint = endpoints.PushedAuthorization
+		md.RequirePushedAuthorizationRequests = true
+		md.GrantTypesSupported = []string{GrantTypeAuthorizationCode, GrantTypePreAuthorizedCode}
+		md.ResponseTypesSupported = []string{ResponseTypeCode}
+		md.ResponseModesSupported = []string{"query"}
+		md.CodeChallengeMethodsSupported = []string{CodeChallengeMethodS256}
+		md.AuthorizationResponseIssParameterSupported = true
+		md.AuthorizationDetailsTypesSupported = []string{AuthorizationDetailsTypeCredential}
 	}
 	for _, o := range opts {
 		o(md)

@@ -265,12 +265,27 @@ func TestBuildAuthorizationServerMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"issuer":"https://issuer.example.com","token_endpoint":"https://issuer.example.com/token",` +
-		`"grant_types_supported":["urn:ietf:params:oauth:grant-type:pre-authorized_code"],` +
-		`"pre-authorized_grant_anonymous_access_supported":true,"response_types_supported":[],` +
+	want := `{"issuer":"https://issuer.example.com","authorization_endpoint":"https://issuer.example.com/authorize",` +
+		`"token_endpoint":"https://issuer.example.com/token",` +
+		`"pushed_authorization_request_endpoint":"https://issuer.example.com/par","require_pushed_authorization_requests":true,` +
+		`"grant_types_supported":["authorization_code","urn:ietf:params:oauth:grant-type:pre-authorized_code"],` +
+		`"pre-authorized_grant_anonymous_access_supported":true,"response_types_supported":["code"],` +
+		`"response_modes_supported":["query"],"code_challenge_methods_supported":["S256"],` +
+		`"authorization_response_iss_parameter_supported":true,"authorization_details_types_supported":["openid_credential"],` +
 		`"token_endpoint_auth_methods_supported":["none"]}`
 	if string(b) != want {
 		t.Fatalf("got  %s\nwant %s", b, want)
+	}
+	// Without an authorization endpoint only the pre-authorized code grant is announced, and no response type.
+	pre, err := BuildAuthorizationServerMetadata(testIssuer, Endpoints{Token: testIssuer + "/token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := json.Marshal(pre); string(b) != `{"issuer":"https://issuer.example.com","token_endpoint":"https://issuer.example.com/token",`+
+		`"grant_types_supported":["urn:ietf:params:oauth:grant-type:pre-authorized_code"],`+
+		`"pre-authorized_grant_anonymous_access_supported":true,"response_types_supported":[],`+
+		`"token_endpoint_auth_methods_supported":["none"]}` {
+		t.Fatalf("pre-authorized only: %s", b)
 	}
 	if _, err := BuildAuthorizationServerMetadata(testIssuer, Endpoints{}); err == nil {
 		t.Fatal("a missing token endpoint must be refused")

@@ -243,7 +243,7 @@ func (f *fixture) authorize(offerID string) *request {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	pushed, err := f.wallet.PushAuthorizationRequest(ctx, par, "")
+	pushed, err := f.wallet.PushAuthorizationRequest(ctx, par, nil)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -549,7 +549,7 @@ func TestWalletInitiatedWithPresentation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pushed, err := f.wallet.PushAuthorizationRequest(ctx, par, "")
+	pushed, err := f.wallet.PushAuthorizationRequest(ctx, par, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package wallet_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -52,7 +53,7 @@ func (w *authzWallet) push(kv ...string) (*oid4vci.PushedAuthorizationResponse, 
 	if err != nil {
 		return nil, err
 	}
-	return w.f.svc.PushAuthorizationRequest(context.Background(), req, "")
+	return w.f.svc.PushAuthorizationRequest(context.Background(), req, nil)
 }
 
 func (w *authzWallet) mustPush(kv ...string) string {
@@ -445,5 +446,25 @@ func TestWalletInitiatedIssuance(t *testing.T) {
 	}
 	if f.store.pointerCount(exchange.PointerAuthorization) != 0 {
 		t.Fatal("the session survived the exchange it created")
+	}
+}
+
+// TestPARRefusesAHolderAuthenticationNotAvailable: a definition asking for a presentation (presentationDefinitionId)
+// at a deployment that has no OpenID4VP authenticator is refused at PAR, naming why, and nothing is stored; before,
+// PAR kept the request and the authorization endpoint failed with a 500.
+func TestPARRefusesAHolderAuthenticationNotAvailable(t *testing.T) {
+	f := newWalletFixture(t, wallet.Config{})
+	open := f.def
+	open.ID, open.VCT, open.WalletInitiated, open.PresentationDefinitionID = "vp-pda1", "VPPDA1", true, "pd-1"
+	f.store.define(open)
+	w := f.authzWallet()
+	before := f.store.pointerCount(exchange.PointerPushedRequest)
+	_, err := w.push("scope", "vp-pda1")
+	var oe *oid4vci.Error
+	if !errors.As(err, &oe) || oe.Code != oid4vci.ErrInvalidRequest || !strings.Contains(oe.Description, "openid4vp") {
+		t.Fatalf("PAR for a presentation without an OpenID4VP authenticator: %v", err)
+	}
+	if f.store.pointerCount(exchange.PointerPushedRequest) != before {
+		t.Fatal("the refused request was stored")
 	}
 }

@@ -127,6 +127,7 @@ func definitionInput(d *definition.Definition) oid4vci.ConfigInput {
 	if definition.IsSDJWT(d.CredentialFormat) {
 		in.Format = oid4vci.FormatSDJWTVC // the configuration and its vc+sd-jwt twin, whichever the definition named
 	}
+	in.WalletInitiated = d.WalletInitiated
 	if k := d.KeyAttestationsRequired; k != nil {
 		in.KeyAttestationsRequired = &oid4vci.KeyAttestationsRequired{KeyStorage: k.KeyStorage,
 			UserAuthentication: k.UserAuthentication}

@@ -19,13 +19,34 @@ var errIssuerStateUnknown = oid4vci.Errorf(oid4vci.ErrInvalidRequest, "the issue
 // PushAuthorizationRequest runs the PAR endpoint (RFC 9126): the request is checked against the offer its
 // issuer_state names (the configuration it offers, an unexpired offer whose grants are untaken) or, without
 // issuer_state, against a definition that allows wallet-initiated issuance, and kept under a fresh request_uri
-// (only its hash is stored) for Config.PushedRequestTTL, to be used once at the authorization endpoint. dpopJKT is
-// the thumbprint of the request's verified DPoP proof ("" without one): the code will be bound to it (RFC 9449
-// section 10), as to dpop_jkt, which must then name the same key. Nothing of the exchange changes here.
-func (s *Service) PushAuthorizationRequest(ctx context.Context, req *oid4vci.AuthorizationRequest, dpopJKT string) (*oid4vci.PushedAuthorizationResponse, error) {
-	session, err := s.resolveAuthorization(ctx, req)
+// (only its hash is stored) for Config.PushedRequestTTL, to be used once at the authorization endpoint.
+//
+// client is what AuthenticateClient learned from the request's DPoP proof and client attestation (nil: neither):
+// a presented attestation that fails, and a missing one the definition requires (requireClientAttestation), are
+// invalid_client; the code will be bound to the DPoP proof's key (RFC 9449 section 10), as to dpop_jkt, which must
+// then name the same key. Nothing of the exchange changes here: the token endpoint applies the same policy again.
+func (s *Service) PushAuthorizationRequest(ctx context.Context, req *oid4vci.AuthorizationRequest, client *Client) (*oid4vci.PushedAuthorizationResponse, error) {
+	if client == nil {
+		client = &Client{ClientID: req.ClientID}
+	}
+	if f := client.AttestationFailure; f != nil {
+		return nil, oid4vci.Errorf(oid4vci.ErrInvalidClient, "%s", f.Description)
+	}
+	session, def, err := s.resolveAuthorization(ctx, req)
 	if err != nil {
 		return nil, err
+	}
+	if session.Method != definition.HolderAuthIssuerState && s.authenticators[session.Method] == nil {
+		// Refused here, before anything is stored, rather than a failure at the authorization endpoint.
+		return nil, oid4vci.Errorf(oid4vci.ErrInvalidRequest, "this credential needs holder authentication by %s, "+
+			"which this deployment does not offer", session.Method)
+	}
+	if def.RequireClientAttestation && client.Attestation == nil {
+		return nil, errAttestationRequired
+	}
+	dpopJKT := ""
+	if client.DPoP != nil {
+		dpopJKT = client.DPoP.Key.Thumbprint
 	}
 	switch {
 	case dpopJKT != "" && req.DPoPJKT != "" && dpopJKT != req.DPoPJKT:
@@ -53,32 +74,33 @@ func (s *Service) PushAuthorizationRequest(ctx context.Context, req *oid4vci.Aut
 
 // resolveAuthorization decides what a pushed request asks for: one credential configuration, named by scope or
 // authorization_details (both, when both are sent), of the offer that issuer_state names or of a definition that
-// allows wallet-initiated issuance; and how the holder will be authenticated.
-func (s *Service) resolveAuthorization(ctx context.Context, req *oid4vci.AuthorizationRequest) (exchange.AuthorizationSession, error) {
+// allows wallet-initiated issuance; and how the holder will be authenticated. It returns the definition whose
+// policy applies.
+func (s *Service) resolveAuthorization(ctx context.Context, req *oid4vci.AuthorizationRequest) (exchange.AuthorizationSession, *definition.Spec, error) {
 	session := exchange.AuthorizationSession{ClientID: req.ClientID, RedirectURI: req.RedirectURI, State: req.State,
 		CodeChallenge: req.CodeChallenge, Details: len(req.AuthorizationDetails) > 0}
 	asked, err := askedConfiguration(req)
 	if err != nil {
-		return session, err
+		return session, nil, err
 	}
 	if req.IssuerState != "" {
 		id, ok := exchange.SecretExchangeID(req.IssuerState)
 		if !ok || len(req.IssuerState) > validation.MaxIDLen {
-			return session, errIssuerStateUnknown
+			return session, nil, errIssuerStateUnknown
 		}
 		rec, err := s.store.GetExchange(ctx, id)
 		if errors.Is(err, exchange.ErrNotFound) {
-			return session, errIssuerStateUnknown
+			return session, nil, errIssuerStateUnknown
 		}
 		if err != nil {
-			return session, fmt.Errorf("pushed authorization request: %w", err)
+			return session, nil, fmt.Errorf("pushed authorization request: %w", err)
 		}
 		if !exchange.SecretMatches(req.IssuerState, rec.IssuerStateHash) || rec.OfferExpiresAt <= s.rt.Now().Unix() ||
 			(rec.Status != exchange.StatusOfferSent && rec.Status != exchange.StatusOfferReceived) {
-			return session, errIssuerStateUnknown
+			return session, nil, errIssuerStateUnknown
 		}
 		if !offeredConfiguration(&rec, asked) {
-			return session, notOffered(req, "this credential offer does not offer")
+			return session, nil, notOffered(req, "this credential offer does not offer")
 		}
 		session.ExchangeID, session.IssuerStateHash = id, rec.IssuerStateHash
 		session.ConfigurationID = asked
@@ -86,18 +108,18 @@ func (s *Service) resolveAuthorization(ctx context.Context, req *oid4vci.Authori
 		if rec.Presentation != nil {
 			session.Method = definition.HolderAuthOpenID4VP // a dynamic credential request: present first
 		}
-		return session, nil
+		return session, &rec.Definition.Spec, nil
 	}
 	base, _ := oid4vci.SplitConfigurationID(asked)
 	def, err := s.store.GetDefinition(ctx, base)
 	if errors.Is(err, exchange.ErrNotFound) || (err == nil && !offeredByDefinition(&def, asked)) {
-		return session, notOffered(req, "this issuer has no")
+		return session, nil, notOffered(req, "this issuer has no")
 	}
 	if err != nil {
-		return session, fmt.Errorf("pushed authorization request: %w", err)
+		return session, nil, fmt.Errorf("pushed authorization request: %w", err)
 	}
 	if !def.WalletInitiated {
-		return session, notOffered(req, "wallet-initiated issuance (without a credential offer) is not allowed for")
+		return session, nil, notOffered(req, "wallet-initiated issuance (without a credential offer) is not allowed for")
 	}
 	session.DefinitionID, session.ConfigurationID = def.ID, asked
 	session.Method = def.HolderAuthentication
@@ -107,7 +129,7 @@ func (s *Service) resolveAuthorization(ctx context.Context, req *oid4vci.Authori
 	case session.Method == "" || session.Method == definition.HolderAuthIssuerState:
 		session.Method = definition.HolderAuthIDToken // no offer identifies the holder
 	}
-	return session, nil
+	return session, &def.Spec, nil
 }
 
 // askedConfiguration is the one configuration a request names by scope and authorization_details.

@@ -94,7 +94,7 @@ func (s *Service) RedeemPreAuthorizedCode(ctx context.Context, req *oid4vci.Toke
 			return nil, err
 		}
 		if reason, err := s.admitClient(&rec, client); reason != "" {
-			derr := s.denyClient(ctx, &rec, codeKey, client, reason)
+			derr := s.denyClient(ctx, &rec, []exchange.PointerOp{{Consume: codeKey}}, client, reason)
 			if (errors.Is(derr, exchange.ErrConflict) || errors.Is(derr, exchange.ErrTransitionRefused)) && attempt < retries {
 				continue
 			}
@@ -105,7 +105,11 @@ func (s *Service) RedeemPreAuthorizedCode(ctx context.Context, req *oid4vci.Toke
 		} else if err != nil {
 			return nil, err
 		}
-		resp, err := s.issueAccessToken(ctx, &rec, codeKey, req, client)
+		resp, err := s.issueAccessToken(ctx, &rec, []exchange.PointerOp{{Consume: codeKey}}, req, client,
+			func(next *exchange.Record) {
+				next.CodeHash = ""        // spent: neither the token endpoint nor the offer endpoint accepts it again
+				next.IssuerStateHash = "" // one grant per offer: the authorization code grant dies with it
+			})
 		var gone *exchange.PointerGoneError
 		if errors.As(err, &gone) && gone.Kind() == exchange.PointerCode {
 			return nil, errCodeUnknown // its guard says the code was used or expired meanwhile
@@ -151,8 +155,9 @@ func (s *Service) recordWrongTxCode(ctx context.Context, rec *exchange.Record, c
 }
 
 // denyClient records a client attestation that failed (as presented, with its decoded payload), denies the
-// issuance with reason and kills the code, in one write conditional on the record read.
-func (s *Service) denyClient(ctx context.Context, rec *exchange.Record, codeKey string, c *Client, reason string) error {
+// issuance with reason and applies ops (the pre-authorized code's guard is consumed), in one write conditional on
+// the record read.
+func (s *Service) denyClient(ctx context.Context, rec *exchange.Record, ops []exchange.PointerOp, c *Client, reason string) error {
 	next := rec.Clone()
 	now := s.rt.Now().Unix()
 	recordClient(&next, c)
@@ -161,8 +166,7 @@ func (s *Service) denyClient(ctx context.Context, rec *exchange.Record, codeKey 
 		return err
 	}
 	next.IssuanceDeniedReason = reason
-	err := s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Version, Status: rec.Status},
-		exchange.PointerOp{Consume: codeKey})
+	err := s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Version, Status: rec.Status}, ops...)
 	if err != nil {
 		return err
 	}
@@ -172,10 +176,11 @@ func (s *Service) denyClient(ctx context.Context, rec *exchange.Record, codeKey 
 	return nil
 }
 
-// issueAccessToken consumes the code and stores the access token's hash and deadline (and its DPoP binding and
-// the client's attestation) in the record, in one transaction, and answers a stateless first c_nonce (NewNonce)
-// that expires with the token at the latest.
-func (s *Service) issueAccessToken(ctx context.Context, rec *exchange.Record, codeKey string, req *oid4vci.TokenRequest, client *Client) (*oid4vci.TokenResponse, error) {
+// issueAccessToken spends the grant (spend changes the record, ops consume its pointers) and stores the access
+// token's hash and deadline (and its DPoP binding and the client's attestation) in the record, in one write
+// conditional on the version read, and answers a stateless first c_nonce (NewNonce) that expires with the token at
+// the latest. Every grant goes through it, so DPoP binding and client attestation apply to all alike.
+func (s *Service) issueAccessToken(ctx context.Context, rec *exchange.Record, ops []exchange.PointerOp, req *oid4vci.TokenRequest, client *Client, spend func(next *exchange.Record)) (*oid4vci.TokenResponse, error) {
 	token, err := exchange.NewExchangeSecret(s.rt.Random(), rec.CredentialExchangeID)
 	if err != nil {
 		return nil, err
@@ -201,12 +206,10 @@ func (s *Service) issueAccessToken(ctx context.Context, rec *exchange.Record, co
 	if req.ClientID != "" && len(req.ClientID) <= maxClientIDLen {
 		next.ClientID = req.ClientID
 	}
-	next.CodeHash = ""        // spent: neither the token endpoint nor the offer endpoint accepts it again
-	next.IssuerStateHash = "" // one grant per offer: the authorization code grant dies with it
+	spend(&next)
 	next.AccessTokenHash = exchange.HashSecret(token)
 	next.AccessTokenExpiresAt = tokenExp
 	recordClient(&next, client)
-	ops := []exchange.PointerOp{{Consume: codeKey}}
 	if err := s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Version, Status: rec.Status}, ops...); err != nil {
 		return nil, err
 	}
