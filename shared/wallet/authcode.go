@@ -107,7 +107,9 @@ func (s *Service) RedeemAuthorizationCode(ctx context.Context, req *oid4vci.Toke
 }
 
 // checkCodeRequest compares the token request with what the code was issued for: redirect_uri, client,
-// code_verifier and DPoP key.
+// code_verifier and DPoP key. A client that presented a client attestation that failed, without client_id (the
+// attestation was to name it), passes the client check: admitClient then denies as for the pre-authorized code,
+// with the attestation's reason, once the rest proved the request comes from the code's holder.
 func checkCodeRequest(g *exchange.AuthorizationCode, req *oid4vci.TokenRequest, client *Client) error {
 	if req.RedirectURI != g.RedirectURI {
 		return oid4vci.Errorf(oid4vci.ErrInvalidGrant, "redirect_uri must be the redirect_uri of the authorization request")
@@ -117,6 +119,7 @@ func checkCodeRequest(g *exchange.AuthorizationCode, req *oid4vci.TokenRequest, 
 		clientID = client.Attestation.ClientID
 	}
 	switch {
+	case clientID == "" && client.AttestationFailure != nil:
 	case clientID == "":
 		return oid4vci.Errorf(oid4vci.ErrInvalidRequest, "client_id is required: the client that pushed the authorization request")
 	case clientID != g.ClientID:

@@ -298,3 +298,29 @@ func TestFailedClientAttestationDeniesAnAuthorizationCodeExchange(t *testing.T) 
 		t.Fatalf("the code of a denied exchange: %v", err)
 	}
 }
+
+// TestFailedClientAttestationOfAWalletWithoutClientID: a HAIP wallet identifies itself by its client attestation
+// alone (attest_jwt_client_auth; no client_id parameter at the token endpoint). When that attestation fails, the
+// authorization_code grant answers as the pre-authorized code grant does: invalid_client with the reason, the
+// exchange denied (docs/security.md 14f). Before, it was invalid_request "client_id is required", the exchange kept,
+// and the wallet never learnt why. A client_id that names another client is still invalid_grant.
+func TestFailedClientAttestationOfAWalletWithoutClientID(t *testing.T) {
+	f := newWalletFixture(t, wallet.Config{})
+	w := f.authzWallet()
+	code, rec := w.offerCode()
+	failed := &wallet.Client{AttestationFailure: &clientattest.Error{Kind: clientattest.Expired,
+		Description: "the client attestation has expired (exp)"}}
+	if _, err := w.redeem(code, failed, "client_id", "another-client"); oauthCode(err) != oid4vci.ErrInvalidGrant {
+		t.Fatalf("failed attestation with another client's client_id: %v", err)
+	}
+	_, err := w.redeem(code, failed, "client_id", "-")
+	var oe *oid4vci.Error
+	if !errors.As(err, &oe) || oe.Code != oid4vci.ErrInvalidClient || !strings.Contains(oe.Description, "expired") {
+		t.Fatalf("failed attestation without client_id: %v", err)
+	}
+	got := f.store.record(rec.CredentialExchangeID)
+	if got.Status != exchange.StatusIssuanceDenied || got.AccessTokenHash != "" ||
+		!strings.Contains(got.IssuanceDeniedReason, "expired") {
+		t.Fatalf("record %+v", got)
+	}
+}
