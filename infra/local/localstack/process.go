@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -112,6 +113,10 @@ func (p *process) waitReady(ctx context.Context, ready func(context.Context) err
 		if last == nil {
 			return nil
 		}
+		if lostPort(p.output.String()) {
+			// DynamoDB Local's JVM stays up after its bind failed, and another process may answer on the port.
+			return fmt.Errorf("%s %w: it lost its port to another process: %s", p.name, errExitedEarly, p.describe())
+		}
 		select {
 		case <-p.done:
 			return fmt.Errorf("%s %w: %s", p.name, errExitedEarly, p.describe())
@@ -122,8 +127,14 @@ func (p *process) waitReady(ctx context.Context, ready func(context.Context) err
 	}
 }
 
+// lostPort reports whether a tool's output says that it could not bind its port (DynamoDB Local: a
+// java.net.BindException, after which its JVM keeps running).
+func lostPort(output string) bool {
+	return strings.Contains(output, "java.net.BindException") || strings.Contains(output, "Failed to bind to ")
+}
+
 // freePort asks the kernel for a free loopback port. Another process may take it before the tool binds it; the
-// tool then exits and Start reports its output.
+// tool then exits, or says so and keeps running (DynamoDB Local), and Start tries new ports.
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -48,6 +48,27 @@ func TestWaitReadyReportsEarlyExitWithOutput(t *testing.T) {
 	}
 }
 
+// TestWaitReadyPortLostWhileRunning: DynamoDB Local that loses its port to another process between freePort and its
+// bind prints a BindException and keeps running (the JVM stays up), and whatever holds the port answers the
+// readiness call with something else; waiting out the start timeout then failed make test on a busy machine (seen:
+// 117 s, then "DynamoDB Local did not answer in time ... Address already in use"). The lost port is reported at
+// once as an early end, so Start tries again on new ports.
+func TestWaitReadyPortLostWhileRunning(t *testing.T) {
+	p, err := startProcess("java tool", exec.Command("sh", "-c",
+		"echo 'Exception in thread \"main\" java.io.IOException: Failed to bind to 0.0.0.0/0.0.0.0:38235' >&2; "+
+			"echo 'Caused by: java.net.BindException: Address already in use' >&2; sleep 30"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.stop(time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = p.waitReady(ctx, func(context.Context) error { return errors.New("501: failed to decode response body") })
+	if !errors.Is(err, errExitedEarly) || !strings.Contains(err.Error(), "BindException") {
+		t.Fatalf("waitReady = %v, want an early end naming the lost port", err)
+	}
+}
+
 func TestWaitReadyDeadline(t *testing.T) {
 	p, err := startProcess("silent tool", exec.Command("sleep", "30"))
 	if err != nil {

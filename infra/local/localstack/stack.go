@@ -110,8 +110,8 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 			return s, nil
 		}
 		s.Stop()
-		// A tool that exited at once most likely lost its port to another process between freePort and its
-		// bind: try again on new ports.
+		// A tool that exited at once, or said it could not bind, most likely lost its port to another process
+		// between freePort and its bind: try again on new ports.
 		if !errors.Is(err, errExitedEarly) || attempt == startAttempts || ctx.Err() != nil {
 			return nil, fmt.Errorf("start local stack: %w", err)
 		}
