@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,6 +44,11 @@ type flowFigures struct {
 	dpopDynamoDB     float64
 	dpopByOperation  map[string]int
 	dpopNonceRetries int
+	// authcodeDynamoDB and authcodeKMSSign are the calls of one warm full authorization code flow (issue, offer,
+	// PAR, authorization endpoint, ID token to direct_post, token, nonce, credential, notification).
+	authcodeDynamoDB, authcodeKMSSign float64
+	authcodeByOperation               map[string]int
+	authcodePerStep                   map[flow.Step]map[string]int
 }
 
 // benchFlow serves the API in process on the local stack (over loopback HTTP, through the local gateway),
@@ -111,6 +117,9 @@ func benchFlow(ctx context.Context, stack *localstack.Stack, flows, conc int, ma
 			out.dpopDynamoDB += float64(n)
 		}
 	}
+	if err := benchAuthorizationCode(ctx, client, def, counter, &out); err != nil {
+		return out, err
+	}
 	st, err := client.Load(ctx, def, flow.LoadOptions{Flows: flows, Concurrency: conc, MaxDuration: maxTime})
 	if err != nil {
 		return out, fmt.Errorf("bench flow: %w", err)
@@ -120,6 +129,36 @@ func benchFlow(ctx context.Context, stack *localstack.Stack, flows, conc int, ma
 	}
 	out.stats = st
 	return out, nil
+}
+
+// benchAuthorizationCode counts the AWS calls of one warm full authorization code flow, after a warm-up flow (on
+// AWS the authorization function is its own container, which sets up the signing key once).
+func benchAuthorizationCode(ctx context.Context, client *flow.Client, def string, counter *awscalls.Counter, out *flowFigures) error {
+	if _, err := client.RunAuthorizationCode(ctx, def); err != nil {
+		return fmt.Errorf("bench flow: authorization code warm-up: %w", err)
+	}
+	before := counter.ByOperation()
+	last := before
+	out.authcodePerStep = map[flow.Step]map[string]int{}
+	counted := *client
+	counted.AfterStep = func(s flow.Step) {
+		now := counter.ByOperation()
+		out.authcodePerStep[s] = diff(last, now)
+		last = now
+	}
+	if _, err := counted.RunAuthorizationCode(ctx, def); err != nil {
+		return fmt.Errorf("bench flow: counted authorization code flow: %w", err)
+	}
+	out.authcodeByOperation = diff(before, counter.ByOperation())
+	for op, n := range out.authcodeByOperation {
+		switch {
+		case strings.HasPrefix(op, "DynamoDB."):
+			out.authcodeDynamoDB += float64(n)
+		case op == "KMS.Sign":
+			out.authcodeKMSSign += float64(n)
+		}
+	}
+	return nil
 }
 
 // diff is after minus before, per operation, without zero entries.

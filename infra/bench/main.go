@@ -11,6 +11,9 @@
 //   - sdjwt_js_issue_us: @sd-jwt/sd-jwt-vc issuing the same credential (infra/interop/bench_issue.cjs);
 //   - flow_dynamodb_calls, flow_kms_sign_calls: every AWS call attempt of one warm full InTime flow (issue,
 //     offer, token, nonce, credential, notification), counted by an SDK middleware; KMS Sign per credential;
+//   - authcode_flow_dynamodb_calls, authcode_flow_kms_sign_calls: the same of one warm full authorization code flow
+//     (issue, offer, PAR, authorization endpoint, the holder's ID token to direct_post, token with code_verifier,
+//     nonce, credential, notification): KMS Sign for the ID token request object and the credential;
 //   - flow_dpop_dynamodb_calls: the same with a DPoP-bound token (its token request first without a server
 //     nonce, retried on use_dpop_nonce): DPoP replay protection must add no call;
 //   - haip_credential_request_us, bearer_credential_request_us, haip_token_checks_us: the CPU of a credential
@@ -188,6 +191,13 @@ func measure(ctx context.Context, root string, s settings, log io.Writer) (*figu
 			f.add("flow_dpop_dynamodb_calls", ff.dpopDynamoDB, "calls", fmt.Sprintf("the same flow with a DPoP-bound token, %d use_dpop_nonce retry: %s",
 				ff.dpopNonceRetries, opsNote(ff.dpopByOperation, "DynamoDB.")))
 			f.add("flow_kms_sign_calls", ff.kmsSign, "calls", "KMS Sign per credential (one credential per flow)")
+			for _, st := range []flow.Step{flow.StepPushedAuthorization, flow.StepAuthorize, flow.StepDirectPost, flow.StepToken} {
+				fmt.Fprintf(log, "bench:   AWS calls of %-12s %s (authorization code flow)\n", st.String()+":", opsNote(ff.authcodePerStep[st], ""))
+			}
+			f.add("authcode_flow_dynamodb_calls", ff.authcodeDynamoDB, "calls", "one full authorization code flow (PAR, "+
+				"authorization endpoint, ID token, code): "+opsNote(ff.authcodeByOperation, "DynamoDB."))
+			f.add("authcode_flow_kms_sign_calls", ff.authcodeKMSSign, "calls", "KMS Sign per authorization code flow: "+
+				"the ID token request object and the credential")
 			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 			note := fmt.Sprintf("%d flows at concurrency %d", ff.stats.Completed, s.conc)
 			f.add("flow_p50_ms", ms(ff.stats.Percentile(50)), "ms", note)

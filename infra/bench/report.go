@@ -68,8 +68,14 @@ const (
 	goalJSOverIssue     = 5.0
 	goalFlowDynamoCalls = 12
 	goalKMSSignPerCred  = 1
-	goalColdStartMS     = 50.0
-	goalBootstrapMB     = 15.0
+	// goalAuthcodeExtraCalls are the DynamoDB calls the authorization code flow adds to the pre-authorized one:
+	// PAR (read the offer, put the request), the authorization endpoint (read the request, turn it into a session)
+	// and the holder's answer (read the session and the offer, write the code).
+	goalAuthcodeExtraCalls = 7
+	// goalAuthcodeSigns: the ID token request object and the credential.
+	goalAuthcodeSigns = 2
+	goalColdStartMS   = 50.0
+	goalBootstrapMB   = 15.0
 )
 
 // evaluate holds the figures to the goals; a goal whose figures are missing is reported as not met.
@@ -115,6 +121,16 @@ func evaluate(f *figures) []goal {
 	goals = append(goals, dg)
 	single("KMS Sign per credential", "flow_kms_sign_calls", fmt.Sprintf("== %d", goalKMSSignPerCred),
 		func(v float64) bool { return v == goalKMSSignPerCred }, "%.2f")
+	acCalls, okA := f.get("authcode_flow_dynamodb_calls")
+	ag := goal{name: "DynamoDB calls per auth. code flow", target: fmt.Sprintf("<= pre-authorized + %d", goalAuthcodeExtraCalls),
+		known: okA && okB}
+	if ag.known {
+		ag.actual = fmt.Sprintf("%.0f vs %.0f", acCalls, bearerCalls)
+		ag.met = acCalls <= bearerCalls+goalAuthcodeExtraCalls
+	}
+	goals = append(goals, ag)
+	single("KMS Sign per auth. code flow", "authcode_flow_kms_sign_calls", fmt.Sprintf("== %d", goalAuthcodeSigns),
+		func(v float64) bool { return v == goalAuthcodeSigns }, "%.0f")
 	cold := f.withPrefix("coldstart_")
 	g := goal{name: "every cold start", target: fmt.Sprintf("< %.0f ms", goalColdStartMS), known: len(cold) > 0, met: len(cold) > 0}
 	worst := math.Inf(-1)

@@ -17,6 +17,8 @@ func TestEvaluateGoals(t *testing.T) {
 		f.add("flow_dynamodb_calls", 12, "calls", "")
 		f.add("flow_dpop_dynamodb_calls", 12, "calls", "")
 		f.add("flow_kms_sign_calls", 1, "calls", "")
+		f.add("authcode_flow_dynamodb_calls", 19, "calls", "")
+		f.add("authcode_flow_kms_sign_calls", 2, "calls", "")
 		f.add("coldstart_token_ms", 20, "ms", "")
 		f.add("coldstart_metadata_ms", 30, "ms", "")
 		f.add("bootstrap_max_mb", 11, "MiB", "")
@@ -47,14 +49,20 @@ func TestEvaluateGoals(t *testing.T) {
 			[]string{"KMS Sign per credential"}},
 		{"no signature", all(func(f *figures) { f.add("flow_kms_sign_calls", 0, "calls", "") }),
 			[]string{"KMS Sign per credential"}},
+		{"authorization code flow adds more than its three requests' calls", all(func(f *figures) {
+			f.add("authcode_flow_dynamodb_calls", 20, "calls", "")
+		}), []string{"DynamoDB calls per auth. code flow"}},
+		{"authorization code flow signs more than the request object and the credential", all(func(f *figures) {
+			f.add("authcode_flow_kms_sign_calls", 3, "calls", "")
+		}), []string{"KMS Sign per auth. code flow"}},
 		{"one slow cold start", all(func(f *figures) { f.add("coldstart_issue_ms", 50, "ms", "") }),
 			[]string{"every cold start"}},
 		{"big bootstrap", all(func(f *figures) { f.add("bootstrap_max_mb", 15, "MiB", "") }),
 			[]string{"every bootstrap (linux/arm64)"}},
 		{"nothing measured", &figures{}, []string{"issuance vs one ES256 signature", "mdoc issuance vs one ES256 sig.",
 			"JWT VC issuance vs one ES256 sig.", "@sd-jwt/sd-jwt-vc vs issuance", "DynamoDB calls per full flow",
-			"DynamoDB calls per full flow with DPoP", "KMS Sign per credential", "every cold start",
-			"every bootstrap (linux/arm64)"}},
+			"DynamoDB calls per full flow with DPoP", "KMS Sign per credential", "DynamoDB calls per auth. code flow",
+			"KMS Sign per auth. code flow", "every cold start", "every bootstrap (linux/arm64)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

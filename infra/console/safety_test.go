@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -132,6 +133,60 @@ func TestStoredXSSStaysInert(t *testing.T) {
 	// the client id, the failure description, the claim in credential and credentials, the raw JSON
 	inert("exchange record", 3)
 	tb.shot("21-xss-record")
+}
+
+// TestAuthorizationCodeRecordRenders takes an offer through the authorization code flow with an ID token that
+// carries markup in a claim of its own (wallets may put anything there), then opens the exchange: the holder, the ID
+// token, its decoded claims and the grant taken are shown, the markup as text, inert.
+func TestAuthorizationCodeRecordRenders(t *testing.T) {
+	is := startIssuer(t)
+	def := admin(t, is, http.MethodPost, "/credential-definition", map[string]any{"label": "Employee ID", "vct": "EmployeeID",
+		"expirationInDays": 30, "claims": []any{map[string]any{"path": []any{"given_name"}, "limitDisclosure": true}}})
+	defID := def["credentialDefinition"].(map[string]any)["credentialDefinitionId"].(string)
+	issued := admin(t, is, http.MethodPost, "/credential/issue", map[string]any{"issuanceMode": "InTime",
+		"credentialDefinitionId": defID, "credential": map[string]any{"credentialSubject": map[string]any{"given_name": "Erika"}}})
+	rec := issued["credentialHistory"].(map[string]any)
+	id := rec["credentialExchangeId"].(string)
+	c := is.wallet()
+	c.IDTokenClaims = map[string]any{"name": payload}
+	ctx := context.Background()
+	uri, err := flow.OfferURI(rec["credentialOffer"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	offer, err := c.FetchOffer(ctx, uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder, err := flow.NewHolder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Authorize(ctx, offer, holder); err != nil {
+		t.Fatalf("authorization code flow: %v", err)
+	}
+	stored := record(t, is, id)
+	did, _ := stored["holder"].(map[string]any)["id"].(string)
+	if !strings.HasPrefix(did, "did:jwk:") || stored["idTokenVerified"] != true || stored["isPreAuthorised"] != false {
+		t.Fatalf("record %v", stored)
+	}
+
+	tb := openConsole(t, is.url)
+	tb.connect(adminKey)
+	tb.waitText("main h1", "Issue a credential")
+	tb.visit("#/exchange/"+id, "Exchange")
+	tb.waitText(".record", "credentialExchangeId") // the first group; the ID token is in a later one
+	text := eval[string](tb, `document.querySelector('.record') ? [...document.querySelectorAll('.record')].map(e => e.textContent).join(' ') : ''`)
+	for _, want := range []string{did, "flow-wallet", "id_token", payload} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the record does not show %q", want)
+		}
+	}
+	if n := eval[int](tb, `document.querySelectorAll('img[src="x"], main script, svg, [onerror], [onload]').length`); n != 0 {
+		tb.fail("%d elements of the ID token's markup exist", n)
+	}
+	tb.clean("exchange record with an ID token")
+	tb.shot("22-authorization-code-record")
 }
 
 // TestKeyboardAndAccessibility uses the console with the keyboard only, and checks on every screen that each

@@ -67,6 +67,12 @@ func (s Step) String() string {
 		return "credential"
 	case StepNotification:
 		return "notification"
+	case StepPushedAuthorization:
+		return "par"
+	case StepAuthorize:
+		return "authorize"
+	case StepDirectPost:
+		return "direct_post"
 	}
 	return fmt.Sprintf("step(%d)", int(s))
 }
@@ -111,6 +117,9 @@ type Client struct {
 	Subject map[string]any
 	// AfterStep, when set, is called by Run after each successful step (the benchmarks count AWS calls per step).
 	AfterStep func(Step)
+	// IDTokenClaims are added to the holder's ID token in the authorization code flow (what a wallet may say
+	// about the holder beside its DID).
+	IDTokenClaims map[string]any
 	// DPoP makes Run bind its token with a DPoP key of its own (RFC 9449): the token request first goes without
 	// a server nonce and is retried with the one of use_dpop_nonce, as wallets do.
 	DPoP bool
@@ -294,6 +303,8 @@ type Offer struct {
 	ConfigurationID string
 	// TxCode is the offer's tx_code object (input_mode, length, description), nil when no code is needed.
 	TxCode map[string]any
+	// IssuerState is the issuer_state of the offer's authorization_code grant ("" when it has none).
+	IssuerState string
 }
 
 // Issue creates an InTime exchange for definitionID and fetches its offer by reference (AfterStep is called
@@ -365,7 +376,10 @@ func (c *Client) FetchOffer(ctx context.Context, offerURI string) (Offer, error)
 		return Offer{}, &StepError{Step: StepOffer, Status: o.status, Err: errors.New("offer without code, configuration or issuer")}
 	}
 	txCode, _ := grant["tx_code"].(map[string]any)
-	return Offer{Issuer: o.str("credential_issuer"), Code: code, ConfigurationID: cfgID, TxCode: txCode}, nil
+	ac, _ := grants["authorization_code"].(map[string]any)
+	issuerState, _ := ac["issuer_state"].(string)
+	return Offer{Issuer: o.str("credential_issuer"), Code: code, ConfigurationID: cfgID, TxCode: txCode,
+		IssuerState: issuerState}, nil
 }
 
 // OfferURI is the credential_offer_uri of an offer deep link.
@@ -604,36 +618,44 @@ func (c *Client) Run(ctx context.Context, definitionID string) (Result, error) {
 	}
 	r.Steps[StepToken] = time.Since(start)
 	c.stepDone(StepToken)
+	if err := c.finish(ctx, &r, offer, token, dp); err != nil {
+		return r, err
+	}
+	r.Total = time.Since(begin)
+	return r, nil
+}
 
-	start = time.Now()
+// finish runs the steps every flow ends with once it has its access token: nonce, credential (a fresh holder key)
+// and notification.
+func (c *Client) finish(ctx context.Context, r *Result, offer Offer, token string, dp *dpopSession) error {
+	start := time.Now()
 	nonce, err := c.Nonce(ctx)
 	if err != nil {
-		return r, err
+		return err
 	}
 	r.Steps[StepNonce] = time.Since(start)
 	c.stepDone(StepNonce)
 
 	holder, err := NewHolder()
 	if err != nil {
-		return r, &StepError{Step: StepCredential, Err: err}
+		return &StepError{Step: StepCredential, Err: err}
 	}
 	start = time.Now()
 	cred, err := c.requestCredential(ctx, token, offer.Issuer, offer.ConfigurationID, holder, nonce, dp)
 	if err != nil {
-		return r, err
+		return err
 	}
 	if cred.Status != http.StatusOK || len(cred.Credentials) != 1 || cred.NotificationID == "" {
-		return r, &StepError{Step: StepCredential, Status: cred.Status, Code: cred.ErrorCode}
+		return &StepError{Step: StepCredential, Status: cred.Status, Code: cred.ErrorCode}
 	}
 	r.Steps[StepCredential] = time.Since(start)
 	c.stepDone(StepCredential)
 
 	start = time.Now()
 	if err := c.notifyEvent(ctx, token, cred.NotificationID, "credential_accepted", "", dp); err != nil {
-		return r, err
+		return err
 	}
 	r.Steps[StepNotification] = time.Since(start)
 	c.stepDone(StepNotification)
-	r.Total = time.Since(begin)
-	return r, nil
+	return nil
 }
