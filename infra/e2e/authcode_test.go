@@ -1,19 +1,25 @@
 package e2e
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jws"
 
 	"github.com/sdjwt-issuer/issuer/shared/attesttest"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 )
 
 const (
@@ -33,8 +39,9 @@ type authzFlow struct {
 	h      *haipIssuer
 	w      *haipWallet
 	holder *attesttest.Key
-	// issuerState is the offer's ("" for wallet-initiated), scope the configuration asked for.
-	issuerState, scope string
+	// issuerState is the offer's ("" for wallet-initiated), scope the configuration asked for, preAuthCode the
+	// offer's other grant.
+	issuerState, scope, preAuthCode string
 }
 
 func (h *haipIssuer) authzOffer(defID string) (exchangeID string, f *authzFlow) {
@@ -45,10 +52,13 @@ func (h *haipIssuer) authzOffer(defID string) (exchangeID string, f *authzFlow) 
 	grants, _ := offer.json["grants"].(map[string]any)
 	ac, _ := grants["authorization_code"].(map[string]any)
 	state, _ := ac["issuer_state"].(string)
-	if state == "" || grants["urn:ietf:params:oauth:grant-type:pre-authorized_code"] == nil {
+	pre, _ := grants["urn:ietf:params:oauth:grant-type:pre-authorized_code"].(map[string]any)
+	code, _ := pre["pre-authorized_code"].(string)
+	if state == "" || code == "" {
 		h.t.Fatalf("an offer without userPin carries both grants: %s", offer.raw)
 	}
-	return id, &authzFlow{h: h, w: h.newHAIPWallet("authz-wallet"), holder: attesttest.NewKey(h.t), issuerState: state, scope: defID}
+	return id, &authzFlow{h: h, w: h.newHAIPWallet("authz-wallet"), holder: attesttest.NewKey(h.t), issuerState: state,
+		scope: defID, preAuthCode: code}
 }
 
 // par pushes the authorization request; kv override its form ("-" removes one).
@@ -241,8 +251,8 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 		t.Fatalf("record %v", rec)
 	}
 	// One grant per offer: the pre-authorized code of the same offer is dead.
-	if r := f.w.token(exID+".x", "", nil); r.status != http.StatusBadRequest {
-		t.Errorf("pre-authorized code after the authorization code grant: %d", r.status)
+	if r := f.w.token(f.preAuthCode, "", nil); r.status != http.StatusBadRequest || r.str("error") != "invalid_grant" {
+		t.Errorf("pre-authorized code after the authorization code grant: %d %s", r.status, r.raw)
 	}
 }
 
@@ -286,6 +296,27 @@ func TestAuthorizationCodeFlowRefusals(t *testing.T) {
 		r := f.authorize(uri, f.w.clientID)
 		if r.status != http.StatusBadRequest || r.str("error") != "invalid_request" || r.header.Get("Location") != "" {
 			t.Fatalf("second use of a request_uri: %d %s (never redirected)", r.status, r.raw)
+		}
+	})
+	t.Run("expired PAR", func(t *testing.T) {
+		_, f := h.authzOffer(defID)
+		uri := f.requestURI()
+		// 60 seconds are not waited for: the pushed request's item in DynamoDB Local is made to expire now.
+		key := exchange.PointerKey(exchange.PointerPushedRequest, strings.TrimPrefix(uri, "urn:ietf:params:oauth:request_uri:"))
+		_, err := dynamodb.NewFromConfig(h.aws).UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+			TableName: aws.String(h.table), Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: key},
+				"sk": &types.AttributeValueMemberS{Value: "PTR"}},
+			ConditionExpression:       aws.String("attribute_exists(pk)"),
+			UpdateExpression:          aws.String("SET #ttl = :past"),
+			ExpressionAttributeNames:  map[string]string{"#ttl": "ttl"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":past": &types.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().Unix()-1, 10)}},
+		})
+		if err != nil {
+			t.Fatalf("expire the pushed request: %v", err)
+		}
+		r := f.authorize(uri, f.w.clientID)
+		if r.status != http.StatusBadRequest || r.str("error") != "invalid_request" || r.header.Get("Location") != "" {
+			t.Fatalf("expired request_uri: %d %s (never redirected)", r.status, r.raw)
 		}
 	})
 	t.Run("request_uri of another client", func(t *testing.T) {
