@@ -17,7 +17,8 @@ import (
 // on every token request of an attested client, whatever the metadata says) is served as if it had sent none: its
 // token is issued, the exchange is not denied, and nothing of the attestation is recorded as if it had been
 // checked. A definition that requires an attestation refuses the request without denying the exchange, saying
-// that the issuer trusts no provider (docs/security.md, "Attestation to an issuer that trusts no provider").
+// that the issuer trusts no provider, at the token endpoint and at PAR (docs/security.md, "Attestation to an issuer
+// that trusts no provider").
 func TestAttestationIgnoredWhenNoProviderIsTrusted(t *testing.T) {
 	f := newWalletFixture(t, wallet.Config{}) // no wallet provider trusted
 	provider := attesttest.NewProvider(t, "Some wallet provider")
@@ -63,5 +64,10 @@ func TestAttestationIgnoredWhenNoProviderIsTrusted(t *testing.T) {
 	}
 	if got := f.store.record(rec.CredentialExchangeID); got.Status != exchange.StatusOfferSent || got.IssuanceDeniedReason != "" {
 		t.Errorf("status %s, denied %q", got.Status, got.IssuanceDeniedReason)
+	}
+	// The authorization code grant's PAR says the same, not "send the headers" (which would be ignored again).
+	if _, err := f.authzWallet().push("issuer_state", exchange.IssuerState(offerID)); oauthCode(err) != oid4vci.ErrInvalidClient ||
+		!strings.Contains(err.Error(), "trusts no wallet provider") {
+		t.Errorf("PAR, required attestation, nobody trusted: %v", err)
 	}
 }

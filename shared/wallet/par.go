@@ -41,7 +41,10 @@ func (s *Service) PushAuthorizationRequest(ctx context.Context, req *oid4vci.Aut
 		return nil, oid4vci.Errorf(oid4vci.ErrInvalidRequest, "this credential needs holder authentication by %s, "+
 			"which this deployment does not offer", session.Method)
 	}
-	if def.RequireClientAttestation && client.Attestation == nil {
+	switch {
+	case def.RequireClientAttestation && client.Attestation == nil && !s.ClientAttestationSupported():
+		return nil, errNoProviderTrusted // the headers would be ignored again: no wallet can meet it here
+	case def.RequireClientAttestation && client.Attestation == nil:
 		return nil, errAttestationRequired
 	}
 	dpopJKT := ""
