@@ -19,8 +19,9 @@ $(addprefix build-fn-,$(FUNCTIONS)): build-fn-%:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o bin/$*/bootstrap ./functions/$*
 
 # SAM's makefile builder calls build-<LogicalId> with ARTIFACTS_DIR set. WALLET_TRUST_DIR (optional) holds the
-# trust files of the wallet providers (*.pem roots, *.json JWKS): they are copied into the bundle's trust/ folder,
-# which the WalletTrustAnchors parameter names (e.g. trust/provider-root.pem).
+# trust files of the wallet providers and of other credential issuers (*.pem roots, *.json JWKS): they are copied
+# into the bundle's trust/ folder, which the WalletTrustAnchors and IssuerTrustAnchors parameters name (e.g.
+# trust/provider-root.pem, trust/issuer-root.pem).
 define sam_target
 build-$(1):
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o $$(ARTIFACTS_DIR)/bootstrap ./functions/$(2)

@@ -200,6 +200,7 @@ func checkEnvironment(f *fixture) []string {
 		"REQUIRE_DPOP":                  {"${RequireDpop}"},
 		"WALLET_TRUST_ANCHORS":          {"${WalletTrustAnchors}"},
 		"HOLDER_AUTHENTICATION":         {"${HolderAuthentication}"},
+		"ISSUER_TRUST_ANCHORS":          {"${IssuerTrustAnchors}"},
 	}
 	var problems []string
 	// The variables chosen by a condition, as written (goformation evaluates Fn::If with the defaults).
@@ -662,18 +663,23 @@ func checkKey(f *fixture) []string {
 	return problems
 }
 
-// requestKeyUse is who may do what with the request encryption wrapping key: the metadata function wraps new
-// request keys, the credential functions unwrap them; each only under the purpose's encryption context.
-var requestKeyUse = map[string][]string{
-	"kms:Encrypt": {"MetadataFunctionRole"},
-	"kms:Decrypt": {"CredentialFunctionRole", "DeferredCredentialFunctionRole"},
+// requestKeyUse is who may do what with the request encryption wrapping key, by the purpose (encryption context)
+// of the keys it wraps: the metadata function wraps new credential request keys and the credential functions unwrap
+// them; the authorization function wraps and unwraps the OpenID4VP response keys. Each only under its purpose.
+var requestKeyUse = map[string]map[string][]string{
+	"sdjwt-issuer/credential-request-encryption": {
+		"kms:Encrypt": {"MetadataFunctionRole"},
+		"kms:Decrypt": {"CredentialFunctionRole", "DeferredCredentialFunctionRole"},
+	},
+	"sdjwt-issuer/openid4vp-response-encryption": {
+		"kms:Encrypt": {"AuthorizeFunctionRole"},
+		"kms:Decrypt": {"AuthorizeFunctionRole"},
+	},
 }
 
-const requestKeyPurpose = "sdjwt-issuer/credential-request-encryption"
-
 // checkRequestKey checks the request encryption wrapping key (symmetric, ENCRYPT_DECRYPT), its key policy and
-// the IAM policies that use it: Encrypt only for the metadata role, Decrypt only for the credential roles, both
-// only with the purpose encryption context; nobody else may use it.
+// the IAM policies that use it: Encrypt and Decrypt only for the roles requestKeyUse names for the statement's
+// purpose encryption context, never without one; nobody else may use it.
 func checkRequestKey(f *fixture) []string {
 	var problems []string
 	k, err := f.tpl.GetKMSKeyWithName("RequestEncryptionKey")
@@ -700,11 +706,14 @@ func checkRequestKey(f *fixture) []string {
 				problems = append(problems, fmt.Sprintf("%s: grants %s", where, a))
 				continue
 			}
-			if !sameSet(principals, roleArns(requestKeyUse[a], ".Arn")) && !sameSet(principals, roleArns(requestKeyUse[a], "")) {
-				problems = append(problems, fmt.Sprintf("%s: %s for %v, want %v", where, a, principals, requestKeyUse[a]))
+			purpose, _ := conditionValue(st.raw, "StringEquals", "kms:EncryptionContext:purpose").(string)
+			use, ok := requestKeyUse[purpose]
+			if !ok {
+				problems = append(problems, fmt.Sprintf("%s: %s without a known purpose encryption context", where, a))
+				continue
 			}
-			if got := conditionValue(st.raw, "StringEquals", "kms:EncryptionContext:purpose"); got != requestKeyPurpose {
-				problems = append(problems, fmt.Sprintf("%s: %s without the purpose encryption context", where, a))
+			if !sameSet(principals, roleArns(use[a], ".Arn")) && !sameSet(principals, roleArns(use[a], "")) {
+				problems = append(problems, fmt.Sprintf("%s: %s (%s) for %v, want %v", where, a, purpose, principals, use[a]))
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+	"github.com/sdjwt-issuer/issuer/shared/presentation"
 	"github.com/sdjwt-issuer/issuer/shared/wallet"
 )
 
@@ -75,25 +76,44 @@ func (w *Wallet) authorize(ctx context.Context, req *apigw.Request) (apigw.Respo
 	return redirect(step), nil
 }
 
-// directPost takes the wallet's answer to a holder authentication request and redirects to its redirect_uri with
-// the code, or with the error; an answer of no waiting session is a 400 OAuth error body.
+// directPost takes the wallet's answer to a holder authentication request: an ID token (redirected on to the
+// redirect_uri with the code or the error, a 302), or an OpenID4VP presentation, in the clear (direct_post) or as
+// a JWE to the issuer's response key (direct_post.jwt, opened here first), answered 200 with the redirect_uri the
+// wallet sends the user agent to (OpenID4VP 1.0 section 8.2); an answer of no waiting session is a 400 OAuth
+// error body. It sets up the signing key: a presentation of this issuer's own credentials is verified with it.
 func (w *Wallet) directPost(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
 	body, err := apigw.Body(req)
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	svc, err := w.service(ctx, false)
+	svc, err := w.service(ctx, true)
 	if err != nil {
 		return apigw.Response{}, err
 	}
 	call := walletCall{svc: svc, dialect: oid4vci.DialectV1}
-	resp, err := oid4vci.ParseHolderResponse(string(body), apigw.Header(req, "Content-Type"))
+	form, err := oid4vci.ParseHolderForm(string(body), apigw.Header(req, "Content-Type"))
 	if err != nil {
 		return call.fail(ctx, err)
+	}
+	var keys presentation.ResponseKeys
+	if ring := w.presentationKeys(); ring != nil {
+		keys = ring // never a typed nil: without response keys a direct_post.jwt response has no key to open with
+	}
+	resp, encrypted, err := presentation.OpenResponse(ctx, form, keys)
+	if err != nil {
+		return call.fail(ctx, err)
+	}
+	if !encrypted {
+		if resp, err = oid4vci.HolderResponseOf(form); err != nil {
+			return call.fail(ctx, err)
+		}
 	}
 	step, err := svc.RespondToHolderRequest(ctx, resp)
 	if err != nil {
 		return call.fail(ctx, err)
+	}
+	if step.InBody {
+		return apigw.JSON(http.StatusOK, map[string]string{"redirect_uri": step.RedirectURL}, noStore...)
 	}
 	return redirect(step), nil
 }

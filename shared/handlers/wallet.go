@@ -19,6 +19,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/jwtverify"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
 	"github.com/sdjwt-issuer/issuer/shared/requestkeys"
+	"github.com/sdjwt-issuer/issuer/shared/vpverify"
 	"github.com/sdjwt-issuer/issuer/shared/wallet"
 )
 
@@ -51,6 +52,10 @@ type Wallet struct {
 	droppedFor map[string]time.Time
 	types      typeDocuments
 	ring       *requestkeys.Ring
+
+	// vpMu guards vpRing, the OpenID4VP response encryption keys (built while mu is held).
+	vpMu   sync.Mutex
+	vpRing *requestkeys.Ring
 }
 
 // WalletOption configures NewWallet.
@@ -151,8 +156,20 @@ func (w *Wallet) build(signer wallet.CredentialSigner) (*wallet.Service, error) 
 	if err != nil {
 		return nil, fmt.Errorf("build wallet service: %w", err)
 	}
-	svc, err := wallet.New(w.cfg, wallet.Deps{Store: w.deps.Store, Signer: signer, StatusAllocator: alloc,
-		Trust: w.deps.WalletTrust, DPoPNonces: w.nonces, Replay: w.replay}, opts...)
+	deps := wallet.Deps{Store: w.deps.Store, Signer: signer, StatusAllocator: alloc,
+		Trust: w.deps.WalletTrust, DPoPNonces: w.nonces, Replay: w.replay}
+	if own, ok := alloc.(vpverify.OwnStatus); ok && signer != (noSigner{}) {
+		// Only a service with the key asks for and verifies presentations: the request is signed with it, and this
+		// issuer's own credentials are verified with its public key.
+		step, err := w.presentationStep(signer, own)
+		if err != nil {
+			return nil, fmt.Errorf("build wallet service: %w", err)
+		}
+		if step != nil {
+			deps.HolderAuthenticators = append(deps.HolderAuthenticators, step)
+		}
+	}
+	svc, err := wallet.New(w.cfg, deps, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("build wallet service: %w", err)
 	}

@@ -346,10 +346,22 @@ const MaxHolderResponseBytes = 64 << 10
 
 // ParseHolderResponse reads a direct_post body. state is required.
 func ParseHolderResponse(body, contentType string) (*HolderResponse, error) {
-	form, err := readForm(body, contentType, MaxHolderResponseBytes, "authorization response")
+	form, err := ParseHolderForm(body, contentType)
 	if err != nil {
 		return nil, err
 	}
+	return HolderResponseOf(form)
+}
+
+// ParseHolderForm reads a direct_post body as a form (each parameter at most once, within
+// MaxHolderResponseBytes), for the endpoint to tell an encrypted OpenID4VP response (only `response`) from one in
+// the clear.
+func ParseHolderForm(body, contentType string) (url.Values, error) {
+	return readForm(body, contentType, MaxHolderResponseBytes, "authorization response")
+}
+
+// HolderResponseOf is the response of a form in the clear. state is required.
+func HolderResponseOf(form url.Values) (*HolderResponse, error) {
 	st := form.Get("state")
 	if st == "" || len(st) > 256 || !visibleASCII(st) {
 		return nil, Errorf(ErrInvalidRequest, "state is required: the state of the request the issuer sent")

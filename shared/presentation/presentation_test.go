@@ -351,6 +351,9 @@ func (f *fixture) post(state, vpToken string, r *request) (*wallet.Authorization
 
 func codeOf(t *testing.T, step *wallet.AuthorizationStep) (code, errCode, desc string) {
 	t.Helper()
+	if !step.InBody {
+		t.Fatal("the answer to an OpenID4VP response must go in the body (redirect_uri), not in a 302")
+	}
 	u, err := url.Parse(step.RedirectURL)
 	if err != nil || !strings.HasPrefix(step.RedirectURL, redirect+"?") {
 		t.Fatalf("redirect %q", step.RedirectURL)

@@ -15,9 +15,9 @@ import (
 // The authorization endpoint (OpenID4VCI 1.0 section 5 with RFC 9126 PAR): a pushed request (PAR#) is turned into
 // an authorization session (AUTHZ#) that waits for the holder's authentication, whose success issues the
 // authorization code on the exchange (offer) or on a new Deferred exchange (wallet-initiated). The holder
-// authentication is a HolderAuthenticator chosen per session: the ID token now (idTokenAuthenticator), an OpenID4VP
-// presentation later; with definition.HolderAuthIssuerState the offer's issuer_state is enough and the code is
-// issued at once.
+// authentication is a HolderAuthenticator chosen per session: the ID token (idTokenAuthenticator) or an OpenID4VP
+// presentation (shared/presentation, through Deps.HolderAuthenticators); with definition.HolderAuthIssuerState the
+// offer's issuer_state is enough and the code is issued at once.
 
 // Defaults of the authorization code flow's lifetimes (Config).
 const (
@@ -74,6 +74,10 @@ func (h *HolderIdentity) applyTo(rec *exchange.Record) {
 type AuthorizationStep struct {
 	// RedirectURL is the Location of the 302.
 	RedirectURL string
+	// InBody says that the direct_post endpoint answers 200 with {"redirect_uri": RedirectURL} instead of a 302:
+	// an OpenID4VP wallet posts its response itself and then sends the user agent to the redirect_uri of the
+	// answer (OpenID4VP 1.0 section 8.2), where the OpenID4VCI wallet finds the code or the error.
+	InBody bool
 }
 
 // errRequestURIUnknown answers a request_uri that was never issued, expired or was used: the redirect_uri it
@@ -188,12 +192,22 @@ func (s *Service) RespondToHolderRequest(ctx context.Context, resp *oid4vci.Hold
 		s.rt.Log().InfoContext(ctx, "holder authentication refused", "method", session.Method,
 			"credential_exchange_id", session.ExchangeID)
 		s.recordRefusal(ctx, &session, oe)
-		return s.errorStep(&session, oe)
+		return inBody(&session)(s.errorStep(&session, oe))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("holder response: %w", err)
 	}
-	return s.issueCode(ctx, &session, identity, key)
+	return inBody(&session)(s.issueCode(ctx, &session, identity, key))
+}
+
+// inBody marks the direct_post answer of an OpenID4VP session to go in the body (AuthorizationStep.InBody).
+func inBody(session *exchange.AuthorizationSession) func(*AuthorizationStep, error) (*AuthorizationStep, error) {
+	return func(step *AuthorizationStep, err error) (*AuthorizationStep, error) {
+		if step != nil {
+			step.InBody = session.Method == definition.HolderAuthOpenID4VP
+		}
+		return step, err
+	}
 }
 
 // errorStep redirects an error to the session's redirect_uri, which PAR registered (RFC 6749 section 4.1.2.1).

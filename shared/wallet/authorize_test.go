@@ -136,6 +136,9 @@ func (w *authzWallet) post(form url.Values) (url.Values, error) {
 	if err != nil {
 		return nil, err
 	}
+	if step.InBody {
+		w.f.t.Fatal("the answer to an ID token is the 302 of EWC RFC001, not a redirect_uri in a body")
+	}
 	return redirectQuery(w.f.t, step)
 }
 
