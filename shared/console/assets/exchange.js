@@ -24,7 +24,7 @@ const groups = [
   ['Wallet and holder', ['clientId', 'holder', 'cnf', 'jti', 'proof', 'proofType', 'credentialResponseEncryption']],
   ['Attestations', ['clientAssertion', 'clientAssertionType', 'clientAssertionVerified', 'walletUnitAttestation',
     'walletUnitAttestationPoP', 'walletUnitAttestationVerified', 'decodedWalletUnitAttestation']],
-  ['Presentation and ID token', ['presentationDefinitionId', 'presentationExchangeId', 'idToken', 'idTokenDecoded', 'idTokenVerified']],
+  ['Presentation and ID token', ['presentationDefinitionId', 'presentationExchangeId', 'presentationFailure', 'idToken', 'idTokenDecoded', 'idTokenVerified']],
 ];
 
 const timeFields = new Set(['createdAt', 'updatedAt']);
