@@ -19,6 +19,11 @@ var errAuthCodeUnknown = oid4vci.Errorf(oid4vci.ErrInvalidGrant, "the authorizat
 var errAuthCodeReplayed = oid4vci.Errorf(oid4vci.ErrInvalidGrant, "the authorization code was already used; the "+
 	"access token issued for it is revoked (RFC 6749 section 4.1.2)")
 
+// errAuthCodeSpent answers a code presented after it was redeemed by a request that does not prove it holds the
+// code (another redirect_uri, client, code_verifier or DPoP key): nothing is revoked.
+var errAuthCodeSpent = oid4vci.Errorf(oid4vci.ErrInvalidGrant, "the authorization code was already used; "+
+	"authorize again")
+
 // RedeemAuthorizationCode runs the token endpoint's authorization_code grant (RFC 6749 section 4.1.3 with RFC 7636
 // and RFC 9449): the code names its exchange, whose record must hold its hash, unexpired; redirect_uri must be the
 // one PAR registered, the client the one that pushed the request (client_id, or its client attestation's), the
@@ -26,7 +31,10 @@ var errAuthCodeReplayed = oid4vci.Errorf(oid4vci.ErrInvalidGrant, "the authoriza
 // for the pre-authorized code, the exchange's definition decides on the client (admitClient: a failed attestation
 // denies the issuance) and the token is issued in one write conditional on the version read that spends the code:
 // one code, one token, under races too. A code presented again after it was redeemed revokes that token
-// (errAuthCodeReplayed). The answer echoes the authorization_details of the request with their
+// (errAuthCodeReplayed) when the request passes the same checks of redirect_uri, client, code_verifier and DPoP
+// key (a used code leaks through referrers and browser history, RFC 9700 sections 4.2 and 4.3: the code alone must
+// not be enough); otherwise it is errAuthCodeSpent and
+// nothing changes. The answer echoes the authorization_details of the request with their
 // credential_identifiers.
 func (s *Service) RedeemAuthorizationCode(ctx context.Context, req *oid4vci.TokenRequest, client *Client) (*oid4vci.TokenResponse, error) {
 	if req == nil || req.Code == "" {
@@ -52,6 +60,12 @@ func (s *Service) RedeemAuthorizationCode(ctx context.Context, req *oid4vci.Toke
 			return nil, errAuthCodeUnknown
 		}
 		if exchange.SecretMatches(req.Code, g.UsedCodeHash) {
+			// A used code is no secret (a browser history, a referrer, a log): only a replay that proves it holds
+			// the code as the redemption had to (redirect_uri, client, code_verifier, DPoP key) revokes its token;
+			// anyone else learns nothing more and changes nothing.
+			if err := checkCodeRequest(g, req, client); err != nil {
+				return nil, errAuthCodeSpent
+			}
 			err := s.revokeReplayedCode(ctx, &rec)
 			if (errors.Is(err, exchange.ErrConflict) || errors.Is(err, exchange.ErrTransitionRefused)) && attempt < maxConflictRetries {
 				continue

@@ -181,6 +181,55 @@ func TestReplayedAuthorizationCodeRevokesItsToken(t *testing.T) {
 	}
 }
 
+// TestReplayedCodeRevokesOnlyWithProofOfPossession: a used code is no secret (a browser history, a referrer, a
+// log). Before, presenting it again revoked the token it gave before anything else was checked, so whoever saw
+// the code could end the holder's session without the PKCE code_verifier. Now a replay revokes only when it
+// proves it holds the code as the first redemption had to (redirect_uri, code_verifier, the code's DPoP key);
+// otherwise it is invalid_grant and the record is unchanged (docs/security.md 14g).
+func TestReplayedCodeRevokesOnlyWithProofOfPossession(t *testing.T) {
+	f := newWalletFixture(t, wallet.Config{})
+	w := f.authzWallet()
+	jkt := oid4vci.PKCEChallenge("dpop-key")
+	right := &wallet.Client{ClientID: w.client, DPoP: &dpop.Proof{Key: &jwtverify.PublicKey{Thumbprint: jkt}}}
+	other := &wallet.Client{ClientID: w.client, DPoP: &dpop.Proof{Key: &jwtverify.PublicKey{Thumbprint: oid4vci.PKCEChallenge("other")}}}
+	code, rec := w.offerCode("dpop_jkt", jkt)
+	if _, err := w.redeem(code, right); err != nil {
+		t.Fatal(err)
+	}
+	spent := f.store.record(rec.CredentialExchangeID)
+	for name, tc := range map[string]struct {
+		client *wallet.Client
+		kv     []string
+		want   string
+	}{
+		"no code_verifier":    {client: right, kv: []string{"code_verifier", "-"}, want: oid4vci.ErrInvalidRequest},
+		"wrong code_verifier": {client: right, kv: []string{"code_verifier", "a-completely-different-verifier-of-enough-length-0123"}},
+		"wrong redirect_uri":  {client: right, kv: []string{"redirect_uri", "https://attacker.example/cb"}},
+		"no DPoP proof":       {client: nil},
+		"another DPoP key":    {client: other},
+		"another client":      {client: right, kv: []string{"client_id", "other-client"}},
+	} {
+		want := tc.want
+		if want == "" {
+			want = oid4vci.ErrInvalidGrant
+		}
+		if _, err := w.redeem(code, tc.client, tc.kv...); oauthCode(err) != want {
+			t.Errorf("%s: %v, want %s", name, err, want)
+		}
+		if got := f.store.record(rec.CredentialExchangeID); got.Version != spent.Version || got.AccessTokenHash == "" {
+			t.Fatalf("%s: a replay without proof of possession changed the record (token revoked: %t)", name,
+				got.AccessTokenHash == "")
+		}
+	}
+	// The code's holder replaying it (a retry, or the victim after a thief who had the verifier): revoked.
+	if _, err := w.redeem(code, right); oauthCode(err) != oid4vci.ErrInvalidGrant {
+		t.Fatalf("replay by the code's holder: %v", err)
+	}
+	if got := f.store.record(rec.CredentialExchangeID); got.AccessTokenHash != "" {
+		t.Fatal("a replay with proof of possession left the token alive")
+	}
+}
+
 func TestConcurrentAuthorizationCodeRedemption(t *testing.T) {
 	f := newWalletFixture(t, wallet.Config{})
 	w := f.authzWallet()
