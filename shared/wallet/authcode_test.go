@@ -286,7 +286,8 @@ func TestAuthorizationCodeFollowsTheDefinitionsClientPolicy(t *testing.T) {
 	yes := true
 	f.def.RequireDPoP = &yes
 	w := f.authzWallet()
-	code, _ := w.offerCode()
+	// PAR needs DPoP already (TestPARRefusesAWalletWithoutDPoPWhenTheDefinitionRequiresIt); the token too.
+	code, _ := w.offerCode("dpop_jkt", oid4vci.PKCEChallenge("k"))
 	var de *dpop.Error
 	if _, err := w.redeem(code, nil); !errors.As(err, &de) {
 		t.Fatalf("a definition that requires DPoP, a bearer token request: %v", err)

@@ -13,8 +13,10 @@ import (
 	"github.com/lestrrat-go/jwx/v2/jws"
 
 	"github.com/sdjwt-issuer/issuer/shared/definition"
+	"github.com/sdjwt-issuer/issuer/shared/dpop"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/internal/wallettest"
+	"github.com/sdjwt-issuer/issuer/shared/jwtverify"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
 	"github.com/sdjwt-issuer/issuer/shared/wallet"
 )
@@ -39,6 +41,12 @@ func (f *walletFixture) authzWallet() *authzWallet {
 // definition, PKCE S256, state), "-" removes one.
 func (w *authzWallet) push(kv ...string) (*oid4vci.PushedAuthorizationResponse, error) {
 	w.f.t.Helper()
+	return w.pushWith(nil, kv...)
+}
+
+// pushWith is push with what AuthenticateClient learned from the request's headers (nil: nothing).
+func (w *authzWallet) pushWith(client *wallet.Client, kv ...string) (*oid4vci.PushedAuthorizationResponse, error) {
+	w.f.t.Helper()
 	form := url.Values{"response_type": {"code"}, "client_id": {w.client}, "redirect_uri": {walletRedirect},
 		"code_challenge": {oid4vci.PKCEChallenge(pkceVerifier)}, "code_challenge_method": {"S256"},
 		"scope": {w.f.def.ConfigurationID()}, "state": {"wallet-state"}}
@@ -53,7 +61,7 @@ func (w *authzWallet) push(kv ...string) (*oid4vci.PushedAuthorizationResponse, 
 	if err != nil {
 		return nil, err
 	}
-	return w.f.svc.PushAuthorizationRequest(context.Background(), req, nil)
+	return w.f.svc.PushAuthorizationRequest(context.Background(), req, client)
 }
 
 func (w *authzWallet) mustPush(kv ...string) string {
@@ -469,5 +477,69 @@ func TestPARRefusesAHolderAuthenticationNotAvailable(t *testing.T) {
 	}
 	if f.store.pointerCount(exchange.PointerPushedRequest) != before {
 		t.Fatal("the refused request was stored")
+	}
+}
+
+// TestPARRefusesAWalletWithoutDPoPWhenTheDefinitionRequiresIt: a wallet without DPoP asking for a credential whose
+// definition requires it (requireDpop, or REQUIRE_DPOP by default) is refused at PAR, naming the fix, and nothing is
+// stored; before, PAR accepted it and the token endpoint refused it, after the holder had authenticated. A DPoP
+// proof at PAR binds the code to its key (RFC 9449 section 10), as dpop_jkt does (docs/security.md 14h).
+func TestPARRefusesAWalletWithoutDPoPWhenTheDefinitionRequiresIt(t *testing.T) {
+	yes, no := true, false
+	for name, tc := range map[string]struct {
+		deployment bool
+		def        *bool
+	}{
+		"requireDpop":                 {def: &yes},
+		"REQUIRE_DPOP":                {deployment: true},
+		"requireDpop over false":      {deployment: false, def: &yes},
+		"REQUIRE_DPOP, definition no": {deployment: true, def: &no},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newWalletFixture(t, wallet.Config{RequireDPoP: tc.deployment})
+			f.def.RequireDPoP = tc.def
+			required := f.def.DPoPRequired(tc.deployment)
+			offerID, _ := f.offer(exchange.ModeInTime, "", erika())
+			w := f.authzWallet()
+			state := exchange.IssuerState(offerID)
+			before := f.store.pointerCount(exchange.PointerPushedRequest)
+			_, err := w.push("issuer_state", state)
+			if !required {
+				if err != nil {
+					t.Fatalf("a definition that allows bearer tokens: %v", err)
+				}
+				return
+			}
+			var oe *oid4vci.Error
+			if !errors.As(err, &oe) || oe.Code != oid4vci.ErrInvalidRequest || !strings.Contains(oe.Description, "DPoP") ||
+				!strings.Contains(oe.Description, "dpop_jkt") {
+				t.Fatalf("PAR without DPoP for a definition that requires it: %v", err)
+			}
+			if f.store.pointerCount(exchange.PointerPushedRequest) != before {
+				t.Fatal("the refused request was stored")
+			}
+			if _, err := w.push("issuer_state", state, "dpop_jkt", oid4vci.PKCEChallenge("k")); err != nil {
+				t.Fatalf("PAR with dpop_jkt: %v", err)
+			}
+			jkt := oid4vci.PKCEChallenge("proof-key")
+			resp, err := w.pushWith(&wallet.Client{ClientID: w.client, DPoP: &dpop.Proof{Key: &jwtverify.PublicKey{Thumbprint: jkt}}},
+				"issuer_state", state)
+			if err != nil {
+				t.Fatalf("PAR with a DPoP proof: %v", err)
+			}
+			q, err := w.authorize(resp.RequestURI)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nonce, st := w.idTokenRequest(q)
+			ans, err := w.post(url.Values{"id_token": {w.idToken(nonce, nil)}, "state": {st}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, _ := exchange.SecretExchangeID(ans.Get("code"))
+			if got := f.store.record(id); got.AuthorizationCode == nil || got.AuthorizationCode.DPoPJKT != jkt {
+				t.Fatalf("the code is not bound to the key of the DPoP proof sent at PAR: %+v", got.AuthorizationCode)
+			}
+		})
 	}
 }

@@ -23,7 +23,8 @@ var errIssuerStateUnknown = oid4vci.Errorf(oid4vci.ErrInvalidRequest, "the issue
 //
 // client is what AuthenticateClient learned from the request's DPoP proof and client attestation (nil: neither):
 // a presented attestation that fails, and a missing one the definition requires (requireClientAttestation), are
-// invalid_client; the code will be bound to the DPoP proof's key (RFC 9449 section 10), as to dpop_jkt, which must
+// invalid_client; a definition that requires DPoP (requireDpop, or REQUIRE_DPOP) needs a DPoP proof or dpop_jkt,
+// else invalid_request; the code will be bound to the DPoP proof's key (RFC 9449 section 10), as to dpop_jkt, which must
 // then name the same key. Nothing of the exchange changes here: the token endpoint applies the same policy again.
 func (s *Service) PushAuthorizationRequest(ctx context.Context, req *oid4vci.AuthorizationRequest, client *Client) (*oid4vci.PushedAuthorizationResponse, error) {
 	if client == nil {
@@ -46,6 +47,11 @@ func (s *Service) PushAuthorizationRequest(ctx context.Context, req *oid4vci.Aut
 		return nil, errNoProviderTrusted // the headers would be ignored again: no wallet can meet it here
 	case def.RequireClientAttestation && client.Attestation == nil:
 		return nil, errAttestationRequired
+	case def.DPoPRequired(s.cfg.RequireDPoP) && client.DPoP == nil && req.DPoPJKT == "":
+		// Refused now, not at the token endpoint after the holder has authenticated.
+		return nil, oid4vci.Errorf(oid4vci.ErrInvalidRequest, "this credential requires a DPoP-bound access token: "+
+			"send a DPoP proof in the DPoP header of this request, or dpop_jkt naming your DPoP key (RFC 9449 "+
+			"section 10)")
 	}
 	dpopJKT := ""
 	if client.DPoP != nil {
