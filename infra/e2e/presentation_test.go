@@ -100,6 +100,7 @@ type vpFixture struct {
 	ownVCT              string
 	employeeDef         string
 	registrationDef     string
+	walletInitiatedDef  string
 	pdID                string
 	// root is the root of the issuer's certificate chain (nil without one).
 	root *issuercert.CA
@@ -123,16 +124,24 @@ func newVPFixture(t *testing.T, revocable bool, configure ...func(*config.Config
 		withIssuerTrust(t, f.anchored)}, configure...)...)
 	f.employeeDef = f.definition("Employee", revocable, "employer", "given_name")
 	f.registrationDef = f.definition("Registration", false, "company")
+	f.ownVCT = "Employee" // a vct that is no URL is issued as written (checked below)
+	f.pdID = f.presentationDefinition("ACME", nil)
+	// Every definition exists before the metadata is first read (each container caches it for 30 s).
+	wi := f.is.admin(http.MethodPost, "/credential-definition", map[string]any{"label": "Registration on request",
+		"credentialFormat": "dc+sd-jwt", "vct": "Registration", "expirationInDays": 30, "walletInitiated": true,
+		"presentationDefinitionId": f.pdID, "claims": []any{map[string]any{"path": []any{"company"}}}})
+	if wi.status != http.StatusCreated && wi.status != http.StatusOK {
+		t.Fatalf("create wallet-initiated definition: %d %s", wi.status, wi.raw)
+	}
+	f.walletInitiatedDef = wi.json["credentialDefinition"].(map[string]any)["credentialDefinitionId"].(string)
 	f.holder = newHolder(t)
 	_, link := f.is.issue(map[string]any{"issuanceMode": "InTime", "credentialDefinitionId": f.employeeDef,
 		"credential": map[string]any{"credentialSubject": map[string]any{"given_name": "Erika", "employer": "ACME"}}})
 	f.own = f.credentialFor(link, f.employeeDef)
 	v, err := sdjwt.Verify(f.own, sdjwt.WithIssuerKeySet(jwksOf(t, f.is)))
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || v.Claims["vct"] != f.ownVCT {
+		t.Fatalf("the holder's employee credential: %v, vct %v", err, v.Claims["vct"])
 	}
-	f.ownVCT, _ = v.Claims["vct"].(string)
-	f.pdID = f.presentationDefinition("ACME", nil)
 	return f
 }
 
@@ -272,10 +281,19 @@ type vpSession struct {
 // the OpenID4VP request.
 func (f *vpFixture) begin(issuerState string) *vpSession {
 	f.t.Helper()
+	return f.beginFor(issuerState, f.registrationDef)
+}
+
+// beginFor is begin for the configuration scope; without issuerState the request is wallet-initiated.
+func (f *vpFixture) beginFor(issuerState, scope string) *vpSession {
+	f.t.Helper()
 	sum := sha256.Sum256([]byte(vpVerifier))
 	form := url.Values{"response_type": {"code"}, "client_id": {vpClientID}, "redirect_uri": {vpRedirect},
 		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"},
-		"scope": {f.registrationDef}, "state": {"wallet-state"}, "issuer_state": {issuerState}}
+		"scope": {scope}, "state": {"wallet-state"}}
+	if issuerState != "" {
+		form.Set("issuer_state", issuerState)
+	}
 	par := f.is.postForm("/par", form)
 	if par.status != http.StatusCreated {
 		f.t.Fatalf("PAR: %d %s", par.status, par.raw)
