@@ -36,7 +36,7 @@ func (p *PresentationEvidence) applyTo(rec *exchange.Record) {
 	if rec.Holder == nil {
 		rec.Holder = map[string]any{}
 	}
-	rec.Holder["presentedClaims"] = p.Claims
+	rec.Holder[exchange.HolderPresentedClaims] = p.Claims
 	rec.Holder["presentedCredentials"] = p.Credentials
 }
 
