@@ -3,7 +3,7 @@
 
 SHELL := /bin/bash
 GO ?= go
-FUNCTIONS := issue deferred-issue status definitions metadata authorize token credential deferred-credential notification console
+FUNCTIONS := issue deferred-issue status definitions metadata authorize token credential deferred-credential notification console publisher
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w -buildid="
 ARTIFACTS_DIR ?= bin
 FUZZTIME ?= 30s
@@ -38,6 +38,7 @@ $(eval $(call sam_target,CredentialFunction,credential))
 $(eval $(call sam_target,DeferredCredentialFunction,deferred-credential))
 $(eval $(call sam_target,NotificationFunction,notification))
 $(eval $(call sam_target,ConsoleFunction,console))
+$(eval $(call sam_target,PublisherFunction,publisher))
 
 tools:
 	bash infra/local/install.sh

@@ -9,6 +9,9 @@
 //   - mdoc_issue_us, jwtvc_issue_us: the reference credential's claims issued as an mdoc (12 data elements,
 //     mdoc.Issuer) and as a jwt_vc_json credential (jwtvc.Issue), same key, held to the same ratio to es256_sign_us;
 //   - sdjwt_js_issue_us: @sd-jwt/sd-jwt-vc issuing the same credential (infra/interop/bench_issue.cjs);
+//   - flow_request_aws_calls, flow_publisher_putevents_calls, load_events_per_putevents: the AWS calls of the
+//     request path of one flow (the functions publish nothing: their writes reach the publisher through the
+//     table's stream), the publisher's PutEvents for that flow's events, and events per PutEvents in the load run;
 //   - flow_dynamodb_calls, flow_kms_sign_calls: every AWS call attempt of one warm full InTime flow (issue,
 //     offer, token, nonce, credential, notification), counted by an SDK middleware; KMS Sign per credential;
 //   - authcode_flow_dynamodb_calls, authcode_flow_kms_sign_calls: the same of one warm full authorization code flow
@@ -198,6 +201,14 @@ func measure(ctx context.Context, root string, s settings, log io.Writer) (*figu
 				"authorization endpoint, ID token, code): "+opsNote(ff.authcodeByOperation, "DynamoDB."))
 			f.add("authcode_flow_kms_sign_calls", ff.authcodeKMSSign, "calls", "KMS Sign per authorization code flow: "+
 				"the ID token request object and the credential")
+			f.add("flow_request_aws_calls", ff.requestCalls, "calls", "every AWS call of the request path (no PutEvents: "+
+				"the events come from the table's stream)")
+			f.add("flow_publisher_putevents_calls", ff.publisherCalls, "calls", fmt.Sprintf("the publisher's, for the %d events "+
+				"of one flow alone (at most one batch per step's write; fewer when the local poller finds two writes at once)", ff.flowEvents))
+			if ff.loadPutEvents > 0 {
+				f.add("load_events_per_putevents", float64(ff.loadEvents)/float64(ff.loadPutEvents), "events",
+					fmt.Sprintf("%d events in %d PutEvents calls during the concurrency run", ff.loadEvents, ff.loadPutEvents))
+			}
 			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 			note := fmt.Sprintf("%d flows at concurrency %d", ff.stats.Completed, s.conc)
 			f.add("flow_p50_ms", ms(ff.stats.Percentile(50)), "ms", note)

@@ -67,7 +67,10 @@ const (
 	goalIssueOverSign   = 2.5
 	goalJSOverIssue     = 5.0
 	goalFlowDynamoCalls = 12
-	goalKMSSignPerCred  = 1
+	// goalFlowRequestCalls: the request path of a flow makes no more AWS calls than before the events came from
+	// the table's stream (10 DynamoDB and 1 KMS Sign; the publisher's PutEvents are not on it).
+	goalFlowRequestCalls = 11
+	goalKMSSignPerCred   = 1
 	// goalAuthcodeExtraCalls are the DynamoDB calls the authorization code flow adds to the pre-authorized one:
 	// PAR (read the offer, put the request), the authorization endpoint (read the request, turn it into a session)
 	// and the holder's answer (read the session and the offer, write the code).
@@ -119,6 +122,8 @@ func evaluate(f *figures) []goal {
 		dg.met = dpopCalls <= bearerCalls
 	}
 	goals = append(goals, dg)
+	single("AWS calls of a flow's requests", "flow_request_aws_calls", fmt.Sprintf("<= %d", goalFlowRequestCalls),
+		func(v float64) bool { return v <= goalFlowRequestCalls }, "%.0f")
 	single("KMS Sign per credential", "flow_kms_sign_calls", fmt.Sprintf("== %d", goalKMSSignPerCred),
 		func(v float64) bool { return v == goalKMSSignPerCred }, "%.2f")
 	acCalls, okA := f.get("authcode_flow_dynamodb_calls")

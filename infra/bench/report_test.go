@@ -19,6 +19,7 @@ func TestEvaluateGoals(t *testing.T) {
 		f.add("flow_kms_sign_calls", 1, "calls", "")
 		f.add("authcode_flow_dynamodb_calls", 19, "calls", "")
 		f.add("authcode_flow_kms_sign_calls", 2, "calls", "")
+		f.add("flow_request_aws_calls", 11, "calls", "")
 		f.add("coldstart_token_ms", 20, "ms", "")
 		f.add("coldstart_metadata_ms", 30, "ms", "")
 		f.add("bootstrap_max_mb", 11, "MiB", "")
@@ -45,6 +46,8 @@ func TestEvaluateGoals(t *testing.T) {
 		}), []string{"DynamoDB calls per full flow"}},
 		{"DPoP adds a DynamoDB call", all(func(f *figures) { f.add("flow_dpop_dynamodb_calls", 13, "calls", "") }),
 			[]string{"DynamoDB calls per full flow with DPoP"}},
+		{"request path publishes again", all(func(f *figures) { f.add("flow_request_aws_calls", 15, "calls", "") }),
+			[]string{"AWS calls of a flow's requests"}},
 		{"two signatures", all(func(f *figures) { f.add("flow_kms_sign_calls", 2, "calls", "") }),
 			[]string{"KMS Sign per credential"}},
 		{"no signature", all(func(f *figures) { f.add("flow_kms_sign_calls", 0, "calls", "") }),
@@ -61,8 +64,9 @@ func TestEvaluateGoals(t *testing.T) {
 			[]string{"every bootstrap (linux/arm64)"}},
 		{"nothing measured", &figures{}, []string{"issuance vs one ES256 signature", "mdoc issuance vs one ES256 sig.",
 			"JWT VC issuance vs one ES256 sig.", "@sd-jwt/sd-jwt-vc vs issuance", "DynamoDB calls per full flow",
-			"DynamoDB calls per full flow with DPoP", "KMS Sign per credential", "DynamoDB calls per auth. code flow",
-			"KMS Sign per auth. code flow", "every cold start", "every bootstrap (linux/arm64)"}},
+			"DynamoDB calls per full flow with DPoP", "AWS calls of a flow's requests", "KMS Sign per credential",
+			"DynamoDB calls per auth. code flow", "KMS Sign per auth. code flow", "every cold start",
+			"every bootstrap (linux/arm64)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,8 +28,9 @@ import (
 )
 
 // deferredIssuer is the issuer over HTTP with the local EventBridge of the same gateway: template.yaml's rules
-// deliver DeferredCredentialReady/Denied to the DeferredIssueFunction, and the issuer publishes its own status
-// events to that bus too, so a test reads every event back.
+// deliver DeferredCredentialReady/Denied to the DeferredIssueFunction, and the gateway plays the template's
+// stream mapping, so the publisher puts the events of the issuer's committed writes on that bus too and a test
+// reads every event back.
 type deferredIssuer struct {
 	*issuer
 	gw  *gateway.Gateway
@@ -63,13 +64,21 @@ func startDeferredIssuer(t *testing.T) *deferredIssuer {
 	if rules, err = template.ResolveParameters(rules, map[string]string{"CompletionEventSource": "com.example.hr"}); err != nil {
 		t.Fatal(err)
 	}
+	sources, err := template.StreamSources(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	// The local bus needs the admin key: here the stack's secret access key, which every client of the test signs with.
 	creds, err := awsCfg.Credentials.Retrieve(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	gw := gateway.New(routes, handlers.Lambda(deps), gateway.WithEventRules(rules), gateway.WithLogger(quiet),
-		gateway.WithDeliveryRetry(3, 50*time.Millisecond), gateway.WithAdminKey(creds.SecretAccessKey))
+		gateway.WithDeliveryRetry(3, 50*time.Millisecond), gateway.WithAdminKey(creds.SecretAccessKey),
+		gateway.WithTableStream(awsCfg, cfg.TableName, sources))
+	if err := gw.Err(); err != nil {
+		t.Fatal(err)
+	}
 	srv.Config.Handler = gw
 	srv.Start()
 	t.Cleanup(srv.Close)
@@ -94,10 +103,15 @@ func (d *deferredIssuer) putEvent(detailType string, detail map[string]any) {
 	d.waitEvents()
 }
 
+// waitEvents waits until the events of every write committed so far are published (the stream) and every event
+// on the bus is delivered to its rules.
 func (d *deferredIssuer) waitEvents() {
 	d.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if err := d.gw.FlushStreams(ctx); err != nil {
+		d.t.Fatal(err)
+	}
 	if err := d.gw.WaitIdle(ctx); err != nil {
 		d.t.Fatal(err)
 	}

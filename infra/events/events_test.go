@@ -28,7 +28,10 @@ import (
 	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
 	"github.com/sdjwt-issuer/issuer/shared/config"
+	"github.com/sdjwt-issuer/issuer/shared/events"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/handlers"
+	"github.com/sdjwt-issuer/issuer/shared/historyrecord"
 	"github.com/sdjwt-issuer/issuer/shared/platform"
 )
 
@@ -64,6 +67,10 @@ func (o *offerDeliveries) Do(req *http.Request) (*http.Response, error) {
 // harness invokes the handlers exactly as Lambda would: JSON payload in, JSON payload out.
 type harness struct {
 	functions map[string]lambda.Handler
+	// events are what the publisher function published (no bus: the log); mark is how many there were before the
+	// last stream batch.
+	events *events.Log
+	mark   int
 }
 
 func newHarness(t *testing.T) *harness {
@@ -88,12 +95,13 @@ func newHarness(t *testing.T) *harness {
 	if testing.Verbose() {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
+	published := events.NewLog(log, 100)
 	deps, err := handlers.NewDeps(ctx, cfg, platform.FromAWSConfig(awsCfg), handlers.WithLogger(log),
-		handlers.WithHTTPDoer(&offerDeliveries{}))
+		handlers.WithHTTPDoer(&offerDeliveries{}), handlers.WithEvents(published))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{functions: handlers.Lambda(deps)}
+	return &harness{functions: handlers.Lambda(deps), events: published}
 }
 
 // invoke runs the function with a payload and returns its raw answer.
@@ -411,8 +419,44 @@ var scenarios = map[string]scenario{
 	"notification.json":         {prepare: (*harness).accessToken, status: []int{400}, check: oauthError("invalid_notification_id")},
 	"notification-failure.json": {prepare: (*harness).accessToken, status: []int{400}, check: oauthError("invalid_notification_id")},
 
-	"console.json":       {prepare: none, status: []int{200}, check: bodyHas(`<script type="module" src="console/app.js">`)},
+	"console.json": {prepare: none, status: []int{200}, check: bodyHas(`<script type="module" src="console/app.js">`)},
+
+	// The stream batches carry their items: nothing to prepare. The publisher derives and publishes their events.
+	"publisher.json": {prepare: none, check: published(sampleExchangeID, "credential.offer_received", 2,
+		func(t *testing.T, d historyrecord.Event) {
+			if d.Status != "offer_received" || d.CredentialOffer != "" || d.Credential != nil || len(d.Credentials) != 0 {
+				t.Errorf("detail %+v, want the status without the offer link or claims", d)
+			}
+		})},
+	"publisher-revocation.json": {prepare: none, check: published(sampleExchangeID, "credential.revocation_status_changed", 5,
+		func(t *testing.T, d historyrecord.Event) {
+			if d.RevocationStatus != "Suspended" || d.CredentialDefinitionID != sampleDefinitionID || !d.SupportRevocation {
+				t.Errorf("detail %+v, want the revocation item's minimal record", d)
+			}
+		})},
 	"console-asset.json": {prepare: none, status: []int{200}, check: bodyHas("renderKeyScreen")},
+}
+
+// published checks that the publisher reported no failed record and published exactly one event for the batch, of
+// detailType and version for exchange id, whose detail check accepts.
+func published(id, detailType string, version int64, check func(*testing.T, historyrecord.Event)) func(h *harness, t *testing.T, s state, body []byte) {
+	return func(h *harness, t *testing.T, _ state, body []byte) {
+		t.Helper()
+		var resp awsevents.DynamoDBEventResponse
+		if err := json.Unmarshal(body, &resp); err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("answer %s (%v), want no batch item failures", body, err)
+		}
+		var got []exchange.Event
+		for _, e := range h.events.Events()[h.mark:] {
+			if e.ExchangeID == id {
+				got = append(got, e)
+			}
+		}
+		if len(got) != 1 || got[0].DetailType != detailType || got[0].Detail.Version != version {
+			t.Fatalf("events %+v, want one %s of version %d", got, detailType, version)
+		}
+		check(t, historyrecord.EventOf(&got[0]))
+	}
 }
 
 // bodyHas checks that a text answer contains want.
@@ -522,10 +566,21 @@ func TestSampleEvents(t *testing.T) {
 			s := sc.prepare(h, t)
 			payload := sample(t, file, s.replacements()...)
 			var probe struct {
-				DetailType string `json:"detail-type"`
+				DetailType string            `json:"detail-type"`
+				Records    []json.RawMessage `json:"Records"`
 			}
 			if err := json.Unmarshal(payload, &probe); err != nil {
 				t.Fatal(err)
+			}
+			if len(probe.Records) > 0 {
+				// A DynamoDB stream batch: the answer is the partial batch response.
+				h.mark = len(h.events.Events())
+				out := h.invoke(t, function, payload)
+				t.Logf("%s published %d events", function, len(h.events.Events())-h.mark)
+				if sc.check != nil {
+					sc.check(h, t, s, out)
+				}
+				return
 			}
 			if probe.DetailType != "" {
 				// An EventBridge event: Lambda reports success by returning without an error.

@@ -32,9 +32,19 @@ type env struct {
 	def   string
 	table string
 	ddb   *dynamodb.Client
+	// start serves the API on the table again with other options (restart); closed marks the servers restart
+	// stopped.
+	start  func(opts inproc.Options) *inproc.Server
+	closed map[*inproc.Server]bool
 }
 
 func start(t *testing.T, integrationTimeout time.Duration) *env {
+	t.Helper()
+	return startWith(t, inproc.Options{IntegrationTimeout: integrationTimeout})
+}
+
+// startWith is start with the server options opts (AWS, table, key and admin key are filled in).
+func startWith(t *testing.T, opts inproc.Options) *env {
 	t.Helper()
 	stack := localstack.ForTest(t)
 	ctx := context.Background()
@@ -46,22 +56,42 @@ func start(t *testing.T, integrationTimeout time.Duration) *env {
 	inj := NewInjector(nil)
 	cfg := clean.Copy()
 	cfg.HTTPClient = inj.Client()
-	srv, err := inproc.Start(ctx, inproc.Options{AWS: cfg, TableName: table, KMSKeyID: stack.KeyID, AdminKey: adminKey,
-		IntegrationTimeout: integrationTimeout})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Close(); err != nil {
-			t.Error(err)
+	closed := map[*inproc.Server]bool{} // by restart
+	serve := func(opts inproc.Options) *inproc.Server {
+		opts.AWS, opts.TableName, opts.KMSKeyID, opts.AdminKey = cfg, table, stack.KeyID, adminKey
+		opts.StreamAWS = &clean // the stream is read by Lambda's service, which the faults do not touch
+		srv, err := inproc.Start(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
-	e := &env{t: t, inj: inj, srv: srv, table: table, ddb: dynamodb.NewFromConfig(clean),
+		t.Cleanup(func() {
+			if closed[srv] {
+				return
+			}
+			if err := srv.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+		return srv
+	}
+	srv := serve(opts)
+	e := &env{t: t, inj: inj, srv: srv, table: table, ddb: dynamodb.NewFromConfig(clean), closed: closed, start: serve,
 		c: &flow.Client{BaseURL: srv.URL, AdminKey: adminKey, HTTP: &http.Client{Timeout: 60 * time.Second}}}
 	if e.def, err = e.c.CreateDefinition(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// restart stops the server and serves the same table with opts (a new process of every function).
+func (e *env) restart(opts inproc.Options) {
+	e.t.Helper()
+	if err := e.srv.Close(); err != nil {
+		e.t.Fatal(err)
+	}
+	e.closed[e.srv] = true
+	e.srv = e.start(opts)
+	e.c.BaseURL = e.srv.URL
 }
 
 // items is every item of the table, keyed by pk|sk: what "nothing changed" is checked against.

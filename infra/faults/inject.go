@@ -40,6 +40,10 @@ type Rule struct {
 	Mode Mode
 	// Delay is the wait of Mode Delay.
 	Delay time.Duration
+	// Skip lets the first Skip matching requests through untouched (the fault hits the one after them).
+	Skip int
+	// Times bounds how many matching requests the fault hits; after them requests pass again. 0: no bound.
+	Times int
 }
 
 // ErrInjected marks the errors the injector returns.
@@ -56,7 +60,8 @@ type Injector struct {
 
 type ruleState struct {
 	Rule
-	sent int
+	seen int // matching requests so far
+	sent int // of them, faulted
 }
 
 // NewInjector wraps base (nil: http.DefaultTransport's clone).
@@ -107,7 +112,8 @@ func Operation(r *http.Request) string {
 	return svc + "." + op
 }
 
-// match returns the rule for operation (an exact pattern before a wildcard) and counts the hit.
+// match returns the rule for operation (an exact pattern before a wildcard), if it applies to this request, and
+// whether this is the first request it faults; it counts the hit.
 func (in *Injector) match(operation string) (Rule, bool, bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -118,6 +124,10 @@ func (in *Injector) match(operation string) (Rule, bool, bool) {
 		rs, ok = in.rules[svc+".*"]
 	}
 	if !ok {
+		return Rule{}, false, false
+	}
+	rs.seen++
+	if rs.seen <= rs.Skip || rs.Times > 0 && rs.sent >= rs.Times {
 		return Rule{}, false, false
 	}
 	first := rs.sent == 0

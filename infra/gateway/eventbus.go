@@ -190,6 +190,8 @@ func (g *Gateway) putEvent(e putEventsEntry) putEventsResultEntry {
 	if over := len(g.events) - g.maxEvents; over > 0 {
 		g.events = append(g.events[:0:0], g.events[over:]...)
 	}
+	close(g.recorded)
+	g.recorded = make(chan struct{})
 	closed := g.closed
 	if closed {
 		for i := range rec.Deliveries {
@@ -274,6 +276,24 @@ func (g *Gateway) Events() []RecordedEvent {
 		out[i].Deliveries = append([]Delivery{}, e.Deliveries...)
 	}
 	return out
+}
+
+// WaitEvents blocks until done, called with the recorded events (oldest first) after each new one, reports true,
+// or until ctx ends. It wakes on every recorded event: a test waits for what it expects instead of sleeping.
+func (g *Gateway) WaitEvents(ctx context.Context, done func([]RecordedEvent) bool) error {
+	for {
+		g.mu.Lock()
+		wake := g.recorded
+		g.mu.Unlock()
+		if done(g.Events()) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for events: %w", ctx.Err())
+		case <-wake:
+		}
+	}
 }
 
 // WaitIdle blocks until no event delivery is pending (delivered, or retries exhausted) or ctx ends.

@@ -19,6 +19,10 @@
 // the AWS SDK sends when AWS_ENDPOINT_URL_EVENTBRIDGE points here): it records every event (Events, and
 // GET /_local/events), and delivers those matching the template's EventBridge rules to their function
 // asynchronously as an EventBridge event, retrying failed invocations with backoff.
+//
+// With WithTableStream it also plays Lambda's event source mapping of the template's DynamoDB stream sources
+// (streams.go): it polls the table's stream in DynamoDB Local and invokes the mapped function (the publisher) with
+// the DynamoDBEvent Lambda would send, so the events of committed writes reach the local bus as on AWS.
 package gateway
 
 import (
@@ -34,10 +38,13 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/sdjwt-issuer/issuer/infra/template"
 )
@@ -90,14 +97,31 @@ type Gateway struct {
 	hsts                     bool
 	preflights               map[string]template.Preflight
 
-	mu       sync.Mutex
-	events   []*RecordedEvent
-	pending  int
-	closed   bool
-	closing  chan struct{}
-	inflight sync.WaitGroup
-	running  int           // handler invocations not yet returned, including those given up on after the timeout
-	idle     chan struct{} // closed when running drops to zero
+	// The stream event source mappings (streams.go).
+	streamCfg      *aws.Config
+	streamTable    string
+	streamSources  []template.StreamSource
+	streamBackoff  time.Duration
+	checkpointPath string
+	pollers        []*streamPoller
+	streamsWrap    func(StreamsAPI) StreamsAPI // tests: what the pollers read the stream through
+	flushDDB       *dynamodb.Client            // writes FlushStreams' markers
+	flushKeys      []string                    // the table's key attribute names (partition, then sort)
+	flushPrefix    string                      // the partition key prefix of this gateway's markers
+	flushSeq       atomic.Uint64
+	checkpointMu   sync.Mutex
+	checkpoints    map[string]checkpoint
+
+	mu             sync.Mutex
+	streamFailures []StreamFailure
+	events         []*RecordedEvent
+	recorded       chan struct{} // closed (and replaced) whenever an event is recorded: WaitEvents wakes on it
+	pending        int
+	closed         bool
+	closing        chan struct{}
+	inflight       sync.WaitGroup
+	running        int           // handler invocations not yet returned, including those given up on after the timeout
+	idle           chan struct{} // closed when running drops to zero
 }
 
 // Option configures a Gateway.
@@ -175,8 +199,8 @@ func New(routes []template.Route, functions map[string]lambda.Handler, opts ...O
 		routes: table, functions: functions, log: slog.Default(), now: time.Now,
 		stage: DefaultStage, accountID: DefaultAccountID, region: DefaultRegion,
 		timeout: DefaultIntegrationTimeout, maxEvents: DefaultMaxEvents,
-		attempts: DefaultDeliveryAttempts, backoff: DefaultDeliveryBackoff,
-		closing: make(chan struct{}),
+		attempts: DefaultDeliveryAttempts, backoff: DefaultDeliveryBackoff, streamBackoff: DefaultStreamRetryBackoff,
+		closing: make(chan struct{}), recorded: make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(g)
@@ -199,6 +223,9 @@ func New(routes []template.Route, functions map[string]lambda.Handler, opts ...O
 		rules = append(rules, rule)
 	}
 	g.rules = rules
+	if err := g.startStreams(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		g.err = fmt.Errorf("local gateway: %w", err)
 		g.log.Error("local gateway: configuration problems; the affected routes or rules are left out",
@@ -219,6 +246,9 @@ func (g *Gateway) MissingFunctions() []string {
 	names := g.routes.functions()
 	for _, r := range g.rules {
 		names = append(names, r.FunctionLogicalID)
+	}
+	for _, s := range g.streamSources {
+		names = append(names, s.FunctionLogicalID)
 	}
 	set := map[string]bool{}
 	for _, n := range names {

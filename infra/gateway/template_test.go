@@ -118,9 +118,16 @@ func TestTemplateRoutes(t *testing.T) {
 	for _, rule := range rules {
 		reached[rule.FunctionLogicalID] = true
 	}
+	sources, err := template.StreamSources(templateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sources {
+		reached[s.FunctionLogicalID] = true // played by the gateway's stream polling (streams_test.go)
+	}
 	for _, id := range functions {
 		if !reached[id] {
-			t.Errorf("function %s is reachable through no route and no rule", id)
+			t.Errorf("function %s is reachable through no route, no rule and no stream", id)
 		}
 	}
 

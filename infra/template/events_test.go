@@ -27,6 +27,8 @@ type sampleEvent struct {
 	} `json:"requestContext"`
 	DetailType string          `json:"detail-type"`
 	Detail     json.RawMessage `json:"detail"`
+	// Records are a DynamoDB stream batch (the publisher's event), each as decoded JSON.
+	Records []map[string]any `json:"Records"`
 }
 
 // pathParamRe matches a resource path parameter, {name} or greedy {name+}.
@@ -76,6 +78,36 @@ func TestSampleEvents(t *testing.T) {
 			var ev sampleEvent
 			if err := json.Unmarshal(data, &ev); err != nil {
 				t.Fatalf("not JSON: %v", err)
+			}
+			if len(ev.Records) > 0 {
+				// A DynamoDB stream batch: the function must read a table's stream, and every record must pass the
+				// mapping's filter (Lambda delivers no other).
+				sources, err := StreamSources(f.path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var mine []StreamSource
+				for _, s := range sources {
+					if s.FunctionLogicalID == id {
+						mine = append(mine, s)
+					}
+				}
+				if len(mine) == 0 || f.design.streams[id] == "" {
+					t.Fatalf("%s reads no table's stream", id)
+				}
+				for i, r := range ev.Records {
+					if r["eventSource"] != "aws:dynamodb" {
+						t.Errorf("record %d: eventSource %v, want aws:dynamodb", i, r["eventSource"])
+					}
+					pass := len(mine[0].Filters) == 0
+					for _, p := range mine[0].Filters {
+						pass = pass || FilterMatches(p, r)
+					}
+					if !pass {
+						t.Errorf("record %d does not pass %s's filter: Lambda would not deliver it", i, mine[0].Name)
+					}
+				}
+				return
 			}
 			if ev.DetailType != "" {
 				if !contains(f.design.detailTypes[id], ev.DetailType) {

@@ -30,6 +30,7 @@ type fixture struct {
 	design   design
 	targets  map[string]string // Makefile: LogicalId -> functions/<dir> of its build-<LogicalId> target
 	root     string            // repository root, for functions/<dir>
+	path     string            // the template file
 }
 
 // design is what docs/design.md says about functions and routes.
@@ -37,6 +38,7 @@ type design struct {
 	dirs        map[string]string // LogicalId -> dir (functions/<dir>)
 	routes      []Route
 	detailTypes map[string][]string // LogicalId -> EventBridge detail-types its rule receives
+	streams     map[string]string   // LogicalId -> the table whose stream invokes it
 }
 
 func loadFixture(t *testing.T, templatePath string) *fixture {
@@ -65,13 +67,15 @@ func loadFixture(t *testing.T, templatePath string) *fixture {
 	if err != nil {
 		t.Fatalf("parse %s: %v", makefile, err)
 	}
-	return &fixture{tpl: tpl, resolved: resolved, written: written, routes: routes, design: d, targets: targets, root: repoRoot}
+	return &fixture{tpl: tpl, resolved: resolved, written: written, routes: routes, design: d, targets: targets, root: repoRoot,
+		path: templatePath}
 }
 
 var (
 	adminBaseRe  = regexp.MustCompile("Admin base path `A` =\\s*`([^`]+)`")
 	routeSpecRe  = regexp.MustCompile(`^((?:GET|POST|PUT|PATCH|DELETE)(?:,\s*(?:GET|POST|PUT|PATCH|DELETE))*)\s+(\S+)`)
 	detailTypeRe = regexp.MustCompile(`^EventBridge rule:\s*detail-type\s+(.+)$`)
+	streamRe     = regexp.MustCompile(`^DynamoDB stream of (\w+)`)
 )
 
 // parseDesign reads the "Functions and routes" table of docs/design.md: `| Logical ID | dir | routes |`, routes
@@ -88,7 +92,7 @@ func parseDesign(file string) (design, error) {
 		return design{}, fmt.Errorf("no admin base path definition")
 	}
 	base := strings.TrimSuffix(m[1], "/")
-	d := design{dirs: map[string]string{}, detailTypes: map[string][]string{}}
+	d := design{dirs: map[string]string{}, detailTypes: map[string][]string{}, streams: map[string]string{}}
 	for _, line := range strings.Split(text, "\n") {
 		cells := strings.Split(strings.Trim(strings.TrimSpace(line), "|"), "|")
 		if len(cells) != 3 {
@@ -102,6 +106,10 @@ func parseDesign(file string) (design, error) {
 		d.dirs[id] = strings.TrimPrefix(dir, "functions/")
 		for _, spec := range strings.Split(cells[2], ";") {
 			spec = strings.TrimSpace(spec)
+			if st := streamRe.FindStringSubmatch(spec); st != nil {
+				d.streams[id] = st[1]
+				continue
+			}
 			if dt := detailTypeRe.FindStringSubmatch(spec); dt != nil {
 				for _, name := range strings.Split(dt[1], ",") {
 					d.detailTypes[id] = append(d.detailTypes[id], strings.TrimSpace(name))

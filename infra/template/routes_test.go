@@ -162,9 +162,10 @@ func TestParseDesign(t *testing.T) {
 			name: "methods, admin base, comments and event rules",
 			doc: "Admin base path `A` = `/v2/a`.\n\n| Logical ID | dir | routes |\n|---|---|---|\n" +
 				"| XFunction | functions/x | POST A/things; GET, DELETE A/things/{id} (a comment); EventBridge rule: detail-type One, Two |\n" +
-				"| YFunction | functions/y | GET /.well-known/y |\n",
+				"| YFunction | functions/y | GET /.well-known/y |\n" +
+				"| ZFunction | functions/z | DynamoDB stream of ZTable (ZStream: every write) |\n",
 			want: design{
-				dirs: map[string]string{"XFunction": "x", "YFunction": "y"},
+				dirs: map[string]string{"XFunction": "x", "YFunction": "y", "ZFunction": "z"},
 				routes: []Route{
 					{"GET", "/.well-known/y", "YFunction"},
 					{"POST", "/v2/a/things", "XFunction"},
@@ -172,6 +173,7 @@ func TestParseDesign(t *testing.T) {
 					{"GET", "/v2/a/things/{id}", "XFunction"},
 				},
 				detailTypes: map[string][]string{"XFunction": {"One", "Two"}},
+				streams:     map[string]string{"ZFunction": "ZTable"},
 			},
 		},
 		{name: "no admin base", doc: "| XFunction | functions/x | GET /x |\n", wantErr: true},

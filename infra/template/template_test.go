@@ -38,6 +38,7 @@ var checks = []check{
 	{"security headers on API Gateway's own responses", checkGatewayResponses},
 	{"parameters and outputs", checkParametersOutputs},
 	{"issuer URL defaults to the stage URL", checkIssuerURLDefault},
+	{"events from the table's stream", checkPublisherStream},
 }
 
 func TestTemplate(t *testing.T) {
@@ -257,7 +258,7 @@ const (
 
 // readsNoConfig are the functions that read no issuer configuration (the console reads only LOG_LEVEL), so they
 // are not granted the issuer URL parameter.
-var readsNoConfig = []string{"ConsoleFunction"}
+var readsNoConfig = []string{"ConsoleFunction", "PublisherFunction"}
 
 // dig walks nested maps along keys; nil when a key is missing.
 func dig(v interface{}, keys ...string) interface{} {
@@ -366,6 +367,10 @@ func checkTable(f *fixture) []string {
 		if tb.SSESpecification == nil || !tb.SSESpecification.SSEEnabled {
 			problems = append(problems, "table: SSE must be enabled")
 		}
+		if tb.StreamSpecification == nil || tb.StreamSpecification.StreamViewType != string(want.StreamSpecification.StreamViewType) {
+			problems = append(problems, fmt.Sprintf("table: stream must be %s (the publisher compares old and new images)",
+				want.StreamSpecification.StreamViewType))
+		}
 		if len(tb.LocalSecondaryIndexes) != 0 {
 			problems = append(problems, "table: local secondary indexes are not in store.TableDefinition")
 		}
@@ -417,39 +422,49 @@ func checkTable(f *fixture) []string {
 	return problems
 }
 
-// tableAccess is, per function, exactly the DynamoDB actions it is granted, whether it publishes events and
-// whether it queries the indexes (its Query then also names the index ARN). Widening a function's access is a
-// deliberate change of this table. The credential and deferred credential functions Query the table itself: a
-// container's first revocable credential reads the status list shard heads (store.ShardGenerations).
+// tableAccess is, per function, exactly the DynamoDB actions it is granted, whether it publishes events (only the
+// publisher: the others' writes are the events' source), whether it queries the indexes (its Query then also names
+// the index ARN) and whether it reads the table's stream. Widening a function's access is a deliberate change of
+// this table. The credential and deferred credential functions Query the table itself: a container's first
+// revocable credential reads the status list shard heads (store.ShardGenerations).
 var tableAccess = map[string]struct {
 	actions []string
 	events  bool
 	indexes bool
+	stream  bool
 }{
-	"DefinitionsFunction":        {[]string{"GetItem", "PutItem", "DeleteItem", "Query"}, false, true},
-	"IssueFunction":              {[]string{"GetItem", "PutItem", "DeleteItem"}, true, false},
-	"StatusFunction":             {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, true, true},
-	"DeferredIssueFunction":      {[]string{"GetItem", "PutItem"}, true, false},
-	"MetadataFunction":           {[]string{"GetItem", "PutItem", "UpdateItem", "Query"}, true, true},
-	"AuthorizeFunction":          {[]string{"GetItem", "PutItem", "DeleteItem"}, true, false},
-	"TokenFunction":              {[]string{"GetItem", "PutItem", "DeleteItem"}, true, false},
-	"CredentialFunction":         {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, true, false},
-	"DeferredCredentialFunction": {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, true, false},
-	"NotificationFunction":       {[]string{"GetItem", "PutItem"}, true, false}, // the record write is a conditional PutItem
-	"ConsoleFunction":            {nil, false, false},                           // a static page: no table, key or bus
+	"DefinitionsFunction":        {[]string{"GetItem", "PutItem", "DeleteItem", "Query"}, false, true, false},
+	"IssueFunction":              {[]string{"GetItem", "PutItem", "DeleteItem"}, false, false, false},
+	"StatusFunction":             {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, false, true, false},
+	"DeferredIssueFunction":      {[]string{"GetItem", "PutItem"}, false, false, false},
+	"MetadataFunction":           {[]string{"GetItem", "PutItem", "UpdateItem", "Query"}, false, true, false},
+	"AuthorizeFunction":          {[]string{"GetItem", "PutItem", "DeleteItem"}, false, false, false},
+	"TokenFunction":              {[]string{"GetItem", "PutItem", "DeleteItem"}, false, false, false},
+	"CredentialFunction":         {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, false, false, false},
+	"DeferredCredentialFunction": {[]string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"}, false, false, false},
+	"NotificationFunction":       {[]string{"GetItem", "PutItem"}, false, false, false}, // the record write is a conditional PutItem
+	"ConsoleFunction":            {nil, false, false, false},                            // a static page: no table, key or bus
+	"PublisherFunction":          {nil, true, false, true},                              // the stream in, the bus out
 }
+
+// streamActions are what reading the table's stream takes (Lambda's event source mapping uses the function's role):
+// DescribeStream, GetRecords and GetShardIterator on the stream, and ListStreams, which names no resource.
+var streamActions = []string{"DescribeStream", "GetRecords", "GetShardIterator"}
 
 const (
 	tableArn = "${IssuerTable.Arn}"
 	indexArn = "${IssuerTable.Arn}/index/*"
 	busArn   = "${EventBus.Arn}"
-	keyArn   = "${SigningKey.Arn}"
+	// streamArn is the table's stream; failureQueueArn the publisher's on-failure destination.
+	streamArn       = "${IssuerTable.StreamArn}"
+	failureQueueArn = "${PublisherFailureQueue.Arn}"
+	keyArn          = "${SigningKey.Arn}"
 	// requestKeyArn wraps the credential request encryption keys (shared/requestkeys).
 	requestKeyArn = "${RequestEncryptionKey.Arn}"
 )
 
 // guardedPrefixes are the services whose actions must name their resources.
-var guardedPrefixes = []string{"dynamodb:", "kms:", "events:", "ssm:"}
+var guardedPrefixes = []string{"dynamodb:", "kms:", "events:", "ssm:", "sqs:"}
 
 func guarded(action string) bool {
 	if strings.Contains(action, "*") && !strings.Contains(action, ":") {
@@ -482,6 +497,9 @@ func checkStatementScope(st statement) []string {
 	if len(st.resources) == 0 {
 		problems = append(problems, fmt.Sprintf("%s: no Resource", st.where))
 	}
+	if sameSet(st.actions, []string{"dynamodb:ListStreams"}) && sameSet(st.resources, []string{"*"}) {
+		return problems // ListStreams names no resource: it lists the account's stream ARNs, no data
+	}
 	for _, r := range st.resources {
 		if strings.ContainsAny(r, "*?") && r != indexArn {
 			problems = append(problems, fmt.Sprintf("%s: resource %q is a wildcard", st.where, r))
@@ -502,8 +520,8 @@ func checkFunctionPolicies(f *fixture) []string {
 		default:
 			docs = []interface{}{p}
 		}
-		var dynamo, evts []string
-		var dynamoRes, evtRes []string
+		var dynamo, evts, stream, queue []string
+		var dynamoRes, evtRes, streamRes, queueRes []string
 		for i, doc := range docs {
 			sts, ps := statements(fmt.Sprintf("%s policy %d", id, i), doc)
 			problems = append(problems, ps...)
@@ -514,6 +532,14 @@ func checkFunctionPolicies(f *fixture) []string {
 				}
 				for _, a := range st.actions {
 					switch {
+					case a == "dynamodb:ListStreams":
+						stream = append(stream, "ListStreams")
+					case contains(streamActions, strings.TrimPrefix(a, "dynamodb:")):
+						stream = append(stream, strings.TrimPrefix(a, "dynamodb:"))
+						streamRes = append(streamRes, st.resources...)
+					case strings.HasPrefix(a, "sqs:"):
+						queue = append(queue, a)
+						queueRes = append(queueRes, st.resources...)
 					case strings.HasPrefix(a, "dynamodb:"):
 						dynamo = append(dynamo, strings.TrimPrefix(a, "dynamodb:"))
 						dynamoRes = append(dynamoRes, st.resources...)
@@ -523,7 +549,7 @@ func checkFunctionPolicies(f *fixture) []string {
 					case strings.HasPrefix(a, "kms:"):
 						problems = append(problems, fmt.Sprintf("%s: grants %s in its Policies; signing is granted by the key's own policy resource", st.where, a))
 					default:
-						problems = append(problems, fmt.Sprintf("%s: action %s is none of DynamoDB, EventBridge", st.where, a))
+						problems = append(problems, fmt.Sprintf("%s: action %s is none of DynamoDB, EventBridge, SQS", st.where, a))
 					}
 				}
 			}
@@ -550,7 +576,22 @@ func checkFunctionPolicies(f *fixture) []string {
 		case want.events && (!sameSet(uniq(evts), []string{"events:PutEvents"}) || !sameSet(uniq(evtRes), []string{busArn})):
 			problems = append(problems, fmt.Sprintf("%s: events actions %v on %v, want events:PutEvents on %s", id, evts, evtRes, busArn))
 		case !want.events && len(evts) != 0:
-			problems = append(problems, fmt.Sprintf("%s: publishes events (%v) but should not", id, evts))
+			problems = append(problems, fmt.Sprintf("%s: publishes events (%v) but should not: its writes reach the "+
+				"publisher through the table's stream", id, evts))
+		}
+		switch {
+		case want.stream && (!sameSet(uniq(stream), append([]string{"ListStreams"}, streamActions...)) || !sameSet(uniq(streamRes), []string{streamArn})):
+			problems = append(problems, fmt.Sprintf("%s: stream actions %v on %v, want %v on %s and ListStreams", id, stream, streamRes,
+				streamActions, streamArn))
+		case !want.stream && len(stream) != 0:
+			problems = append(problems, fmt.Sprintf("%s: reads the table's stream (%v) but should not", id, stream))
+		}
+		switch {
+		case want.stream && (!sameSet(uniq(queue), []string{"sqs:SendMessage"}) || !sameSet(uniq(queueRes), []string{failureQueueArn})):
+			problems = append(problems, fmt.Sprintf("%s: SQS actions %v on %v, want sqs:SendMessage on %s (the failed batches)", id,
+				queue, queueRes, failureQueueArn))
+		case !want.stream && len(queue) != 0:
+			problems = append(problems, fmt.Sprintf("%s: SQS actions %v, but only the publisher's stream mapping sends to a queue", id, queue))
 		}
 	}
 	return problems
@@ -838,7 +879,8 @@ func checkParametersOutputs(f *fixture) []string {
 	}
 	for name, ref := range map[string]string{
 		"ApiUrl": "${IssuerApi}", "TableName": "${IssuerTable}", "KeyId": "${SigningKey}", "EventBusName": "${EventBus}",
-		"ConsoleUrl": "${IssuerUrlParameter.Value}/console", "CredentialIssuer": "${IssuerUrlParameter.Value}",
+		"PublisherFailureQueueUrl": "${PublisherFailureQueue}",
+		"ConsoleUrl":               "${IssuerUrlParameter.Value}/console", "CredentialIssuer": "${IssuerUrlParameter.Value}",
 	} {
 		o, ok := f.tpl.Outputs[name]
 		if !ok {
@@ -985,6 +1027,19 @@ func TestChecksCatchBreakage(t *testing.T) {
 		{"extra action", "Action: [dynamodb:GetItem, dynamodb:PutItem]", "Action: [dynamodb:GetItem, dynamodb:PutItem, dynamodb:Scan]", "IAM least privilege"},
 		{"wildcard action", "Action: [dynamodb:GetItem, dynamodb:PutItem]", "Action: [\"dynamodb:*\"]", "IAM least privilege"},
 		{"events resource star", "- !GetAtt EventBus.Arn", "- \"*\"", "IAM least privilege"},
+		{"a request function publishes again", "            Action: [dynamodb:GetItem, dynamodb:PutItem]\n              Resource:\n                - !GetAtt IssuerTable.Arn\n",
+			"            Action: [dynamodb:GetItem, dynamodb:PutItem]\n              Resource:\n                - !GetAtt IssuerTable.Arn\n            - Effect: Allow\n              Action: [events:PutEvents]\n              Resource:\n                - !GetAtt EventBus.Arn\n",
+			"IAM least privilege"},
+		{"stream read on every stream", "                - !GetAtt IssuerTable.StreamArn\n            # ListStreams", "                - \"*\"\n            # ListStreams", "IAM least privilege"},
+		{"failed batches to any queue", "                - !GetAtt PublisherFailureQueue.Arn\n  # A plain", "                - \"*\"\n  # A plain", "IAM least privilege"},
+		{"stream without old images", "StreamViewType: NEW_AND_OLD_IMAGES", "StreamViewType: NEW_IMAGE", "table equals store.TableDefinition"},
+		{"partial batch failures not reported", "      FunctionResponseTypes: [ReportBatchItemFailures]\n", "", "events from the table's stream"},
+		{"no bisect", "BisectBatchOnFunctionError: true", "BisectBatchOnFunctionError: false", "events from the table's stream"},
+		{"endless retries", "MaximumRetryAttempts: 10", "MaximumRetryAttempts: -1", "events from the table's stream"},
+		{"failed batches dropped", "      DestinationConfig:\n        OnFailure:\n          Destination: !GetAtt PublisherFailureQueue.Arn\n", "", "events from the table's stream"},
+		{"revocation items filtered out", ", {\"prefix\": \"REVOCATION#\"}", "", "events from the table's stream"},
+		{"starts at the latest record", "StartingPosition: TRIM_HORIZON", "StartingPosition: LATEST", "events from the table's stream"},
+		{"queue unencrypted", "SqsManagedSseEnabled: true", "SqsManagedSseEnabled: false", "events from the table's stream"},
 		{"managed policy", "      Policies:\n        - Statement:", "      Policies:\n        - AmazonDynamoDBFullAccess\n        - Statement:", "IAM least privilege"},
 		{"kms in function policy",
 			"              Action: [events:PutEvents]\n",
@@ -1045,4 +1100,70 @@ func TestChecksCatchBreakage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkPublisherStream (docs/security.md, "Lost events"): the events come from the committed writes. The table's
+// stream (new and old images, checked by checkTable) feeds the publisher through one event source mapping that
+// starts at the oldest record, reports partial batch failures, splits a failing batch, retries a bounded number
+// of times and then describes the batch in an encrypted SQS queue instead of dropping it; its filter lets exchange
+// records and revocation items through, created or changed.
+func checkPublisherStream(f *fixture) []string {
+	var problems []string
+	sources, err := StreamSources(f.path)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var mine []StreamSource
+	for _, s := range sources {
+		if want := f.design.streams[s.FunctionLogicalID]; want != s.Table {
+			problems = append(problems, fmt.Sprintf("%s: %s reads the stream of %q, docs/design.md says %q", s.Name,
+				s.FunctionLogicalID, s.Table, want))
+		}
+		if s.FunctionLogicalID == "PublisherFunction" {
+			mine = append(mine, s)
+		}
+	}
+	if len(mine) != 1 {
+		return append(problems, fmt.Sprintf("%d stream mappings invoke PublisherFunction, want 1", len(mine)))
+	}
+	s := mine[0]
+	if s.Table != "IssuerTable" || s.StartingPosition != "TRIM_HORIZON" {
+		problems = append(problems, fmt.Sprintf("%s: stream of %s from %s, want IssuerTable from TRIM_HORIZON (no write "+
+			"committed while the mapping is created is left out)", s.Name, s.Table, s.StartingPosition))
+	}
+	if !s.ReportBatchItemFailures || !s.BisectBatchOnFunctionError {
+		problems = append(problems, fmt.Sprintf("%s: partial batch failures %v, bisect %v: want both (a failed record is "+
+			"retried from itself, a failing batch split)", s.Name, s.ReportBatchItemFailures, s.BisectBatchOnFunctionError))
+	}
+	if s.MaximumRetryAttempts < 1 || s.MaximumRetryAttempts > 100 {
+		problems = append(problems, fmt.Sprintf("%s: MaximumRetryAttempts %d, want a bound (a poison record must not block "+
+			"the shard for the stream's 24 hours)", s.Name, s.MaximumRetryAttempts))
+	}
+	if s.OnFailure != failureQueueArn {
+		problems = append(problems, fmt.Sprintf("%s: on-failure destination %q, want %s (a batch whose retries are spent "+
+			"is recorded, not dropped)", s.Name, s.OnFailure, failureQueueArn))
+	} else if q, err := f.tpl.GetSQSQueueWithName("PublisherFailureQueue"); err != nil || q.SqsManagedSseEnabled == nil ||
+		!*q.SqsManagedSseEnabled || q.MessageRetentionPeriod == nil || *q.MessageRetentionPeriod < 4*24*3600 {
+		problems = append(problems, "PublisherFailureQueue: want SSE and a retention of at least 4 days")
+	}
+	record := func(eventName, pk string) map[string]any {
+		return map[string]any{"eventName": eventName, "dynamodb": map[string]any{"Keys": map[string]any{"pk": map[string]any{"S": pk}}}}
+	}
+	for _, tc := range []struct {
+		rec  map[string]any
+		want bool
+	}{
+		{record("INSERT", "EXCHANGE#e1"), true}, {record("MODIFY", "EXCHANGE#e1"), true},
+		{record("INSERT", "REVOCATION#e1"), true}, {record("MODIFY", "REVOCATION#e1"), true},
+		{record("REMOVE", "EXCHANGE#e1"), false}, {record("MODIFY", "CODE#ab"), false}, {record("MODIFY", "STATUSLIST#0"), false},
+	} {
+		got := len(s.Filters) == 0
+		for _, p := range s.Filters {
+			got = got || FilterMatches(p, tc.rec)
+		}
+		if got != tc.want {
+			problems = append(problems, fmt.Sprintf("%s: the filter lets %v through: %v, want %v", s.Name, tc.rec, got, tc.want))
+		}
+	}
+	return problems
 }

@@ -14,9 +14,9 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/validation"
 )
 
-// EventCredentialReady is the detail-type published when the claims of a Deferred exchange arrive
-// (credentialStatus pending -> ready; the status itself does not change, so it has no credential.<status> event).
-const EventCredentialReady = "credential.ready"
+// EventCredentialReady is the detail-type of the event of the write that gives a Deferred exchange its claims
+// (exchange.EventCredentialReady).
+const EventCredentialReady = exchange.EventCredentialReady
 
 // MaxDeniedReasonLength bounds issuanceDeniedReason (characters).
 const MaxDeniedReasonLength = 1024
@@ -133,7 +133,7 @@ func (s *Service) ApplyDeferred(ctx context.Context, id string, req DeferredRequ
 
 // CompleteDeferred gives a Deferred exchange its claims: they are validated as the issue request validates them,
 // credentialStatus moves pending -> ready (the status does not change; the wallet's next credential or deferred
-// credential request issues them) and credential.ready is published. The same claims again change nothing and
+// credential request issues them); the write's event is credential.ready. The same claims again change nothing and
 // return the stored record (EventBridge delivers at least once). Claims different from those already there, a
 // denied, InTime or already issued exchange are a *RefusalError; unknown, deleted or expired exchanges
 // ErrNotFound. The write is conditional on the version read: a concurrent change makes it read and decide again.
@@ -162,11 +162,11 @@ func (s *Service) CompleteDeferred(ctx context.Context, id string, credential *C
 			}
 		}
 		return s.decideCompletion(ctx, rec, payloads, want, typeVCT)
-	}, EventCredentialReady)
+	})
 }
 
 // DenyDeferred denies a Deferred exchange before any credential was issued: status issuance_denied with
-// issuanceDeniedReason, and credential.issuance_denied is published; the wallet's requests get
+// issuanceDeniedReason (the write's event is credential.issuance_denied); the wallet's requests get
 // credential_request_denied. The same denial again changes nothing; a different reason after a denial, or a
 // denial of an exchange that is InTime, already has its claims or was issued, is a *RefusalError.
 func (s *Service) DenyDeferred(ctx context.Context, id, reason string) (DeferredResult, error) {
@@ -178,13 +178,12 @@ func (s *Service) DenyDeferred(ctx context.Context, id, reason string) (Deferred
 	}
 	return s.retryDeferred(ctx, "deny deferred credential", id, func(rec *exchange.Record) (*exchange.Record, error) {
 		return s.decideDenial(rec, reason)
-	}, "")
+	})
 }
 
 // retryDeferred reads the record, lets decide compute the next one (nil: nothing to change) and writes it
-// conditionally on the version and status read, again from the start when a concurrent change won. A change is
-// published as detailType ("" for the status event).
-func (s *Service) retryDeferred(ctx context.Context, op, id string, decide func(*exchange.Record) (*exchange.Record, error), detailType string) (DeferredResult, error) {
+// conditionally on the version and status read, again from the start when a concurrent change won.
+func (s *Service) retryDeferred(ctx context.Context, op, id string, decide func(*exchange.Record) (*exchange.Record, error)) (DeferredResult, error) {
 	for attempt := 0; attempt < deferredAttempts; attempt++ {
 		rec, err := s.store.GetExchange(ctx, id)
 		if err != nil {
@@ -205,11 +204,6 @@ func (s *Service) retryDeferred(ctx context.Context, op, id string, decide func(
 			return DeferredResult{}, wrap(op, err)
 		}
 		next.Version = rec.Version + 1
-		if detailType == "" {
-			s.rt.PublishStatus(ctx, next)
-		} else {
-			s.rt.PublishAs(ctx, detailType, next)
-		}
 		return DeferredResult{Record: *next, Changed: true}, nil
 	}
 	return DeferredResult{}, fmt.Errorf("%s: the record kept changing concurrently: %w", op, exchange.ErrConflict)

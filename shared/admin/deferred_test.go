@@ -387,8 +387,7 @@ func TestDeferredLostWriteDecidesAgain(t *testing.T) {
 			rec := deferredExchange(t, e)
 			id := rec.CredentialExchangeID
 			rs := &racingStore{Store: e.store}
-			svc, err := admin.New(admin.Config{IssuerURL: "https://issuer.example"}, deps(rs, e.doer),
-				exchange.WithEvents(e.events))
+			svc, err := admin.New(admin.Config{IssuerURL: "https://issuer.example"}, deps(rs, e.doer))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -46,7 +46,7 @@ func TestStatusEventsCarryNoRedeemableOffer(t *testing.T) {
 				t.Fatalf("%d events, want 1", len(e.events.All()))
 			}
 			ev := e.events.All()[0]
-			detail, err := json.Marshal(historyrecord.From(&ev.Detail)) // as the event adapters publish it
+			detail, err := json.Marshal(historyrecord.EventOf(&ev)) // as the publisher publishes it
 			if err != nil {
 				t.Fatal(err)
 			}

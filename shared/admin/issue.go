@@ -52,8 +52,9 @@ type IssueRequest struct {
 }
 
 // IssueCredential creates an exchange and its offer (by reference), stores it with its pointer items, delivers
-// the offer when an endpoint is known, publishes credential.offer_sent and returns the record. The userPin is
-// kept only as its salted hash (the issue response echoes it from the request).
+// the offer when an endpoint is known and returns the record. The creation's event is credential.offer_sent (its
+// detail without the delivery outcome, which the record and the answer hold). The userPin is kept only as its
+// salted hash (the issue response echoes it from the request).
 func (s *Service) IssueCredential(ctx context.Context, req IssueRequest) (exchange.Record, error) {
 	plan, err := s.planIssue(ctx, req)
 	if err != nil {
@@ -135,7 +136,6 @@ func (s *Service) IssueCredential(ctx context.Context, req IssueRequest) (exchan
 	if plan.endpoint != "" {
 		rec = s.recordDelivery(ctx, rec, plan.endpoint)
 	}
-	s.rt.PublishStatus(ctx, &rec)
 	return rec, nil
 }
 

@@ -91,9 +91,9 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{events: &domaintest.Events{}, doer: &fakeDoer{status: 200},
 		now: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
-	e.store = memstore.New(memstore.WithClock(func() time.Time { return e.now }))
+	e.store = memstore.New(memstore.WithClock(func() time.Time { return e.now }), memstore.WithChanges(e.events.Record))
 	svc, err := admin.New(admin.Config{IssuerURL: "https://issuer.example/"}, deps(e.store, e.doer),
-		exchange.WithClock(func() time.Time { return e.now }), exchange.WithEvents(e.events),
+		exchange.WithClock(func() time.Time { return e.now }),
 		exchange.WithRandom(rand.Reader))
 	if err != nil {
 		t.Fatal(err)

@@ -139,13 +139,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	fail(required(EnvTableName, c.TableName, "the DynamoDB table name"))
 	fail(required(EnvKMSKeyID, c.KMSKeyID, "the signing key's ARN or alias (alias/NAME)"))
-	if c.EventSource == "" {
-		c.EventSource = DefaultEventSource
-	} else if strings.HasPrefix(c.EventSource, "aws.") || len(c.EventSource) > 256 {
-		fail(fmt.Errorf("%s must not start with \"aws.\" and must be at most 256 characters: set it to e.g. %q",
-			EnvEventSource, DefaultEventSource))
-	}
 	var err error
+	c.EventSource, err = eventSource(c.EventSource)
+	fail(err)
 	c.AdminAPIKeyHashes, err = parseHashes(getenv(EnvAdminAPIKeyHashes))
 	fail(err)
 	c.RetentionDays, err = parseRetention(getenv(EnvRetentionDays))
@@ -177,6 +173,46 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// eventSource is the EVENT_SOURCE value, DefaultEventSource when empty.
+func eventSource(v string) (string, error) {
+	if v == "" {
+		return DefaultEventSource, nil
+	}
+	if strings.HasPrefix(v, "aws.") || len(v) > 256 {
+		return "", fmt.Errorf("%s must not start with \"aws.\" and must be at most 256 characters: set it to e.g. %q",
+			EnvEventSource, DefaultEventSource)
+	}
+	return v, nil
+}
+
+// Publisher is the configuration of the publisher function (functions/publisher), which reads only what it
+// publishes with: it needs no issuer URL, table, key or secret (its input is the table's stream).
+type Publisher struct {
+	// EventBusName is the EventBridge bus; empty means events are only logged.
+	EventBusName string
+	// EventSource is the `source` of published events.
+	EventSource string
+	// LogLevel is the minimum level logged.
+	LogLevel slog.Level
+}
+
+// LoadPublisher reads the publisher's configuration through getenv, reporting every invalid variable at once.
+func LoadPublisher(getenv func(string) string) (Publisher, error) {
+	p := Publisher{EventBusName: strings.TrimSpace(getenv(EnvEventBusName))}
+	var errs []error
+	var err error
+	if p.EventSource, err = eventSource(strings.TrimSpace(getenv(EnvEventSource))); err != nil {
+		errs = append(errs, err)
+	}
+	if p.LogLevel, err = parseLevel(getenv(EnvLogLevel)); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return Publisher{}, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return p, nil
 }
 
 // SetIssuerURL validates and sets the issuer URL read from the SSM parameter IssuerURLParameter.

@@ -296,3 +296,19 @@ func TestNonceKey(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadPublisher(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	p, err := LoadPublisher(env(map[string]string{EnvEventBusName: " bus ", EnvLogLevel: "debug"}))
+	if err != nil || p.EventBusName != "bus" || p.EventSource != DefaultEventSource || p.LogLevel != slog.LevelDebug {
+		t.Fatalf("LoadPublisher = %+v, %v", p, err)
+	}
+	// It needs nothing else: no issuer URL, table, key or secret.
+	if p, err := LoadPublisher(env(nil)); err != nil || p.EventBusName != "" {
+		t.Fatalf("empty environment: %+v, %v (want events only logged)", p, err)
+	}
+	_, err = LoadPublisher(env(map[string]string{EnvEventSource: "aws.events", EnvLogLevel: "loud"}))
+	if err == nil || !strings.Contains(err.Error(), EnvEventSource) || !strings.Contains(err.Error(), EnvLogLevel) {
+		t.Fatalf("bad source and level: %v, want both named", err)
+	}
+}

@@ -20,6 +20,10 @@ type PresentationFailure struct {
 	Reason string
 	// At is when (unix seconds).
 	At int64
+	// Count is how many presentations were refused since the exchange's last verified one: each refusal writes a
+	// new count, so that two refusals alike in the same second are two changes, each with its
+	// credential.presentation_failed event (ChangeEvents). Stored, not rendered.
+	Count int
 }
 
 // Presentation kinds of events besides status changes.

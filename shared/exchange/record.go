@@ -245,7 +245,7 @@ func (r *Record) Transition(to Status, now int64) error {
 // delivery outcome, how the client authenticated and whether its attestation verified, the holder who
 // authenticated at the authorization endpoint and whether its ID token verified, the presentation definition, the
 // verified presentation's id and what was presented (holder.presentedCredentials: query id, issuer, vct, trust,
-// status, key thumbprint) or why the last presentation was refused). Claims, the holder's presented claims
+// status, key thumbprint) or why the last presentation was refused) and the version. Claims, the holder's presented claims
 // (holder.presentedClaims: personal data, which the organisation reads from the record with the admin key),
 // credentials, proofs, the offer deep link (its offer id yields the pre-authorized code: whoever holds it can
 // redeem the offer) and every hash, counter and snapshot are left out; a field added to Record stays out of events
@@ -260,7 +260,7 @@ func (r *Record) EventDetail() Record {
 		Holder: eventHolder(r.Holder), IDTokenVerified: r.IDTokenVerified,
 		ClientAssertionType: r.ClientAssertionType, ClientAssertionVerified: r.ClientAssertionVerified,
 		WalletUnitAttestationVerified: r.WalletUnitAttestationVerified, PresentationDefinitionID: r.PresentationDefinitionID,
-		PresentationExchangeID: r.PresentationExchangeID}
+		PresentationExchangeID: r.PresentationExchangeID, Version: r.Version}
 	if r.PresentationFailure != nil {
 		f := *r.PresentationFailure
 		d.PresentationFailure = &f

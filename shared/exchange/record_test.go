@@ -132,8 +132,11 @@ func TestSetCredentialsAndEventDetail(t *testing.T) {
 			t.Fatalf("event detail carries %q", secret)
 		}
 	}
-	if d.Version != 0 || d.ExpiresAt != 0 || d.OfferIDHash != "" || d.AccessTokenHash != "" {
+	if d.ExpiresAt != 0 || d.OfferIDHash != "" || d.AccessTokenHash != "" {
 		t.Fatalf("event detail carries internal state: %+v", d)
+	}
+	if d.Version != rec.Version {
+		t.Fatalf("event detail version %d, want the record's %d (consumers drop repeated deliveries by it)", d.Version, rec.Version)
 	}
 }
 

@@ -124,3 +124,12 @@ const (
 	RevocationRevoked     RevocationStatus = "Revoked"
 	RevocationSuspended   RevocationStatus = "Suspended"
 )
+
+// OrOperational is s, or Operational for "" (a record written before revocation statuses, or issued but not yet
+// changed): the status its credentials' entries have.
+func (s RevocationStatus) OrOperational() RevocationStatus {
+	if s == "" {
+		return RevocationOperational
+	}
+	return s
+}

@@ -38,3 +38,22 @@ func ColdStart(ctx context.Context) (*Deps, error) {
 	}
 	return deps, nil
 }
+
+// PublisherColdStart builds the publisher function's handler from its environment (config.LoadPublisher: the bus,
+// the source, the log level): EventBridge, or the log when EVENT_BUS_NAME is empty. It makes no AWS call.
+func PublisherColdStart(ctx context.Context) (*Publisher, error) {
+	cfg, err := config.LoadPublisher(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	clients, err := platform.New(ctx, config.Config{EventBusName: cfg.EventBusName, EventSource: cfg.EventSource})
+	if err != nil {
+		return nil, fmt.Errorf("AWS clients: %w", err)
+	}
+	log := platform.NewLogger(os.Stdout, cfg.LogLevel)
+	pub, err := publisherOf(cfg.EventBusName, cfg.EventSource, clients, log)
+	if err != nil {
+		return nil, fmt.Errorf("dependencies: %w", err)
+	}
+	return NewPublisher(pub, log), nil
+}

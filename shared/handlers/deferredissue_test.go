@@ -106,7 +106,7 @@ func TestDeferredIssueAPI(t *testing.T) {
 		t.Fatalf("the completion and its repetition wrote %d times, want once", rec.Version-1)
 	}
 	var ready int
-	for _, e := range a.events.Events() {
+	for _, e := range a.published() {
 		if e.DetailType == admin.EventCredentialReady && e.ExchangeID == completed {
 			ready++
 		}

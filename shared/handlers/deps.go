@@ -40,8 +40,9 @@ type Deps struct {
 	APIKeys *apigw.APIKeys
 	// Store is the DynamoDB adapter.
 	Store *store.Store
-	// Events publishes status changes (EventBridge, or the log when no bus is configured).
-	Events exchange.EventPublisher
+	// Events publishes the events the publisher function derives from the table's stream (EventBridge, or the
+	// log when no bus is configured). The other functions publish nothing: their writes are the events' source.
+	Events events.Publisher
 	// Issuance runs the use cases.
 	Issuance *admin.Service
 	// Now is the clock.
@@ -58,7 +59,7 @@ type Deps struct {
 // options collects NewDeps options before the dependencies are built.
 type options struct {
 	log     *slog.Logger
-	events  exchange.EventPublisher
+	events  events.Publisher
 	http    delivery.HTTPDoer
 	now     func() time.Time
 	timeout time.Duration
@@ -70,8 +71,8 @@ type Option func(*options)
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
-// WithEvents replaces the event publisher chosen from the configuration (tests read events back).
-func WithEvents(p exchange.EventPublisher) Option { return func(o *options) { o.events = p } }
+// WithEvents replaces the publisher function's publisher chosen from the configuration (tests read events back).
+func WithEvents(p events.Publisher) Option { return func(o *options) { o.events = p } }
 
 // WithHTTPDoer sets the client that delivers offers to wallet endpoints.
 func WithHTTPDoer(d delivery.HTTPDoer) Option { return func(o *options) { o.http = d } }
@@ -109,9 +110,7 @@ func NewDeps(_ context.Context, cfg config.Config, clients *platform.Clients, op
 	}
 	pub := o.events
 	if pub == nil {
-		if cfg.EventBusName == "" {
-			pub = events.NewLog(o.log, 0)
-		} else if pub, err = events.NewEventBridge(clients.EventBridge, cfg.EventBusName, cfg.EventSource); err != nil {
+		if pub, err = publisherOf(cfg.EventBusName, cfg.EventSource, clients, o.log); err != nil {
 			return nil, fmt.Errorf("build handler dependencies: %w", err)
 		}
 	}
@@ -138,7 +137,7 @@ func NewDeps(_ context.Context, cfg config.Config, clients *platform.Clients, op
 	svc, err := admin.New(admin.Config{IssuerURL: cfg.IssuerURL, Retention: cfg.Retention(), OfferValidity: cfg.OfferValidity(),
 		DocumentSignerCountry: country},
 		admin.Deps{Store: st, Deliverer: deliverer},
-		exchange.WithClock(o.now), exchange.WithEvents(pub), exchange.WithLogger(o.log))
+		exchange.WithClock(o.now), exchange.WithLogger(o.log))
 	if err != nil {
 		return nil, fmt.Errorf("build handler dependencies: %w", err)
 	}
@@ -159,6 +158,14 @@ func loadTrust(log *slog.Logger, paths []string, party wallettrust.Party) (*wall
 		log.Warn("trust anchor", "variable", party.Env, "warning", warning)
 	}
 	return trust, nil
+}
+
+// publisherOf is the publisher to bus with source, or the log when bus is empty.
+func publisherOf(bus, source string, clients *platform.Clients, log *slog.Logger) (events.Publisher, error) {
+	if bus == "" {
+		return events.NewLog(log, 0), nil
+	}
+	return events.NewEventBridge(clients.EventBridge, bus, source)
 }
 
 // router builds an empty router of a function with the shared logger and API keys.

@@ -11,19 +11,24 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/sdjwt-issuer/issuer/infra/gateway"
 	"github.com/sdjwt-issuer/issuer/infra/local/localstack"
+	"github.com/sdjwt-issuer/issuer/infra/template"
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
 	"github.com/sdjwt-issuer/issuer/shared/config"
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/delivery"
 	"github.com/sdjwt-issuer/issuer/shared/events"
+	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/handlers"
 	"github.com/sdjwt-issuer/issuer/shared/historyrecord"
 	"github.com/sdjwt-issuer/issuer/shared/platform"
@@ -31,13 +36,26 @@ import (
 
 const apiKey = "test-admin-key"
 
-// api is the admin API of one test: every admin router over a fresh table of DynamoDB Local.
+// api is the admin API of one test: every admin router over a fresh table of DynamoDB Local, whose stream the
+// publisher function reads as the template's mapping does (through the local gateway's stream polling).
 type api struct {
 	t      testing.TB
 	routes map[string]*apigw.Router // by "METHOD resource"
 	events *events.Log
+	stream *gateway.Gateway
 	logs   *bytes.Buffer
 	deps   *handlers.Deps
+}
+
+// published are the events the publisher published for every write committed so far.
+func (a *api) published() []exchange.Event {
+	a.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.stream.FlushStreams(ctx); err != nil {
+		a.t.Fatal(err)
+	}
+	return a.events.Events()
 }
 
 // syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
@@ -88,7 +106,17 @@ func newAPI(t testing.TB, opts ...handlers.Option) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &api{t: t, routes: map[string]*apigw.Router{}, events: pub, logs: &logs.Buffer, deps: deps}
+	sources, err := template.StreamSources(filepath.Join("..", "..", "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream := gateway.New(nil, map[string]lambda.Handler{"PublisherFunction": handlers.Lambda(deps)["PublisherFunction"]},
+		gateway.WithLogger(slog.New(slog.NewJSONHandler(logs, nil))), gateway.WithTableStream(awsCfg, table, sources))
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stream.Close)
+	a := &api{t: t, routes: map[string]*apigw.Router{}, events: pub, stream: stream, logs: &logs.Buffer, deps: deps}
 	a.route(handlers.Definitions(deps), handlers.Issue(deps), handlers.Status(deps), handlers.DeferredIssue(deps))
 	t.Cleanup(func() {
 		logs.mu.Lock()
@@ -391,7 +419,7 @@ func TestIssueAndHistoryAPI(t *testing.T) {
 	}
 
 	// Events: one credential.offer_sent per exchange, without claims.
-	evs := a.events.Events()
+	evs := a.published()
 	if len(evs) != 3 || evs[0].DetailType != "credential.offer_sent" || evs[0].ExchangeID != id || len(evs[0].Detail.Credentials) != 0 {
 		t.Fatalf("events %+v", evs)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 
+	awsevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
@@ -30,6 +31,7 @@ func Lambda(d *Deps, walletOpts ...WalletOption) map[string]lambda.Handler {
 		"DeferredCredentialFunction": proxyHandler(DeferredCredential(w).ServeEvent),
 		"NotificationFunction":       proxyHandler(Notification(w).ServeEvent),
 		"ConsoleFunction":            consoleHandler(d.Log, strings.HasPrefix(d.Config.IssuerURL, "https://")),
+		"PublisherFunction":          streamHandler(NewPublisher(d.Events, d.Log).Handle),
 	}
 }
 
@@ -66,6 +68,27 @@ func (h proxyHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error
 	out, err := json.Marshal(resp)
 	if err != nil {
 		return nil, fmt.Errorf("encode proxy response: %w", err)
+	}
+	return out, nil
+}
+
+// streamHandler is the publisher's handler as the lambda.Handler the local gateway invokes with a stream batch,
+// encoding its partial batch response into a slice of its own (for the reason proxyHandler gives).
+type streamHandler func(context.Context, awsevents.DynamoDBEvent) (awsevents.DynamoDBEventResponse, error)
+
+// Invoke implements lambda.Handler.
+func (h streamHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	var batch awsevents.DynamoDBEvent
+	if err := json.Unmarshal(payload, &batch); err != nil {
+		return nil, fmt.Errorf("decode stream batch: %w", err)
+	}
+	resp, err := h(ctx, batch)
+	if err != nil {
+		return nil, err
+	}
+	out, err := json.Marshal(resp)
+	if err != nil {
+		return nil, fmt.Errorf("encode batch response: %w", err)
 	}
 	return out, nil
 }

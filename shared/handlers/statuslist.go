@@ -113,9 +113,6 @@ func (r *StatusListRoutes) build(signer statuslist.Signer) (*revocation.StatusLi
 	if r.deps.Now != nil {
 		opts = append(opts, exchange.WithClock(r.deps.Now))
 	}
-	if r.deps.Events != nil {
-		opts = append(opts, exchange.WithEvents(r.deps.Events))
-	}
 	deps := revocation.Deps{Store: r.deps.Store}
 	if signer != nil {
 		deps.Signer = signer

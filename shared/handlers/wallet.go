@@ -149,9 +149,6 @@ func (w *Wallet) service(ctx context.Context, withSigner bool) (*wallet.Service,
 
 func (w *Wallet) build(signer wallet.CredentialSigner) (*wallet.Service, error) {
 	opts := []exchange.Option{exchange.WithClock(w.now), exchange.WithLogger(w.deps.Log)}
-	if w.deps.Events != nil {
-		opts = append(opts, exchange.WithEvents(w.deps.Events))
-	}
 	alloc, err := w.statusListRoutes().Allocator()
 	if err != nil {
 		return nil, fmt.Errorf("build wallet service: %w", err)

@@ -150,6 +150,22 @@ func From(rec *exchange.Record) Record {
 	return out
 }
 
+// Event is the detail of a published event: the history record of exchange.Record.EventDetail (no claims,
+// credentials, tokens, PINs, proofs or offer link: those render empty) and the version the write left the record
+// at. A delivery repeated by the at-least-once path carries the same credentialExchangeId, detail-type and
+// version; a new change has a higher version.
+type Event struct {
+	Record
+	// Version is the record's version after the write the event reports (the revocation item's RecordVersion
+	// for a revocation status change after the record is gone).
+	Version int64 `json:"version"`
+}
+
+// EventOf renders the detail of e.
+func EventOf(e *exchange.Event) Event {
+	return Event{Record: From(&e.Detail), Version: e.Detail.Version}
+}
+
 // List renders every record of recs, in order ([] for none).
 func List(recs []exchange.Record) []Record {
 	out := make([]Record, len(recs))

@@ -125,7 +125,7 @@ func newFixture(t *testing.T, signed, encrypt bool, query string) *fixture {
 	t.Helper()
 	f := &fixture{t: t, clock: domaintest.NewClock(time.Now().Truncate(time.Second)), events: &domaintest.Events{},
 		status: ownStatus{}, signed: signed, encrypt: encrypt}
-	f.store = memstore.New(memstore.WithClock(f.clock.Now))
+	f.store = memstore.New(memstore.WithClock(f.clock.Now), memstore.WithChanges(f.events.Record))
 	local, err := keys.NewLocal()
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func newFixture(t *testing.T, signed, encrypt bool, query string) *fixture {
 	if signed {
 		f.signer = chainSigner{LocalSigner: local, chain: [][]byte{leafFor(t, local, "issuer.example")}}
 	}
-	opts := []exchange.Option{exchange.WithClock(f.clock.Now), exchange.WithEvents(f.events)}
+	opts := []exchange.Option{exchange.WithClock(f.clock.Now)}
 	if f.admin, err = admin.New(admin.Config{IssuerURL: issuerURL}, admin.Deps{Store: f.store, Deliverer: nodeliver{}}, opts...); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/internal/domaintest"
 	"github.com/sdjwt-issuer/issuer/shared/internal/memstore"
 	"github.com/sdjwt-issuer/issuer/shared/revocation"
 	"github.com/sdjwt-issuer/issuer/shared/statuslist"
@@ -27,8 +28,9 @@ type memStatusStore struct {
 	commits     int
 }
 
-func newMemStatusStore(now func() time.Time) *memStatusStore {
-	return &memStatusStore{Store: memstore.New(memstore.WithClock(now))}
+// newMemStatusStore is the memory store on clock now, its writes' events recorded in events.
+func newMemStatusStore(now func() time.Time, events *domaintest.Events) *memStatusStore {
+	return &memStatusStore{Store: memstore.New(memstore.WithClock(now), memstore.WithChanges(events.Record))}
 }
 
 func (m *memStatusStore) CommitRevocation(ctx context.Context, c revocation.Commit) error {

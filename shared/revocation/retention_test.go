@@ -173,10 +173,20 @@ func TestSetRevocationStatusOutlivesTheRecord(t *testing.T) {
 				if len(f.events.All()) != s.events {
 					t.Fatalf("step %d: %d events, want %d", i, len(f.events.All()), s.events)
 				}
-				e := f.events.All()[len(f.events.All())-1]
+				all := f.events.All()
+				e := all[len(all)-1]
 				if e.DetailType != revocation.StatusChangedEvent || e.ExchangeID != "ex" ||
 					e.Detail.RevocationStatus != s.want {
 					t.Fatalf("step %d: event %s %s %s", i, e.DetailType, e.ExchangeID, e.Detail.RevocationStatus)
+				}
+				// Derived from the revocation item: versions go on from the record's last one, so a consumer
+				// that drops repeated (exchange, detail-type, version) keeps every change.
+				prev := rec.Version
+				if len(all) > 1 {
+					prev = all[len(all)-2].Detail.Version
+				}
+				if e.Detail.Version <= prev {
+					t.Fatalf("step %d: event version %d, want more than %d", i, e.Detail.Version, prev)
 				}
 			}
 			if item, _ := f.store.revocation("ex"); item.Version != 4 {

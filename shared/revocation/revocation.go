@@ -13,10 +13,11 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/validation"
 )
 
-// StatusChangedEvent is the detail-type of the event published when an exchange's revocationStatus
-// changes (its detail is the record, whose revocationStatus is the new one). The `credential.<status>` events
-// stay reserved for the exchange's status machine.
-const StatusChangedEvent = "credential.revocation_status_changed"
+// StatusChangedEvent is the detail-type of the event of a write that changes an exchange's revocationStatus (its
+// detail is the record, whose revocationStatus is the new one): derived from the exchange record's change while
+// the record exists (exchange.ChangeEvents), from the revocation item's once it is gone (ChangeEvents). The
+// `credential.<status>` events stay reserved for the exchange's status machine.
+const StatusChangedEvent = exchange.EventRevocationStatusChanged
 
 // Errors of SetRevocationStatus; check them with errors.Is.
 var (
@@ -79,6 +80,37 @@ type Record struct {
 	// ExpiryMargin, and never before the exchange record's own ttl; 0 when the credentials have no
 	// exp (the item then lives as long as the status lists do).
 	ExpiresAt int64
+	// RecordWritten says that the write of this item also wrote the exchange record (the issuance, or a status
+	// change while the record exists): that record's change then carries the event of the write. False when the
+	// record was gone (expired or deleted): the item's own change carries it (ChangeEvents).
+	RecordWritten bool
+	// RecordVersion is the version the event of the item's last write reports: the exchange record's new version
+	// when RecordWritten, else the previous RecordVersion plus one. So the credential.revocation_status_changed
+	// events of an exchange carry increasing versions whichever item they are derived from (0 in items written
+	// before versions were kept).
+	RecordVersion int64
+}
+
+// ChangeEvents are the events of one committed write of a revocation item, before as it was (nil: the write
+// created it) and after as the write left it (nil: deleted or expired, no event): a change of its
+// revocationStatus made without the exchange record (after.RecordWritten false; the record's own change
+// reports the others) is credential.revocation_status_changed with the item's minimal record (Record) as
+// detail and RecordVersion as its version. Creating the item with the issuance changes no status.
+func ChangeEvents(before, after *Record) []exchange.Event {
+	if after == nil || after.RecordWritten {
+		return nil
+	}
+	from := exchange.RevocationOperational
+	if before != nil {
+		from = before.RevocationStatus.OrOperational()
+	}
+	if after.RevocationStatus.OrOperational() == from {
+		return nil
+	}
+	detail := after.Record()
+	detail.Version = after.RecordVersion
+	return []exchange.Event{{DetailType: StatusChangedEvent, ExchangeID: after.ExchangeID, Detail: detail.EventDetail(),
+		Time: time.Unix(after.UpdatedAt, 0).UTC()}}
 }
 
 // Record renders the revocation record in the shape of the history record, for when the exchange record is
@@ -110,7 +142,7 @@ func OnIssue(rec *exchange.Record, from exchange.Status) (Record, bool) {
 	}
 	return Record{ExchangeID: rec.CredentialExchangeID, DefinitionID: rec.CredentialDefinitionID,
 		Entries: append([]exchange.StatusEntry(nil), rec.StatusEntries...), RevocationStatus: status, Version: 1,
-		UpdatedAt: rec.UpdatedAt, ExpiresAt: revocationExpiry(rec)}, true
+		UpdatedAt: rec.UpdatedAt, ExpiresAt: revocationExpiry(rec), RecordWritten: true, RecordVersion: rec.Version}, true
 }
 
 // revocationExpiry is the ttl of rec's revocation item: updatedAt (at or after the signing time of every
@@ -154,11 +186,11 @@ func ParseStatus(v string) (exchange.RevocationStatus, error) {
 // SetRevocationStatus sets the revocationStatus of every credential of the exchange at once. It works from the
 // exchange's revocation item (Record), which outlives the exchange record: the item, the entries in
 // the status lists and, while it still exists, the record's revocationStatus change in one transaction; then
-// the affected lists' tokens are re-signed (once each) and a StatusChangedEvent is published. The
+// the affected lists' tokens are re-signed (once each); the write's event is a StatusChangedEvent. The
 // answer is the updated record, or Record.Record when the record has expired or was deleted.
 // Revoked is final (ErrRevokedIsFinal); an exchange whose definition does not support revocation is
 // ErrNotSupported; one without issued credentials is ErrNoCredentialIssued; one with neither record
-// nor revocation item is ErrNotFound. Setting the current status again changes nothing and publishes nothing.
+// nor revocation item is ErrNotFound. Setting the current status again writes nothing (so has no event).
 func (l *StatusLists) SetRevocationStatus(ctx context.Context, exchangeID string, to exchange.RevocationStatus) (exchange.Record, error) {
 	target, err := ParseStatus(string(to))
 	if err != nil {
@@ -174,7 +206,6 @@ func (l *StatusLists) SetRevocationStatus(ctx context.Context, exchangeID string
 		}
 		if changed != nil {
 			l.resignAll(ctx, changed)
-			l.rt.PublishAs(ctx, StatusChangedEvent, &rec)
 		}
 		return rec, nil
 	}
@@ -253,6 +284,7 @@ func (l *StatusLists) setRevocationOnce(ctx context.Context, exchangeID string, 
 	next.RevocationStatus = to
 	next.Version = rev.Version + 1
 	next.UpdatedAt = now
+	next.RecordWritten, next.RecordVersion = false, rev.RecordVersion+1
 	commit := Commit{Revocation: next, Create: create, Lists: lists}
 	if rec != nil {
 		r := rec.Clone()
@@ -260,6 +292,7 @@ func (l *StatusLists) setRevocationOnce(ctx context.Context, exchangeID string, 
 		r.UpdatedAt = now
 		commit.Record = &r
 		commit.Expect = exchange.Expect{Version: rec.Version, Status: rec.Status}
+		commit.Revocation.RecordWritten, commit.Revocation.RecordVersion = true, rec.Version+1
 	}
 	if err := l.store.CommitRevocation(ctx, commit); err != nil {
 		return exchange.Record{}, nil, fmt.Errorf("set revocation status: %w", err)

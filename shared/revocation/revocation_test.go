@@ -96,6 +96,10 @@ func TestSetRevocationStatusSequence(t *testing.T) {
 				e.Detail.RevocationStatus != s.want || e.Detail.CredentialToken != "" {
 				t.Fatalf("event %s %s %s", e.DetailType, e.ExchangeID, e.Detail.RevocationStatus)
 			}
+			if stored, _ := f.store.GetExchange(ctx, "ex-batch"); e.Detail.Version != stored.Version || e.Detail.Status != stored.Status {
+				t.Fatalf("event of version %d (%s), want the record's %d (%s): derived from the record's change", e.Detail.Version,
+					e.Detail.Status, stored.Version, stored.Status)
+			}
 			if f.signer.Signs()-before > int64(len(lists)) {
 				t.Fatalf("%d signatures for a change of %d lists", f.signer.Signs()-before, len(lists))
 			}

@@ -33,9 +33,8 @@ func newStatusFixture(t *testing.T, opts ...exchange.Option) *statusFixture {
 		t.Fatal(err)
 	}
 	f := &statusFixture{signer: signer, events: &domaintest.Events{}, now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	f.store = newMemStatusStore(func() time.Time { return f.now })
-	all := append([]exchange.Option{exchange.WithEvents(f.events),
-		exchange.WithClock(func() time.Time { return f.now })}, opts...)
+	f.store = newMemStatusStore(func() time.Time { return f.now }, f.events)
+	all := append([]exchange.Option{exchange.WithClock(func() time.Time { return f.now })}, opts...)
 	f.lists, err = revocation.New(revocation.Config{IssuerURL: testIssuer + "/", Layout: smallLayout},
 		revocation.Deps{Store: f.store, Signer: signer}, all...)
 	if err != nil {
@@ -72,7 +71,7 @@ func TestNewStatusListsConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var st revocation.Store
 			if tt.store {
-				st = newMemStatusStore(time.Now)
+				st = newMemStatusStore(time.Now, &domaintest.Events{})
 			}
 			l, err := revocation.New(tt.cfg, revocation.Deps{Store: st})
 			if tt.wantErr != "" {
@@ -269,7 +268,7 @@ func TestStatusListTokenNotFound(t *testing.T) {
 }
 
 func TestStatusListTokenWithoutSigner(t *testing.T) {
-	st := newMemStatusStore(time.Now)
+	st := newMemStatusStore(time.Now, &domaintest.Events{})
 	l, err := revocation.New(revocation.Config{IssuerURL: testIssuer, Layout: smallLayout}, revocation.Deps{Store: st})
 	if err != nil {
 		t.Fatal(err)

@@ -77,6 +77,7 @@ type recordData struct {
 type presentationFail struct {
 	Reason string `json:"reason"`
 	At     int64  `json:"at"`
+	Count  int    `json:"count,omitempty"`
 }
 
 // presentationData is exchange.PresentationRequest: the copy of the presentation definition and the transaction
@@ -213,7 +214,7 @@ func exchangeDataOf(rec *exchange.Record) exchangeData {
 		DecodedWalletUnitAttestation: rec.DecodedWalletUnitAttestation,
 		PresentationDefinitionID:     rec.PresentationDefinitionID, PresentationExchangeID: rec.PresentationExchangeID}
 	if f := rec.PresentationFailure; f != nil {
-		r.PresentationFailure = &presentationFail{Reason: f.Reason, At: f.At}
+		r.PresentationFailure = &presentationFail{Reason: f.Reason, At: f.At, Count: f.Count}
 	}
 	if len(refs) > 0 {
 		r.Credential = &refs[0]
@@ -275,7 +276,7 @@ func (d *exchangeData) record() exchange.Record {
 		IDTokenDecoded: orNil(r.IDTokenDecoded), IDTokenVerified: r.IDTokenVerified,
 		PresentationDefinitionID: r.PresentationDefinitionID, PresentationExchangeID: r.PresentationExchangeID}
 	if f := r.PresentationFailure; f != nil {
-		rec.PresentationFailure = &exchange.PresentationFailure{Reason: f.Reason, At: f.At}
+		rec.PresentationFailure = &exchange.PresentationFailure{Reason: f.Reason, At: f.At, Count: f.Count}
 	}
 	if p := in.Presentation; p != nil {
 		rec.Presentation = &exchange.PresentationRequest{Definition: p.Definition, TransactionData: p.TransactionData}

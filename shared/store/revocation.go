@@ -16,7 +16,8 @@ import (
 // The revocation item of an exchange (revocation.Record, docs/status-lists.md):
 //
 //	REVOCATION#<exchangeId> / REVOCATION   definitionId, revocationStatus, entries (list of {list, idx}),
-//	                                       version, updatedAt, ttl (absent when the credentials have no exp)
+//	                                       version, updatedAt, ttl (absent when the credentials have no exp),
+//	                                       recordWritten, recordVersion (the event of the write: ChangeOf)
 //
 // It is written with the issuance (UpdateExchange, from revocation.OnIssue) and by revocation status
 // changes (CommitRevocation). DeleteExchange does not delete it: it is not one of the record's pointers, and
@@ -31,6 +32,8 @@ const (
 	attrUpdatedAt        = "updatedAt"
 	attrEntryList        = "list"
 	attrEntryIdx         = "idx"
+	attrRecordWritten    = "recordWritten"
+	attrRecordVersion    = "recordVersion"
 )
 
 func revocationKey(exchangeID string) map[string]types.AttributeValue {
@@ -56,6 +59,8 @@ func revocationItem(r revocation.Record) (map[string]types.AttributeValue, error
 	item[attrEntries] = &types.AttributeValueMemberL{Value: entries}
 	item[attrVersion] = n(r.Version)
 	item[attrUpdatedAt] = n(r.UpdatedAt)
+	item[attrRecordWritten] = &types.AttributeValueMemberBOOL{Value: r.RecordWritten}
+	item[attrRecordVersion] = n(r.RecordVersion)
 	if r.ExpiresAt > 0 {
 		item[AttrTTL] = n(r.ExpiresAt)
 	}
@@ -70,7 +75,10 @@ func revocationFrom(item map[string]types.AttributeValue) (revocation.Record, er
 	}
 	r := revocation.Record{ExchangeID: pk[len(prefixRevocation):], DefinitionID: str(item, attrDefinitionID),
 		RevocationStatus: exchange.RevocationStatus(str(item, attrRevocationStatus)), Version: num(item, attrVersion),
-		UpdatedAt: num(item, attrUpdatedAt), ExpiresAt: num(item, AttrTTL)}
+		UpdatedAt: num(item, attrUpdatedAt), ExpiresAt: num(item, AttrTTL), RecordVersion: num(item, attrRecordVersion)}
+	if b, ok := item[attrRecordWritten].(*types.AttributeValueMemberBOOL); ok {
+		r.RecordWritten = b.Value
+	}
 	l, ok := item[attrEntries].(*types.AttributeValueMemberL)
 	if !ok || len(l.Value) == 0 {
 		return revocation.Record{}, fmt.Errorf("decode revocation item of exchange %s: no entries", r.ExchangeID)

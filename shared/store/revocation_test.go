@@ -129,7 +129,8 @@ func TestIssuingWriteRecordsRevocationItem(t *testing.T) {
 				names = append(names, k)
 			}
 			slices.Sort(names)
-			want := []string{"definitionId", "entries", "pk", "revocationStatus", "sk", "ttl", "updatedAt", "version"}
+			want := []string{"definitionId", "entries", "pk", "recordVersion", "recordWritten", "revocationStatus", "sk", "ttl",
+				"updatedAt", "version"}
 			if tt.wantNoTTL {
 				want = slices.DeleteFunc(want, func(s string) bool { return s == "ttl" })
 			}

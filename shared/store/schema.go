@@ -29,7 +29,8 @@ const (
 )
 
 // TableDefinition is the one definition of the table: the local stack creates it from this value and a
-// template test checks that template.yaml declares the same keys, indexes and TTL attribute.
+// template test checks that template.yaml declares the same keys, indexes, TTL attribute and stream. The stream
+// (new and old images) is what the publisher derives the events from (ChangeOf, handlers.Publisher).
 func TableDefinition(name string) *dynamodb.CreateTableInput {
 	s := types.ScalarAttributeTypeS
 	gsi := func(name, pk, sk string) types.GlobalSecondaryIndex {
@@ -64,5 +65,7 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 			gsi(IndexByStatus, AttrGSI2PK, AttrGSI2SK),
 			gsi(IndexByDefinition, AttrGSI3PK, AttrGSI3SK),
 		},
+		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true),
+			StreamViewType: types.StreamViewTypeNewAndOldImages},
 	}
 }

@@ -315,19 +315,13 @@ func (s *Service) codeForOffer(ctx context.Context, session *exchange.Authorizat
 		case err != nil:
 			return "", fmt.Errorf("issue authorization code: %w", err)
 		}
-		if next.Status != rec.Status {
-			s.rt.PublishStatus(ctx, &next)
-		}
-		if identity != nil && identity.Presentation != nil {
-			s.rt.PublishAs(ctx, exchange.EventPresentationVerified, &next)
-		}
 		return code, nil
 	}
 }
 
 // startWalletInitiated creates the Deferred exchange of a wallet-initiated request for the authenticated holder,
-// with the code, consuming the session in the same transaction (one session, one exchange), and publishes it
-// (credential.offer_received, whose detail names the holder) so that the organisation completes or denies it.
+// with the code, consuming the session in the same transaction (one session, one exchange); the creation's event
+// (credential.offer_received, whose detail names the holder) tells the organisation to complete or deny it.
 func (s *Service) startWalletInitiated(ctx context.Context, session *exchange.AuthorizationSession, identity *HolderIdentity, sessionKey string) (string, error) {
 	if identity == nil {
 		return "", errors.New("wallet-initiated issuance without an authenticated holder")
@@ -369,6 +363,5 @@ func (s *Service) startWalletInitiated(ctx context.Context, session *exchange.Au
 	}
 	s.rt.Log().InfoContext(ctx, "wallet-initiated exchange created", "credential_exchange_id", id,
 		"credential_definition_id", def.ID)
-	s.rt.PublishStatus(ctx, &rec)
 	return code, nil
 }

@@ -141,7 +141,6 @@ func (s *Service) requestCredentialOnce(ctx context.Context, access Access, req 
 		}
 		return nil, err
 	}
-	s.rt.PublishStatus(ctx, &next)
 	ans.Issuance.Credentials = creds
 	ans.Issuance.NotificationID = notif
 	return ans, nil

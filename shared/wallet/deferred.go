@@ -110,7 +110,6 @@ func (s *Service) requestDeferredOnce(ctx context.Context, access Access, req *o
 	if err != nil {
 		return nil, fmt.Errorf("request deferred credential: %w", err)
 	}
-	s.rt.PublishStatus(ctx, &next)
 	if ans.Dialect.Legacy() {
 		if ans.Issuance.CNonce, err = s.NewNonce(ctx); err != nil {
 			s.rt.Log().WarnContext(ctx, "mint c_nonce for a draft deferred answer failed", "error", err.Error())

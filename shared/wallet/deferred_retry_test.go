@@ -71,7 +71,7 @@ func newPickupEnv(t *testing.T) *pickupEnv {
 	e := &pickupEnv{f: f, st: &pickupStore{walletMem: f.store}, signer: domaintest.CountSignatures(f.signer),
 		alloc: &pickupAllocator{}}
 	svc, err := wallet.New(f.svc.Config(), wallet.Deps{Store: e.st, Signer: e.signer, StatusAllocator: e.alloc},
-		exchange.WithClock(f.clock.Now), exchange.WithEvents(f.events))
+		exchange.WithClock(f.clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/internal/domaintest"
 	"github.com/sdjwt-issuer/issuer/shared/internal/memstore"
 	"github.com/sdjwt-issuer/issuer/shared/store"
 )
@@ -23,8 +24,9 @@ type walletMem struct {
 	calls    map[string]int
 }
 
-func newWalletMem(now func() time.Time) *walletMem {
-	return &walletMem{Store: memstore.New(memstore.WithClock(now)), failNext: map[string]error{},
+// newWalletMem is the memory store on clock now, its writes' events recorded in events.
+func newWalletMem(now func() time.Time, events *domaintest.Events) *walletMem {
+	return &walletMem{Store: memstore.New(memstore.WithClock(now), memstore.WithChanges(events.Record)), failNext: map[string]error{},
 		calls: map[string]int{}}
 }
 

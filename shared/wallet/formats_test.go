@@ -55,7 +55,7 @@ func formatFixture(t *testing.T, def definition.Definition) (*walletFixture, *pi
 	f := newWalletFixture(t, wallet.Config{})
 	alloc := &pickupAllocator{}
 	svc, err := wallet.New(wallet.Config{IssuerURL: walletIssuer}, wallet.Deps{Store: f.store, Signer: f.signer,
-		StatusAllocator: alloc}, exchange.WithClock(f.clock.Now), exchange.WithEvents(f.events))
+		StatusAllocator: alloc}, exchange.WithClock(f.clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,10 +40,9 @@ func newWalletFixture(t *testing.T, cfg wallet.Config) *walletFixture {
 		t.Fatal(err)
 	}
 	cfg.IssuerURL = walletIssuer
-	store := newWalletMem(clock.Now)
 	ev := &domaintest.Events{}
-	svc, err := wallet.New(cfg, wallet.Deps{Store: store, Signer: signer}, exchange.WithClock(clock.Now),
-		exchange.WithEvents(ev))
+	store := newWalletMem(clock.Now, ev)
+	svc, err := wallet.New(cfg, wallet.Deps{Store: store, Signer: signer}, exchange.WithClock(clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func TestStaleNoncesWasteBoundedSignatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc, err := wallet.New(wallet.Config{IssuerURL: walletIssuer}, wallet.Deps{Store: f.store, Signer: signer},
-		exchange.WithClock(f.clock.Now), exchange.WithEvents(f.events))
+		exchange.WithClock(f.clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

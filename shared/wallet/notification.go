@@ -73,11 +73,5 @@ func (s *Service) notifyOnce(ctx context.Context, access Access, req *oid4vci.No
 	if errors.Is(err, exchange.ErrNotFound) {
 		return unknown
 	}
-	if err != nil {
-		return err
-	}
-	if next.Status != rec.Status {
-		s.rt.PublishStatus(ctx, &next)
-	}
-	return nil
+	return err
 }

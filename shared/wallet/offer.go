@@ -56,7 +56,6 @@ func (s *Service) FetchOffer(ctx context.Context, offerID string) (*oid4vci.Cred
 		err = s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Version, Status: rec.Status})
 		switch {
 		case err == nil:
-			s.rt.PublishStatus(ctx, &next)
 			return offer, nil
 		case (errors.Is(err, exchange.ErrConflict) || errors.Is(err, exchange.ErrTransitionRefused)) && attempt < maxConflictRetries:
 			continue // a concurrent fetch or redemption moved the record: read again

@@ -40,8 +40,8 @@ func (p *PresentationEvidence) applyTo(rec *exchange.Record) {
 	rec.Holder["presentedCredentials"] = p.Credentials
 }
 
-// recordRefusal records on the exchange why the holder's presentation was refused (presentationFailure, and the
-// credential.presentation_failed event), so that the organisation sees it; nothing else of the record changes.
+// recordRefusal records on the exchange why the holder's presentation was refused (presentationFailure; the
+// publisher derives credential.presentation_failed from the write), so that the organisation sees it; nothing else of the record changes.
 // Only presentations of an offer's exchange are recorded (a wallet-initiated request has no exchange yet); a
 // failure to record is logged, not answered: the wallet's answer is the refusal.
 func (s *Service) recordRefusal(ctx context.Context, session *exchange.AuthorizationSession, refusal *oid4vci.Error) {
@@ -56,16 +56,19 @@ func (s *Service) recordRefusal(ctx context.Context, session *exchange.Authoriza
 		}
 		next := rec.Clone()
 		next.UpdatedAt = s.rt.Unix()
-		next.PresentationFailure = &exchange.PresentationFailure{Reason: refusal.Description, At: next.UpdatedAt}
+		count := 1
+		if rec.PresentationFailure != nil {
+			count = rec.PresentationFailure.Count + 1
+		}
+		next.PresentationFailure = &exchange.PresentationFailure{Reason: refusal.Description, At: next.UpdatedAt,
+			Count: count}
 		err = s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Version, Status: rec.Status})
 		if errors.Is(err, exchange.ErrConflict) && attempt < maxConflictRetries {
 			continue
 		}
 		if err != nil {
 			s.logRecordFailure(ctx, session, err)
-			return
 		}
-		s.rt.PublishAs(ctx, exchange.EventPresentationFailed, &next)
 		return
 	}
 }

@@ -149,7 +149,6 @@ func (s *Service) recordWrongTxCode(ctx context.Context, rec *exchange.Record, c
 	if denied {
 		s.rt.Log().InfoContext(ctx, "pre-authorized code dead after wrong tx_code attempts",
 			"credential_exchange_id", rec.CredentialExchangeID)
-		s.rt.PublishStatus(ctx, &next)
 	}
 	return denied, nil
 }
@@ -172,7 +171,6 @@ func (s *Service) denyClient(ctx context.Context, rec *exchange.Record, ops []ex
 	}
 	s.rt.Log().InfoContext(ctx, "issuance denied: client attestation failed", "credential_exchange_id",
 		rec.CredentialExchangeID, "failure", string(c.AttestationFailure.Kind))
-	s.rt.PublishStatus(ctx, &next)
 	return nil
 }
 
@@ -212,9 +210,6 @@ func (s *Service) issueAccessToken(ctx context.Context, rec *exchange.Record, op
 	recordClient(&next, client)
 	if err := s.store.UpdateExchange(ctx, next, exchange.Expect{Version: rec.Version, Status: rec.Status}, ops...); err != nil {
 		return nil, err
-	}
-	if next.Status != rec.Status {
-		s.rt.PublishStatus(ctx, &next)
 	}
 	resp := oid4vci.NewTokenResponse(token, secondsUntil(now, tokenExp),
 		&oid4vci.CNonce{Value: nonce, ExpiresInSeconds: secondsUntil(now, nonceExp)})

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/sdjwt-issuer/issuer/infra/gateway"
 	"github.com/sdjwt-issuer/issuer/infra/internal/testkit"
@@ -44,6 +46,14 @@ type Options struct {
 	// IntegrationTimeout bounds each function invocation like API Gateway's integration timeout; zero: the
 	// gateway's default (29 s).
 	IntegrationTimeout time.Duration
+	// Events has the gateway play the template's stream event source mapping on the table (the publisher function
+	// derives the events of every committed write) and the publisher put them on the gateway's own local bus
+	// (Server.Events, Server.WaitEvents, Server.FlushEvents), signed with the admin key as the local bus requires.
+	// False: no stream is read and nothing is published.
+	Events bool
+	// StreamAWS is the SDK configuration the stream is read with (what Lambda's service does, not a function);
+	// nil: AWS.
+	StreamAWS *aws.Config
 }
 
 // Server is the API on a loopback port.
@@ -76,6 +86,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start issuer: %w", err)
 	}
+	sources, err := template.StreamSources(tpl)
+	if err != nil {
+		return nil, fmt.Errorf("start issuer: %w", err)
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -95,12 +109,25 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	cfg := config.Config{IssuerURL: url, TableName: opts.TableName, KMSKeyID: opts.KMSKeyID,
 		AdminAPIKeyHashes: []string{apigw.HashAPIKey(opts.AdminKey)}, RetentionDays: 30, EventSource: "inproc",
 		NonceKey: nonceKey}
-	deps, err := handlers.NewDeps(ctx, cfg, platform.FromAWSConfig(opts.AWS), handlers.WithLogger(log))
+	clients := platform.FromAWSConfig(opts.AWS)
+	var gwOpts []gateway.Option
+	if opts.Events {
+		cfg.EventBusName = EventBusName
+		busCfg := opts.AWS.Copy()
+		busCfg.Credentials = credentials.NewStaticCredentialsProvider("local", opts.AdminKey, "")
+		clients.EventBridge = eventbridge.NewFromConfig(busCfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(url) })
+		streamCfg := opts.AWS
+		if opts.StreamAWS != nil {
+			streamCfg = *opts.StreamAWS
+		}
+		gwOpts = append(gwOpts, gateway.WithAdminKey(opts.AdminKey), gateway.WithTableStream(streamCfg, opts.TableName, sources))
+	}
+	deps, err := handlers.NewDeps(ctx, cfg, clients, handlers.WithLogger(log))
 	if err != nil {
 		_ = ln.Close()
 		return nil, fmt.Errorf("start issuer: %w", err)
 	}
-	gwOpts := []gateway.Option{gateway.WithLogger(log), gateway.WithPreflights(preflights)}
+	gwOpts = append(gwOpts, gateway.WithLogger(log), gateway.WithPreflights(preflights))
 	if opts.IntegrationTimeout > 0 {
 		gwOpts = append(gwOpts, gateway.WithIntegrationTimeout(opts.IntegrationTimeout))
 	}
@@ -114,6 +141,24 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	go func() { s.done <- s.srv.Serve(ln) }()
 	return s, nil
 }
+
+// EventBusName is the bus the functions publish to with Options.Events.
+const EventBusName = "inproc-bus"
+
+// Events returns the events recorded on the local bus (Options.Events), oldest first.
+func (s *Server) Events() []gateway.RecordedEvent { return s.gw.Events() }
+
+// WaitEvents blocks until done reports true for the recorded events, or ctx ends (gateway.Gateway.WaitEvents).
+func (s *Server) WaitEvents(ctx context.Context, done func([]gateway.RecordedEvent) bool) error {
+	return s.gw.WaitEvents(ctx, done)
+}
+
+// FlushEvents blocks until the events of every write committed before the call are published (or given up on:
+// StreamFailures), or ctx ends (gateway.Gateway.FlushStreams). A no-op without Options.Events.
+func (s *Server) FlushEvents(ctx context.Context) error { return s.gw.FlushStreams(ctx) }
+
+// StreamFailures are the batches of the stream the publisher could not publish within its retries.
+func (s *Server) StreamFailures() []gateway.StreamFailure { return s.gw.StreamFailures() }
 
 // WaitInvocations blocks until no function invocation is running, including one the gateway gave up on after
 // the integration timeout, or until ctx ends (gateway.Gateway.WaitInvocations).

@@ -17,8 +17,9 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/store"
 )
 
-// ensureTable creates the table from store.TableDefinition and turns on TTL; both steps accept what already
-// exists (a persistent DataDir), provided the existing table's keys and indexes equal the definition.
+// ensureTable creates the table from store.TableDefinition and turns on TTL and its stream; each step accepts what
+// already exists (a persistent DataDir), provided the existing table's keys and indexes equal the definition. A
+// table of an earlier release without the stream gets it (UpdateTable): its stream starts empty.
 func ensureTable(ctx context.Context, client *dynamodb.Client, name string) error {
 	want := store.TableDefinition(name)
 	_, err := client.CreateTable(ctx, want)
@@ -38,6 +39,9 @@ func ensureTable(ctx context.Context, client *dynamodb.Client, name string) erro
 		return fmt.Errorf("table %s in the data directory differs from store.TableDefinition (%s): start with empty "+
 			"data (make run CLEAN=1, devserver -clean)", name, strings.Join(diff, "; "))
 	}
+	if err := ensureStream(ctx, client, name, want.StreamSpecification, desc.Table.StreamSpecification); err != nil {
+		return err
+	}
 	ttl, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
 	if err != nil {
 		return fmt.Errorf("describe TTL of table %s: %w", name, err)
@@ -55,6 +59,24 @@ func ensureTable(ctx context.Context, client *dynamodb.Client, name string) erro
 	})
 	if err != nil {
 		return fmt.Errorf("enable TTL on table %s: %w", name, err)
+	}
+	return nil
+}
+
+// ensureStream turns on the table's stream as the definition wants it; a stream of another view type is an error.
+func ensureStream(ctx context.Context, client *dynamodb.Client, name string, want, got *ddbtypes.StreamSpecification) error {
+	if want == nil {
+		return nil
+	}
+	if got != nil && aws.ToBool(got.StreamEnabled) {
+		if got.StreamViewType != want.StreamViewType {
+			return fmt.Errorf("table %s streams %s, want %s: start with empty data (make run CLEAN=1, devserver -clean)",
+				name, got.StreamViewType, want.StreamViewType)
+		}
+		return nil
+	}
+	if _, err := client.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(name), StreamSpecification: want}); err != nil {
+		return fmt.Errorf("enable the stream of table %s: %w", name, err)
 	}
 	return nil
 }

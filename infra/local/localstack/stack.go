@@ -262,9 +262,9 @@ func (s *Stack) Stop() {
 	})
 }
 
-// AWSConfig is an SDK configuration for this stack: dummy static credentials, the region, and the DynamoDB and
-// KMS endpoints as service-specific configured endpoints (what AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_KMS
-// would give), taking precedence over the process environment (unless AWS_ENDPOINT_URL is set without the
+// AWSConfig is an SDK configuration for this stack: dummy static credentials, the region, and the DynamoDB (and
+// DynamoDB Streams) and KMS endpoints as service-specific configured endpoints (what AWS_ENDPOINT_URL_DYNAMODB,
+// AWS_ENDPOINT_URL_DYNAMODB_STREAMS and AWS_ENDPOINT_URL_KMS would give), taking precedence over the process environment (unless AWS_ENDPOINT_URL is set without the
 // service-specific variable: the SDK then uses that one). Other services keep their normal endpoints.
 func (s *Stack) AWSConfig(ctx context.Context) (aws.Config, error) {
 	// Built by hand rather than with config.LoadDefaultConfig: a developer's AWS_PROFILE or ~/.aws files must
@@ -272,7 +272,8 @@ func (s *Stack) AWSConfig(ctx context.Context) (aws.Config, error) {
 	cfg := aws.NewConfig()
 	cfg.Region = s.Region
 	cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(dummyAccessKeyID, dummySecretAccessKey, ""))
-	cfg.ConfigSources = []any{serviceEndpoints{"DYNAMODB": s.DynamoDBEndpoint, "KMS": s.KMSEndpoint}}
+	cfg.ConfigSources = []any{serviceEndpoints{"DYNAMODB": s.DynamoDBEndpoint, "DYNAMODB_STREAMS": s.DynamoDBEndpoint,
+		"KMS": s.KMSEndpoint}}
 	return *cfg, ctx.Err()
 }
 
@@ -291,6 +292,7 @@ func (e serviceEndpoints) GetServiceBaseEndpoint(_ context.Context, sdkID string
 func (s *Stack) Env() []string {
 	return []string{
 		"AWS_ENDPOINT_URL_DYNAMODB=" + s.DynamoDBEndpoint,
+		"AWS_ENDPOINT_URL_DYNAMODB_STREAMS=" + s.DynamoDBEndpoint,
 		"AWS_ENDPOINT_URL_KMS=" + s.KMSEndpoint,
 		"AWS_REGION=" + s.Region,
 		"AWS_ACCESS_KEY_ID=" + dummyAccessKeyID,

@@ -69,13 +69,14 @@ func TestEnvDescribesStack(t *testing.T) {
 	s := &Stack{Region: "eu-west-1", DynamoDBEndpoint: "http://127.0.0.1:1", KMSEndpoint: "http://127.0.0.1:2",
 		TableName: "t", KeyID: "arn:k", KeyAlias: "alias/a"}
 	want := map[string]string{
-		"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:1",
-		"AWS_ENDPOINT_URL_KMS":      "http://127.0.0.1:2",
-		"AWS_REGION":                "eu-west-1",
-		"AWS_ACCESS_KEY_ID":         dummyAccessKeyID,
-		"AWS_SECRET_ACCESS_KEY":     dummySecretAccessKey,
-		"TABLE_NAME":                "t",
-		"KMS_KEY_ID":                "arn:k",
+		"AWS_ENDPOINT_URL_DYNAMODB":         "http://127.0.0.1:1",
+		"AWS_ENDPOINT_URL_DYNAMODB_STREAMS": "http://127.0.0.1:1",
+		"AWS_ENDPOINT_URL_KMS":              "http://127.0.0.1:2",
+		"AWS_REGION":                        "eu-west-1",
+		"AWS_ACCESS_KEY_ID":                 dummyAccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":             dummySecretAccessKey,
+		"TABLE_NAME":                        "t",
+		"KMS_KEY_ID":                        "arn:k",
 	}
 	got := map[string]string{}
 	for _, kv := range s.Env() {
@@ -375,5 +376,39 @@ func TestAcknowledgedWritesSurviveAKill(t *testing.T) {
 	}
 	if second.KeyID != first.KeyID {
 		t.Errorf("the signing key changed after SIGKILL: %s, then %s", first.KeyID, second.KeyID)
+	}
+}
+
+// TestEnsureTableEnablesTheStream: a table of a data directory from before the events came from the stream (no
+// stream) gets it when the stack starts on it, with new and old images; the keys and indexes stay.
+func TestEnsureTableEnablesTheStream(t *testing.T) {
+	s := ForTest(t)
+	ctx := context.Background()
+	cfg, err := s.AWSConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := dynamodb.NewFromConfig(cfg)
+	name := uniqueTableName(s.TableName, t.Name())
+	old := store.TableDefinition(name)
+	old.StreamSpecification = nil
+	if _, err := client.CreateTable(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+	})
+	for range 2 { // and again on a table that has it
+		if err := ensureTable(ctx, client, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	desc, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp := desc.Table.StreamSpecification; sp == nil || !aws.ToBool(sp.StreamEnabled) ||
+		sp.StreamViewType != ddbtypes.StreamViewTypeNewAndOldImages || aws.ToString(desc.Table.LatestStreamArn) == "" {
+		t.Fatalf("stream %+v, want NEW_AND_OLD_IMAGES", sp)
 	}
 }

@@ -1,5 +1,5 @@
 // Package domaintest holds the test doubles that the tests of the use case packages (admin, wallet, revocation)
-// share: a definition spec, an event recorder, a settable clock and a signing key that counts its signatures. Only tests import it.
+// share: a definition spec, a recorder of the events their writes call for, a settable clock and a signing key that counts its signatures. Only tests import it.
 package domaintest
 
 import (
@@ -14,6 +14,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
+	"github.com/sdjwt-issuer/issuer/shared/store"
 )
 
 // DefinitionSpec is a valid definition spec (Portable Document A1) with claims of every path shape: a mandatory
@@ -27,21 +28,19 @@ func DefinitionSpec() definition.Spec {
 		Display: []definition.Display{{Name: "Portable Document A1", Locale: "en-GB"}}}
 }
 
-// Events records the events published to it (an exchange.EventPublisher); a non-nil Err makes every Publish
-// fail after recording.
+// Events records the events the committed writes of a store call for, as the publisher derives them from the
+// table's stream: pass Record to memstore.WithChanges.
 type Events struct {
 	mu     sync.Mutex
 	events []exchange.Event
-	// Err is what Publish returns.
-	Err error
 }
 
-// Publish records e.
-func (e *Events) Publish(_ context.Context, ev exchange.Event) error {
+// Record records the events of one committed write (store.Change.Events).
+func (e *Events) Record(c store.Change) {
+	evs := c.Events()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.events = append(e.events, ev)
-	return e.Err
+	e.events = append(e.events, evs...)
 }
 
 // All returns the recorded events in order (a copy).

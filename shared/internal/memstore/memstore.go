@@ -50,6 +50,8 @@ type Store struct {
 	counters      map[statuslist.ListID]counterItem
 	heads         map[int]int
 	lists         map[statuslist.ListID]*listItem
+
+	changes func(store.Change)
 }
 
 // definitionItem is a stored credential or presentation definition with the attributes its conditions read.
@@ -90,6 +92,12 @@ type Option func(*Store)
 
 // WithClock sets the clock the expiry checks read (the DynamoDB store's WithClock); default time.Now.
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithChanges reports every committed write of an exchange record or a revocation item to f, in order, as the
+// table's stream reports it to the publisher (store.Change: the item before and after the write), so that a test
+// sees the events a use case's writes call for (store.Change.Events). f runs under the store's lock and must not
+// call the store. Seed, SeedRevocation and the Drop methods report nothing: they stand for what happened before.
+func WithChanges(f func(store.Change)) Option { return func(s *Store) { s.changes = f } }
 
 // New returns an empty store.
 func New(opts ...Option) *Store {
@@ -279,7 +287,7 @@ func (s *Store) CreateExchange(_ context.Context, rec exchange.Record, pointers 
 			return exchange.ErrAlreadyExists
 		}
 	}
-	if err := s.putExchange(&rec); err != nil {
+	if err := s.writeExchange(&rec); err != nil {
 		return err
 	}
 	for _, p := range pointers {
@@ -289,6 +297,46 @@ func (s *Store) CreateExchange(_ context.Context, rec exchange.Record, pointers 
 		delete(s.pointers, key)
 	}
 	return nil
+}
+
+// writeExchange puts rec as a committed write does, reporting the change (WithChanges).
+func (s *Store) writeExchange(rec *exchange.Record) error {
+	var before *exchange.Record
+	if it, ok := s.exchanges[rec.CredentialExchangeID]; ok && s.changes != nil {
+		old, err := s.decodeExchange(it)
+		if err != nil {
+			return err
+		}
+		before = &old
+	}
+	if err := s.putExchange(rec); err != nil {
+		return err
+	}
+	if s.changes != nil {
+		after, err := s.decodeExchange(s.exchanges[rec.CredentialExchangeID])
+		if err != nil {
+			return err
+		}
+		s.changes(store.Change{Exchange: &store.ExchangeChange{Before: before, After: &after}})
+	}
+	return nil
+}
+
+// writeRevocation puts r as a committed write does, reporting the change (WithChanges).
+func (s *Store) writeRevocation(r revocation.Record) {
+	old, existed := s.revocations[r.ExchangeID]
+	s.revocations[r.ExchangeID] = cloneRevocation(r)
+	if s.changes == nil {
+		return
+	}
+	c := &store.RevocationChange{}
+	if existed {
+		old = cloneRevocation(old)
+		c.Before = &old
+	}
+	after := cloneRevocation(r)
+	c.After = &after
+	s.changes(store.Change{Revocation: c})
 }
 
 func (s *Store) putExchange(rec *exchange.Record) error {
@@ -397,11 +445,11 @@ func (s *Store) UpdateExchange(_ context.Context, rec exchange.Record, expect ex
 	if issuing && (len(issued.Entries) == 0 || issued.ExchangeID == "") {
 		return errors.New("update exchange: revocation item without entries")
 	}
-	if err := s.putExchange(&rec); err != nil {
+	if err := s.writeExchange(&rec); err != nil {
 		return err
 	}
 	if issuing {
-		s.revocations[id] = cloneRevocation(issued)
+		s.writeRevocation(issued)
 	}
 	for _, op := range ops {
 		if op.Put != nil {
@@ -429,6 +477,9 @@ func (s *Store) DeleteExchange(_ context.Context, id string) error {
 	delete(s.exchanges, id)
 	for _, k := range rec.Pointers {
 		delete(s.pointers, k)
+	}
+	if s.changes != nil {
+		s.changes(store.Change{Exchange: &store.ExchangeChange{Before: &rec}})
 	}
 	if !s.live(it.ttl) {
 		return exchange.ErrNotFound
@@ -719,11 +770,11 @@ func (s *Store) CommitRevocation(_ context.Context, c revocation.Commit) error {
 	if c.Record != nil {
 		rec := c.Record.Clone()
 		rec.Version = c.Expect.Version + 1
-		if err := s.putExchange(&rec); err != nil {
+		if err := s.writeExchange(&rec); err != nil {
 			return fmt.Errorf("commit revocation: %w", err)
 		}
 	}
-	s.revocations[rev.ExchangeID] = cloneRevocation(rev)
+	s.writeRevocation(rev)
 	for _, l := range c.Lists {
 		it := s.list(l.ID)
 		it.bits, it.lst, it.version = l.List.Bits(), l.List.Encode(), l.Version+1

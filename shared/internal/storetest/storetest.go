@@ -22,6 +22,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/presentationdef"
 	"github.com/sdjwt-issuer/issuer/shared/revocation"
 	"github.com/sdjwt-issuer/issuer/shared/statuslist"
+	"github.com/sdjwt-issuer/issuer/shared/store"
 	"github.com/sdjwt-issuer/issuer/shared/wallet"
 )
 
@@ -32,15 +33,20 @@ type Store interface {
 	revocation.Store
 }
 
-// Factory returns a fresh, empty store whose expiry checks read now.
-type Factory func(t *testing.T, now func() time.Time) Store
+// Factory returns a fresh, empty store whose expiry checks read now, and its change feed.
+type Factory func(t *testing.T, now func() time.Time) (Store, Changes)
+
+// Changes returns every committed write of an exchange record or a revocation item so far, in order, as the
+// publisher receives them (the table's stream; memstore.WithChanges).
+type Changes func() []store.Change
 
 // fixture is one case's store and clock.
 type fixture struct {
-	t     *testing.T
-	st    Store
-	clock *domaintest.Clock
-	ctx   context.Context
+	t       *testing.T
+	st      Store
+	changes Changes
+	clock   *domaintest.Clock
+	ctx     context.Context
 }
 
 // layout is small enough to decode quickly and valid for the statuslist package.
@@ -72,11 +78,13 @@ func Run(t *testing.T, newStore Factory) {
 		{"shard heads advance once per generation", shardHeads},
 		{"revocation commits are versioned and all or nothing", revocationCommits},
 		{"status list tokens: one signer at a time, the newest token for the issuer URL wins", statusListTokens},
+		{"every committed write reaches the change feed, and refused ones do not: the events they call for", changeFeed},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			clk := domaintest.NewClock(domaintest.Epoch)
-			c.run(&fixture{t: t, st: newStore(t, clk.Now), clock: clk, ctx: context.Background()})
+			st, changes := newStore(t, clk.Now)
+			c.run(&fixture{t: t, st: st, changes: changes, clock: clk, ctx: context.Background()})
 		})
 	}
 }
@@ -711,9 +719,14 @@ func revocationCommits(f *fixture) {
 	issued.StatusEntries = []exchange.StatusEntry{{List: "0.0", Index: 5}, {List: "1.0", Index: 9}}
 	f.must(issued.Transition(exchange.StatusCredentialIssued, f.unix(time.Second)), "transition")
 	f.must(f.st.UpdateExchange(f.ctx, issued, exchange.Expect{Version: rec.Version, Status: rec.Status}), "issue")
+	issued.Version = rec.Version + 1 // as the store wrote it
 	want, ok := revocation.OnIssue(&issued, rec.Status)
 	if !ok {
 		f.t.Fatal("OnIssue refused the issuing write")
+	}
+	if !want.RecordWritten || want.RecordVersion != issued.Version {
+		f.t.Fatalf("OnIssue: recordWritten %v, recordVersion %d; want the record's new version %d", want.RecordWritten,
+			want.RecordVersion, issued.Version)
 	}
 	item, err := f.st.GetRevocation(f.ctx, "e1")
 	f.must(err, "the revocation item of the issuance")
@@ -741,6 +754,7 @@ func revocationCommits(f *fixture) {
 	commit := revocation.Commit{Revocation: want, Record: &revoked,
 		Expect: exchange.Expect{Version: cur.Version, Status: cur.Status}, Lists: []revocation.StatusListState{state}}
 	commit.Revocation.RevocationStatus, commit.Revocation.Version = exchange.RevocationSuspended, want.Version+1
+	commit.Revocation.RecordVersion = cur.Version + 1
 
 	stale := commit
 	stale.Expect.Version = cur.Version - 1
@@ -765,18 +779,22 @@ func revocationCommits(f *fixture) {
 	if got := f.get("e1"); got.RevocationStatus != exchange.RevocationSuspended || got.Version != cur.Version+1 {
 		f.t.Fatalf("committed record %+v", got)
 	}
-	if got, _ := f.st.GetRevocation(f.ctx, "e1"); got.RevocationStatus != exchange.RevocationSuspended || got.Version != want.Version+1 {
+	if got, _ := f.st.GetRevocation(f.ctx, "e1"); got.RevocationStatus != exchange.RevocationSuspended || got.Version != want.Version+1 ||
+		!got.RecordWritten || got.RecordVersion != cur.Version+1 {
 		f.t.Fatalf("committed revocation item %+v", got)
 	}
 	f.is(f.st.CommitRevocation(f.ctx, commit), exchange.ErrConflict, "the same commit again (list and item moved on)")
 
 	// Without the record (expired or deleted): the item and the lists alone; an expired item may be created anew.
 	orphan := revocation.Record{ExchangeID: "gone", Entries: []exchange.StatusEntry{{List: "1.0", Index: 3}},
-		RevocationStatus: exchange.RevocationOperational, Version: 1, ExpiresAt: f.unix(time.Minute)}
+		RevocationStatus: exchange.RevocationOperational, Version: 1, ExpiresAt: f.unix(time.Minute), RecordVersion: 7}
 	l1, err := f.st.GetStatusList(f.ctx, statuslist.ListID{Shard: 1}, layout)
 	f.must(err, "get list 1")
 	f.must(f.st.CommitRevocation(f.ctx, revocation.Commit{Revocation: orphan, Create: true,
 		Lists: []revocation.StatusListState{l1}}), "create a revocation item without a record")
+	if got, _ := f.st.GetRevocation(f.ctx, "gone"); !reflect.DeepEqual(got, orphan) {
+		f.t.Fatalf("revocation item without a record\n got %+v\nwant %+v", got, orphan)
+	}
 	f.clock.Advance(time.Minute)
 	_, err = f.st.GetRevocation(f.ctx, "gone")
 	f.is(err, exchange.ErrNotFound, "an expired revocation item")
@@ -870,5 +888,92 @@ func nonceMarkers(f *fixture) {
 			f.t.Fatalf("second use on %s: err = %v, want ErrConflict with the c_nonce gone", id, err)
 		}
 		f.unchanged(before, "second use on "+id)
+	}
+}
+
+// changeFeed writes an exchange through its life (creation, a status change, a write without one, a refused
+// write, the issuance with its revocation item, a revocation change with the record, the deletion, a revocation
+// change without the record) and checks the events its change feed calls for: the same for every store, each with
+// the version the write left.
+func changeFeed(f *fixture) {
+	rec := f.record("e1", exchange.StatusOfferSent, "", 0)
+	rec.IssuanceMode, rec.CredentialStatus = exchange.ModeDeferred, exchange.CredentialPending
+	f.must(f.st.CreateExchange(f.ctx, rec, nil), "create")
+	cur := f.get("e1")
+	next := cur.Clone()
+	f.must(next.Transition(exchange.StatusOfferReceived, f.unix(time.Second)), "transition")
+	f.must(f.st.UpdateExchange(f.ctx, next, exchange.Expect{Version: cur.Version, Status: cur.Status}), "offer received")
+	stale := next.Clone()
+	stale.AccessTokenHash = "h"
+	if err := f.st.UpdateExchange(f.ctx, stale, exchange.Expect{Version: cur.Version, Status: cur.Status}); err == nil {
+		f.t.Fatal("a stale write was accepted")
+	}
+	cur = f.get("e1")
+	next = cur.Clone()
+	next.AccessTokenHash = "h" // a write subscribers do not see
+	f.must(f.st.UpdateExchange(f.ctx, next, exchange.Expect{Version: cur.Version, Status: cur.Status}), "token")
+	cur = f.get("e1")
+	next = cur.Clone()
+	next.CredentialStatus = exchange.CredentialReady
+	f.must(f.st.UpdateExchange(f.ctx, next, exchange.Expect{Version: cur.Version, Status: cur.Status}), "claims")
+	cur = f.get("e1")
+	next = cur.Clone()
+	next.StatusEntries = []exchange.StatusEntry{{List: "0.0", Index: 3}}
+	f.must(next.Transition(exchange.StatusCredentialIssued, f.unix(2*time.Second)), "transition")
+	f.must(f.st.UpdateExchange(f.ctx, next, exchange.Expect{Version: cur.Version, Status: cur.Status}), "issue")
+	cur = f.get("e1")
+	item, err := f.st.GetRevocation(f.ctx, "e1")
+	f.must(err, "revocation item")
+	l0, err := f.st.GetStatusList(f.ctx, statuslist.ListID{}, layout)
+	f.must(err, "list")
+	suspended := cur.Clone()
+	suspended.RevocationStatus = exchange.RevocationSuspended
+	commit := revocation.Commit{Revocation: item, Record: &suspended, Expect: exchange.Expect{Version: cur.Version, Status: cur.Status},
+		Lists: []revocation.StatusListState{l0}}
+	commit.Revocation.RevocationStatus, commit.Revocation.Version = exchange.RevocationSuspended, item.Version+1
+	commit.Revocation.RecordWritten, commit.Revocation.RecordVersion = true, cur.Version+1
+	f.must(f.st.CommitRevocation(f.ctx, commit), "suspend with the record")
+	f.must(f.st.DeleteExchange(f.ctx, "e1"), "delete")
+	item, err = f.st.GetRevocation(f.ctx, "e1")
+	f.must(err, "revocation item")
+	l0, err = f.st.GetStatusList(f.ctx, statuslist.ListID{}, layout)
+	f.must(err, "list")
+	gone := revocation.Commit{Revocation: item, Lists: []revocation.StatusListState{l0}}
+	gone.Revocation.RevocationStatus, gone.Revocation.Version = exchange.RevocationRevoked, item.Version+1
+	gone.Revocation.RecordWritten, gone.Revocation.RecordVersion = false, item.RecordVersion+1
+	f.must(f.st.CommitRevocation(f.ctx, gone), "revoke without the record")
+	// A dynamic credential request: two refusals alike in the same second (their count tells them apart), then a
+	// verified presentation.
+	f.must(f.st.CreateExchange(f.ctx, f.record("e2", exchange.StatusOfferSent, "", 0), nil), "create e2")
+	for i := 1; i <= 2; i++ {
+		cur = f.get("e2")
+		next = cur.Clone()
+		next.PresentationFailure = &exchange.PresentationFailure{Reason: "wrong nonce", At: f.unix(3 * time.Second), Count: i}
+		f.must(f.st.UpdateExchange(f.ctx, next, exchange.Expect{Version: cur.Version, Status: cur.Status}), "refusal")
+	}
+	cur = f.get("e2")
+	if pf := cur.PresentationFailure; pf == nil || pf.Count != 2 || pf.Reason != "wrong nonce" {
+		f.t.Fatalf("stored presentation failure %+v, want the second refusal", pf)
+	}
+	next = cur.Clone()
+	next.PresentationFailure, next.PresentationExchangeID = nil, "pe-1"
+	f.must(next.Transition(exchange.StatusOfferReceived, f.unix(4*time.Second)), "transition")
+	f.must(f.st.UpdateExchange(f.ctx, next, exchange.Expect{Version: cur.Version, Status: cur.Status}), "verified")
+
+	var got []string
+	for _, c := range f.changes() {
+		for _, e := range c.Events() {
+			got = append(got, fmt.Sprintf("%s %s v%d", e.ExchangeID, e.DetailType, e.Detail.Version))
+			if e.Detail.CredentialOffer != "" || len(e.Detail.Credentials) != 0 {
+				f.t.Errorf("event %s carries the offer link or claims", e.DetailType)
+			}
+		}
+	}
+	want := []string{"e1 credential.offer_sent v1", "e1 credential.offer_received v2", "e1 credential.ready v4",
+		"e1 credential.credential_issued v5", "e1 credential.revocation_status_changed v6",
+		"e1 credential.revocation_status_changed v7", "e2 credential.offer_sent v1", "e2 credential.presentation_failed v2",
+		"e2 credential.presentation_failed v3", "e2 credential.offer_received v4", "e2 credential.presentation_verified v4"}
+	if !slices.Equal(got, want) {
+		f.t.Fatalf("events of the change feed\n got %v\nwant %v", got, want)
 	}
 }

@@ -490,14 +490,17 @@ func deferredCompletionThroughEventBridge(t *testing.T, base, key string) {
 		t.Fatalf("PutEvents: %v %+v", err, out)
 	}
 	eventID := aws.ToString(out.Entries[0].EventId)
+	// The completion is delivered, and its committed write comes back from the table's stream as credential.ready
+	// (published by the publisher function, version 2), next to the creation's credential.offer_sent.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		_, listed := getJSON(t, "GET", base+"/_local/events", key, "")
-		if delivered(listed, eventID) {
+		if delivered(listed, eventID) && published(listed, exchangeID, "credential.offer_sent", 1) &&
+			published(listed, exchangeID, "credential.ready", 2) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("event %s not delivered within 30 s: %v", eventID, listed)
+			t.Fatalf("event %s not delivered, or its events not published, within 30 s: %v", eventID, listed)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -522,6 +525,21 @@ func delivered(listed map[string]any, eventID string) bool {
 			if dm["function"] == "DeferredIssueFunction" && dm["delivered"] == true {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// published reports whether GET /_local/events lists the issuer's event detailType of exchangeID at version.
+func published(listed map[string]any, exchangeID, detailType string, version float64) bool {
+	evs, _ := listed["events"].([]any)
+	for _, e := range evs {
+		rec, _ := e.(map[string]any)
+		ev, _ := rec["event"].(map[string]any)
+		detail, _ := ev["detail"].(map[string]any)
+		if ev["source"] == "sdjwt-issuer" && ev["detail-type"] == detailType && detail["credentialExchangeId"] == exchangeID &&
+			detail["version"] == version {
+			return true
 		}
 	}
 	return false

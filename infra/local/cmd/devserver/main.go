@@ -43,9 +43,11 @@ import (
 
 // Defaults of the dev server.
 const (
-	defaultPort     = "3000"
-	eventBusName    = "local"
-	shutdownTimeout = 10 * time.Second
+	defaultPort  = "3000"
+	eventBusName = "local"
+	// streamCheckpointFile, under the data directory, keeps the position in the table's stream across restarts.
+	streamCheckpointFile = "stream-positions.json"
+	shutdownTimeout      = 10 * time.Second
 	// defaultCompletionSource is the local CompletionEventSource: the source DeferredCredentialReady/Denied
 	// events must carry to be delivered.
 	defaultCompletionSource = "com.example.hr"
@@ -228,12 +230,25 @@ func serve(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 	if rules, err = template.ResolveParameters(rules, map[string]string{"CompletionEventSource": o.completionSource}); err != nil {
 		return err
 	}
+	sources, err := template.StreamSources(o.templatePath)
+	if err != nil {
+		return err
+	}
+	stackCfg, err := stack.AWSConfig(ctx)
+	if err != nil {
+		return err
+	}
 	// An ISSUER_URL with a path (e.g. http://127.0.0.1:3000/stage, or a tunnel's https://host/stage) is served
 	// like an API Gateway stage: the API under the path, the path-inserted well-known documents at the root.
 	basePath := config.IssuerPath(o.issuerURL)
 	gw := gateway.New(routes, functions, gateway.WithLogger(log), gateway.WithEventRules(rules),
 		gateway.WithAccount(localstack.DefaultAccountID, stack.Region), gateway.WithAdminKey(key),
-		gateway.WithIssuerURL(o.issuerURL), gateway.WithBasePath(basePath), gateway.WithPreflights(preflights))
+		gateway.WithIssuerURL(o.issuerURL), gateway.WithBasePath(basePath), gateway.WithPreflights(preflights),
+		// The publisher reads DynamoDB Local's stream as Lambda reads the table's: the events of every committed
+		// write reach the local bus, also those of a write made just before a kill (the position is kept with the
+		// data, so a restart goes on from there).
+		gateway.WithTableStream(stackCfg, stack.TableName, sources),
+		gateway.WithStreamCheckpoints(filepath.Join(dataDir, streamCheckpointFile)))
 	if err := gw.Err(); err != nil {
 		gw.Close()
 		return err
@@ -264,6 +279,7 @@ func serve(ctx context.Context, o options, log *slog.Logger, stdout io.Writer) e
 type (
 	httpServer interface{ Shutdown(context.Context) error }
 	localBus   interface {
+		FlushStreams(context.Context) error
 		WaitIdle(context.Context) error
 		Close()
 		WaitInvocations(context.Context) error
@@ -272,8 +288,9 @@ type (
 )
 
 // shutdown stops in the order that loses no acknowledged work (docs/security.md, "Data after a kill"): first the
-// HTTP server (no new request; the running ones finish), then the local bus's pending deliveries (an event PutEvents
-// acknowledged is delivered, e.g. a DeferredCredentialReady), then the gateway and any invocation still running
+// HTTP server (no new request; the running ones finish), then the stream (the events of the writes committed so far
+// are published), then the local bus's pending deliveries (an event PutEvents acknowledged is delivered, e.g. a
+// DeferredCredentialReady), then the gateway and any invocation still running
 // after a time-out, and only then the local stack, whose DynamoDB Local ends on SIGTERM with every write on disk.
 // Each wait is bounded by shutdownTimeout.
 func shutdown(log *slog.Logger, srv httpServer, gw localBus, stack stackStopper) {
@@ -281,6 +298,10 @@ func shutdown(log *slog.Logger, srv httpServer, gw localBus, stack stackStopper)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
 		log.Warn("requests still running at shutdown", slog.String("error", err.Error()))
+	}
+	if err := gw.FlushStreams(ctx); err != nil {
+		log.Warn("events of committed writes not published yet at shutdown: the next start publishes them",
+			slog.String("error", err.Error()))
 	}
 	if err := gw.WaitIdle(ctx); err != nil {
 		log.Warn("event deliveries still pending at shutdown: they are lost", slog.String("error", err.Error()))

@@ -35,6 +35,7 @@ func (f fakeBus) WaitIdle(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+func (f fakeBus) FlushStreams(context.Context) error    { f.log.add("stream published"); return nil }
 func (f fakeBus) Close()                                { f.log.add("gateway closed") }
 func (f fakeBus) WaitInvocations(context.Context) error { f.log.add("invocations done"); return nil }
 
@@ -42,15 +43,16 @@ type fakeStack struct{ log *stopLog }
 
 func (f fakeStack) Stop() { f.log.add("stack stopped") }
 
-// TestShutdownOrderFlushes (docs/security.md, "Data after a kill"): on Ctrl-C or SIGTERM the dev server lets
-// pending event deliveries finish (an acknowledged DeferredCredentialReady is applied) before it closes the
-// gateway, and stops DynamoDB Local last, after every writer is done.
+// TestShutdownOrderFlushes (docs/security.md, "Data after a kill"): on Ctrl-C or SIGTERM the dev server publishes
+// the events of the last committed writes (the stream), lets pending event deliveries finish (an acknowledged
+// DeferredCredentialReady is applied) before it closes the gateway, and stops DynamoDB Local last, after every
+// writer is done.
 func TestShutdownOrderFlushes(t *testing.T) {
 	log := &stopLog{}
 	pending := make(chan struct{})
 	go func() { close(pending) }() // the delivery in flight finishes a moment later
 	shutdown(slog.New(slog.NewTextHandler(io.Discard, nil)), fakeServer{log}, fakeBus{log, pending}, fakeStack{log})
-	want := "http, deliveries flushed, gateway closed, invocations done, stack stopped"
+	want := "http, stream published, deliveries flushed, gateway closed, invocations done, stack stopped"
 	if got := strings.Join(log.steps, ", "); got != want {
 		t.Errorf("shutdown order %q, want %q", got, want)
 	}
