@@ -56,13 +56,13 @@ func Body(req *Request) ([]byte, error) {
 	return b, nil
 }
 
-// bodyTooLarge reports whether the body exceeds MaxBodyBytes without decoding it.
-func bodyTooLarge(req *Request) bool {
+// bodyTooLarge reports whether the body exceeds limit bytes without decoding it.
+func bodyTooLarge(req *Request, limit int) bool {
 	n := len(req.Body)
 	if req.IsBase64Encoded {
 		n = base64.StdEncoding.DecodedLen(n)
 	}
-	return n > MaxBodyBytes
+	return n > limit
 }
 
 // DecodeJSON decodes a JSON object body into v. Unknown fields are ignored; a wrong type names the field.

@@ -33,7 +33,17 @@ type route struct {
 	method, resource string
 	access           Access
 	handler          HandlerFunc
+	// maxBody is the route's body bound (MaxBodyBytes unless MaxBody says otherwise).
+	maxBody int
 }
+
+// RouteOption configures one route.
+type RouteOption func(*route)
+
+// MaxBody sets a route's body bound instead of MaxBodyBytes, for a route whose protocol carries more (the
+// OpenID4VP response endpoint). API Gateway takes 10 MB and a synchronous Lambda invocation 6 MB (base64 of the
+// body, as BinaryMediaTypes */* delivers it, with the rest of the event): keep n well below 4 MB.
+func MaxBody(n int) RouteOption { return func(r *route) { r.maxBody = n } }
 
 // Router dispatches proxy events to the handlers registered for their method and resource path.
 type Router struct {
@@ -81,8 +91,12 @@ func NewRouter(name string, opts ...RouterOption) *Router {
 func routeKey(method, resource string) string { return strings.ToUpper(method) + " " + resource }
 
 // Handle registers h for method and the API Gateway resource path (as in template.yaml, with {params}).
-func (r *Router) Handle(method, resource string, access Access, h HandlerFunc) {
-	r.routes[routeKey(method, resource)] = route{method: strings.ToUpper(method), resource: resource, access: access, handler: h}
+func (r *Router) Handle(method, resource string, access Access, h HandlerFunc, opts ...RouteOption) {
+	rt := route{method: strings.ToUpper(method), resource: resource, access: access, handler: h, maxBody: MaxBodyBytes}
+	for _, o := range opts {
+		o(&rt)
+	}
+	r.routes[routeKey(method, resource)] = rt
 }
 
 // Routes lists the registered routes as "METHOD /resource", sorted; tests compare them with template.yaml.
@@ -120,9 +134,9 @@ func (r *Router) ServeEvent(ctx context.Context, req Request) (resp Response, er
 	switch {
 	case !found:
 		herr = r.notFoundOrMethod(req)
-	case bodyTooLarge(&req):
+	case bodyTooLarge(&req, rt.maxBody):
 		herr = Errorf(http.StatusRequestEntityTooLarge, "invalid_request",
-			"the request body is larger than %d KiB; send less data per request", MaxBodyBytes>>10)
+			"the request body is larger than %d KiB; send less data per request", rt.maxBody>>10)
 	case rt.access == Admin && !r.keys.Allowed(Header(&req, "Authorization")):
 		herr = Errorf(http.StatusUnauthorized, "invalid_client",
 			"missing or wrong admin API key; send the header `Authorization: ApiKey <key>`")

@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -261,5 +263,44 @@ func TestNoCORSWithoutWithCORS(t *testing.T) {
 	resp, err := r.ServeEvent(context.Background(), Request{HTTPMethod: "GET", Resource: "/png"})
 	if err != nil || resp.Headers["Access-Control-Allow-Origin"] != "" {
 		t.Errorf("a router without WithCORS answers CORS: %v %v", resp.Headers, err)
+	}
+}
+
+// TestRouteBodyBound: a route registered with MaxBody takes bodies up to its own bound (also base64 encoded, as
+// API Gateway delivers them) and answers 413 naming that bound beyond it; other routes keep MaxBodyBytes.
+func TestRouteBodyBound(t *testing.T) {
+	r := NewRouter("test", WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	ok := func(ctx context.Context, req *Request) (Response, error) {
+		return JSON(http.StatusOK, map[string]string{})
+	}
+	r.Handle("POST", "/large", Public, ok, MaxBody(3*MaxBodyBytes))
+	r.Handle("POST", "/small", Public, ok)
+	for _, c := range []struct {
+		resource string
+		size     int
+		base64   bool
+		want     int
+	}{
+		{"/large", 3 * MaxBodyBytes, false, 200},
+		{"/large", 3 * MaxBodyBytes, true, 200},
+		{"/large", 3*MaxBodyBytes + 1, false, 413},
+		{"/large", 3*MaxBodyBytes + 1, true, 413},
+		{"/small", MaxBodyBytes + 1, false, 413},
+	} {
+		body := strings.Repeat("x", c.size)
+		if c.base64 {
+			body = base64.StdEncoding.EncodeToString([]byte(body))
+		}
+		resp, _ := r.ServeEvent(context.Background(), Request{HTTPMethod: "POST", Resource: c.resource, Body: body, IsBase64Encoded: c.base64})
+		if resp.StatusCode != c.want {
+			t.Errorf("%s %d bytes (base64 %v): %d %s", c.resource, c.size, c.base64, resp.StatusCode, resp.Body)
+		}
+		limit := MaxBodyBytes
+		if c.resource == "/large" {
+			limit = 3 * MaxBodyBytes
+		}
+		if c.want == 413 && !strings.Contains(resp.Body, fmt.Sprintf("larger than %d KiB", limit>>10)) {
+			t.Errorf("%s: %s does not name the bound", c.resource, resp.Body)
+		}
 	}
 }

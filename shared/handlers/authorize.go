@@ -7,6 +7,7 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/apigw"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+	"github.com/sdjwt-issuer/issuer/shared/openid4vp"
 	"github.com/sdjwt-issuer/issuer/shared/presentation"
 	"github.com/sdjwt-issuer/issuer/shared/wallet"
 )
@@ -24,7 +25,7 @@ func Authorize(w *Wallet) *apigw.Router {
 	r := w.deps.walletRouter("authorize")
 	r.Handle(http.MethodPost, RoutePushedAuthorization, apigw.Public, w.pushedAuthorization)
 	r.Handle(http.MethodGet, RouteAuthorize, apigw.Public, w.authorize)
-	r.Handle(http.MethodPost, RouteDirectPost, apigw.Public, w.directPost)
+	r.Handle(http.MethodPost, RouteDirectPost, apigw.Public, w.directPost, apigw.MaxBody(openid4vp.MaxPostBytes))
 	return r
 }
 
@@ -91,7 +92,7 @@ func (w *Wallet) directPost(ctx context.Context, req *apigw.Request) (apigw.Resp
 		return apigw.Response{}, err
 	}
 	call := walletCall{svc: svc, dialect: oid4vci.DialectV1}
-	form, err := oid4vci.ParseHolderForm(string(body), apigw.Header(req, "Content-Type"))
+	form, err := oid4vci.ParseHolderForm(string(body), apigw.Header(req, "Content-Type"), openid4vp.MaxPostBytes)
 	if err != nil {
 		return call.fail(ctx, err)
 	}

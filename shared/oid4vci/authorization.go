@@ -341,23 +341,20 @@ type HolderResponse struct {
 	Encrypted bool
 }
 
-// MaxHolderResponseBytes bounds a direct_post body (a presentation may carry several credentials).
-const MaxHolderResponseBytes = 64 << 10
-
-// ParseHolderResponse reads a direct_post body. state is required.
-func ParseHolderResponse(body, contentType string) (*HolderResponse, error) {
-	form, err := ParseHolderForm(body, contentType)
+// ParseHolderResponse reads a direct_post body of at most limit bytes. state is required.
+func ParseHolderResponse(body, contentType string, limit int) (*HolderResponse, error) {
+	form, err := ParseHolderForm(body, contentType, limit)
 	if err != nil {
 		return nil, err
 	}
 	return HolderResponseOf(form)
 }
 
-// ParseHolderForm reads a direct_post body as a form (each parameter at most once, within
-// MaxHolderResponseBytes), for the endpoint to tell an encrypted OpenID4VP response (only `response`) from one in
-// the clear.
-func ParseHolderForm(body, contentType string) (url.Values, error) {
-	return readForm(body, contentType, MaxHolderResponseBytes, "authorization response")
+// ParseHolderForm reads a direct_post body as a form (each parameter at most once, within limit bytes: the
+// endpoint's bound, which OpenID4VP responses set, openid4vp.MaxPostBytes), for the endpoint to tell an encrypted
+// OpenID4VP response (only `response`) from one in the clear.
+func ParseHolderForm(body, contentType string, limit int) (url.Values, error) {
+	return readForm(body, contentType, limit, "authorization response")
 }
 
 // HolderResponseOf is the response of a form in the clear. state is required.

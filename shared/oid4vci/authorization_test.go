@@ -164,16 +164,18 @@ func TestParseAuthorizationEndpointQuery(t *testing.T) {
 }
 
 func TestParseHolderResponse(t *testing.T) {
-	r, err := ParseHolderResponse("id_token=a.b.c&state=s1", "application/x-www-form-urlencoded")
+	const limit = 1 << 10
+	r, err := ParseHolderResponse("id_token=a.b.c&state=s1", "application/x-www-form-urlencoded", limit)
 	if err != nil || r.State != "s1" || r.Form.Get("id_token") != "a.b.c" {
 		t.Fatalf("%+v %v", r, err)
 	}
-	for _, body := range []string{"id_token=a.b.c", "state=" + strings.Repeat("s", 257), "state=a&state=b"} {
-		if _, err := ParseHolderResponse(body, "application/x-www-form-urlencoded"); err == nil {
+	for _, body := range []string{"id_token=a.b.c", "state=" + strings.Repeat("s", 257), "state=a&state=b",
+		"state=s&id_token=" + strings.Repeat("a", limit)} {
+		if _, err := ParseHolderResponse(body, "application/x-www-form-urlencoded", limit); err == nil {
 			t.Errorf("%q accepted", body)
 		}
 	}
-	if _, err := ParseHolderResponse(`{"state":"s"}`, "application/json"); err == nil {
+	if _, err := ParseHolderResponse(`{"state":"s"}`, "application/json", limit); err == nil {
 		t.Error("JSON accepted")
 	}
 }
@@ -200,7 +202,7 @@ func FuzzParseHolderResponse(f *testing.F) {
 	f.Add("id_token=a.b.c&state=s")
 	f.Add("error=access_denied&state=s")
 	f.Fuzz(func(t *testing.T, body string) {
-		r, err := ParseHolderResponse(body, "application/x-www-form-urlencoded")
+		r, err := ParseHolderResponse(body, "application/x-www-form-urlencoded", 64<<10)
 		if err != nil {
 			fuzzProtocolError(t, err, ErrInvalidRequest)
 			return

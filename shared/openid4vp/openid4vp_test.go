@@ -288,3 +288,51 @@ func TestTransactionData(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestResponseBounds: the endpoint's bound (MaxPostBytes) takes the largest response the verifier accepts in
+// either mode - a vp_token of MaxVPTokenBytes with MaxParametersBytes of other parameters, form encoded with
+// every byte escaped, or encrypted (with A256GCM and a long kid) and posted as response=<JWE> - and the JWE bound
+// takes that JWE; one byte more of vp_token or parameters is refused naming the bound.
+func TestResponseBounds(t *testing.T) {
+	ctx := context.Background()
+	ring, pub := newRingKey(t)
+	state := strings.Repeat("s", MaxStateLength)
+	submission := `{"id":"` + strings.Repeat("x", MaxParametersBytes-len(state)-9) + `"}`
+	clear := url.Values{"state": {state}, "presentation_submission": {submission},
+		"vp_token": {strings.Repeat(`"`, MaxVPTokenBytes)}}.Encode()
+	if len(clear) > MaxPostBytes {
+		t.Errorf("the largest clear response is %d bytes, over MaxPostBytes %d", len(clear), MaxPostBytes)
+	}
+	token := `{"q":["` + strings.Repeat("a", MaxVPTokenBytes-10) + `"]}`
+	plain, _ := json.Marshal(map[string]any{"state": state, "presentation_submission": json.RawMessage(submission),
+		"vp_token": json.RawMessage(token)})
+	jweText := encrypt(t, pub, string(plain), jwe.WithContentEncryption(jwa.A256GCM))
+	body := url.Values{"response": {jweText}}.Encode()
+	if len(body) > MaxPostBytes || len(jweText) > MaxEncryptedResponseBytes {
+		t.Errorf("the largest encrypted response is %d bytes (body %d), over MaxEncryptedResponseBytes %d or MaxPostBytes %d",
+			len(jweText), len(body), MaxEncryptedResponseBytes, MaxPostBytes)
+	}
+	r, err := ParseResponse(ctx, url.Values{"response": {jweText}}, ring)
+	if err != nil || len(r.VPToken) != len(token) {
+		t.Fatalf("the largest encrypted response: %v", err)
+	}
+	if _, err := ParseVPToken(r.VPToken, true); err != nil {
+		t.Fatalf("the largest vp_token: %v", err)
+	}
+	if MaxPostBytes > 4<<20 {
+		t.Errorf("MaxPostBytes %d: a body base64 encoded in a Lambda event must stay far below its 6 MB", MaxPostBytes)
+	}
+
+	over := `{"q":["` + strings.Repeat("a", MaxVPTokenBytes-9) + `"]}`
+	for name, form := range map[string]url.Values{
+		"vp_token":            {"state": {"s"}, "vp_token": {over}},
+		"encrypted vp_token":  {"response": {encrypt(t, pub, `{"state":"s","vp_token":`+over+`}`)}},
+		"parameters":          {"state": {"s"}, "vp_token": {"x"}, "presentation_submission": {strings.Repeat("x", MaxParametersBytes)}},
+		"encrypted too large": {"response": {strings.Repeat("a", MaxEncryptedResponseBytes+1)}},
+	} {
+		_, err := ParseResponse(ctx, form, ring)
+		if !errors.Is(err, ErrResponse) || !strings.Contains(err.Error(), "larger than") {
+			t.Errorf("%s: %v, want a refusal naming the bound", name, err)
+		}
+	}
+}

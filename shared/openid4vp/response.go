@@ -20,12 +20,27 @@ import (
 
 // Limits of a response.
 const (
-	// MaxResponseBytes bounds a posted response (a few SD-JWT VCs with their disclosures).
-	MaxResponseBytes = 256 << 10
+	// MaxVPTokenBytes bounds a vp_token, as the wallet sent it (form decoded, or in the opened JWE): up to
+	// MaxPresentations SD-JWT VCs with their disclosures, a PID with its portrait among them.
+	MaxVPTokenBytes = 256 << 10
+	// MaxParametersBytes bounds the other parameters of a response together (state, presentation_submission,
+	// error, error_description).
+	MaxParametersBytes = 16 << 10
+	// MaxEncryptedResponseBytes bounds a direct_post.jwt response, the compact JWE: base64url (4/3) of a plaintext
+	// holding at most MaxVPTokenBytes and MaxParametersBytes (a presentation's characters need no JSON escape),
+	// and jweOverheadBytes for the protected header (epk, kid, apu, apv), the IV, the tag and the JSON of the
+	// member names.
+	MaxEncryptedResponseBytes = (MaxVPTokenBytes+MaxParametersBytes)/3*4 + jweOverheadBytes
+	// MaxPostBytes bounds a direct_post body, in either response mode: percent-encoding (the clear form) at most
+	// triples each byte of the parameters, which is more than the encrypted form's response=<JWE> (base64url
+	// needs no escape), so the largest response MaxVPTokenBytes admits is taken either way.
+	MaxPostBytes = 3 * (MaxVPTokenBytes + MaxParametersBytes)
 	// MaxPresentations bounds the presentations of one vp_token.
 	MaxPresentations = 20
 	// MaxStateLength bounds state (the issuer's states are far shorter).
 	MaxStateLength = 256
+
+	jweOverheadBytes = 4 << 10
 )
 
 // ErrResponse is a response that is not well formed; errors wrapping it say what, for the wallet (never quoting
@@ -91,6 +106,11 @@ func paramName(k string) string {
 
 func (r *Response) check() error {
 	switch {
+	case len(r.VPToken) > MaxVPTokenBytes:
+		return responseError("vp_token is larger than %d bytes", MaxVPTokenBytes)
+	case len(r.State)+len(r.PresentationSubmission)+len(r.Error)+len(r.ErrorDescription) > MaxParametersBytes:
+		return responseError("state, presentation_submission, error and error_description together are larger than %d bytes",
+			MaxParametersBytes)
 	case r.State == "":
 		return responseError("state is required: the state of the request")
 	case len(r.State) > MaxStateLength:
@@ -114,7 +134,11 @@ func OpenResponse(ctx context.Context, compact string, keys ResponseKeys) (*Resp
 	if keys == nil {
 		return nil, responseError("this request was not sent with direct_post.jwt: post vp_token and state")
 	}
-	if len(compact) > MaxResponseBytes || strings.Count(compact, ".") != 4 {
+	if len(compact) > MaxEncryptedResponseBytes {
+		return nil, responseError("response is larger than %d bytes (a vp_token of at most %d bytes)",
+			MaxEncryptedResponseBytes, MaxVPTokenBytes)
+	}
+	if strings.Count(compact, ".") != 4 {
 		return nil, responseError("response must be a compact JWE (five base64url parts)")
 	}
 	msg, err := jwe.Parse([]byte(compact))
@@ -194,8 +218,8 @@ func (t *VPToken) Count() int {
 // At most MaxPresentations presentations, none empty.
 func ParseVPToken(raw string, dcql bool) (*VPToken, error) {
 	raw = strings.TrimSpace(raw)
-	if len(raw) > MaxResponseBytes {
-		return nil, responseError("vp_token is larger than %d bytes", MaxResponseBytes)
+	if len(raw) > MaxVPTokenBytes {
+		return nil, responseError("vp_token is larger than %d bytes", MaxVPTokenBytes)
 	}
 	t := &VPToken{}
 	if dcql {

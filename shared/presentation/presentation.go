@@ -262,9 +262,16 @@ func ExchangeID(state string) string {
 // OpenResponse reads a direct_post body that carries a direct_post.jwt response (only `response`, a JWE): it is
 // decrypted with the response keys into the HolderResponse the direct_post endpoint goes on with (state,
 // vp_token, presentation_submission, error), marked encrypted. A body without `response` is for
-// oid4vci.ParseHolderResponse; ok false says so.
+// oid4vci.HolderResponseOf; ok false says so. Either way a response over the bounds of openid4vp (a vp_token over
+// MaxVPTokenBytes, the other parameters over MaxParametersBytes) is invalid_request naming the bound, before any
+// session is looked at, so that it leaves the session open.
 func OpenResponse(ctx context.Context, form url.Values, keys ResponseKeys) (resp *oid4vci.HolderResponse, ok bool, err error) {
 	if !form.Has("response") {
+		if form.Has("vp_token") {
+			if _, err := openid4vp.ParseResponse(ctx, form, nil); err != nil {
+				return nil, false, responseError(err)
+			}
+		}
 		return nil, false, nil
 	}
 	var rk openid4vp.ResponseKeys
@@ -273,10 +280,7 @@ func OpenResponse(ctx context.Context, form url.Values, keys ResponseKeys) (resp
 	}
 	r, err := openid4vp.ParseResponse(ctx, form, rk)
 	if err != nil {
-		if errors.Is(err, openid4vp.ErrResponse) {
-			return nil, true, oid4vci.Errorf(oid4vci.ErrInvalidRequest, "%s", err.Error())
-		}
-		return nil, true, err
+		return nil, true, responseError(err)
 	}
 	out := url.Values{"state": {r.State}}
 	for k, v := range map[string]string{"vp_token": r.VPToken, "presentation_submission": r.PresentationSubmission,
@@ -286,4 +290,12 @@ func OpenResponse(ctx context.Context, form url.Values, keys ResponseKeys) (resp
 		}
 	}
 	return &oid4vci.HolderResponse{State: r.State, Form: out, Encrypted: true}, true, nil
+}
+
+// responseError is an openid4vp.ErrResponse as the invalid_request the wallet gets; other errors as they are.
+func responseError(err error) error {
+	if errors.Is(err, openid4vp.ErrResponse) {
+		return oid4vci.Errorf(oid4vci.ErrInvalidRequest, "%s", err.Error())
+	}
+	return err
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/sdjwt-issuer/issuer/shared/internal/memstore"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
 	"github.com/sdjwt-issuer/issuer/shared/oid4vci"
+	"github.com/sdjwt-issuer/issuer/shared/openid4vp"
 	"github.com/sdjwt-issuer/issuer/shared/presentation"
 	"github.com/sdjwt-issuer/issuer/shared/presentationdef"
 	"github.com/sdjwt-issuer/issuer/shared/sdjwt"
@@ -341,7 +342,7 @@ func (f *fixture) post(state, vpToken string, r *request) (*wallet.Authorization
 		}
 	} else {
 		var err error
-		resp, err = oid4vci.ParseHolderResponse(url.Values{"state": {state}, "vp_token": {vpToken}}.Encode(), "application/x-www-form-urlencoded")
+		resp, err = oid4vci.ParseHolderResponse(url.Values{"state": {state}, "vp_token": {vpToken}}.Encode(), "application/x-www-form-urlencoded", openid4vp.MaxPostBytes)
 		if err != nil {
 			f.t.Fatal(err)
 		}
@@ -465,7 +466,7 @@ func TestRefusedPresentations(t *testing.T) {
 				return f.present(r, r.clientID, r.nonce, nil)
 			}, reason: "expected values"},
 		{name: "wallet declines", query: employeeQuery, answer: func(f *fixture, r *request) (*wallet.AuthorizationStep, error) {
-			resp, _ := oid4vci.ParseHolderResponse(url.Values{"state": {r.state}, "error": {"access_denied"}}.Encode(), "application/x-www-form-urlencoded")
+			resp, _ := oid4vci.ParseHolderResponse(url.Values{"state": {r.state}, "error": {"access_denied"}}.Encode(), "application/x-www-form-urlencoded", openid4vp.MaxPostBytes)
 			return f.wallet.RespondToHolderRequest(context.Background(), resp)
 		}, reason: "declined"},
 	}

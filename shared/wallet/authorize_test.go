@@ -136,7 +136,7 @@ func (w *authzWallet) idToken(nonce string, over map[string]any) string {
 
 func (w *authzWallet) post(form url.Values) (url.Values, error) {
 	w.f.t.Helper()
-	resp, err := oid4vci.ParseHolderResponse(form.Encode(), "application/x-www-form-urlencoded")
+	resp, err := oid4vci.ParseHolderResponse(form.Encode(), "application/x-www-form-urlencoded", 64<<10)
 	if err != nil {
 		return nil, err
 	}
