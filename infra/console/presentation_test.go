@@ -8,7 +8,8 @@ import (
 
 // TestDynamicRequestFromTheIssueForm: on the real API, the issue form sends a dynamic credential request (a
 // presentation definition and transaction data, no PIN); the exchange page shows the offer and the record's
-// presentation fields, and the stored exchange asks for that presentation with only the authorization code grant.
+// presentation fields, says that a wallet presenting over OpenID4VP is needed (no scripted wallet command: it
+// cannot present), and the stored exchange asks for that presentation with only the authorization code grant.
 // Transaction data that is not a JSON object is refused at its field by the issuer.
 func TestDynamicRequestFromTheIssueForm(t *testing.T) {
 	is := startIssuer(t)
@@ -43,6 +44,16 @@ func TestDynamicRequestFromTheIssueForm(t *testing.T) {
 	tb.waitText("main", pdID)
 	if n := eval[int](tb, `document.querySelectorAll('#offer-pin').length`); n != 0 {
 		t.Error("the exchange of a dynamic credential request shows a PIN")
+	}
+	// The scripted wallet cannot present: the page names the kind of wallet it takes instead of its command.
+	tb.waitText("#offer-presentation-note", "OpenID4VP")
+	if n := eval[int](tb, `document.querySelectorAll('#wallet-command').length`); n != 0 ||
+		strings.Contains(eval[string](tb, `document.querySelector('main').textContent`), "go run ./infra/wallet") {
+		t.Error("the exchange of a dynamic credential request suggests the scripted wallet, which cannot present")
+	}
+	if note := tb.text("#offer-presentation-note"); !strings.Contains(note, "Employee of ACME") ||
+		!strings.Contains(note, "scripted wallet") {
+		t.Errorf("the note %q names neither the presentation definition nor why not the scripted wallet", note)
 	}
 	tb.shot("27-dynamic-request-exchange")
 	rec := record(t, is, tb.exchangeID())

@@ -111,6 +111,17 @@ function walletCommand(link, pin) {
   return `go run ./infra/wallet ${pin ? `-pin ${pin} ` : ''}${quoted}`;
 }
 
+// presentationNote tells, for a dynamic credential request, what the holder's wallet must do and that the
+// scripted wallet cannot (it redeems offers but presents nothing), instead of its command.
+function presentationNote(definitionId, label) {
+  return h('div', { class: 'notice', id: 'offer-presentation-note' },
+    h('p', {}, 'This is a dynamic credential request: before anything is issued, the holder\'s wallet must present ',
+      label ? h('strong', {}, label) : 'the credentials', ' (presentation definition ', h('code', {}, definitionId),
+      ') over OpenID4VP.'),
+    h('p', {}, 'It takes a wallet that can present over OpenID4VP 1.0 (or its drafts, for a Presentation Exchange ' +
+      'definition). The scripted wallet of the issuer\'s repository cannot present, so it is not offered here.'));
+}
+
 export async function render(ctx, id) {
   const { el, signal } = ctx;
   let record;
@@ -132,6 +143,16 @@ export async function render(ctx, id) {
     }
   }
   const pin = pins.get(id) || '';
+  // A dynamic credential request asks the holder for a presentation: its definition's label, or its id alone.
+  let presentationLabel = '';
+  if (record.presentationDefinitionId) {
+    try {
+      presentationLabel = (await api.call('GET', `/presentation-definition/${api.segment(record.presentationDefinitionId)}`, undefined, { signal })).presentationDefinition.label || '';
+    } catch (err) {
+      if (err.name === 'AbortError') throw err;
+      presentationLabel = ''; // deleted since (the exchange keeps its copy), or the API has no such route
+    }
+  }
 
   const statusNow = h('p', { class: 'live' });
   const stepsHost = h('div');
@@ -183,12 +204,13 @@ export async function render(ctx, id) {
           field('Offer link (deep link)', linkInput, 'The same offer as the QR code.'),
           h('div', { class: 'actions' }, copyLink, openLink),
           pinBlock,
-          h('details', {}, h('summary', {}, 'No wallet at hand? Use the scripted wallet'),
-            h('p', {}, 'In a checkout of the issuer\'s repository, this command plays a holder wallet: it redeems the ' +
-              'offer, proves a key, receives the credential, prints it and reports it accepted (for a Deferred ' +
-              'exchange it waits until you complete it here).'),
-            h('pre', { id: 'wallet-command' }, command),
-            copyButton('Copy command', () => command, ctx.announce)))));
+          record.presentationDefinitionId ? presentationNote(record.presentationDefinitionId, presentationLabel)
+            : h('details', {}, h('summary', {}, 'No wallet at hand? Use the scripted wallet'),
+              h('p', {}, 'In a checkout of the issuer\'s repository, this command plays a holder wallet: it redeems the ' +
+                'offer, proves a key, receives the credential, prints it and reports it accepted (for a Deferred ' +
+                'exchange it waits until you complete it here).'),
+              h('pre', { id: 'wallet-command' }, command),
+              copyButton('Copy command', () => command, ctx.announce)))));
     try {
       const res = await api.call('GET', `/credential/history/${api.segment(id)}/offer-qr?size=320`, undefined, { raw: true, signal });
       qrBlob = await res.blob();
