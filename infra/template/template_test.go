@@ -196,6 +196,7 @@ func checkEnvironment(f *fixture) []string {
 		"LOG_LEVEL":                     nil,
 		"RESPONSE_ENCRYPTION_REQUIRED":  {"${ResponseEncryptionRequired}"},
 		"ISSUER_CERT_CHAIN":             {"${IssuerCertificateChain}"},
+		"ISSUER_CERT_RENEWAL_DAYS":      {"${IssuerCertificateRenewalDays}"},
 		"REQUEST_ENCRYPTION_KMS_KEY_ID": {"${RequestEncryptionKey.Arn}"},
 		"REQUEST_ENCRYPTION_REQUIRED":   {"${RequestEncryptionRequired}"},
 		"REQUIRE_DPOP":                  {"${RequireDpop}"},

@@ -141,6 +141,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"retention huge", map[string]string{EnvRetentionDays: "99999999999999999999"}, []string{EnvRetentionDays}},
 		{"bad level", map[string]string{EnvLogLevel: "loud"}, []string{EnvLogLevel}},
 		{"require dpop not a boolean", map[string]string{EnvRequireDPoP: "sometimes"}, []string{EnvRequireDPoP, "true or false"}},
+		{"renewal days zero", map[string]string{EnvIssuerCertRenewalDays: "0"}, []string{EnvIssuerCertRenewalDays, "1 to 365"}},
+		{"renewal days huge", map[string]string{EnvIssuerCertRenewalDays: "400"}, []string{EnvIssuerCertRenewalDays, "1 to 365"}},
 		{"unknown holder authentication", map[string]string{EnvHolderAuthentication: "password"}, []string{EnvHolderAuthentication, "issuer_state"}},
 		{"several at once", map[string]string{EnvTableName: "", EnvKMSKeyID: ""}, []string{EnvTableName, EnvKMSKeyID}},
 	}
@@ -159,6 +161,16 @@ func TestLoadInvalid(t *testing.T) {
 				t.Errorf("error echoes an API key hash: %q", err)
 			}
 		})
+	}
+}
+
+func TestRenewalMargin(t *testing.T) {
+	if got := (Trust{}).RenewalMargin(); got != DefaultIssuerCertRenewalDays*24*time.Hour {
+		t.Errorf("default RenewalMargin = %v", got)
+	}
+	c, err := Load(env(map[string]string{EnvIssuerCertRenewalDays: "60"}))
+	if err != nil || c.Trust.RenewalMargin() != 60*24*time.Hour {
+		t.Errorf("ISSUER_CERT_RENEWAL_DAYS=60: %v, %v", c.Trust.RenewalMargin(), err)
 	}
 }
 

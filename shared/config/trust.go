@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sdjwt-issuer/issuer/shared/issuercert"
 )
@@ -24,6 +25,15 @@ const (
 	EnvRequestEncryptionKMSKeyID = "REQUEST_ENCRYPTION_KMS_KEY_ID"
 	// EnvRequestEncryptionRequired: true refuses credential and deferred credential requests sent in the clear.
 	EnvRequestEncryptionRequired = "REQUEST_ENCRYPTION_REQUIRED"
+	// EnvIssuerCertRenewalDays: how many days before ISSUER_CERT_CHAIN stops validating (its earliest NotAfter)
+	// a signing function warns at cold start that the chain needs renewing (default 30, 1 to 365).
+	EnvIssuerCertRenewalDays = "ISSUER_CERT_RENEWAL_DAYS"
+)
+
+// DefaultIssuerCertRenewalDays and MaxIssuerCertRenewalDays bound ISSUER_CERT_RENEWAL_DAYS.
+const (
+	DefaultIssuerCertRenewalDays = 30
+	MaxIssuerCertRenewalDays     = 365
 )
 
 // Trust is the configuration of response and request encryption and of the issuer's certificate chain.
@@ -37,6 +47,19 @@ type Trust struct {
 	RequestEncryptionKMSKeyID string
 	// RequestEncryptionRequired refuses clear credential requests (only with RequestEncryptionKMSKeyID).
 	RequestEncryptionRequired bool
+	// IssuerCertRenewalDays is ISSUER_CERT_RENEWAL_DAYS (0: unset, the default applies; see RenewalMargin).
+	IssuerCertRenewalDays int
+}
+
+// RenewalMargin is how long before the issuer certificate chain stops validating its renewal is due: from then
+// on every credential's validity is cut short by the chain's end (wallet: capValidity), and signing functions
+// warn at cold start.
+func (t Trust) RenewalMargin() time.Duration {
+	days := t.IssuerCertRenewalDays
+	if days == 0 {
+		days = DefaultIssuerCertRenewalDays
+	}
+	return time.Duration(days) * 24 * time.Hour
 }
 
 // loadTrust reads the trust variables; every fault is named.
@@ -51,6 +74,14 @@ func loadTrust(getenv func(string) string) (Trust, error) {
 	t.IssuerCertChain, err = parseChain(getenv(EnvIssuerCertChain))
 	if err != nil {
 		errs = append(errs, err)
+	}
+	if raw := strings.TrimSpace(getenv(EnvIssuerCertRenewalDays)); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > MaxIssuerCertRenewalDays {
+			errs = append(errs, fmt.Errorf("%s %q is not a whole number of days from 1 to %d: set it, or unset it "+
+				"for %d", EnvIssuerCertRenewalDays, raw, MaxIssuerCertRenewalDays, DefaultIssuerCertRenewalDays))
+		}
+		t.IssuerCertRenewalDays = n
 	}
 	t.RequestEncryptionKMSKeyID = strings.TrimSpace(getenv(EnvRequestEncryptionKMSKeyID))
 	t.RequestEncryptionRequired, err = parseBool(EnvRequestEncryptionRequired, getenv(EnvRequestEncryptionRequired))

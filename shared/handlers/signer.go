@@ -44,5 +44,12 @@ func certifyKey(key issuerKey, d *Deps) (issuerKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ISSUER_CERT_CHAIN: %w: %w", keys.ErrKeyUnusable, err)
 	}
+	if end := c.Chain().NotAfter(); end.Sub(now()) < d.Config.Trust.RenewalMargin() && d.Log != nil {
+		// Still valid, so still used: refusing would stop all issuance. No credential outlives the chain
+		// (wallet: capValidity), so they get shorter and shorter, which the operator must hear of.
+		d.Log.Warn("the issuer certificate chain (ISSUER_CERT_CHAIN) stops validating soon: no credential issued "+
+			"now is valid after that; renew the certificate and configure the new chain",
+			"not_after", end.UTC().Format(time.RFC3339), "renewal_days", int(d.Config.Trust.RenewalMargin().Hours()/24))
+	}
 	return c, nil
 }

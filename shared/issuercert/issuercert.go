@@ -176,3 +176,15 @@ func (c *Chain) Leaf() *x509.Certificate { return c.certs[0] }
 
 // Root is the trust anchor the chain was validated against (not sent in x5c).
 func (c *Chain) Root() *x509.Certificate { return c.certs[len(c.certs)-1] }
+
+// NotAfter is when the chain stops validating: the earliest NotAfter of its certificates (the leaf's, unless an
+// intermediate or the root ends first). A verifier that validates the chain refuses whatever it signed after that.
+func (c *Chain) NotAfter() time.Time {
+	end := c.certs[0].NotAfter
+	for _, cert := range c.certs[1:] {
+		if cert.NotAfter.Before(end) {
+			end = cert.NotAfter
+		}
+	}
+	return end
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sdjwt-issuer/issuer/shared/definition"
 	"github.com/sdjwt-issuer/issuer/shared/exchange"
+	"github.com/sdjwt-issuer/issuer/shared/issuercert"
 	"github.com/sdjwt-issuer/issuer/shared/jwtvc"
 	"github.com/sdjwt-issuer/issuer/shared/keys"
 	"github.com/sdjwt-issuer/issuer/shared/mdoc"
@@ -87,6 +88,9 @@ func (s *Service) issueCredentials(ctx context.Context, rec *exchange.Record, ke
 	if def.ExpirationInDays > 0 {
 		expiry = now.AddDate(0, 0, def.ExpirationInDays)
 	}
+	if cs, ok := s.signer.(interface{ Chain() *issuercert.Chain }); ok {
+		expiry = capValidity(expiry, cs.Chain().NotAfter())
+	}
 	n := max(len(payloads), len(keys))
 	out := make([]string, 0, n)
 	for i := 0; i < n; i++ {
@@ -119,6 +123,31 @@ func (s *Service) issueCredentials(ctx context.Context, rec *exchange.Record, ke
 	return out, nil
 }
 
+// capValidity is a credential's expiry under a certificate chain that ends at end (zero: no chain): never after
+// it, since a verifier that validates the chain refuses the credential from then on, whatever its exp says; a
+// credential without expiry gets end (docs/design.md "Credential validity and the certificate chain").
+func capValidity(expiry, end time.Time) time.Time {
+	if end.IsZero() || (!expiry.IsZero() && !end.Before(expiry)) {
+		return expiry
+	}
+	return end.Truncate(time.Second)
+}
+
+// chainNotAfter is the earliest NotAfter of a DER certificate chain (an mdoc's x5chain).
+func chainNotAfter(chain [][]byte) (time.Time, error) {
+	var end time.Time
+	for _, der := range chain {
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("document signer chain: %w", err)
+		}
+		if end.IsZero() || cert.NotAfter.Before(end) {
+			end = cert.NotAfter
+		}
+	}
+	return end, nil
+}
+
 // issueSDJWT issues one SD-JWT VC of typ format.
 func (s *Service) issueSDJWT(ctx context.Context, def *definition.Definition, c issued, format sdjwt.Format) (string, error) {
 	vc := sdjwt.VC{Issuer: s.cfg.IssuerURL, Type: def.VCT, TypeIntegrity: c.typeIntegrity, IssuedAt: c.now,
@@ -145,8 +174,12 @@ func (s *Service) issueMdoc(ctx context.Context, def *definition.Definition, c i
 	if err != nil {
 		return "", err
 	}
+	end, err := chainNotAfter(is.Chain())
+	if err != nil {
+		return "", err
+	}
 	doc := mdoc.Document{DocType: def.DocType, NameSpaces: nameSpaces, DeviceKey: c.key, Signed: c.now,
-		ValidUntil: c.expiry}
+		ValidUntil: capValidity(c.expiry, end)}
 	if c.status != nil {
 		doc.Status = &mdoc.StatusReference{Index: c.status.Index, URI: c.status.URI}
 	}
