@@ -188,21 +188,22 @@ func checkEnvironment(f *fixture) []string {
 		return []string{"Globals.Function.Environment is missing"}
 	}
 	want := map[string][]string{
-		"TABLE_NAME":                    {"${IssuerTable}"},
-		"KMS_KEY_ID":                    {"${SigningKey}", "${SigningKey.Arn}", "${SigningKeyAlias}"},
-		"EVENT_BUS_NAME":                {"${EventBus}"},
-		"EVENT_SOURCE":                  {"${EventSource}"},
-		"RETENTION_DAYS":                {"${RetentionDays}"},
-		"LOG_LEVEL":                     nil,
-		"RESPONSE_ENCRYPTION_REQUIRED":  {"${ResponseEncryptionRequired}"},
-		"ISSUER_CERT_CHAIN":             {"${IssuerCertificateChain}"},
-		"ISSUER_CERT_RENEWAL_DAYS":      {"${IssuerCertificateRenewalDays}"},
-		"REQUEST_ENCRYPTION_KMS_KEY_ID": {"${RequestEncryptionKey.Arn}"},
-		"REQUEST_ENCRYPTION_REQUIRED":   {"${RequestEncryptionRequired}"},
-		"REQUIRE_DPOP":                  {"${RequireDpop}"},
-		"WALLET_TRUST_ANCHORS":          {"${WalletTrustAnchors}"},
-		"HOLDER_AUTHENTICATION":         {"${HolderAuthentication}"},
-		"ISSUER_TRUST_ANCHORS":          {"${IssuerTrustAnchors}"},
+		"TABLE_NAME":                            {"${IssuerTable}"},
+		"KMS_KEY_ID":                            {"${SigningKey}", "${SigningKey.Arn}", "${SigningKeyAlias}"},
+		"EVENT_BUS_NAME":                        {"${EventBus}"},
+		"EVENT_SOURCE":                          {"${EventSource}"},
+		"RETENTION_DAYS":                        {"${RetentionDays}"},
+		"LOG_LEVEL":                             nil,
+		"RESPONSE_ENCRYPTION_REQUIRED":          {"${ResponseEncryptionRequired}"},
+		"ISSUER_CERT_CHAIN":                     {"${IssuerCertificateChain}"},
+		"ISSUER_CERT_RENEWAL_DAYS":              {"${IssuerCertificateRenewalDays}"},
+		"REQUEST_ENCRYPTION_KMS_KEY_ID":         {"${RequestEncryptionKey.Arn}"},
+		"REQUEST_ENCRYPTION_REQUIRED":           {"${RequestEncryptionRequired}"},
+		"REQUIRE_DPOP":                          {"${RequireDpop}"},
+		"WALLET_TRUST_ANCHORS":                  {"${WalletTrustAnchors}"},
+		"CLIENT_ATTESTATION_MAX_LIFETIME_HOURS": {"${ClientAttestationMaxLifetimeHours}"},
+		"HOLDER_AUTHENTICATION":                 {"${HolderAuthentication}"},
+		"ISSUER_TRUST_ANCHORS":                  {"${IssuerTrustAnchors}"},
 	}
 	var problems []string
 	// The variables chosen by a condition, as written (goformation evaluates Fn::If with the defaults).

@@ -54,7 +54,15 @@ const (
 	Stale       Kind = "stale"
 	ClientID    Kind = "client_id"
 	Replayed    Kind = "replayed"
+	// Lifetime: the attestation is valid for longer than Options.MaxLifetime.
+	Lifetime Kind = "lifetime"
 )
+
+// DefaultMaxLifetime is the longest attestation lifetime (exp minus iat, or minus now without iat) accepted when
+// Options.MaxLifetime is zero: 30 days. The draft lets an authorization server refuse an exp unreasonably far in the
+// future, and wallet profiles ask for short-lived attestations (the provider revokes a wallet instance by no
+// longer issuing it one, and this issuer reads no attestation status), so one valid for years is refused.
+const DefaultMaxLifetime = 30 * 24 * time.Hour
 
 // Error is a failed client attestation: the OAuth error is invalid_client with Description.
 type Error struct {
@@ -85,6 +93,8 @@ type Options struct {
 	ClientID string
 	// Replay, when set, refuses a PoP whose jti it has seen for the same instance key.
 	Replay jwtverify.ReplayCache
+	// MaxLifetime is the longest lifetime of an attestation accepted; zero: DefaultMaxLifetime.
+	MaxLifetime time.Duration
 }
 
 // DefaultAttestationAlgs are the algorithms accepted for the provider's signature when Options.Algs is empty.
@@ -173,8 +183,12 @@ func Verify(ctx context.Context, attestation, pop string, o Options) (*Result, e
 	if err != nil {
 		return nil, fail(Expired, "%s: get a fresh one from the wallet provider", err)
 	}
-	if _, err := (jwtverify.Window{Now: o.Time.Now, MaxAge: -1, Skew: o.Time.Skew}).IssuedAt(ac.Iat, false, "the client attestation"); err != nil {
+	iat, err := (jwtverify.Window{Now: o.Time.Now, MaxAge: -1, Skew: o.Time.Skew}).IssuedAt(ac.Iat, false, "the client attestation")
+	if err != nil {
 		return nil, fail(Malformed, "%s", err)
+	}
+	if err := checkLifetime(iat, exp, o); err != nil {
+		return nil, err
 	}
 	if ac.Cnf == nil || len(ac.Cnf.JWK) == 0 {
 		return nil, fail(Malformed, "the client attestation must carry cnf.jwk, the client instance key")
@@ -190,6 +204,24 @@ func Verify(ctx context.Context, attestation, pop string, o Options) (*Result, e
 		return nil, fail(ClientID, "client_id is not the sub of the client attestation")
 	}
 	return &Result{ClientID: *ac.Sub, Provider: provider, InstanceKey: instance, ExpiresAt: exp}, nil
+}
+
+// checkLifetime refuses an attestation valid for longer than o.MaxLifetime: from iat to exp, or from now to exp
+// without iat.
+func checkLifetime(iat, exp time.Time, o Options) *Error {
+	limit := o.MaxLifetime
+	if limit <= 0 {
+		limit = DefaultMaxLifetime
+	}
+	from, span := iat, "from iat to exp"
+	if iat.IsZero() {
+		from, span = o.Time.Now, "from now to exp"
+	}
+	if lifetime := exp.Sub(from); lifetime > limit+o.Time.SkewOrDefault() {
+		return fail(Lifetime, "the client attestation is valid for %d hours (%s); this issuer accepts at most %d "+
+			"hours: get a shorter-lived one from the wallet provider", int64(lifetime.Hours()), span, int64(limit.Hours()))
+	}
+	return nil
 }
 
 func checkPoP(ctx context.Context, pop, sub string, instance *jwtverify.PublicKey, o Options) error {

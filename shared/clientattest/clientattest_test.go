@@ -79,6 +79,20 @@ func TestVerify(t *testing.T) {
 		{name: "exp missing", attestation: att(provider, func(a *attesttest.ClientAttestation) { a.Extra = map[string]any{"exp": nil} }), pop: pop(instance, nil), kind: Expired, contains: "must carry exp"},
 		{name: "exp in the past", attestation: att(provider, func(a *attesttest.ClientAttestation) { a.Expires = now.Add(-time.Hour) }), pop: pop(instance, nil), kind: Expired, contains: "has expired"},
 		{name: "nbf in the future", attestation: att(provider, func(a *attesttest.ClientAttestation) { a.Extra = map[string]any{"nbf": now.Add(time.Hour).Unix()} }), pop: pop(instance, nil), kind: Expired, contains: "not valid yet"},
+		// A lifetime past MaxLifetime (DefaultMaxLifetime, 30 days) is refused: the draft lets the server refuse an exp
+		// "unreasonably far in the future", and an attestation valid for 100 years outlives any revocation of its
+		// wallet instance by the provider (docs/security.md 14i).
+		{name: "valid for 100 years", attestation: att(provider, func(a *attesttest.ClientAttestation) { a.Expires = now.AddDate(100, 0, 0) }), pop: pop(instance, nil), kind: Lifetime, contains: "at most 720 hours"},
+		{name: "valid for 31 days", attestation: att(provider, func(a *attesttest.ClientAttestation) { a.Expires = now.Add(31 * 24 * time.Hour) }), pop: pop(instance, nil), kind: Lifetime, contains: "744 hours"},
+		{name: "valid for 30 days", attestation: att(provider, func(a *attesttest.ClientAttestation) { a.Expires = now.Add(30 * 24 * time.Hour) }), pop: pop(instance, nil)},
+		{name: "iat a year ago, exp tomorrow", attestation: att(provider, func(a *attesttest.ClientAttestation) {
+			a.IssuedAt, a.Expires = now.AddDate(-1, 0, 0), now.Add(24*time.Hour)
+		}), pop: pop(instance, nil), kind: Lifetime, contains: "from iat to exp"},
+		{name: "no iat, exp in 100 years", attestation: att(provider, func(a *attesttest.ClientAttestation) {
+			a.Expires, a.Extra = now.AddDate(100, 0, 0), map[string]any{"iat": nil}
+		}), pop: pop(instance, nil), kind: Lifetime, contains: "at most"},
+		{name: "a day under a 12-hour maximum", attestation: att(provider, func(a *attesttest.ClientAttestation) { a.Expires = now.Add(24 * time.Hour) }), pop: pop(instance, nil),
+			change: func(o *Options) { o.MaxLifetime = 12 * time.Hour }, kind: Lifetime, contains: "at most 12 hours"},
 		{name: "iat in the future", attestation: att(provider, func(a *attesttest.ClientAttestation) { a.IssuedAt = now.Add(time.Hour) }), pop: pop(instance, nil), kind: Malformed, contains: "future"},
 		{name: "cnf missing", attestation: att(provider, func(a *attesttest.ClientAttestation) { a.Extra = map[string]any{"cnf": nil} }), pop: pop(instance, nil), kind: Malformed, contains: "cnf.jwk"},
 		{name: "cnf private key", attestation: att(provider, func(a *attesttest.ClientAttestation) {

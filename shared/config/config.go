@@ -56,7 +56,13 @@ const (
 	EnvIssuerTrust = "ISSUER_TRUST_ANCHORS"
 	// EnvHolderAuthentication is the deployment default of a definition's holderAuthentication.
 	EnvHolderAuthentication = "HOLDER_AUTHENTICATION"
+	// EnvClientAttestationMaxLifetimeHours is the longest client (wallet) attestation lifetime accepted, in hours
+	// (default 720: 30 days, 1 to 8760).
+	EnvClientAttestationMaxLifetimeHours = "CLIENT_ATTESTATION_MAX_LIFETIME_HOURS"
 )
+
+// MaxClientAttestationMaxLifetimeHours bounds CLIENT_ATTESTATION_MAX_LIFETIME_HOURS (a year).
+const MaxClientAttestationMaxLifetimeHours = 8760
 
 // Config is the configuration every function reads from its environment (docs/design.md).
 type Config struct {
@@ -100,6 +106,9 @@ type Config struct {
 	// definition says nothing: "id_token" (the default: the wallet proves a key or DID with an ID token) or
 	// "issuer_state" (the offer's issuer_state identifies the holder, no further step).
 	HolderAuthentication string
+	// ClientAttestationMaxLifetimeHours is CLIENT_ATTESTATION_MAX_LIFETIME_HOURS; 0: unset, the default of
+	// clientattest.DefaultMaxLifetime (30 days) applies.
+	ClientAttestationMaxLifetimeHours int
 }
 
 // Retention is RetentionDays as a duration.
@@ -168,6 +177,14 @@ func Load(getenv func(string) string) (Config, error) {
 	default:
 		fail(fmt.Errorf("%s must be id_token (the wallet proves a key or DID with an ID token, the default) or "+
 			"issuer_state (the offer identifies the holder)", EnvHolderAuthentication))
+	}
+	if raw := strings.TrimSpace(getenv(EnvClientAttestationMaxLifetimeHours)); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > MaxClientAttestationMaxLifetimeHours {
+			fail(fmt.Errorf("%s %q is not a whole number of hours from 1 to %d: set it, or unset it for 720 (30 days)",
+				EnvClientAttestationMaxLifetimeHours, raw, MaxClientAttestationMaxLifetimeHours))
+		}
+		c.ClientAttestationMaxLifetimeHours = n
 	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration: %w", errors.Join(errs...))

@@ -143,6 +143,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"require dpop not a boolean", map[string]string{EnvRequireDPoP: "sometimes"}, []string{EnvRequireDPoP, "true or false"}},
 		{"renewal days zero", map[string]string{EnvIssuerCertRenewalDays: "0"}, []string{EnvIssuerCertRenewalDays, "1 to 365"}},
 		{"renewal days huge", map[string]string{EnvIssuerCertRenewalDays: "400"}, []string{EnvIssuerCertRenewalDays, "1 to 365"}},
+		{"attestation lifetime zero", map[string]string{EnvClientAttestationMaxLifetimeHours: "0"}, []string{EnvClientAttestationMaxLifetimeHours, "1 to 8760"}},
+		{"attestation lifetime words", map[string]string{EnvClientAttestationMaxLifetimeHours: "a month"}, []string{EnvClientAttestationMaxLifetimeHours}},
 		{"unknown holder authentication", map[string]string{EnvHolderAuthentication: "password"}, []string{EnvHolderAuthentication, "issuer_state"}},
 		{"several at once", map[string]string{EnvTableName: "", EnvKMSKeyID: ""}, []string{EnvTableName, EnvKMSKeyID}},
 	}
@@ -171,6 +173,13 @@ func TestRenewalMargin(t *testing.T) {
 	c, err := Load(env(map[string]string{EnvIssuerCertRenewalDays: "60"}))
 	if err != nil || c.Trust.RenewalMargin() != 60*24*time.Hour {
 		t.Errorf("ISSUER_CERT_RENEWAL_DAYS=60: %v, %v", c.Trust.RenewalMargin(), err)
+	}
+}
+
+func TestClientAttestationMaxLifetime(t *testing.T) {
+	c, err := Load(env(map[string]string{EnvClientAttestationMaxLifetimeHours: "24"}))
+	if err != nil || c.ClientAttestationMaxLifetimeHours != 24 {
+		t.Errorf("CLIENT_ATTESTATION_MAX_LIFETIME_HOURS=24: %d, %v", c.ClientAttestationMaxLifetimeHours, err)
 	}
 }
 

@@ -103,6 +103,7 @@ func NewWallet(d *Deps, opts ...WalletOption) *Wallet {
 	}
 	w.cfg.ResponseEncryptionRequired = w.cfg.ResponseEncryptionRequired || d.Config.Trust.ResponseEncryptionRequired
 	w.cfg.RequireDPoP = d.Config.RequireDPoP
+	w.cfg.ClientAttestationMaxLifetime = time.Duration(d.Config.ClientAttestationMaxLifetimeHours) * time.Hour
 	w.cfg.Retention = d.Config.Retention()
 	w.cfg.HolderAuthentication = d.Config.HolderAuthentication
 	if len(d.Config.NonceKey) > 0 {

@@ -111,7 +111,8 @@ func (s *Service) AuthenticateClient(ctx context.Context, cred ClientCredentials
 		return c, nil
 	}
 	res, err := clientattest.Verify(ctx, cred.Attestation, cred.AttestationPoP, clientattest.Options{Trust: s.trust,
-		Audience: s.cfg.IssuerURL, Time: jwtverify.Window{Now: s.rt.Now()}, ClientID: cred.ClientID, Replay: s.replay})
+		Audience: s.cfg.IssuerURL, Time: jwtverify.Window{Now: s.rt.Now()}, ClientID: cred.ClientID, Replay: s.replay,
+		MaxLifetime: s.cfg.ClientAttestationMaxLifetime})
 	var failure *clientattest.Error
 	switch {
 	case errors.As(err, &failure):

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sdjwt-issuer/issuer/shared/attesttest"
 	"github.com/sdjwt-issuer/issuer/shared/clientattest"
@@ -184,5 +185,45 @@ func TestReplayMemoryFloodDoesNotLockOutWallets(t *testing.T) {
 	var de *dpop.Error
 	if _, err := svc.AuthenticateClient(ctx, ClientCredentials{DPoP: proof}, tokenURL); !errors.As(err, &de) || de.Code != dpop.ErrInvalidProof {
 		t.Fatalf("the wallet's proof again: %v, want invalid_dpop_proof", err)
+	}
+}
+
+// TestClientAttestationLifetimeIsBounded: the token endpoint (and PAR) refuse a client attestation valid for longer
+// than CLIENT_ATTESTATION_MAX_LIFETIME_HOURS (Config.ClientAttestationMaxLifetime; default 30 days) as a failed
+// attestation saying why; one within the bound verifies (docs/security.md 14i).
+func TestClientAttestationLifetimeIsBounded(t *testing.T) {
+	provider := attesttest.NewProvider(t, "Provider")
+	trust := &wallettrust.Anchors{}
+	if err := trust.Add("provider.pem", provider.RootPEM()); err != nil {
+		t.Fatal(err)
+	}
+	instance := attesttest.NewKey(t)
+	now := time.Now()
+	for _, tc := range []struct {
+		max      time.Duration
+		lifetime time.Duration
+		refused  bool
+	}{
+		{lifetime: 100 * 365 * 24 * time.Hour, refused: true},
+		{lifetime: 29 * 24 * time.Hour},
+		{max: 24 * time.Hour, lifetime: 48 * time.Hour, refused: true},
+		{max: 24 * time.Hour, lifetime: time.Hour},
+	} {
+		svc := newClientTestService(t, Config{ClientAttestationMaxLifetime: tc.max}, trust)
+		cred := ClientCredentials{
+			Attestation: provider.ClientAttestationJWT(t, attesttest.ClientAttestation{Sub: "c", Instance: instance,
+				IssuedAt: now, Expires: now.Add(tc.lifetime)}),
+			AttestationPoP: attesttest.PoPJWT(t, instance, attesttest.PoP{Audience: clientTestIssuer}),
+		}
+		c, err := svc.AuthenticateClient(context.Background(), cred, clientTestIssuer+"/token")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.AttestationFailure != nil; got != tc.refused {
+			t.Errorf("max %v, lifetime %v: refused %v (%v), want %v", tc.max, tc.lifetime, got, c.AttestationFailure, tc.refused)
+		}
+		if tc.refused && c.AttestationFailure != nil && (c.AttestationFailure.Kind != clientattest.Lifetime || !strings.Contains(c.AttestationFailure.Description, "at most")) {
+			t.Errorf("failure %+v", c.AttestationFailure)
+		}
 	}
 }

@@ -106,6 +106,9 @@ type Config struct {
 	RequireDPoP bool
 	// DPoPAlgs are the accepted DPoP proof algorithms; jwtverify.DefaultAlgs when empty.
 	DPoPAlgs []string
+	// ClientAttestationMaxLifetime is the longest client attestation lifetime accepted
+	// (CLIENT_ATTESTATION_MAX_LIFETIME_HOURS); zero: clientattest.DefaultMaxLifetime.
+	ClientAttestationMaxLifetime time.Duration
 	// AuthorizationCodeFlow holds the authorization code flow's lifetimes and defaults.
 	AuthorizationCodeFlow
 }
