@@ -405,6 +405,24 @@ func (s *vpSession) answer(r *response) url.Values {
 	return q
 }
 
+// refused checks that the response_uri answered r with access_denied saying reason, no code, and that the
+// exchange exID records the refusal (presentationFailure saying reason, never the presented value secret) and
+// nothing presented, its offer still open.
+func (s *vpSession) refused(r *response, exID, reason, secret string) {
+	t := s.f.t
+	t.Helper()
+	q := s.answer(r)
+	if q.Get("code") != "" || q.Get("error") != "access_denied" || !strings.Contains(q.Get("error_description"), reason) {
+		t.Fatalf("answer %v, want access_denied saying %q", q, reason)
+	}
+	rec := s.f.is.history(exID)
+	failure, _ := rec["presentationFailure"].(map[string]any)
+	if got, _ := failure["reason"].(string); !strings.Contains(got, reason) || strings.Contains(got, secret) ||
+		rec["presentationExchangeId"] != "" || rec["status"] != "offer_sent" && rec["status"] != "offer_received" {
+		t.Fatalf("record %v", rec)
+	}
+}
+
 // redeem exchanges the code for a token and asks for the registration credential.
 func (f *vpFixture) redeem(code string) string {
 	f.t.Helper()
@@ -546,17 +564,7 @@ func TestDynamicCredentialRequestRefusalsOverHTTP(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			exID, _, issuerState := f.offer(c.pd, c.td)
 			s := f.begin(issuerState)
-			r := c.answer(s)
-			q := s.answer(r)
-			if q.Get("code") != "" || q.Get("error") != "access_denied" || !strings.Contains(q.Get("error_description"), c.reason) {
-				t.Fatalf("answer %v, want access_denied saying %q", q, c.reason)
-			}
-			rec := f.is.history(exID)
-			failure, _ := rec["presentationFailure"].(map[string]any)
-			if reason, _ := failure["reason"].(string); !strings.Contains(reason, c.reason) || strings.Contains(reason, "Erika") ||
-				rec["presentationExchangeId"] != "" || rec["status"] != "offer_sent" && rec["status"] != "offer_received" {
-				t.Fatalf("record %v", rec)
-			}
+			s.refused(c.answer(s), exID, c.reason, "Erika")
 			again := s.present(f.own, f.holder.priv, s.clientID, s.nonce, s.hashes())
 			if again.status != http.StatusBadRequest || again.str("error") != "invalid_request" {
 				t.Fatalf("the session survived a refused answer: %d %s", again.status, again.raw)
