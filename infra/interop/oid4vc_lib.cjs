@@ -1,5 +1,5 @@
 // What the wallet scripts driving the OpenWallet Foundation's oid4vc-ts libraries share: loading the pinned ESM
-// packages, base64url, and the callbacks the libraries need besides signing.
+// packages, base64url, the callbacks the libraries need besides signing, and the credential request.
 'use strict';
 const crypto = require('crypto');
 const path = require('path');
@@ -38,4 +38,20 @@ function signES256(key, header, payload) {
   return `${input}.${b64u(sig)}`;
 }
 
-module.exports = { importPackage, loadLibraries, b64u, baseCallbacks, signES256 };
+// retrieveCredential asks the credential endpoint for configurationId with a fresh nonce and a key proof by
+// signer, naming the token's credential identifier when it has one; it returns the credentials (the strings) and
+// the transaction_id of a deferred answer.
+async function retrieveCredential(client, issuerMetadata, configurationId, token, signer) {
+  const { c_nonce: nonce } = await client.requestNonce({ issuerMetadata });
+  const { jwt } = await client.createCredentialRequestJwtProof({ issuerMetadata, signer, nonce, credentialConfigurationId: configurationId });
+  const identifier = token.accessTokenResponse.authorization_details?.[0]?.credential_identifiers?.[0];
+  const res = await client.retrieveCredentials({ issuerMetadata, accessToken: token.accessTokenResponse.access_token,
+    credentialConfigurationId: configurationId, proofs: { jwt: [jwt] }, dpop: token.dpop,
+    additionalRequestPayload: identifier ? { credential_identifier: identifier, credential_configuration_id: undefined } : undefined });
+  if (!res.ok) throw new Error(`credential endpoint answered ${res.response.status}: ${await res.response.text()}`);
+  const body = res.credentialResponse;
+  return { credentials: (body.credentials || []).map((c) => (typeof c === 'string' ? c : c.credential)),
+    transactionId: body.transaction_id };
+}
+
+module.exports = { importPackage, loadLibraries, b64u, baseCallbacks, signES256, retrieveCredential };

@@ -12,7 +12,7 @@
 //   "credentials": [...], "transactionId", "holderDid", "idTokenRequest": {...}, "requestObject": {claims}}.
 'use strict';
 const crypto = require('crypto');
-const { loadLibraries, baseCallbacks, signES256, b64u } = require('./oid4vc_lib.cjs');
+const { loadLibraries, baseCallbacks, signES256, b64u, retrieveCredential } = require('./oid4vc_lib.cjs');
 
 const publicJwk = (key) => {
   const { kty, crv, x, y } = key.export({ format: 'jwk' });
@@ -126,16 +126,7 @@ async function main() {
   out.codeVerifier = auth.pkce.codeVerifier;
 
   const signer = { method: 'jwk', alg: 'ES256', publicJwk: publicJwk(holder.publicKey) };
-  const { c_nonce: nonce } = await client.requestNonce({ issuerMetadata });
-  const { jwt } = await client.createCredentialRequestJwtProof({ issuerMetadata, signer, nonce, credentialConfigurationId: configurationId });
-  const identifier = token.accessTokenResponse.authorization_details?.[0]?.credential_identifiers?.[0];
-  const res = await client.retrieveCredentials({ issuerMetadata, accessToken: token.accessTokenResponse.access_token,
-    credentialConfigurationId: configurationId, proofs: { jwt: [jwt] }, dpop: token.dpop,
-    additionalRequestPayload: identifier ? { credential_identifier: identifier, credential_configuration_id: undefined } : undefined });
-  if (!res.ok) throw new Error(`credential endpoint answered ${res.response.status}: ${await res.response.text()}`);
-  const body = res.credentialResponse;
-  out.credentials = (body.credentials || []).map((c) => (typeof c === 'string' ? c : c.credential));
-  out.transactionId = body.transaction_id;
+  Object.assign(out, await retrieveCredential(client, issuerMetadata, configurationId, token, signer));
   out.accessToken = token.accessTokenResponse.access_token;
   process.stdout.write(JSON.stringify(out));
 }

@@ -17,7 +17,7 @@
 'use strict';
 const crypto = require('crypto');
 const jose = require('jose');
-const { importPackage, loadLibraries, baseCallbacks, signES256 } = require('./oid4vc_lib.cjs');
+const { importPackage, loadLibraries, baseCallbacks, signES256, retrieveCredential } = require('./oid4vc_lib.cjs');
 const { SDJwtVcInstance } = require('@sd-jwt/sd-jwt-vc');
 const { ES256, digest, generateSalt } = require('@sd-jwt/crypto-nodejs');
 
@@ -171,16 +171,7 @@ async function main() {
   out.tokenResponse = token.accessTokenResponse;
 
   const signer = { method: 'jwk', alg: 'ES256', publicJwk: holderJwk };
-  const { c_nonce: nonce } = await client.requestNonce({ issuerMetadata });
-  const { jwt } = await client.createCredentialRequestJwtProof({ issuerMetadata, signer, nonce, credentialConfigurationId: configurationId });
-  const identifier = token.accessTokenResponse.authorization_details?.[0]?.credential_identifiers?.[0];
-  const res = await client.retrieveCredentials({ issuerMetadata, accessToken: token.accessTokenResponse.access_token,
-    credentialConfigurationId: configurationId, proofs: { jwt: [jwt] }, dpop: token.dpop,
-    additionalRequestPayload: identifier ? { credential_identifier: identifier, credential_configuration_id: undefined } : undefined });
-  if (!res.ok) throw new Error(`credential endpoint answered ${res.response.status}: ${await res.response.text()}`);
-  const body = res.credentialResponse;
-  out.credentials = (body.credentials || []).map((c) => (typeof c === 'string' ? c : c.credential));
-  out.transactionId = body.transaction_id;
+  Object.assign(out, await retrieveCredential(client, issuerMetadata, configurationId, token, signer));
   process.stdout.write(JSON.stringify(out));
 }
 
