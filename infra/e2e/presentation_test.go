@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/lestrrat-go/jwx/v2/cert"
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwe"
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -166,6 +167,22 @@ func verifyRequestObject(t *testing.T, jwt string, root *issuercert.CA) (claims,
 	if hdr.Type() != "oauth-authz-req+jwt" || hdr.Algorithm() != jwa.ES256 || chain == nil || chain.Len() < 1 {
 		t.Fatalf("request object header typ %q alg %q x5c %v", hdr.Type(), hdr.Algorithm(), chain)
 	}
+	leaf := verifiedX5C(t, chain, root)
+	payload, err := jws.Verify([]byte(jwt), jws.WithKey(jwa.ES256, leaf.PublicKey))
+	if err != nil {
+		t.Fatalf("request object signature: %v", err)
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(hdr)
+	_ = json.Unmarshal(raw, &header)
+	return claims, header
+}
+
+// verifiedX5C is the leaf of an x5c header whose chain (without the root) leads to root; anything else fails t.
+func verifiedX5C(t *testing.T, chain *cert.Chain, root *issuercert.CA) *x509.Certificate {
+	t.Helper()
 	var certs []*x509.Certificate
 	for i := 0; i < chain.Len(); i++ {
 		b, _ := chain.Get(i)
@@ -185,18 +202,9 @@ func verifyRequestObject(t *testing.T, jwt string, root *issuercert.CA) (claims,
 		inter.AddCert(c)
 	}
 	if _, err := certs[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
-		t.Fatalf("request object x5c: %v", err)
+		t.Fatalf("x5c does not chain to the root: %v", err)
 	}
-	payload, err := jws.Verify([]byte(jwt), jws.WithKey(jwa.ES256, certs[0].PublicKey))
-	if err != nil {
-		t.Fatalf("request object signature: %v", err)
-	}
-	if err := json.Unmarshal(payload, &claims); err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := json.Marshal(hdr)
-	_ = json.Unmarshal(raw, &header)
-	return claims, header
+	return certs[0]
 }
 
 func (f *vpFixture) definition(vct string, revocable bool, claims ...string) string {

@@ -279,28 +279,7 @@ func TestSignedIssuerMetadata(t *testing.T) {
 	if h.Type() != "openidvci-issuer-metadata+jwt" || h.X509CertChain() == nil || h.X509CertChain().Len() != 2 {
 		t.Fatalf("header typ %s x5c %v", h.Type(), h.X509CertChain())
 	}
-	first, _ := h.X509CertChain().Get(0)
-	der, err := base64.StdEncoding.DecodeString(string(first))
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AddCert(root.Cert)
-	inter := x509.NewCertPool()
-	second, _ := h.X509CertChain().Get(1)
-	if der2, err := base64.StdEncoding.DecodeString(string(second)); err == nil {
-		if c, err := x509.ParseCertificate(der2); err == nil {
-			inter.AddCert(c)
-		}
-	}
-	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
-		t.Fatalf("x5c does not chain to the root: %v", err)
-	}
+	leaf := verifiedX5C(t, h.X509CertChain(), root)
 	payload, err := jws.Verify([]byte(signed), jws.WithKey(jwa.ES256, leaf.PublicKey))
 	if err != nil {
 		t.Fatalf("the x5c leaf does not verify the signed metadata: %v", err)
