@@ -11,6 +11,10 @@ if [[ "${1:-}" != "--in-stack" ]]; then
 	bash infra/local/install.sh --browser
 	say "go mod tidy -diff"
 	go mod tidy -diff || die "go mod tidy would change go.mod/go.sum (diff above): run \`go mod tidy\` and commit the result"
+	# Build outputs (a Go binary is tens of MiB) never belong in the repository: two were committed by mistake once.
+	say "tracked files under 1 MiB"
+	big="$(git ls-files -z | xargs -0 -r stat -c '%s %n' -- 2>/dev/null | awk '$1 > 1048576 {print $2 " (" $1 " bytes)"}')"
+	[[ -z "$big" ]] || die "tracked files over 1 MiB (build outputs? git rm --cached them and add them to .gitignore): $big"
 	say "go vet ./..."
 	go vet ./... || die "go vet"
 	say "staticcheck ./..."
