@@ -7,7 +7,8 @@
 // code with the PKCE verifier and DPoP at the token endpoint, then asks for the credential.
 // Input on stdin:
 //   {"offerUri": "..."} or {"issuer": "...", "configurationId": "..."} (wallet-initiated), optional
-//   "clientAttestation" and "instanceKey" (the attestation's cnf private JWK), "dpop": true.
+//   "clientAttestation" and "instanceKey" (the attestation's cnf private JWK), "dpop": true, "holderPrivateJwk"
+//   (the P-256 key the credential is bound to and the ID token signed with; a new one without it).
 // Output on stdout: {"as": {AS metadata}, "authorizationResponse": {...}, "tokenResponse": {...},
 //   "credentials": [...], "transactionId", "holderDid", "idTokenRequest": {...}, "requestObject": {claims}}.
 'use strict';
@@ -40,7 +41,11 @@ async function main() {
   const input = JSON.parse(require('fs').readFileSync(0, 'utf8'));
   const { vci, oauth2 } = await loadLibraries();
 
-  const holder = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  // The holder's key: the given one (so a later run can present the credential), else a new one.
+  const holder = input.holderPrivateJwk
+    ? ((privateKey) => ({ privateKey, publicKey: crypto.createPublicKey(privateKey) }))(
+      crypto.createPrivateKey({ key: input.holderPrivateJwk, format: 'jwk' }))
+    : crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const dpop = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const keys = new Map([[publicJwk(holder.publicKey).x, holder.privateKey], [publicJwk(dpop.publicKey).x, dpop.privateKey]]);
   if (input.instanceKey) {
