@@ -90,12 +90,9 @@ func (s *Service) RedeemAuthorizationCode(ctx context.Context, req *oid4vci.Toke
 			return nil, err
 		}
 		if reason, err := s.admitClient(&rec, client); reason != "" {
-			derr := s.denyClient(ctx, &rec, nil, client, reason)
-			if (errors.Is(derr, exchange.ErrConflict) || errors.Is(derr, exchange.ErrTransitionRefused)) && attempt < maxConflictRetries {
+			conflict, err := s.denyClient(ctx, &rec, nil, client, reason, err)
+			if conflict && attempt < maxConflictRetries {
 				continue
-			}
-			if derr != nil && !errors.Is(derr, exchange.ErrNotFound) && !errors.Is(derr, exchange.ErrConflict) {
-				return nil, fmt.Errorf("deny issuance: %w", derr)
 			}
 			return nil, err
 		} else if err != nil {

@@ -94,12 +94,9 @@ func (s *Service) RedeemPreAuthorizedCode(ctx context.Context, req *oid4vci.Toke
 			return nil, err
 		}
 		if reason, err := s.admitClient(&rec, client); reason != "" {
-			derr := s.denyClient(ctx, &rec, []exchange.PointerOp{{Consume: codeKey}}, client, reason)
-			if (errors.Is(derr, exchange.ErrConflict) || errors.Is(derr, exchange.ErrTransitionRefused)) && attempt < retries {
+			conflict, err := s.denyClient(ctx, &rec, []exchange.PointerOp{{Consume: codeKey}}, client, reason, err)
+			if conflict && attempt < retries {
 				continue
-			}
-			if derr != nil && !errors.Is(derr, exchange.ErrNotFound) && !errors.Is(derr, exchange.ErrConflict) {
-				return nil, fmt.Errorf("deny issuance: %w", derr)
 			}
 			return nil, err
 		} else if err != nil {
@@ -153,10 +150,22 @@ func (s *Service) recordWrongTxCode(ctx context.Context, rec *exchange.Record, c
 	return denied, nil
 }
 
-// denyClient records a client attestation that failed (as presented, with its decoded payload), denies the
+// denyClient denies the issuance for a client attestation that failed (writeClientDenial) and says how both grants
+// go on: conflict when another write came first (read the record again while retries remain), else the answer -
+// refusal (the attestation's error) once the denial is written or the exchange is gone, or the denial's own failure.
+func (s *Service) denyClient(ctx context.Context, rec *exchange.Record, ops []exchange.PointerOp, c *Client, reason string, refusal error) (conflict bool, err error) {
+	derr := s.writeClientDenial(ctx, rec, ops, c, reason)
+	conflict = errors.Is(derr, exchange.ErrConflict) || errors.Is(derr, exchange.ErrTransitionRefused)
+	if derr != nil && !errors.Is(derr, exchange.ErrNotFound) && !errors.Is(derr, exchange.ErrConflict) {
+		return conflict, fmt.Errorf("deny issuance: %w", derr)
+	}
+	return conflict, refusal
+}
+
+// writeClientDenial records a client attestation that failed (as presented, with its decoded payload), denies the
 // issuance with reason and applies ops (the pre-authorized code's guard is consumed), in one write conditional on
 // the record read.
-func (s *Service) denyClient(ctx context.Context, rec *exchange.Record, ops []exchange.PointerOp, c *Client, reason string) error {
+func (s *Service) writeClientDenial(ctx context.Context, rec *exchange.Record, ops []exchange.PointerOp, c *Client, reason string) error {
 	next := rec.Clone()
 	now := s.rt.Now().Unix()
 	recordClient(&next, c)
